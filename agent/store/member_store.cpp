@@ -1,0 +1,130 @@
+#include "store/member_store.h"
+
+#include <fmt/format.h>
+
+#include "store/migrations.h"
+
+namespace pma::store {
+
+namespace {
+
+constexpr std::string_view kColumns =
+    "member_id, card_no, phone_masked, name, birthday, tier, hq_points, hq_version";
+
+}  // namespace
+
+Result<std::optional<MemberRecord>> MemberStore::finish(Statement& stmt, std::int64_t now) {
+  auto row = stmt.step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::optional<MemberRecord>();
+  MemberRecord m;
+  m.member_id = stmt.column_text(0);
+  m.card_no = stmt.column_text(1);
+  m.phone_masked = stmt.column_text(2);
+  m.name = stmt.column_text(3);
+  m.birthday = stmt.column_text(4);
+  m.tier = static_cast<int>(stmt.column_int64(5));
+  m.hq_points = stmt.column_int64(6);
+  m.hq_version = stmt.column_int64(7);
+
+  auto local = db_.prepare(
+      "SELECT COALESCE(SUM(points), 0) FROM ledger WHERE member_id = ?1 AND hq_reflected = 0");
+  if (!local) return std::unexpected(local.error());
+  local->bind(1, m.member_id);
+  auto local_row = local->step();
+  if (!local_row) return std::unexpected(local_row.error());
+  m.points = m.hq_points + local->column_int64(0);
+
+  auto coupons = db_.prepare(
+      "SELECT code, template_id, title, valid_until FROM coupons "
+      "WHERE member_id = ?1 AND state = 'issued' AND valid_from <= ?2 AND valid_until > ?2 "
+      "ORDER BY valid_until");
+  if (!coupons) return std::unexpected(coupons.error());
+  coupons->bind_all(m.member_id, now);
+  for (;;) {
+    auto c = coupons->step();
+    if (!c) return std::unexpected(c.error());
+    if (!*c) break;
+    m.coupons.push_back(CouponRecord{coupons->column_text(0), coupons->column_text(1),
+                                     coupons->column_text(2), coupons->column_int64(3)});
+  }
+  return std::optional<MemberRecord>(std::move(m));
+}
+
+Result<std::optional<MemberRecord>> MemberStore::find_by_card(std::string_view card_no,
+                                                              std::int64_t now) {
+  auto stmt = db_.prepare(fmt::format("SELECT {} FROM members WHERE card_no = ?1", kColumns));
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, card_no);
+  return finish(*stmt, now);
+}
+
+Result<std::optional<MemberRecord>> MemberStore::find_by_phone(std::string_view normalized_phone,
+                                                               std::int64_t now) {
+  auto stmt = db_.prepare(fmt::format("SELECT {} FROM members WHERE phone_hash = ?1", kColumns));
+  if (!stmt) return std::unexpected(stmt.error());
+  PhoneHash hash = hasher_.hash(normalized_phone);
+  stmt->bind_blob(1, hash);
+  return finish(*stmt, now);
+}
+
+Result<std::optional<MemberRecord>> MemberStore::find_by_id(std::string_view member_id,
+                                                            std::int64_t now) {
+  auto stmt = db_.prepare(fmt::format("SELECT {} FROM members WHERE member_id = ?1", kColumns));
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, member_id);
+  return finish(*stmt, now);
+}
+
+Status MemberStore::upsert(const MemberUpsert& member, std::int64_t now) {
+  auto stmt = db_.prepare(
+      "INSERT INTO members(member_id, card_no, phone_hash, phone_masked, name, birthday, tier, "
+      "hq_points, hq_version, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+      "ON CONFLICT(member_id) DO UPDATE SET card_no = excluded.card_no, "
+      "phone_hash = excluded.phone_hash, phone_masked = excluded.phone_masked, "
+      "name = excluded.name, birthday = excluded.birthday, tier = excluded.tier, "
+      "hq_points = excluded.hq_points, hq_version = excluded.hq_version, "
+      "updated_at = excluded.updated_at");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, member.member_id);
+  if (member.card_no.empty()) {
+    stmt->bind(2, nullptr);
+  } else {
+    stmt->bind(2, member.card_no);
+  }
+  if (member.phone) {
+    PhoneHash hash = hasher_.hash(*member.phone);
+    stmt->bind_blob(3, hash).bind(4, mask_phone(*member.phone));
+  } else {
+    stmt->bind(3, nullptr).bind(4, "");
+  }
+  stmt->bind(5, member.name).bind(6, member.birthday).bind(7, member.tier);
+  stmt->bind(8, member.hq_points).bind(9, member.hq_version).bind(10, now);
+  auto ok = stmt->run();
+  if (!ok && ok.error().code == "sqlite_constraint") {
+    return fail("member_conflict",
+                fmt::format("member {}: card number or phone already belongs to another "
+                            "member ({})",
+                            member.member_id, ok.error().message));
+  }
+  return ok;
+}
+
+Result<std::int64_t> MemberStore::count() {
+  auto stmt = db_.prepare("SELECT COUNT(*) FROM members");
+  if (!stmt) return std::unexpected(stmt.error());
+  auto row = stmt->step();
+  if (!row) return std::unexpected(row.error());
+  return stmt->column_int64(0);
+}
+
+Result<std::unique_ptr<Database>> open_store(const std::string& path, const OpenOptions& options) {
+  auto db = Database::open(path, options);
+  if (!db) return db;
+  if (!options.read_only) {
+    if (auto ok = migrate(**db); !ok) return std::unexpected(ok.error());
+  }
+  return db;
+}
+
+}  // namespace pma::store

@@ -1,0 +1,205 @@
+// The only file that includes sqlite3.h.
+#include "store/sqlite.h"
+
+#include <sqlite3.h>
+
+#include <fmt/format.h>
+
+namespace pma::store {
+
+namespace {
+
+std::string sql_for_message(std::string_view sql) {
+  constexpr std::size_t kMax = 160;
+  std::string text(sql.substr(0, kMax));
+  if (sql.size() > kMax) text += "...";
+  return text;
+}
+
+}  // namespace
+
+Statement::~Statement() {
+  if (stmt_ != nullptr) {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+}
+
+Statement& Statement::bind(int index, std::int64_t value) {
+  int rc = sqlite3_bind_int64(stmt_, index, value);
+  if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc, bind_error_index_ = index;
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view text) {
+  int rc = sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT,
+                               SQLITE_UTF8);
+  if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc, bind_error_index_ = index;
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::nullptr_t) {
+  int rc = sqlite3_bind_null(stmt_, index);
+  if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc, bind_error_index_ = index;
+  return *this;
+}
+
+Statement& Statement::bind_blob(int index, std::span<const std::uint8_t> bytes) {
+  // A zero-length blob must still be a blob, not NULL: pass a non-null pointer.
+  static const std::uint8_t kEmpty = 0;
+  int rc = sqlite3_bind_blob64(stmt_, index, bytes.empty() ? &kEmpty : bytes.data(),
+                               bytes.size(), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc, bind_error_index_ = index;
+  return *this;
+}
+
+Result<bool> Statement::step() {
+  if (bind_error_ != 0) {
+    return fail("sqlite_bind", fmt::format("binding parameter {} failed: {} in: {}",
+                                           bind_error_index_, sqlite3_errstr(bind_error_),
+                                           sql_for_message(sql())));
+  }
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  std::string code = "sqlite_error";
+  if ((rc & 0xff) == SQLITE_CONSTRAINT) code = "sqlite_constraint";
+  if ((rc & 0xff) == SQLITE_BUSY) code = "sqlite_busy";
+  if ((rc & 0xff) == SQLITE_FULL) code = "sqlite_full";
+  return std::unexpected(db_->error(code, sql()));
+}
+
+Status Statement::run() {
+  for (;;) {
+    auto row = step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return {};
+  }
+}
+
+std::int64_t Statement::column_int64(int column) const {
+  return sqlite3_column_int64(stmt_, column);
+}
+
+std::string Statement::column_text(int column) const {
+  const auto* text = sqlite3_column_text(stmt_, column);
+  if (text == nullptr) return {};
+  return std::string(reinterpret_cast<const char*>(text),
+                     static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
+std::vector<std::uint8_t> Statement::column_blob(int column) const {
+  const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt_, column));
+  int size = sqlite3_column_bytes(stmt_, column);
+  if (data == nullptr || size <= 0) return {};
+  return std::vector<std::uint8_t>(data, data + size);
+}
+
+bool Statement::column_is_null(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
+std::string_view Statement::sql() const {
+  const char* text = sqlite3_sql(stmt_);
+  return text ? std::string_view(text) : std::string_view();
+}
+
+Result<std::unique_ptr<Database>> Database::open(const std::string& path,
+                                                 const OpenOptions& options) {
+  if (options.synchronous != "FULL" && options.synchronous != "NORMAL" &&
+      options.synchronous != "OFF") {
+    return fail("sqlite_open", fmt::format("synchronous must be FULL, NORMAL or OFF, not '{}'",
+                                           options.synchronous));
+  }
+  sqlite3* handle = nullptr;
+  int flags = options.read_only ? SQLITE_OPEN_READONLY
+                                : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  flags |= SQLITE_OPEN_NOMUTEX;
+  int rc = sqlite3_open_v2(path.c_str(), &handle, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message =
+        fmt::format("cannot open database '{}': {}", path,
+                    handle ? sqlite3_errmsg(handle) : sqlite3_errstr(rc));
+    sqlite3_close_v2(handle);
+    return fail("sqlite_open", message);
+  }
+  sqlite3_extended_result_codes(handle, 1);
+  std::unique_ptr<Database> db(new Database(handle, path));
+  sqlite3_busy_timeout(handle, options.busy_timeout_ms);
+  std::string pragmas = fmt::format(
+      "PRAGMA foreign_keys=ON; PRAGMA synchronous={}; PRAGMA cache_size=-{};",
+      options.synchronous, options.cache_size_kib);
+  if (!options.read_only) pragmas = "PRAGMA journal_mode=WAL; " + pragmas;
+  if (auto ok = db->exec(pragmas); !ok) {
+    return fail("sqlite_open",
+                fmt::format("cannot set up database '{}': {}", path, ok.error().message));
+  }
+  return db;
+}
+
+Database::~Database() {
+  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  sqlite3_close_v2(db_);
+}
+
+Status Database::exec(std::string_view sql) {
+  char* message = nullptr;
+  std::string text(sql);
+  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message);
+  if (rc != SQLITE_OK) {
+    std::string what = message ? message : sqlite3_errstr(rc);
+    sqlite3_free(message);
+    return fail("sqlite_error", fmt::format("{} in: {}", what, sql_for_message(sql)));
+  }
+  return {};
+}
+
+Result<Statement> Database::prepare(std::string_view sql) {
+  std::string key(sql);
+  if (auto it = statements_.find(key); it != statements_.end()) {
+    return Statement(*this, it->second);
+  }
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, key.c_str(), static_cast<int>(key.size()),
+                              SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) return std::unexpected(error("sqlite_prepare", sql));
+  if (stmt == nullptr) {
+    return fail("sqlite_prepare", fmt::format("empty statement: '{}'", sql_for_message(sql)));
+  }
+  statements_.emplace(std::move(key), stmt);
+  return Statement(*this, stmt);
+}
+
+std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+
+int Database::changes() const { return sqlite3_changes(db_); }
+
+int Database::user_version() {
+  auto stmt = prepare("PRAGMA user_version");
+  if (!stmt || !stmt->step().value_or(false)) return -1;
+  return static_cast<int>(stmt->column_int64(0));
+}
+
+Error Database::error(std::string code, std::string_view sql) const {
+  std::string message = sqlite3_errmsg(db_);
+  if (!sql.empty()) message += fmt::format(" in: {}", sql_for_message(sql));
+  return Error{std::move(code), std::move(message)};
+}
+
+Result<Transaction> Transaction::begin(Database& db) {
+  if (auto ok = db.exec("BEGIN IMMEDIATE"); !ok) return std::unexpected(ok.error());
+  return Transaction(db);
+}
+
+Transaction::~Transaction() {
+  if (db_ != nullptr) (void)db_->exec("ROLLBACK");
+}
+
+Status Transaction::commit() {
+  if (db_ == nullptr) return fail("sqlite_error", "transaction already finished");
+  auto ok = db_->exec("COMMIT");
+  if (ok) db_ = nullptr;
+  return ok;
+}
+
+}  // namespace pma::store
