@@ -31,7 +31,7 @@ case "$command" in
     ;;
   bench)
     configure_and_build build-release Release
-    for bench in build-release/tests/bench/bench_*; do
+    for bench in build-release/bench/bench_*; do
       [ -x "$bench" ] || continue
       echo "== $(basename "$bench")"
       "$bench" "$@"

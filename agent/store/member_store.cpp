@@ -95,6 +95,8 @@ Status MemberStore::upsert(const MemberUpsert& member, std::int64_t now) {
   if (member.phone) {
     PhoneHash hash = hasher_.hash(*member.phone);
     stmt->bind_blob(3, hash).bind(4, mask_phone(*member.phone));
+  } else if (member.phone_hash) {
+    stmt->bind_blob(3, *member.phone_hash).bind(4, member.phone_masked);
   } else {
     stmt->bind(3, nullptr).bind(4, "");
   }

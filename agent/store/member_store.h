@@ -40,6 +40,9 @@ struct MemberUpsert {
   std::string member_id;
   std::string card_no;                  // empty: none
   std::optional<std::string> phone;     // normalised 11 digits; hashed and masked here
+  // Alternatively, the keyed hash and masked form as HQ sends them (used when phone is unset).
+  std::optional<PhoneHash> phone_hash;
+  std::string phone_masked;
   std::string name;
   std::string birthday;
   int tier = 1;
