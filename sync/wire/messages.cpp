@@ -1,0 +1,59 @@
+#include "wire/messages.h"
+
+#include <fmt/format.h>
+
+#include "pma/v1/sync.pb.h"
+
+namespace pma::wire {
+
+std::vector<std::uint8_t> encode_message(FrameType type,
+                                         const google::protobuf::MessageLite& message,
+                                         int zstd_level) {
+  std::vector<std::uint8_t> raw(message.ByteSizeLong());
+  message.SerializeWithCachedSizesToArray(raw.data());
+  if (!is_compressed(type)) return encode_frame(type, raw);
+  return encode_frame(type, zstd_compress(raw, zstd_level));
+}
+
+Status decode_message(const Frame& frame, FrameType expected, google::protobuf::MessageLite& out,
+                      std::size_t max_decompressed) {
+  if (frame.type == FrameType::error && expected != FrameType::error) {
+    pma::v1::SyncError remote;
+    if (!remote.ParseFromArray(frame.payload.data(), static_cast<int>(frame.payload.size()))) {
+      return fail("protobuf_garbled", "peer sent an unreadable error frame");
+    }
+    return fail(remote.code().empty() ? "peer_error" : remote.code(),
+                fmt::format("peer reported: {}", remote.message()));
+  }
+  if (frame.type != expected) {
+    return fail("frame_unexpected",
+                fmt::format("expected a {} frame, got {}", frame_type_name(expected),
+                            frame_type_name(frame.type)));
+  }
+  std::vector<std::uint8_t> inflated;
+  const std::vector<std::uint8_t>* payload = &frame.payload;
+  if (is_compressed(frame.type)) {
+    auto raw = zstd_decompress(frame.payload, max_decompressed);
+    if (!raw) {
+      return fail(raw.error().code,
+                  fmt::format("{} frame: {}", frame_type_name(frame.type), raw.error().message));
+    }
+    inflated = std::move(*raw);
+    payload = &inflated;
+  }
+  if (!out.ParseFromArray(payload->data(), static_cast<int>(payload->size()))) {
+    return fail("protobuf_garbled",
+                fmt::format("{} frame: {} payload bytes are not a valid {}",
+                            frame_type_name(frame.type), payload->size(), out.GetTypeName()));
+  }
+  return {};
+}
+
+std::vector<std::uint8_t> encode_error(const Error& error) {
+  pma::v1::SyncError message;
+  message.set_code(error.code);
+  message.set_message(error.message);
+  return encode_message(FrameType::error, message);
+}
+
+}  // namespace pma::wire

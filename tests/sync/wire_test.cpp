@@ -1,0 +1,151 @@
+#include <catch2/catch.hpp>
+
+#include "pma/v1/sync.pb.h"
+#include "wire/compression.h"
+#include "wire/frame.h"
+#include "wire/messages.h"
+
+using namespace pma::wire;
+
+namespace {
+
+pma::v1::Batch sample_batch(int n) {
+  pma::v1::Batch batch;
+  for (int i = 1; i <= n; ++i) {
+    auto* d = batch.add_deltas();
+    d->set_seq(static_cast<std::uint64_t>(i));
+    d->set_txn_id("T" + std::to_string(i));
+    d->mutable_checkout()->set_member_id("M1");
+    d->mutable_checkout()->set_points_earned(i);
+  }
+  return batch;
+}
+
+Frame only_frame(const std::vector<std::uint8_t>& bytes) {
+  FrameDecoder decoder;
+  decoder.feed(bytes);
+  auto frame = decoder.next();
+  REQUIRE(frame);
+  REQUIRE(frame->has_value());
+  return std::move(**frame);
+}
+
+}  // namespace
+
+TEST_CASE("A batch survives framing and zstd compression unchanged", "[sync][wire]") {
+  auto batch = sample_batch(50);
+  auto bytes = encode_message(FrameType::batch, batch);
+  Frame frame = only_frame(bytes);
+  CHECK(frame.type == FrameType::batch);
+  pma::v1::Batch out;
+  REQUIRE(decode_message(frame, FrameType::batch, out));
+  REQUIRE(out.deltas_size() == 50);
+  CHECK(out.deltas(49).seq() == 50);
+  CHECK(out.deltas(49).checkout().points_earned() == 50);
+}
+
+TEST_CASE("The decoder waits for a frame split across reads and finds both frames",
+          "[sync][wire]") {
+  pma::v1::Ack ack;
+  ack.set_highest_applied_seq(7);
+  auto bytes = encode_message(FrameType::ack, ack);
+  auto second = encode_message(FrameType::bye, pma::v1::Bye());
+  bytes.insert(bytes.end(), second.begin(), second.end());
+  FrameDecoder decoder;
+  int frames = 0;
+  for (std::uint8_t byte : bytes) {
+    decoder.feed(std::span(&byte, 1));
+    auto frame = decoder.next();
+    REQUIRE(frame);
+    if (frame->has_value()) ++frames;
+  }
+  CHECK(frames == 2);
+  CHECK(decoder.finish());
+}
+
+TEST_CASE("Short, oversize and unknown frames are rejected precisely", "[sync][wire]") {
+  SECTION("a header shorter than five bytes") {
+    std::vector<std::uint8_t> bytes{0, 0, 1};
+    auto header = parse_header(bytes, kDefaultMaxPayload);
+    REQUIRE_FALSE(header);
+    CHECK(header.error().code == "frame_short");
+  }
+  SECTION("a stream that ends inside a frame") {
+    auto bytes = encode_message(FrameType::ack, pma::v1::Ack());
+    bytes.push_back(0);  // the start of another header
+    FrameDecoder decoder;
+    decoder.feed(bytes);
+    REQUIRE(decoder.next());
+    auto done = decoder.finish();
+    REQUIRE_FALSE(done);
+    CHECK(done.error().code == "frame_truncated");
+  }
+  SECTION("an announced length above the cap, before any payload arrives") {
+    std::vector<std::uint8_t> bytes{0x7f, 0xff, 0xff, 0xff, 3};
+    FrameDecoder decoder(1024);
+    decoder.feed(bytes);
+    auto frame = decoder.next();
+    REQUIRE_FALSE(frame);
+    CHECK(frame.error().code == "frame_oversize");
+    CHECK(frame.error().message.find("1024") != std::string::npos);
+    // The decoder stays failed.
+    CHECK_FALSE(decoder.next());
+  }
+  SECTION("an unknown frame type") {
+    std::vector<std::uint8_t> bytes{0, 0, 0, 0, 99};
+    auto header = parse_header(bytes, kDefaultMaxPayload);
+    REQUIRE_FALSE(header);
+    CHECK(header.error().code == "frame_unknown_type");
+  }
+}
+
+TEST_CASE("Garbled payloads are rejected with the layer that failed", "[sync][wire]") {
+  SECTION("bad zstd in a batch frame") {
+    std::vector<std::uint8_t> junk{1, 2, 3, 4, 5, 6, 7, 8};
+    Frame frame{FrameType::batch, junk};
+    pma::v1::Batch out;
+    auto ok = decode_message(frame, FrameType::batch, out);
+    REQUIRE_FALSE(ok);
+    CHECK(ok.error().code == "zstd_garbled");
+  }
+  SECTION("truncated zstd") {
+    auto bytes = encode_message(FrameType::batch, sample_batch(200));
+    Frame frame = only_frame(bytes);
+    frame.payload.resize(frame.payload.size() / 2);
+    pma::v1::Batch out;
+    auto ok = decode_message(frame, FrameType::batch, out);
+    REQUIRE_FALSE(ok);
+    CHECK(ok.error().code == "zstd_garbled");
+  }
+  SECTION("valid zstd around bytes that are not protobuf") {
+    std::vector<std::uint8_t> junk(64, 0xff);
+    Frame frame{FrameType::batch, zstd_compress(junk)};
+    pma::v1::Batch out;
+    auto ok = decode_message(frame, FrameType::batch, out);
+    REQUIRE_FALSE(ok);
+    CHECK(ok.error().code == "protobuf_garbled");
+  }
+  SECTION("a decompression bomb") {
+    std::vector<std::uint8_t> zeros(4u << 20, 0);
+    Frame frame{FrameType::batch, zstd_compress(zeros)};
+    CHECK(frame.payload.size() < 1024);
+    pma::v1::Batch out;
+    auto ok = decode_message(frame, FrameType::batch, out, 1u << 20);
+    REQUIRE_FALSE(ok);
+    CHECK(ok.error().code == "zstd_too_large");
+  }
+  SECTION("another frame type than expected") {
+    Frame frame = only_frame(encode_message(FrameType::bye, pma::v1::Bye()));
+    pma::v1::Ack out;
+    auto ok = decode_message(frame, FrameType::ack, out);
+    REQUIRE_FALSE(ok);
+    CHECK(ok.error().code == "frame_unexpected");
+  }
+  SECTION("an error frame from the peer carries the peer's code") {
+    Frame frame = only_frame(encode_error({"busy_db", "database locked"}));
+    pma::v1::Ack out;
+    auto ok = decode_message(frame, FrameType::ack, out);
+    REQUIRE_FALSE(ok);
+    CHECK(ok.error().code == "busy_db");
+  }
+}
