@@ -22,7 +22,7 @@ case "$command" in
   run)
     configure_and_build build RelWithDebInfo
     mkdir -p .state
-    exec build/agent/memberd --state-dir "$here/.state" --demo "$@"
+    exec build/bin/memberd --state-dir "$here/.state" --demo "$@"
     ;;
   test)
     configure_and_build build RelWithDebInfo

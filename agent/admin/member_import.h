@@ -1,0 +1,51 @@
+// memberctl import: reads members from CSV (with a header row) or JSON lines, validates every
+// row, and writes the good ones in one transaction per chunk. Thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "store/member_store.h"
+
+namespace pma::admin {
+
+enum class ImportFormat { kAuto, kCsv, kJsonLines };
+
+struct RowError {
+  std::int64_t line = 0;
+  std::string reason;
+};
+
+struct ImportReport {
+  std::int64_t imported = 0;
+  std::int64_t rejected = 0;
+  std::vector<RowError> errors;  // the first max_errors rejected rows, by line
+};
+
+struct ImportOptions {
+  ImportFormat format = ImportFormat::kAuto;  // auto: ".csv" is CSV, anything else JSON lines
+  std::int64_t chunk_rows = 5000;
+  std::size_t max_errors = 1000;
+  // Called after each chunk with the bytes read so far and the file size.
+  std::function<void(std::uint64_t done, std::uint64_t total)> progress;
+};
+
+// Validates one row's fields into an upsert. Errors: "bad_row" with the reason (the phone is
+// never echoed).
+Result<store::MemberUpsert> validate_row(const std::string& member_id, const std::string& card_no,
+                                         const std::string& phone, const std::string& name,
+                                         const std::string& birthday, const std::string& tier,
+                                         std::int64_t points);
+
+// Imports a file. Errors only for the file as a whole ("import_unreadable", a CSV without the
+// header, a database failure); bad rows are counted and reported in ImportReport.
+Result<ImportReport> import_members(const std::string& path, store::Database& db,
+                                    store::MemberStore& members, std::int64_t now,
+                                    const ImportOptions& options = {});
+
+// Splits one CSV record (RFC 4180 quoting, no embedded newlines). Errors: "bad_row".
+Result<std::vector<std::string>> split_csv_line(std::string_view line);
+
+}  // namespace pma::admin

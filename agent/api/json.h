@@ -1,0 +1,29 @@
+// Local API bodies: Protobuf messages through Protobuf's JSON mapping, and JSON errors with a
+// stable code. Stateless; thread-safe.
+#pragma once
+
+#include <google/protobuf/message.h>
+
+#include <string>
+#include <string_view>
+
+#include "api/router.h"
+#include "pma/error.h"
+
+namespace pma::api {
+
+// Parses a request body into `message`. Errors: "bad_json" (not JSON, or the wrong types) and
+// "unknown_field" (a field the message does not have), each naming what was wrong.
+Status parse_json(std::string_view body, google::protobuf::Message& message);
+
+// Serialises with lowerCamelCase names and zero values printed, so a POS sees every field.
+std::string to_json(const google::protobuf::Message& message);
+
+ApiResponse json_response(int status, const google::protobuf::Message& message);
+ApiResponse error_response(int status, std::string_view code, std::string_view message);
+
+// The HTTP status for a stable error code (400 for validation errors, 404 unknown_member, ...).
+int status_for(std::string_view code);
+ApiResponse error_response(const Error& error);
+
+}  // namespace pma::api

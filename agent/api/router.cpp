@@ -1,0 +1,61 @@
+#include "api/router.h"
+
+#include "api/json.h"
+
+namespace pma::api {
+
+namespace {
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    if (slash > start) parts.emplace_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return parts;
+}
+
+bool match(const std::vector<std::string>& pattern, const std::vector<std::string>& path,
+           std::map<std::string, std::string>& params) {
+  if (pattern.size() != path.size()) return false;
+  std::map<std::string, std::string> found;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const std::string& p = pattern[i];
+    if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
+      found[p.substr(1, p.size() - 2)] = path[i];
+    } else if (p != path[i]) {
+      return false;
+    }
+  }
+  params = std::move(found);
+  return true;
+}
+
+}  // namespace
+
+void Router::add(std::string method, std::string pattern, Handler handler) {
+  routes_.push_back(Route{std::move(method), split_path(pattern), std::move(handler)});
+}
+
+ApiResponse Router::dispatch(ApiRequest& request) const {
+  auto parts = split_path(request.path);
+  bool path_known = false;
+  for (const Route& route : routes_) {
+    std::map<std::string, std::string> params;
+    if (!match(route.segments, parts, params)) continue;
+    path_known = true;
+    if (route.method != request.method) continue;
+    request.params = std::move(params);
+    return route.handler(request);
+  }
+  if (path_known) {
+    return error_response(405, "method_not_allowed",
+                          request.method + " is not allowed on " + request.path);
+  }
+  return error_response(404, "not_found", "no such endpoint: " + request.path);
+}
+
+}  // namespace pma::api

@@ -1,0 +1,47 @@
+// Routes local API requests ("POST /v1/members/lookup", "GET /v1/members/{id}") to handlers.
+// Built once at start-up, then read-only; handlers run on the io_context thread.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pma::api {
+
+struct ApiRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // without the query string
+  std::string query;   // after '?', undecoded
+  std::string body;
+  std::map<std::string, std::string> params;  // "{id}" segments of the matched route
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+};
+
+using Handler = std::function<ApiResponse(const ApiRequest&)>;
+
+class Router {
+ public:
+  // pattern: "/v1/members/{id}"; a "{name}" segment matches one path segment.
+  void add(std::string method, std::string pattern, Handler handler);
+
+  // Dispatches: 404 "not_found" for an unknown path, 405 "method_not_allowed" when the path
+  // exists with other methods.
+  ApiResponse dispatch(ApiRequest& request) const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+}  // namespace pma::api

@@ -1,0 +1,223 @@
+#include "config/config.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <cstring>
+#include <map>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace pma::config {
+
+namespace {
+
+// Where a value came from, for messages.
+struct Place {
+  const std::string& origin;
+  std::string key;
+  toml::source_position where;
+};
+
+std::string at(const Place& p) {
+  return fmt::format("{}:{}: {}", p.origin, p.where.line, p.key);
+}
+
+using Setter = std::function<Status(const toml::node&, const Place&)>;
+
+Setter string_field(std::string& out) {
+  return [&out](const toml::node& node, const Place& p) -> Status {
+    auto value = node.value<std::string>();
+    if (!node.is_string() || !value) {
+      return fail("config_bad_value", fmt::format("{}: expected a string", at(p)));
+    }
+    out = *value;
+    return {};
+  };
+}
+
+Setter integer_field(std::int64_t& out, std::int64_t min, std::int64_t max) {
+  return [&out, min, max](const toml::node& node, const Place& p) -> Status {
+    if (!node.is_integer()) {
+      return fail("config_bad_value", fmt::format("{}: expected an integer", at(p)));
+    }
+    std::int64_t value = *node.value<std::int64_t>();
+    if (value < min || value > max) {
+      return fail("config_bad_value", fmt::format("{}: {} is out of range {}..{}", at(p), value,
+                                                  min, max));
+    }
+    out = value;
+    return {};
+  };
+}
+
+using Section = std::map<std::string, Setter>;
+
+std::map<std::string, Section> schema(Config& c) {
+  return {
+      {"store",
+       {{"id", string_field(c.store.id)},
+        {"terminal", string_field(c.store.terminal)},
+        {"name", string_field(c.store.name)},
+        {"timezone", string_field(c.store.timezone)}}},
+      {"state", {{"dir", string_field(c.state.dir)}}},
+      {"database",
+       {{"path", string_field(c.database.path)},
+        {"synchronous", string_field(c.database.synchronous)},
+        {"busy_timeout_ms", integer_field(c.database.busy_timeout_ms, 0, 600000)},
+        {"cache_size_kib", integer_field(c.database.cache_size_kib, 64, 1048576)}}},
+      {"api",
+       {{"listen", string_field(c.api.listen)},
+        {"port", integer_field(c.api.port, 1, 65535)},
+        {"token_file", string_field(c.api.token_file)},
+        {"max_body_bytes", integer_field(c.api.max_body_bytes, 1024, 16 << 20)},
+        {"idle_timeout_ms", integer_field(c.api.idle_timeout_ms, 100, 3600000)}}},
+      {"privacy", {{"phone_hash_key_file", string_field(c.privacy.phone_hash_key_file)}}},
+      {"log", {{"level", string_field(c.log.level)}}},
+      {"demo", {{"seed_members", integer_field(c.demo.seed_members, 0, 10000000)}}},
+  };
+}
+
+bool is_identifier(std::string_view s) {
+  if (s.empty() || s.size() > 32) return false;
+  for (char ch : s) {
+    bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Status StoreConfig::validate() const {
+  if (!is_identifier(id)) {
+    return fail("config_bad_value", "store.id: 1-32 letters, digits, '-' or '_'");
+  }
+  if (!is_identifier(terminal)) {
+    return fail("config_bad_value", "store.terminal: 1-32 letters, digits, '-' or '_'");
+  }
+  if (timezone.empty()) return fail("config_bad_value", "store.timezone: must not be empty");
+  return {};
+}
+
+Status StateConfig::validate() const {
+  if (dir.empty()) return fail("config_bad_value", "state.dir: must not be empty");
+  return {};
+}
+
+Status DatabaseConfig::validate() const {
+  if (synchronous != "FULL" && synchronous != "NORMAL" && synchronous != "OFF") {
+    return fail("config_bad_value", fmt::format("database.synchronous: '{}' is not one of FULL, "
+                                                "NORMAL, OFF",
+                                                synchronous));
+  }
+  return {};
+}
+
+Status ApiConfig::validate() const {
+  if (!(listen.starts_with("127.") || listen == "::1" || listen == "localhost")) {
+    return fail("config_bad_value",
+                fmt::format("api.listen: '{}' is not a loopback address; the local API serves "
+                            "127.0.0.1 or ::1 only",
+                            listen));
+  }
+  return {};
+}
+
+Status LogConfig::validate() const {
+  for (const char* known : {"trace", "debug", "info", "warn", "error"}) {
+    if (level == known) return {};
+  }
+  return fail("config_bad_value",
+              fmt::format("log.level: '{}' is not one of trace, debug, info, warn, error", level));
+}
+
+Status DemoConfig::validate() const { return {}; }
+
+void Config::resolve_paths() {
+  namespace fs = std::filesystem;
+  if (database.path.empty()) database.path = (fs::path(state.dir) / "agent.db").string();
+  if (api.token_file.empty()) api.token_file = (fs::path(state.dir) / "api-token").string();
+  if (privacy.phone_hash_key_file.empty()) {
+    privacy.phone_hash_key_file = (fs::path(state.dir) / "phone-hash.key").string();
+  }
+}
+
+Status Config::validate() const {
+  for (const Status& s : {store.validate(), state.validate(), database.validate(),
+                          api.validate(), privacy.validate(), log.validate(), demo.validate()}) {
+    if (!s) return s;
+  }
+  return {};
+}
+
+std::string Config::database_path() const { return database.path; }
+std::string Config::token_path() const { return api.token_file; }
+std::string Config::phone_hash_key_path() const { return privacy.phone_hash_key_file; }
+
+Result<Config> parse_config(std::string_view toml_text, const std::string& origin) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, origin);
+  } catch (const toml::parse_error& e) {
+    return fail("config_syntax", fmt::format("{}:{}:{}: {}", origin, e.source().begin.line,
+                                             e.source().begin.column, e.description()));
+  }
+  Config config;
+  auto sections = schema(config);
+  std::map<std::string, std::int64_t> lines;  // "section.key" -> line, for validate() errors
+  for (const auto& [section_name, section_node] : root) {
+    std::string section(section_name.str());
+    Place place{origin, section, section_node.source().begin};
+    auto known = sections.find(section);
+    if (known == sections.end()) {
+      return fail("config_unknown_key",
+                  fmt::format("{}: unknown section; known sections are store, state, database, "
+                              "api, privacy, log, demo",
+                              at(place)));
+    }
+    const toml::table* table = section_node.as_table();
+    if (table == nullptr) {
+      return fail("config_bad_value", fmt::format("{}: expected a [{}] table", at(place), section));
+    }
+    for (const auto& [key_name, value] : *table) {
+      std::string key(key_name.str());
+      Place field{origin, section + "." + key, value.source().begin};
+      lines[field.key] = field.where.line;
+      auto setter = known->second.find(key);
+      if (setter == known->second.end()) {
+        std::string keys;
+        for (const auto& [k, _] : known->second) keys += (keys.empty() ? "" : ", ") + k;
+        return fail("config_unknown_key",
+                    fmt::format("{}: unknown key; [{}] knows {}", at(field), section, keys));
+      }
+      if (auto ok = setter->second(value, field); !ok) return std::unexpected(ok.error());
+    }
+  }
+  if (auto ok = config.validate(); !ok) {
+    // validate() messages start with the key ("api.listen: ..."): add the line it is on.
+    const std::string& message = ok.error().message;
+    auto line = lines.find(message.substr(0, message.find(':')));
+    if (line != lines.end()) {
+      return fail(ok.error().code, fmt::format("{}:{}: {}", origin, line->second, message));
+    }
+    return fail(ok.error().code, fmt::format("{}: {}", origin, message));
+  }
+  return config;
+}
+
+Result<Config> load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return fail("config_unreadable",
+                fmt::format("cannot read config file '{}': {}", path, std::strerror(errno)));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), path);
+}
+
+}  // namespace pma::config

@@ -1,0 +1,93 @@
+// memberd's configuration: one TOML file, one struct per concern, every field with a default.
+// Loading rejects unknown keys and bad values, naming the file, line and key.
+// Plain values; thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "pma/error.h"
+
+namespace pma::config {
+
+// [store]: who this till is.
+struct StoreConfig {
+  std::string id = "S001";                    // store.id: the store's id as HQ knows it
+  std::string terminal = "T01";               // store.terminal: this till within the store
+  std::string name = "POS Member Agent Demo";  // store.name: printed on member receipts
+  std::string timezone = "Asia/Shanghai";     // store.timezone: IANA zone for member days
+  Status validate() const;
+};
+
+// [state]: where the agent keeps its files.
+struct StateConfig {
+  std::string dir = "/var/lib/memberd";  // state.dir: database, API token, phone-hash key
+  Status validate() const;
+};
+
+// [database]: the SQLite member cache and ledger.
+struct DatabaseConfig {
+  std::string path;                   // database.path: default <state.dir>/agent.db
+  std::string synchronous = "FULL";   // database.synchronous: FULL, NORMAL or OFF
+  std::int64_t busy_timeout_ms = 5000;  // database.busy_timeout_ms
+  std::int64_t cache_size_kib = 8192;   // database.cache_size_kib: page cache per connection
+  Status validate() const;
+};
+
+// [api]: the local HTTP API for the POS front-end.
+struct ApiConfig {
+  std::string listen = "127.0.0.1";  // api.listen: loopback only (127.0.0.0/8 or ::1)
+  std::int64_t port = 8765;          // api.port
+  std::string token_file;            // api.token_file: default <state.dir>/api-token
+  std::int64_t max_body_bytes = 262144;  // api.max_body_bytes
+  std::int64_t idle_timeout_ms = 30000;  // api.idle_timeout_ms: keep-alive idle close
+  Status validate() const;
+};
+
+// [privacy]
+struct PrivacyConfig {
+  // privacy.phone_hash_key_file: the chain-wide secret for phone hashes; default
+  // <state.dir>/phone-hash.key (created on first start if missing).
+  std::string phone_hash_key_file;
+  Status validate() const { return {}; }
+};
+
+// [log]
+struct LogConfig {
+  std::string level = "info";  // log.level: trace, debug, info, warn, error
+  Status validate() const;
+};
+
+// [demo]
+struct DemoConfig {
+  std::int64_t seed_members = 0;  // demo.seed_members: demo members created on first start
+  Status validate() const;
+};
+
+struct Config {
+  StoreConfig store;
+  StateConfig state;
+  DatabaseConfig database;
+  ApiConfig api;
+  PrivacyConfig privacy;
+  LogConfig log;
+  DemoConfig demo;
+
+  // Fills the paths that default to a file in the state folder.
+  void resolve_paths();
+  Status validate() const;
+
+  std::string database_path() const;
+  std::string token_path() const;
+  std::string phone_hash_key_path() const;
+};
+
+// Parses TOML text; `origin` names the source in errors ("/etc/memberd/memberd.toml").
+// Errors: "config_syntax", "config_unknown_key", "config_bad_value", each
+// "<origin>:<line>: <key>: <what is wrong>".
+Result<Config> parse_config(std::string_view toml_text, const std::string& origin);
+
+// Reads and parses a file ("config_unreadable" when it cannot be read).
+Result<Config> load_config(const std::string& path);
+
+}  // namespace pma::config

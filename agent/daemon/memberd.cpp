@@ -1,0 +1,205 @@
+// memberd: the member agent on a POS box. main owns the io_context and every concrete part,
+// and passes dependencies into constructors; nothing else is global.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <unistd.h>
+
+#include "admin/demo_members.h"
+#include "api/http_server.h"
+#include "api/member_api.h"
+#include "api/router.h"
+#include "config/config.h"
+#include "config/state_files.h"
+#include "log/logging.h"
+#include "store/member_store.h"
+#include "store/migrations.h"
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "memberd: the POS member agent. Resolves scanned member codes from a local SQLite cache,\n"
+      "serves the till's local API on 127.0.0.1, and keeps counting while HQ is unreachable."};
+  std::string config_path;
+  std::string state_dir;
+  std::string log_level;
+  bool check_config = false;
+  std::int64_t demo_members = -1;
+  bool version = false;
+  app.add_option("-c,--config", config_path,
+                 "TOML config file (default: /etc/memberd/memberd.toml if present, else built-in "
+                 "defaults)");
+  app.add_option("-s,--state-dir", state_dir,
+                 "state folder for the database, API token and phone-hash key (overrides "
+                 "state.dir)");
+  app.add_flag("--check-config", check_config, "validate the config and exit (0 when valid)");
+  app.add_option("--demo", demo_members,
+                 "seed N demo members on first start (empty cache only); --demo alone seeds 500")
+      ->expected(0, 1)
+      ->default_str("500");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn or error (overrides log.level)");
+  app.add_flag("-V,--version", version, "print the version and exit");
+  app.footer(
+      "Examples:\n"
+      "  memberd --state-dir ./state --demo    run with 500 demo members, no hardware needed\n"
+      "  memberd --config /etc/memberd/memberd.toml --check-config\n"
+      "Signals: SIGTERM or SIGINT finish the requests in flight, close the database and exit 0.");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (app.count("--demo") > 0 && demo_members < 0) demo_members = 500;
+  if (version) {
+    std::cout << "memberd " << kVersion << "\n";
+    return 0;
+  }
+
+  std::string used_path;
+  auto config = pma::config::load_effective_config(config_path, state_dir, &used_path);
+  if (!config) {
+    std::cerr << "memberd: " << config.error().message << "\n";
+    return 2;
+  }
+  if (!log_level.empty()) {
+    if (auto level = pma::log::parse_level(log_level); !level) {
+      std::cerr << "memberd: --log-level: " << level.error().message << "\n";
+      return 2;
+    }
+    config->log.level = log_level;
+  }
+  if (check_config) {
+    std::cout << "memberd: config OK (" << (used_path.empty() ? "built-in defaults" : used_path)
+              << "): store " << config->store.id << " terminal " << config->store.terminal
+              << ", database " << config->database_path() << ", API " << config->api.listen
+              << ":" << config->api.port << "\n";
+    return 0;
+  }
+
+  auto log = pma::log::make_logger("memberd", config->log.level);
+  log->info("memberd {} starting: store {} terminal {}, config {}", kVersion, config->store.id,
+            config->store.terminal, used_path.empty() ? "built-in defaults" : used_path);
+
+  if (auto ok = pma::config::ensure_state_dir(config->state.dir); !ok) {
+    log->critical("{}", ok.error().message);
+    return 1;
+  }
+  auto token = pma::config::read_or_create_secret(config->token_path(), 0640);
+  if (!token) {
+    log->critical("API token: {}", token.error().message);
+    return 1;
+  }
+  auto phone_key = pma::config::read_or_create_secret(config->phone_hash_key_path(), 0600);
+  if (!phone_key) {
+    log->critical("phone-hash key: {}", phone_key.error().message);
+    return 1;
+  }
+
+  pma::store::OpenOptions db_options;
+  db_options.synchronous = config->database.synchronous;
+  db_options.busy_timeout_ms = static_cast<int>(config->database.busy_timeout_ms);
+  db_options.cache_size_kib = static_cast<int>(config->database.cache_size_kib);
+  auto db = pma::store::open_store(config->database_path(), db_options);
+  if (!db) {
+    log->critical("database: {}", db.error().message);
+    return 1;
+  }
+  pma::store::PhoneHasher hasher(*phone_key);
+  pma::store::MemberStore members(**db, hasher);
+
+  std::int64_t seed = demo_members >= 0 ? demo_members : config->demo.seed_members;
+  if (seed > 0 && members.count().value_or(1) == 0) {
+    log->info("seeding {} demo members", seed);
+    if (auto ok = pma::admin::seed_demo_members(**db, members, 0, seed, 2026, unix_now()); !ok) {
+      log->critical("demo seed failed: {}", ok.error().message);
+      return 1;
+    }
+  }
+  log->info("database {} (schema {}), {} members", config->database_path(),
+            (*db)->user_version(), members.count().value_or(-1));
+
+  boost::asio::io_context io(1);
+  pma::api::Router router;
+  pma::api::MemberApi member_api(
+      pma::api::MemberApiContext{.db = **db,
+                                 .members = members,
+                                 .store_id = config->store.id,
+                                 .terminal_id = config->store.terminal,
+                                 .version = kVersion,
+                                 .now = unix_now},
+      log);
+  member_api.add_routes(router);
+
+  pma::api::HttpServer server(
+      io, router,
+      pma::api::HttpServerOptions{.listen = config->api.listen,
+                                  .port = static_cast<std::uint16_t>(config->api.port),
+                                  .token = *token,
+                                  .max_body_bytes =
+                                      static_cast<std::size_t>(config->api.max_body_bytes),
+                                  .idle_timeout =
+                                      std::chrono::milliseconds(config->api.idle_timeout_ms)},
+      log);
+  if (auto ok = server.start(); !ok) {
+    log->critical("{}", ok.error().message);
+    return 1;
+  }
+  log->info("local API listening on http://{}:{} (token in {})", config->api.listen,
+            server.port(), config->token_path());
+  if (seed > 0 || isatty(STDOUT_FILENO)) {
+    std::string example = "8860000000000000";
+    if (auto first = members.find_by_id("M00000001", unix_now()); first && *first) {
+      example = (*first)->card_no;
+    }
+    std::cout << fmt::format(
+                     "\nmemberd is ready. Try:\n"
+                     "  curl -s -H \"Authorization: Bearer $(cat {token})\" "
+                     "http://{host}:{port}/v1/health\n"
+                     "  curl -s -H \"Authorization: Bearer $(cat {token})\" "
+                     "-d '{{\"code\":\"{card}\"}}' http://{host}:{port}/v1/members/lookup\n"
+                     "Stop with Ctrl-C (or SIGTERM).\n\n",
+                     fmt::arg("token", config->token_path()), fmt::arg("host", config->api.listen),
+                     fmt::arg("port", server.port()), fmt::arg("card", example))
+              << std::flush;
+  }
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  boost::asio::steady_timer shutdown_guard(io);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    log->info("{} received: finishing requests in flight", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    // Bounded: a client that never reads its response must not hold the shutdown hostage.
+    shutdown_guard.expires_after(std::chrono::seconds(10));
+    shutdown_guard.async_wait([&](const boost::system::error_code& timer_ec) {
+      if (timer_ec) return;
+      log->warn("shutdown: {} connections still open after 10 s; closing them",
+                server.open_connections());
+      io.stop();
+    });
+    server.stop([&] { shutdown_guard.cancel(); });
+  });
+
+  io.run();
+  db->reset();
+  log->info("memberd stopped cleanly ({} requests served)", server.requests_served());
+  return 0;
+}
