@@ -26,6 +26,8 @@ HttpClient::HttpClient(std::string host, std::uint16_t port, std::string token,
       token_(std::move(token)), timeout_(timeout) {}
 
 HttpClient::~HttpClient() = default;
+HttpClient::HttpClient(HttpClient&&) noexcept = default;
+HttpClient& HttpClient::operator=(HttpClient&&) noexcept = default;
 
 Result<HttpReply> HttpClient::request(std::string_view method, std::string_view target,
                                       std::string_view body) {

@@ -23,6 +23,8 @@ class HttpClient {
   HttpClient(std::string host, std::uint16_t port, std::string token,
              std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
   ~HttpClient();
+  HttpClient(HttpClient&&) noexcept;
+  HttpClient& operator=(HttpClient&&) noexcept;
 
   // Sends one request (connecting or reconnecting as needed). An empty token sends no
   // Authorization header. Errors: "api_unreachable" naming the address and OS error.

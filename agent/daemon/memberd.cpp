@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  memberd --state-dir ./state --demo    run with 500 demo members, no hardware needed\n"
       "  memberd --config /etc/memberd/memberd.toml --check-config\n"
-      "Signals: SIGTERM or SIGINT finish the requests in flight, close the database and exit 0.");
+      "Signals: SIGTERM or SIGINT finish the requests in flight, close the database and exit 0.\n");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
