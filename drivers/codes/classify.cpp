@@ -1,0 +1,148 @@
+#include "codes/classify.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "codes/member_qr.h"
+
+namespace pma::codes {
+namespace {
+
+constexpr std::size_t kMaxRuleLength = 64;
+// Longest text worth classifying: a member QR.
+constexpr std::size_t kMaxScanLength = kMaxMemberQrLength;
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_upper_alnum(char c) { return is_digit(c) || (c >= 'A' && c <= 'Z'); }
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+bool all_of(std::string_view s, bool (*pred)(char)) {
+  return std::all_of(s.begin(), s.end(), pred);
+}
+
+bool printable_ascii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x21 && c <= 0x7e; });
+}
+
+bool phone_shaped(std::string_view s) {
+  std::string digits;
+  for (const char c : s) {
+    if (c == ' ' || c == '-') continue;
+    digits.push_back(c);
+  }
+  std::string_view d = digits;
+  if (d.starts_with("+86")) {
+    d.remove_prefix(3);
+  } else if (d.starts_with("0086")) {
+    d.remove_prefix(4);
+  }
+  return d.size() == 11 && all_of(d, is_digit) && d[0] == '1' && d[1] >= '3' && d[1] <= '9';
+}
+
+std::unexpected<Error> unrecognised(std::string_view reason) {
+  return fail("code_unrecognised", fmt::format("Code not recognised ({})", reason));
+}
+
+Status check_range(std::string_view key, std::size_t min, std::size_t max) {
+  if (min == 0 || min > max || max > kMaxRuleLength) {
+    return fail("config_invalid",
+                fmt::format("[codes] {}_min_length / {}_max_length must satisfy 1 <= min <= max "
+                            "<= {}; got {}..{}",
+                            key, key, kMaxRuleLength, min, max));
+  }
+  return {};
+}
+
+Status check_prefix(std::string_view key, std::string_view prefix) {
+  if (prefix.size() > kMaxRuleLength || !printable_ascii(prefix)) {
+    return fail("config_invalid", fmt::format("[codes] {} must be at most {} printable ASCII "
+                                              "characters without spaces",
+                                              key, kMaxRuleLength));
+  }
+  if (!prefix.empty() &&
+      (prefix.starts_with(kMemberQrPrefix) || kMemberQrPrefix.starts_with(prefix))) {
+    return fail("config_invalid", fmt::format("[codes] {} \"{}\" clashes with the member QR "
+                                              "prefix \"{}\"",
+                                              key, prefix, kMemberQrPrefix));
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string_view to_string(CodeKind kind) {
+  switch (kind) {
+    case CodeKind::card_number:
+      return "card_number";
+    case CodeKind::phone:
+      return "phone";
+    case CodeKind::coupon:
+      return "coupon";
+    case CodeKind::member_qr:
+      return "member_qr";
+  }
+  return "unknown";
+}
+
+Status CodeRules::validate() const {
+  if (auto s = check_range("card", card_min_length, card_max_length); !s) return s;
+  if (auto s = check_range("coupon", coupon_min_length, coupon_max_length); !s) return s;
+  if (auto s = check_prefix("card_prefix", card_prefix); !s) return s;
+  if (coupon_prefix.empty()) {
+    return fail("config_invalid", "[codes] coupon_prefix must not be empty");
+  }
+  if (auto s = check_prefix("coupon_prefix", coupon_prefix); !s) return s;
+  if (!card_prefix.empty() &&
+      (card_prefix.starts_with(coupon_prefix) || coupon_prefix.starts_with(card_prefix))) {
+    return fail("config_invalid",
+                "[codes] card_prefix and coupon_prefix must not be prefixes of each other");
+  }
+  return {};
+}
+
+Result<MemberCode> classify_code(std::string_view scanned, const CodeRules& rules) {
+  const std::string_view code = trim(scanned);
+  if (code.empty()) return unrecognised("empty");
+  if (code.size() > kMaxScanLength) return unrecognised(fmt::format("{} characters", code.size()));
+
+  if (code.starts_with(kMemberQrPrefix)) return MemberCode{CodeKind::member_qr, std::string(code)};
+
+  if (code.starts_with(rules.coupon_prefix)) {
+    const std::string_view body = code.substr(rules.coupon_prefix.size());
+    if (body.size() < rules.coupon_min_length || body.size() > rules.coupon_max_length ||
+        !all_of(body, is_upper_alnum)) {
+      return unrecognised(fmt::format("a coupon code is {} then {}-{} of A-Z 0-9",
+                                      rules.coupon_prefix, rules.coupon_min_length,
+                                      rules.coupon_max_length));
+    }
+    return MemberCode{CodeKind::coupon, std::string(code)};
+  }
+
+  if (rules.phone_enabled && phone_shaped(code)) {
+    return MemberCode{CodeKind::phone, std::string(code)};
+  }
+
+  if (code.starts_with(rules.card_prefix)) {
+    const std::string_view body = code.substr(rules.card_prefix.size());
+    const bool chars_ok =
+        rules.card_digits_only ? all_of(body, is_digit) : all_of(body, is_upper_alnum);
+    if (chars_ok && body.size() >= rules.card_min_length && body.size() <= rules.card_max_length) {
+      return MemberCode{CodeKind::card_number, std::string(code)};
+    }
+    if (chars_ok) {
+      return unrecognised(fmt::format("{} characters; a card number has {}-{}", body.size(),
+                                      rules.card_min_length, rules.card_max_length));
+    }
+  }
+  return unrecognised(
+      fmt::format("{} characters; not a card, phone, coupon or member code", code.size()));
+}
+
+}  // namespace pma::codes

@@ -1,0 +1,53 @@
+// What a scanned or typed string is: member card, phone number, coupon code or dynamic member
+// QR. Pure: classify_code() neither verifies signatures nor logs; thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "pma/error.h"
+
+namespace pma::codes {
+
+enum class CodeKind { card_number, phone, coupon, member_qr };
+
+// "card_number", "phone", "coupon", "member_qr".
+std::string_view to_string(CodeKind kind);
+
+struct MemberCode {
+  CodeKind kind = CodeKind::card_number;
+  // card_number, coupon: the code as scanned (surrounding whitespace removed, prefix kept).
+  // phone: the raw input, unnormalised; normalise and hash it, never log it.
+  // member_qr: the whole text, for MemberQrVerifier.
+  std::string value;
+};
+
+// The chain's code shapes. Config section [codes].
+struct CodeRules {
+  // card_prefix = "": characters every card number starts with (e.g. "M"); empty for none.
+  std::string card_prefix;
+  // card_min_length = 8, card_max_length = 20: length of the part after card_prefix.
+  std::size_t card_min_length = 8;
+  std::size_t card_max_length = 20;
+  // card_digits_only = true: otherwise A-Z are allowed after the prefix too.
+  bool card_digits_only = true;
+  // phone_enabled = true: recognise mainland mobile numbers (typed or on a paper card).
+  bool phone_enabled = true;
+  // coupon_prefix = "CPN-", followed by coupon_min_length..coupon_max_length of [A-Z0-9].
+  std::string coupon_prefix = "CPN-";
+  std::size_t coupon_min_length = 4;
+  std::size_t coupon_max_length = 32;
+
+  // Fails with "config_invalid" naming the [codes] key: inverted or zero ranges, lengths over
+  // 64, prefixes that are empty (coupon), not printable ASCII, or start like a member QR.
+  Status validate() const;
+};
+
+// Order: member QR prefix ("PMA1:"), then coupon prefix, then phone shape, then card.
+// Phone shape: after dropping spaces and dashes and an optional +86 / 0086 prefix, 11 digits
+// starting 13..19. Fails with "code_unrecognised" and a short reason that never echoes the
+// input (it may be a phone number).
+Result<MemberCode> classify_code(std::string_view scanned, const CodeRules& rules = {});
+
+}  // namespace pma::codes
