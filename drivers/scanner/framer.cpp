@@ -146,9 +146,14 @@ void Framer::reset_frame() {
 }
 
 std::vector<ScanEvent> Framer::on_idle(TimePoint now) {
-  std::vector<ScanEvent> out;
   auto deadline = idle_deadline();
-  if (!deadline || now < *deadline) return out;
+  if (!deadline || now < *deadline) return {};
+  return finish(now);
+}
+
+std::vector<ScanEvent> Framer::finish(TimePoint now) {
+  std::vector<ScanEvent> out;
+  if (!in_frame_) return out;
   if (config_.terminator == Terminator::none) {
     end_frame(now, out);
   } else {

@@ -72,6 +72,9 @@ class Framer {
   std::vector<ScanEvent> on_idle(TimePoint now);
   // When on_idle() should next be called, or nullopt when nothing is pending.
   std::optional<TimePoint> idle_deadline() const;
+  // The input ended (a connection closed): ends a timeout-framed code now; a partial code
+  // that never got its terminator is noise.
+  std::vector<ScanEvent> finish(TimePoint now);
   // Discards a partial code (e.g. events were dropped, the device was reopened).
   void discard_partial();
 

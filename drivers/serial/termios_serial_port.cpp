@@ -148,7 +148,7 @@ Result<std::unique_ptr<TermiosSerialPort>> TermiosSerialPort::open(const std::st
   int fd = ::open(path.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     int error = errno;
-    if (error == ENOENT || error == ENXIO || error == ENODEV) {
+    if (error == ENOENT || error == ENXIO || error == ENODEV || error == EIO) {
       return fail("device_absent", fmt::format("{} is absent: {}", path, std::strerror(error)));
     }
     return fail("serial_open_failed",
