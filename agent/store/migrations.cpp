@@ -83,6 +83,26 @@ CREATE TABLE print_queue(
 );
 CREATE INDEX print_queue_pending ON print_queue(printer, id) WHERE state IN ('queued', 'printing');
 )sql"},
+    Migration{4, "checkout: rolling spend, offline burns, committed checkouts and refunds", R"sql(
+ALTER TABLE members ADD COLUMN spend_12m_fen INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ledger ADD COLUMN offline INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX ledger_by_member_time ON ledger(member_id, created_at);
+CREATE TABLE checkout_txns(
+  txn_id     TEXT PRIMARY KEY,
+  member_id  TEXT NOT NULL DEFAULT '',
+  quote      BLOB NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE refund_lines(
+  refund_id  TEXT NOT NULL,
+  txn_id     TEXT NOT NULL,
+  line_index INTEGER NOT NULL,
+  qty        INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (refund_id, line_index)
+) WITHOUT ROWID;
+CREATE INDEX refund_lines_by_txn ON refund_lines(txn_id);
+)sql"},
 };
 
 }  // namespace

@@ -1,0 +1,43 @@
+#include "store/idempotency.h"
+
+#include <fmt/format.h>
+
+namespace pma::store {
+
+namespace {
+
+std::span<const std::uint8_t> bytes(const std::string& s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+}  // namespace
+
+Result<std::optional<IdempotencyRecord>> IdempotencyStore::find(std::string_view key) {
+  auto stmt =
+      db_.prepare("SELECT request_hash, response, created_at FROM idempotency WHERE key = ?1");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, key);
+  auto row = stmt->step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::optional<IdempotencyRecord>();
+  auto request = stmt->column_blob(0);
+  auto response = stmt->column_blob(1);
+  return std::optional<IdempotencyRecord>(
+      IdempotencyRecord{std::string(request.begin(), request.end()),
+                        std::string(response.begin(), response.end()), stmt->column_int64(2)});
+}
+
+Status IdempotencyStore::put(std::string_view key, const IdempotencyRecord& record) {
+  auto stmt = db_.prepare(
+      "INSERT INTO idempotency(key, request_hash, response, created_at) VALUES (?1, ?2, ?3, ?4)");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, key).bind_blob(2, bytes(record.request)).bind_blob(3, bytes(record.response));
+  stmt->bind(4, record.created_at_ms);
+  auto ok = stmt->run();
+  if (!ok && ok.error().code == "sqlite_constraint") {
+    return fail("idempotency_conflict", fmt::format("request key {} is already recorded", key));
+  }
+  return ok;
+}
+
+}  // namespace pma::store

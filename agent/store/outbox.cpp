@@ -1,0 +1,48 @@
+#include "store/outbox.h"
+
+#include <fmt/format.h>
+
+namespace pma::store {
+
+Result<std::uint64_t> Outbox::next_seq() {
+  // Both sources: sqlite_sequence has the highest seq ever (even after acknowledged rows were
+  // pruned); MAX(seq) covers a table whose sqlite_sequence row does not exist yet.
+  auto last = db_.prepare(
+      "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0), "
+      "COALESCE((SELECT MAX(seq) FROM outbox), 0), "
+      "COALESCE((SELECT CAST(value AS INTEGER) - 1 FROM sync_state WHERE key = 'seq_floor'), 0))");
+  if (!last) return std::unexpected(last.error());
+  auto row = last->step();
+  if (!row) return std::unexpected(row.error());
+  return static_cast<std::uint64_t>(last->column_int64(0)) + 1;
+}
+
+Result<std::uint64_t> Outbox::append(v1::Delta& delta, std::string_view kind) {
+  auto seq = next_seq();
+  if (!seq) return seq;
+  delta.set_seq(*seq);
+  std::string payload;
+  if (!delta.SerializeToString(&payload)) {
+    return fail("outbox_encode", fmt::format("cannot serialise delta for txn {}", delta.txn_id()));
+  }
+  auto insert = db_.prepare(
+      "INSERT INTO outbox(seq, txn_id, kind, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+  if (!insert) return std::unexpected(insert.error());
+  insert->bind(1, static_cast<std::int64_t>(*seq)).bind(2, delta.txn_id()).bind(3, kind);
+  insert->bind_blob(
+      4, std::span(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()));
+  insert->bind(5, delta.occurred_at_ms());
+  if (auto ok = insert->run(); !ok) return std::unexpected(ok.error());
+  return *seq;
+}
+
+Result<std::int64_t> Outbox::count_for_txn(std::string_view txn_id) {
+  auto stmt = db_.prepare("SELECT COUNT(*) FROM outbox WHERE txn_id = ?1");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, txn_id);
+  auto row = stmt->step();
+  if (!row) return std::unexpected(row.error());
+  return stmt->column_int64(0);
+}
+
+}  // namespace pma::store
