@@ -58,10 +58,11 @@ Result<VerifiedMember> MemberQrVerifier::verify(std::string_view scanned, std::i
     return fail("qr_app_signature_bad", "Member code is not genuine (app signature invalid)");
   }
   const std::uint64_t step = time_step_at(now);
-  if (qr.time_step + kStepTolerance < step) {
+  // Differences, not sums: a hostile step near 2^64 must not wrap around.
+  if (qr.time_step < step && step - qr.time_step > kStepTolerance) {
     return fail("qr_time_step", "Member code is out of date; ask the member to refresh it");
   }
-  if (qr.time_step > step + kStepTolerance) {
+  if (qr.time_step > step && qr.time_step - step > kStepTolerance) {
     return fail("qr_time_step",
                 "Member code time is ahead; ask the member to refresh it and check the phone "
                 "clock");

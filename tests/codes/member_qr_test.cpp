@@ -5,8 +5,10 @@
 #include <string>
 
 #include "codes/base45.h"
+#include "codes/classify.h"
 #include "codes/member_qr_verifier.h"
 #include "pma/v1/member_code.pb.h"
+#include "support/temp_dir.h"
 
 using namespace pma::codes;
 
@@ -116,6 +118,11 @@ TEST_CASE("The till accepts the time step within one step either side", "[codes]
     auto r = till.verifier.verify(app.qr(kStep + 2), kNow);
     CHECK(code_of(r) == "qr_time_step");
     CHECK(r.error().message.find("refresh") != std::string::npos);
+  }
+  SECTION("a step at the end of time does not wrap around") {
+    auto r = till.verifier.verify(app.qr(UINT64_MAX), kNow);
+    CHECK(code_of(r) == "qr_time_step");
+    CHECK(r.error().message.find("ahead") != std::string::npos);
   }
   SECTION("an hour old") {
     CHECK(code_of(till.verifier.verify(app.qr(kStep - 120), kNow)) == "qr_time_step");
@@ -325,4 +332,28 @@ TEST_CASE("Time steps are 30 s wide and the app signs credential then big-endian
   CHECK(time_step_at(1'764'000'000) == 58'800'000);
   CHECK(app_signed_message("ab", 0x0102030405060708ULL) ==
         std::string("ab\x01\x02\x03\x04\x05\x06\x07\x08", 10));
+}
+
+TEST_CASE("A code minted with HQ's key file is classified and verified with its public file",
+          "[codes][qr]") {
+  pma::test::TempDir dir;
+  REQUIRE(new_key().write_pem_file(dir.file("hq-7.pem")));
+  auto hq = Ed25519PrivateKey::load_pem_file(dir.file("hq-7.pem"));
+  REQUIRE(hq);
+  REQUIRE(hq->public_key().write_pem_file(dir.file("hq-7.pub.pem")));
+
+  App app(*hq, 7, "M42");
+  // A keyboard-wedge scanner appends CR LF; classification trims it and keeps inner spaces.
+  auto code = classify_code(app.qr(kStep) + "\r\n");
+  REQUIRE(code);
+  REQUIRE(code->kind == CodeKind::member_qr);
+
+  MemberQrVerifier verifier;
+  auto pub = Ed25519PublicKey::load_pem_file(dir.file("hq-7.pub.pem"));
+  REQUIRE(pub);
+  REQUIRE(verifier.add_hq_key(7, *pub));
+  auto member = verifier.verify(code->value, kNow);
+  REQUIRE(member);
+  CHECK(member->member_id == "M42");
+  CHECK(member->hq_key_id == 7);
 }
