@@ -1,0 +1,47 @@
+// A real memberd API stack for tests: SQLite file in a temp folder, MemberApi, HttpServer on a
+// free loopback port, its io_context on a background thread; logs captured in memory.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include "api/http_client.h"
+#include "api/http_server.h"
+#include "api/member_api.h"
+#include "store/member_store.h"
+#include "support/temp_dir.h"
+
+namespace pma::test {
+
+class ApiFixture {
+ public:
+  static constexpr const char* kToken = "test-token-0123456789abcdef";
+  static constexpr std::int64_t kNow = 1'790'000'000;  // fixed clock for the API
+
+  ApiFixture();
+  ~ApiFixture();
+
+  api::HttpClient client(std::string token = kToken) const;
+  std::uint16_t port() const { return server_->port(); }
+  // Everything logged so far.
+  std::string logs() const;
+
+  TempDir dir;
+  std::unique_ptr<store::Database> db;
+  store::PhoneHasher hasher{"fixture-phone-key-0123456789"};
+  std::unique_ptr<store::MemberStore> members;
+
+ private:
+  std::shared_ptr<std::ostringstream> log_text_;
+  std::shared_ptr<spdlog::logger> log_;
+  boost::asio::io_context io_;
+  api::Router router_;
+  std::unique_ptr<api::MemberApi> member_api_;
+  std::unique_ptr<api::HttpServer> server_;
+  std::thread thread_;
+};
+
+}  // namespace pma::test

@@ -1,0 +1,91 @@
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "config/config.h"
+#include "support/temp_dir.h"
+
+using pma::config::load_config;
+using pma::config::parse_config;
+
+TEST_CASE("The shipped example config loads and matches the defaults", "[config]") {
+  auto config = load_config(PMA_EXAMPLE_CONFIG);
+  REQUIRE(config);
+  pma::config::Config defaults;
+  CHECK(config->store.id == defaults.store.id);
+  CHECK(config->api.port == defaults.api.port);
+  CHECK(config->api.listen == "127.0.0.1");
+  CHECK(config->database.synchronous == "FULL");
+  CHECK(config->state.dir == defaults.state.dir);
+  CHECK(config->log.level == defaults.log.level);
+}
+
+TEST_CASE("An empty config is the defaults", "[config]") {
+  auto config = parse_config("", "empty.toml");
+  REQUIRE(config);
+  CHECK(config->api.port == 8765);
+}
+
+TEST_CASE("Config values are read", "[config]") {
+  auto config = parse_config(
+      "[store]\nid = \"SH-042\"\nterminal = \"T3\"\n[api]\nport = 9001\n[database]\n"
+      "synchronous = \"NORMAL\"\n",
+      "x.toml");
+  REQUIRE(config);
+  CHECK(config->store.id == "SH-042");
+  CHECK(config->store.terminal == "T3");
+  CHECK(config->api.port == 9001);
+  CHECK(config->database.synchronous == "NORMAL");
+}
+
+TEST_CASE("Config errors name the file, line and key", "[config]") {
+  struct Case {
+    const char* text;
+    const char* code;
+    const char* expected;
+  };
+  auto c = GENERATE(values<Case>({
+      {"[api]\nprot = 8080\n", "config_unknown_key", "memberd.toml:2: api.prot: unknown key"},
+      {"[apis]\nport = 1\n", "config_unknown_key", "memberd.toml:1: apis: unknown section"},
+      {"[api]\n\nport = \"8080\"\n", "config_bad_value", "memberd.toml:3: api.port: expected an integer"},
+      {"[api]\nport = 70000\n", "config_bad_value", "memberd.toml:2: api.port: 70000 is out of range"},
+      {"[api]\nlisten = \"0.0.0.0\"\n", "config_bad_value",
+       "memberd.toml:2: api.listen: '0.0.0.0' is not a loopback address"},
+      {"[database]\n# note\nsynchronous = \"SOMETIMES\"\n", "config_bad_value",
+       "memberd.toml:3: database.synchronous: 'SOMETIMES'"},
+      {"[log]\nlevel = \"loud\"\n", "config_bad_value", "memberd.toml:2: log.level: 'loud'"},
+      {"[store]\nid = \"has space\"\n", "config_bad_value", "memberd.toml:2: store.id"},
+      {"[store]\nid = 5\n", "config_bad_value", "memberd.toml:2: store.id: expected a string"},
+      {"[api]\nport = \n", "config_syntax", "memberd.toml:2:"},
+      {"store = 1\n", "config_bad_value", "memberd.toml:1: store: expected a [store] table"},
+  }));
+  INFO(c.text);
+  auto config = parse_config(c.text, "memberd.toml");
+  REQUIRE_FALSE(config);
+  CHECK(config.error().code == c.code);
+  CHECK_THAT(config.error().message, Catch::StartsWith(c.expected));
+}
+
+TEST_CASE("A missing config file is reported with its path", "[config]") {
+  auto config = load_config("/nonexistent/memberd.toml");
+  REQUIRE_FALSE(config);
+  CHECK(config.error().code == "config_unreadable");
+  CHECK_THAT(config.error().message, Catch::Contains("/nonexistent/memberd.toml"));
+}
+
+TEST_CASE("memberd --check-config accepts a good file and rejects a bad one", "[config][memberd]") {
+  pma::test::TempDir dir;
+  std::string good = dir.file("good.toml"), bad = dir.file("bad.toml"), out = dir.file("out.txt");
+  std::ofstream(good) << "[api]\nport = 9100\n";
+  std::ofstream(bad) << "[api]\nport = 9100\nverbose = true\n";
+  std::string memberd = PMA_MEMBERD;
+  int ok = std::system((memberd + " --check-config --config " + good + " > " + out + " 2>&1").c_str());
+  CHECK(WEXITSTATUS(ok) == 0);
+  int rejected =
+      std::system((memberd + " --check-config --config " + bad + " > " + out + " 2>&1").c_str());
+  CHECK(WEXITSTATUS(rejected) == 2);
+  std::ifstream in(out);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK_THAT(text, Catch::Contains("bad.toml:3: api.verbose: unknown key"));
+}
