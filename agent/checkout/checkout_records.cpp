@@ -1,0 +1,69 @@
+#include "checkout/checkout_records.h"
+
+#include <fmt/format.h>
+
+namespace pma::checkout {
+
+Status CheckoutRecords::add_checkout(std::string_view txn_id, const v1::Quote& quote,
+                                     std::int64_t now_ms) {
+  std::string bytes;
+  quote.SerializeToString(&bytes);
+  auto stmt = db_.prepare(
+      "INSERT INTO checkout_txns(txn_id, member_id, quote, created_at) VALUES (?1, ?2, ?3, ?4)");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, txn_id).bind(2, quote.member_id());
+  stmt->bind_blob(3, {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
+  stmt->bind(4, now_ms);
+  return stmt->run();
+}
+
+Result<std::optional<v1::Quote>> CheckoutRecords::find_checkout(std::string_view txn_id) {
+  auto stmt = db_.prepare("SELECT quote FROM checkout_txns WHERE txn_id = ?1");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, txn_id);
+  auto row = stmt->step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::optional<v1::Quote>();
+  auto blob = stmt->column_blob(0);
+  v1::Quote q;
+  if (!q.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
+    return fail("checkout_record_corrupt",
+                fmt::format("stored checkout {} cannot be decoded", txn_id));
+  }
+  return std::optional<v1::Quote>(std::move(q));
+}
+
+Result<std::vector<std::int64_t>> CheckoutRecords::refunded_qty(std::string_view txn_id,
+                                                                int line_count) {
+  std::vector<std::int64_t> qty(static_cast<std::size_t>(line_count), 0);
+  auto stmt = db_.prepare(
+      "SELECT line_index, SUM(qty) FROM refund_lines WHERE txn_id = ?1 GROUP BY line_index");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, txn_id);
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    auto index = stmt->column_int64(0);
+    if (index >= 0 && index < line_count)
+      qty[static_cast<std::size_t>(index)] = stmt->column_int64(1);
+  }
+  return qty;
+}
+
+Status CheckoutRecords::add_refund(std::string_view refund_id, std::string_view txn_id,
+                                   const std::vector<std::int64_t>& qty, std::int64_t now_ms) {
+  for (std::size_t i = 0; i < qty.size(); ++i) {
+    if (qty[i] == 0) continue;
+    // One borrow per row: the cached statement is reset when the borrow ends.
+    auto stmt = db_.prepare(
+        "INSERT INTO refund_lines(refund_id, txn_id, line_index, qty, created_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5)");
+    if (!stmt) return std::unexpected(stmt.error());
+    stmt->bind_all(refund_id, txn_id, static_cast<std::int64_t>(i), qty[i], now_ms);
+    if (auto ok = stmt->run(); !ok) return ok;
+  }
+  return {};
+}
+
+}  // namespace pma::checkout

@@ -1,0 +1,33 @@
+// Committed checkouts and their refunds, kept so that a refund days later can reverse exactly
+// what the checkout did (the outbox and idempotency records may be pruned after HQ has them).
+// Borrows the Database; thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "pma/v1/checkout.pb.h"
+#include "store/sqlite.h"
+
+namespace pma::checkout {
+
+class CheckoutRecords {
+ public:
+  explicit CheckoutRecords(store::Database& db) : db_(db) {}
+
+  // Inside the caller's transaction.
+  Status add_checkout(std::string_view txn_id, const v1::Quote& quote, std::int64_t now_ms);
+  Result<std::optional<v1::Quote>> find_checkout(std::string_view txn_id);
+
+  // Quantities already refunded per line of txn_id (size line_count).
+  Result<std::vector<std::int64_t>> refunded_qty(std::string_view txn_id, int line_count);
+  Status add_refund(std::string_view refund_id, std::string_view txn_id,
+                    const std::vector<std::int64_t>& qty, std::int64_t now_ms);
+
+ private:
+  store::Database& db_;
+};
+
+}  // namespace pma::checkout

@@ -1,0 +1,271 @@
+#include "checkout/checkout_service.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include <ctime>
+
+#include "checkout/checkout_records.h"
+#include "store/coupon_store.h"
+#include "store/idempotency.h"
+#include "store/ledger.h"
+#include "store/outbox.h"
+
+namespace pma::checkout {
+
+namespace {
+
+constexpr std::int64_t kYearMs = 365LL * 24 * 3600 * 1000;
+constexpr std::size_t kMaxKeyLength = 128;
+
+v1::Tier to_tier(int tier) {
+  return v1::Tier_IsValid(tier) ? static_cast<v1::Tier>(tier) : v1::TIER_NORMAL;
+}
+
+}  // namespace
+
+std::string rfc3339_utc(std::int64_t unix_seconds) {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(static_cast<std::time_t>(unix_seconds)));
+}
+
+std::string canonical_bytes(const google::protobuf::MessageLite& message) {
+  std::string out;
+  google::protobuf::io::StringOutputStream stream(&out);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  message.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return out;
+}
+
+CheckoutService::CheckoutService(store::Database& db, const store::PhoneHasher& hasher,
+                                 CheckoutConfig config, const Clock& clock)
+    : db_(db),
+      hasher_(hasher),
+      config_(std::move(config)),
+      clock_(clock),
+      rules_(loyalty::default_rule_set()) {}
+
+Status CheckoutService::set_rules(v1::RuleSet rules) {
+  if (auto ok = loyalty::validate_rule_set(rules); !ok) return ok;
+  rules_ = std::move(rules);
+  return {};
+}
+
+Result<CheckoutService::Priced> CheckoutService::price(
+    const std::string& member_id, const google::protobuf::RepeatedPtrField<v1::BasketLine>& lines,
+    const google::protobuf::RepeatedPtrField<std::string>& coupon_codes,
+    std::int64_t points_to_burn, const StoreTime& now) {
+  Priced out;
+  loyalty::MemberView view;
+  loyalty::QuoteContext ctx{
+      .local_date = now.local_date, .now_ms = now.now_ms, .hq_online = hq_online_};
+  if (!member_id.empty()) {
+    store::MemberStore members(db_, hasher_);
+    auto found = members.find_by_id(member_id, now.now_ms / 1000);
+    if (!found) return std::unexpected(found.error());
+    if (!*found) {
+      return fail("member_not_found", fmt::format("member {} is not in the cache", member_id));
+    }
+    out.member = std::move(**found);
+    store::Ledger ledger(db_);
+    auto spend = ledger.spend_12m(member_id, now.now_ms - kYearMs);
+    if (!spend) return std::unexpected(spend.error());
+    auto burned = ledger.offline_burned_since(member_id, now.local_day_start_ms);
+    if (!burned) return std::unexpected(burned.error());
+    view = loyalty::MemberView{.member_id = member_id,
+                               .tier = to_tier(out.member.tier),
+                               .points = out.member.points,
+                               .birthday = out.member.birthday,
+                               .spend_12m_fen = *spend};
+    ctx.burned_today = *burned;
+  }
+  std::vector<loyalty::CouponView> coupons;
+  store::CouponStore store(db_);
+  for (const auto& code : coupon_codes) {
+    auto c = store.find(code);
+    if (!c) return std::unexpected(c.error());
+    loyalty::CouponView v{.code = code};
+    if (*c) {
+      v = loyalty::CouponView{.code = code,
+                              .found = true,
+                              .member_id = (*c)->member_id,
+                              .template_id = (*c)->template_id,
+                              .valid_from_s = (*c)->valid_from,
+                              .valid_until_s = (*c)->valid_until,
+                              .state = (*c)->state};
+    }
+    coupons.push_back(std::move(v));
+  }
+  std::vector<v1::BasketLine> basket(lines.begin(), lines.end());
+  auto q = loyalty::quote({.lines = basket,
+                           .member = member_id.empty() ? nullptr : &view,
+                           .coupons = coupons,
+                           .points_to_burn = points_to_burn},
+                          rules_, ctx);
+  if (!q) return std::unexpected(q.error());
+  out.quote = std::move(*q);
+  return out;
+}
+
+Result<v1::MemberReceiptSummary> CheckoutService::receipt(const store::MemberRecord& member,
+                                                          std::int64_t now_ms) {
+  v1::MemberReceiptSummary r;
+  r.set_member_id(member.member_id);
+  r.set_phone_masked(member.phone_masked);
+  r.set_tier(to_tier(member.tier));
+  auto balance = store::Ledger(db_).balance(member.member_id);
+  if (!balance) return std::unexpected(balance.error());
+  r.set_new_balance(*balance);
+  r.set_points_debt(*balance < 0 ? -*balance : 0);
+  auto usable = store::CouponStore(db_).usable_by(member.member_id, now_ms / 1000);
+  if (!usable) return std::unexpected(usable.error());
+  for (const auto& c : *usable) {
+    auto* mc = r.add_coupons_available();
+    mc->set_code(c.code);
+    mc->set_template_id(c.template_id);
+    mc->set_title(c.title);
+    mc->set_valid_until(rfc3339_utc(c.valid_until));
+  }
+  return r;
+}
+
+Result<v1::QuoteResponse> CheckoutService::quote(const v1::QuoteRequest& request) {
+  auto priced = price(request.member_id(), request.lines(), request.coupon_codes(),
+                      request.points_to_burn(), clock_.now());
+  if (!priced) return std::unexpected(priced.error());
+  v1::QuoteResponse response;
+  *response.mutable_quote() = std::move(priced->quote);
+  return response;
+}
+
+Result<Reply<v1::CommitResponse>> CheckoutService::commit(const v1::CommitRequest& request) {
+  if (request.txn_id().empty() || request.txn_id().size() > kMaxKeyLength) {
+    return fail("invalid_request", fmt::format("txn_id must be 1..{} characters", kMaxKeyLength));
+  }
+  const std::string key = "checkout:" + request.txn_id();
+  const std::string request_bytes = canonical_bytes(request);
+  auto tx = store::Transaction::begin(db_);
+  if (!tx) return std::unexpected(tx.error());
+  store::IdempotencyStore idempotency(db_);
+  auto previous = idempotency.find(key);
+  if (!previous) return std::unexpected(previous.error());
+  if (*previous) {
+    if ((*previous)->request != request_bytes) {
+      return fail("idempotency_conflict",
+                  fmt::format("transaction {} was already committed with a different body",
+                              request.txn_id()));
+    }
+    Reply<v1::CommitResponse> reply{.bytes = std::move((*previous)->response), .replayed = true};
+    if (!reply.message.ParseFromString(reply.bytes)) {
+      return fail("idempotency_corrupt",
+                  fmt::format("stored reply for {} cannot be decoded", request.txn_id()));
+    }
+    return reply;
+  }
+
+  const StoreTime now = clock_.now();
+  auto priced = price(request.member_id(), request.lines(), request.coupon_codes(),
+                      request.points_to_burn(), now);
+  if (!priced) return std::unexpected(priced.error());
+  const v1::Quote& q = priced->quote;
+  if (auto ok = loyalty::require_all_coupons(q); !ok) return std::unexpected(ok.error());
+  if (request.has_expected_payable_fen() && request.expected_payable_fen() != q.payable_fen()) {
+    return fail("quote_changed", fmt::format("payable is {} fen, the POS expected {}",
+                                             q.payable_fen(), request.expected_payable_fen()));
+  }
+
+  v1::Delta delta;
+  delta.set_txn_id(request.txn_id());
+  delta.set_occurred_at_ms(now.now_ms);
+  auto* body = delta.mutable_checkout();
+  body->set_member_id(q.member_id());
+  body->set_gross_fen(q.gross_fen());
+  body->set_tier_discount_fen(q.tier_discount_fen());
+  body->set_coupon_discount_fen(q.coupon_discount_fen());
+  body->set_points_discount_fen(q.points_discount_fen());
+  body->set_paid_fen(q.payable_fen());
+  body->set_points_earned(q.points_to_earn());
+  body->set_points_burned(q.points_burned());
+  body->set_rule_set_version(q.rule_set_version());
+  for (const auto& c : q.coupons()) body->add_coupon_codes(c.code());
+  for (int i = 0; i < q.lines_size(); ++i) {
+    const auto& in = request.lines(i);
+    auto* line = body->add_lines();
+    line->set_sku(in.sku());
+    line->set_qty(in.qty());
+    line->set_unit_price_fen(in.unit_price_fen());
+    line->set_category(in.category());
+    line->set_discountable(in.discountable());
+    line->set_paid_fen(q.lines(i).paid_fen());
+  }
+  auto seq = store::Outbox(db_).append(delta, "checkout");
+  if (!seq) return std::unexpected(seq.error());
+
+  store::CouponStore coupons(db_);
+  for (const auto& c : q.coupons()) {
+    if (auto ok = coupons.redeem(c.code(), request.txn_id(), now.now_ms / 1000); !ok) {
+      return std::unexpected(ok.error());
+    }
+  }
+  if (!q.member_id().empty()) {
+    store::Ledger ledger(db_);
+    // The earn row also carries the spend that counts toward tiers, so it is written even when
+    // no points are earned.
+    store::LedgerEntry earn{.member_id = q.member_id(),
+                            .txn_id = request.txn_id(),
+                            .kind = "earn",
+                            .points = q.points_to_earn(),
+                            .amount_fen = q.payable_fen(),
+                            .created_at_ms = now.now_ms,
+                            .outbox_seq = *seq,
+                            .offline = !hq_online_};
+    if (auto ok = ledger.append(earn); !ok) return std::unexpected(ok.error());
+    if (q.points_burned() > 0) {
+      store::LedgerEntry burn = earn;
+      burn.kind = "burn";
+      burn.points = -q.points_burned();
+      burn.amount_fen = 0;
+      if (auto ok = ledger.append(burn); !ok) return std::unexpected(ok.error());
+    }
+    if (q.tier().upgrade_to() != v1::TIER_UNSPECIFIED) {
+      // Effective from the next checkout; HQ recomputes tiers and confirms it downstream.
+      auto up = db_.prepare("UPDATE members SET tier = ?2 WHERE member_id = ?1 AND tier < ?2");
+      if (!up) return std::unexpected(up.error());
+      up->bind(1, q.member_id()).bind(2, static_cast<int>(q.tier().upgrade_to()));
+      if (auto ok = up->run(); !ok) return std::unexpected(ok.error());
+    }
+  }
+  if (auto ok = CheckoutRecords(db_).add_checkout(request.txn_id(), q, now.now_ms); !ok) {
+    return std::unexpected(ok.error());
+  }
+
+  Reply<v1::CommitResponse> reply;
+  v1::CommitResponse& response = reply.message;
+  response.set_txn_id(request.txn_id());
+  *response.mutable_quote() = q;
+  response.set_committed_at_ms(now.now_ms);
+  response.set_outbox_seq(*seq);
+  if (!q.member_id().empty()) {
+    auto r = receipt(priced->member, now.now_ms);
+    if (!r) return std::unexpected(r.error());
+    r->set_tier(to_tier(priced->member.tier));
+    r->set_points_earned(q.points_to_earn());
+    r->set_points_used(q.points_burned());
+    for (const auto& c : q.coupons()) r->add_coupons_used(c.code());
+    r->set_upgraded_to(q.tier().upgrade_to());
+    *r->mutable_bonus_reasons() = q.bonus_reasons();
+    response.set_new_balance(r->new_balance());
+    *response.mutable_receipt() = std::move(*r);
+  }
+  reply.bytes = canonical_bytes(response);
+  if (auto ok = idempotency.put(key, {request_bytes, reply.bytes, now.now_ms}); !ok) {
+    return std::unexpected(ok.error());
+  }
+  if (auto ok = tx->commit(); !ok) return std::unexpected(ok.error());
+  return reply;
+}
+
+}  // namespace pma::checkout

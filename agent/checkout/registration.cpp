@@ -1,0 +1,129 @@
+// CheckoutService::register_member: a new member at the till, with a provisional id and the
+// welcome coupon, or the existing member with the same phone.
+#include <fmt/format.h>
+
+#include "checkout/checkout_service.h"
+#include "store/coupon_store.h"
+#include "store/outbox.h"
+
+namespace pma::checkout {
+
+namespace {
+
+constexpr std::size_t kMaxNameBytes = 64;
+constexpr std::size_t kMaxCardBytes = 32;
+
+Status validate_birthday(const std::string& birthday) {
+  if (birthday.empty()) return {};
+  static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  auto digit = [&](std::size_t i) { return birthday[i] >= '0' && birthday[i] <= '9'; };
+  if (birthday.size() == 5 && birthday[2] == '-' && digit(0) && digit(1) && digit(3) && digit(4)) {
+    int month = (birthday[0] - '0') * 10 + (birthday[1] - '0');
+    int day = (birthday[3] - '0') * 10 + (birthday[4] - '0');
+    if (month >= 1 && month <= 12 && day >= 1 && day <= kDays[month - 1]) return {};
+  }
+  return fail("invalid_birthday", "birthday must be MM-DD (a real day of the year) or empty");
+}
+
+v1::Member to_member(const store::MemberRecord& m) {
+  v1::Member out;
+  out.set_member_id(m.member_id);
+  out.set_card_no(m.card_no);
+  out.set_phone_masked(m.phone_masked);
+  out.set_name(m.name);
+  out.set_birthday(m.birthday);
+  out.set_tier(v1::Tier_IsValid(m.tier) ? static_cast<v1::Tier>(m.tier) : v1::TIER_NORMAL);
+  out.set_points(m.points);
+  out.set_hq_version(m.hq_version);
+  for (const auto& c : m.coupons) {
+    auto* mc = out.add_coupons();
+    mc->set_code(c.code);
+    mc->set_template_id(c.template_id);
+    mc->set_title(c.title);
+    mc->set_valid_until(rfc3339_utc(c.valid_until));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<v1::RegisterMemberResponse> CheckoutService::register_member(
+    const v1::RegisterMemberRequest& request) {
+  auto phone = store::normalize_phone(request.phone());
+  if (!phone) return std::unexpected(phone.error());
+  if (auto ok = validate_birthday(request.birthday()); !ok) return std::unexpected(ok.error());
+  if (request.name().size() > kMaxNameBytes || request.card_no().size() > kMaxCardBytes) {
+    return fail("invalid_request", fmt::format("name is limited to {} bytes, card_no to {}",
+                                               kMaxNameBytes, kMaxCardBytes));
+  }
+  const StoreTime now = clock_.now();
+  const std::int64_t now_s = now.now_ms / 1000;
+  auto tx = store::Transaction::begin(db_);
+  if (!tx) return std::unexpected(tx.error());
+  store::MemberStore members(db_, hasher_);
+  auto existing = members.find_by_phone(*phone, now_s);
+  if (!existing) return std::unexpected(existing.error());
+  v1::RegisterMemberResponse response;
+  if (*existing) {
+    *response.mutable_member() = to_member(**existing);
+    response.set_created(false);
+    return response;  // nothing written; the transaction rolls back
+  }
+
+  // The outbox seq is never reused by this terminal (even after a reinstall), so it makes the
+  // provisional id unique without a separate counter.
+  store::Outbox outbox(db_);
+  auto n = outbox.next_seq();
+  if (!n) return std::unexpected(n.error());
+  const std::string member_id =
+      fmt::format("P-{}-{}-{}", config_.store_id, config_.terminal_id, *n);
+  store::MemberUpsert upsert{.member_id = member_id,
+                             .card_no = request.card_no(),
+                             .phone = *phone,
+                             .name = request.name(),
+                             .birthday = request.birthday(),
+                             .tier = v1::TIER_NORMAL};
+  if (auto ok = members.upsert(upsert, now_s); !ok) return std::unexpected(ok.error());
+
+  v1::Delta delta;
+  delta.set_txn_id(member_id);
+  delta.set_occurred_at_ms(now.now_ms);
+  auto* body = delta.mutable_member_registered();
+  body->set_provisional_id(member_id);
+  store::PhoneHash hash = hasher_.hash(*phone);
+  body->set_phone_hash(std::string(hash.begin(), hash.end()));
+  body->set_phone_masked(store::mask_phone(*phone));
+  body->set_name(request.name());
+  body->set_birthday(request.birthday());
+  body->set_card_no(request.card_no());
+
+  if (const auto* tmpl = loyalty::find_template(rules_, rules_.welcome_coupon_template_id())) {
+    store::Coupon coupon{
+        .code = fmt::format("W-{}-{}-{}", config_.store_id, config_.terminal_id, *n),
+        .member_id = member_id,
+        .template_id = tmpl->id(),
+        .title = tmpl->title(),
+        .valid_from = now_s,
+        .valid_until = now_s + std::int64_t{tmpl->validity_days()} * 86400};
+    if (auto ok = store::CouponStore(db_).issue(coupon, now_s); !ok) {
+      return std::unexpected(ok.error());
+    }
+    body->add_welcome_coupons(coupon.code);
+    auto* mc = response.add_welcome_coupons();
+    mc->set_code(coupon.code);
+    mc->set_template_id(coupon.template_id);
+    mc->set_title(coupon.title);
+    mc->set_valid_until(rfc3339_utc(coupon.valid_until));
+  }
+  auto seq = outbox.append(delta, "member_registered");
+  if (!seq) return std::unexpected(seq.error());
+  auto created = members.find_by_id(member_id, now_s);
+  if (!created) return std::unexpected(created.error());
+  if (!*created) return fail("member_not_found", "the new member vanished inside its transaction");
+  if (auto ok = tx->commit(); !ok) return std::unexpected(ok.error());
+  *response.mutable_member() = to_member(**created);
+  response.set_created(true);
+  return response;
+}
+
+}  // namespace pma::checkout

@@ -1,0 +1,40 @@
+// A till for checkout tests: a real SQLite file in a TempDir, a manual clock, a CheckoutService,
+// and direct queries that check the invariants from the database itself.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "checkout/checkout_service.h"
+#include "store/member_store.h"
+#include "support/temp_dir.h"
+
+namespace pma::test {
+
+// 2026-05-28 02:00 UTC = 10:00 in Shanghai, a Thursday; not a member day.
+constexpr std::int64_t kT0 = 1'779'933'600'000;
+
+v1::BasketLine basket_line(std::string sku, std::int64_t qty, std::int64_t unit_fen,
+                           bool discountable = true, std::string category = "bakery");
+
+struct Till {
+  explicit Till(std::string path = {});
+
+  void add_member(const std::string& id, int tier = 1, std::int64_t hq_points = 0,
+                  std::string birthday = "", std::int64_t spend_12m_fen = 0);
+  void add_coupon(const std::string& code, const std::string& member_id,
+                  const std::string& template_id = "welcome", std::int64_t valid_days = 30);
+  std::int64_t scalar(const std::string& sql);
+  std::int64_t balance(const std::string& member_id);
+  std::int64_t outbox_rows() { return scalar("SELECT COUNT(*) FROM outbox"); }
+  std::string coupon_state(const std::string& code);
+
+  TempDir dir;
+  std::string path;
+  std::unique_ptr<store::Database> db;
+  store::PhoneHasher hasher{"test-chain-key"};
+  checkout::ManualClock clock{kT0};
+  std::unique_ptr<checkout::CheckoutService> service;
+};
+
+}  // namespace pma::test
