@@ -315,33 +315,40 @@ void VirtualPrinter::start_read(std::shared_ptr<Link> link) {
   }
 }
 
+bool VirtualPrinter::holding() const {
+  return state_ == PrinterState::paper_out || state_ == PrinterState::cover_open ||
+         state_ == PrinterState::offline;
+}
+
 void VirtualPrinter::receive(const std::shared_ptr<Link>& link, std::string_view bytes) {
   std::string job;
-  for (char byte : bytes) {
+  auto take = [&](char b) {
+    (holding() ? held_ : job) += b;
+    ++job_bytes_;
+    if (paper_after_ && --*paper_after_ == 0) {
+      paper_after_.reset();
+      parser_.feed(job);
+      job.clear();
+      state_ = PrinterState::paper_out;
+    }
+    return drop_after_ && --*drop_after_ == 0;
+  };
+  bool drop = false;
+  for (std::size_t i = 0; i < bytes.size() && !drop; ++i) {
     // Real-time DLE EOT n is executed on receipt, even while the printer is offline.
     std::string& rt = link->realtime;
-    rt += byte;
+    rt += bytes[i];
     if (rt == "\x10" || rt == "\x10\x04") continue;
     if (rt.size() == 3 && rt[1] == 0x04 && rt[2] >= 1 && rt[2] <= 4) {
       answer(*link, rt[2]);
       rt.clear();
       continue;
     }
-    for (char b : rt) {
-      job += b;
-      ++job_bytes_;
-      if (drop_after_ && --*drop_after_ == 0) break;
-    }
+    for (std::size_t k = 0; k < rt.size() && !drop; ++k) drop = take(rt[k]);
     rt.clear();
-    if (drop_after_ && *drop_after_ == 0) break;
   }
-  if (state_ == PrinterState::paper_out || state_ == PrinterState::cover_open ||
-      state_ == PrinterState::offline) {
-    held_ += job;
-  } else {
-    parser_.feed(job);
-  }
-  if (drop_after_ && *drop_after_ == 0) {
+  parser_.feed(job);
+  if (drop) {
     drop_after_.reset();
     ++dropped_;
     close_link(*link);
@@ -353,8 +360,7 @@ void VirtualPrinter::answer(Link& link, int n) {
   ++status_queries_;
   if (state_ == PrinterState::silent) return;
   unsigned char reply = 0x12;
-  bool offline = state_ == PrinterState::paper_out || state_ == PrinterState::cover_open ||
-                 state_ == PrinterState::offline;
+  bool offline = holding();
   if (n == 1 && offline) reply |= 0x08;
   if (n == 2 && state_ == PrinterState::cover_open) reply |= 0x04;
   if (n == 2 && state_ == PrinterState::paper_out) reply |= 0x20;

@@ -121,6 +121,8 @@ class VirtualPrinter {
   // The connection that receives the next `job_bytes` job bytes (status queries excluded) is
   // closed right after them, mid-job.
   void drop_connection_after(std::size_t job_bytes) { drop_after_ = job_bytes; }
+  // After the next `job_bytes` job bytes the paper runs out (the rest is held), mid-job.
+  void run_out_of_paper_after(std::size_t job_bytes) { paper_after_ = job_bytes; }
 
   EscPosParser& parser() { return parser_; }
   const std::vector<PrintedReceipt>& receipts() const { return parser_.receipts(); }
@@ -137,6 +139,7 @@ class VirtualPrinter {
   void receive(const std::shared_ptr<Link>& link, std::string_view bytes);
   void answer(Link& link, int n);
   void close_link(Link& link);
+  bool holding() const;
 
   boost::asio::io_context& io_;
   EscPosParser parser_;
@@ -146,6 +149,7 @@ class VirtualPrinter {
   PrinterState state_ = PrinterState::online;
   std::string held_;
   std::optional<std::size_t> drop_after_;
+  std::optional<std::size_t> paper_after_;
   std::size_t job_bytes_ = 0;
   int status_queries_ = 0, accepted_ = 0, dropped_ = 0;
 };

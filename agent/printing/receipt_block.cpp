@@ -1,0 +1,247 @@
+#include "printing/receipt_block.h"
+
+#include <fmt/format.h>
+
+#include "printer/escpos.h"
+
+namespace pma::printing {
+
+namespace {
+
+using printer::Align;
+
+// One element of the block, rendered either as ESC/POS or as text.
+struct Element {
+  enum class Kind { text, row, rule, qr } kind;
+  std::string left;
+  std::string right;
+  Align align = Align::left;
+  bool bold = false;
+  int size = 1;
+};
+
+std::string tier_name(v1::Tier tier) {
+  switch (tier) {
+    case v1::TIER_NORMAL:
+      return "普通会员";
+    case v1::TIER_SILVER:
+      return "银卡会员";
+    case v1::TIER_GOLD:
+      return "金卡会员";
+    default:
+      return "";
+  }
+}
+
+std::string points(std::int64_t value) {
+  std::string digits = std::to_string(value < 0 ? -value : value);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return value < 0 ? "-" + out : out;
+}
+
+void coupon_rows(std::vector<Element>& out, std::string_view heading,
+                 const google::protobuf::RepeatedPtrField<v1::ReceiptCoupon>& coupons) {
+  if (coupons.empty()) return;
+  out.push_back({Element::Kind::text, std::string(heading), "", Align::left, true});
+  for (const v1::ReceiptCoupon& coupon : coupons) {
+    std::string expiry = coupon.expires_on().empty() ? "" : "至 " + coupon.expires_on();
+    out.push_back({Element::Kind::row, "  " + coupon.title(), expiry});
+  }
+}
+
+std::vector<Element> build(const v1::MemberReceipt& r) {
+  using K = Element::Kind;
+  std::vector<Element> out;
+  if (!r.store_name().empty()) {
+    out.push_back({K::text, r.store_name(), "", Align::center, true, 2});
+  }
+  out.push_back({K::text, "会员信息 MEMBER", "", Align::center});
+  out.push_back({K::rule});
+  if (!r.member_name().empty()) out.push_back({K::row, "会员", r.member_name()});
+  if (!r.phone_masked().empty()) out.push_back({K::row, "手机", mask_phone(r.phone_masked())});
+  if (std::string tier = tier_name(r.tier()); !tier.empty()) out.push_back({K::row, "等级", tier});
+  out.push_back({K::row, "本次获得积分", "+" + points(r.points_earned())});
+  if (r.points_used() > 0) out.push_back({K::row, "本次使用积分", "-" + points(r.points_used())});
+  out.push_back({K::row, "积分余额", points(r.points_balance()), Align::left, true});
+  if (!r.coupons_used().empty() || !r.coupons_available().empty()) out.push_back({K::rule});
+  coupon_rows(out, "本次使用优惠券", r.coupons_used());
+  coupon_rows(out, "可用优惠券", r.coupons_available());
+  if (std::string tier = tier_name(r.upgraded_to()); !tier.empty()) {
+    out.push_back({K::rule});
+    out.push_back({K::text, "恭喜您升级为" + tier + "！", "", Align::center, true});
+  }
+  if (!r.member_qr().empty()) {
+    out.push_back({K::rule});
+    out.push_back({K::qr, r.member_qr(), "", Align::center});
+    out.push_back({K::text, "扫码查看会员权益", "", Align::center});
+  }
+  if (!r.transaction_id().empty()) {
+    out.push_back({K::text, "交易号 " + r.transaction_id(), "", Align::left});
+  }
+  return out;
+}
+
+Status check_text(std::string_view field, const std::string& value, std::size_t max) {
+  if (value.size() > max) {
+    return fail("invalid_receipt",
+                fmt::format("{} is {} bytes, at most {}", field, value.size(), max));
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string mask_phone(std::string_view phone) {
+  std::string digits;
+  for (char c : phone) {
+    if (c >= '0' && c <= '9') digits += c;
+    if (c == '*') return std::string(phone.substr(0, 16));  // already masked
+  }
+  if (digits.size() < 7) return "****";
+  return digits.substr(0, 3) + "****" + digits.substr(digits.size() - 4);
+}
+
+Status validate_receipt(const v1::MemberReceipt& r) {
+  if (r.points_earned() < 0 || r.points_used() < 0) {
+    return fail("invalid_receipt", "points_earned and points_used must not be negative");
+  }
+  if (r.member_qr().size() > 2953) {
+    return fail("invalid_receipt",
+                fmt::format("member_qr is {} bytes, at most 2953", r.member_qr().size()));
+  }
+  for (auto [field, value] :
+       {std::pair{"store_name", &r.store_name()}, std::pair{"member_name", &r.member_name()},
+        std::pair{"phone_masked", &r.phone_masked()},
+        std::pair{"transaction_id", &r.transaction_id()}}) {
+    if (auto ok = check_text(field, *value, 200); !ok) return ok;
+  }
+  if (r.coupons_used_size() + r.coupons_available_size() > 50) {
+    return fail("invalid_receipt", "more than 50 coupons on one receipt");
+  }
+  for (const auto* list : {&r.coupons_used(), &r.coupons_available()}) {
+    for (const v1::ReceiptCoupon& c : *list) {
+      if (auto ok = check_text("coupon title", c.title(), 200); !ok) return ok;
+      if (auto ok = check_text("coupon expires_on", c.expires_on(), 32); !ok) return ok;
+    }
+  }
+  return {};
+}
+
+Result<std::string> render_receipt_escpos(const v1::MemberReceipt& receipt, printer::Paper paper,
+                                          bool standalone, bool open_drawer) {
+  if (auto ok = validate_receipt(receipt); !ok) return std::unexpected(ok.error());
+  auto encoder = printer::EscPosEncoder::create(printer::columns_for(paper));
+  if (!encoder) return std::unexpected(encoder.error());
+  printer::EscPosEncoder& e = *encoder;
+  if (standalone) e.initialize();
+  for (const Element& el : build(receipt)) {
+    switch (el.kind) {
+      case Element::Kind::text:
+        e.align(el.align).bold(el.bold).size(el.size, el.size).line(el.left);
+        if (el.size != 1) e.size(1, 1);
+        if (el.bold) e.bold(false);
+        break;
+      case Element::Kind::row:
+        e.align(Align::left).bold(el.bold).row(el.left, el.right);
+        if (el.bold) e.bold(false);
+        break;
+      case Element::Kind::rule:
+        e.align(Align::left).rule('-');
+        break;
+      case Element::Kind::qr:
+        e.align(Align::center).qr(el.left, {.module_size = paper == printer::Paper::mm58 ? 5 : 6});
+        e.align(Align::left);
+        break;
+    }
+  }
+  e.align(Align::left);
+  if (standalone) {
+    e.cut(printer::CutMode::partial);
+    if (open_drawer) e.drawer_pulse();
+  }
+  return std::move(e).finish();
+}
+
+Result<std::vector<std::string>> render_receipt_lines(const v1::MemberReceipt& receipt,
+                                                      printer::Paper paper) {
+  if (auto ok = validate_receipt(receipt); !ok) return std::unexpected(ok.error());
+  auto codec = printer::GbkCodec::open();
+  if (!codec) return std::unexpected(codec.error());
+  const std::size_t columns = printer::columns_for(paper);
+  std::vector<std::string> lines;
+  for (const Element& el : build(receipt)) {
+    switch (el.kind) {
+      case Element::Kind::text:  // double size has no meaning in plain text
+        for (const std::string& part : printer::wrap_text(*codec, el.left, columns)) {
+          lines.push_back(printer::align_line(*codec, part, columns, el.align));
+        }
+        break;
+      case Element::Kind::row:
+        for (std::string& part : printer::two_column(*codec, el.left, el.right, columns)) {
+          lines.push_back(std::move(part));
+        }
+        break;
+      case Element::Kind::rule:
+        lines.emplace_back(columns, '-');
+        break;
+      case Element::Kind::qr:
+        break;
+    }
+  }
+  return lines;
+}
+
+printer::Paper paper_for(v1::PaperWidth width, printer::Paper configured) {
+  if (width == v1::PAPER_WIDTH_58MM) return printer::Paper::mm58;
+  if (width == v1::PAPER_WIDTH_80MM) return printer::Paper::mm80;
+  return configured;
+}
+
+Result<v1::RenderReceiptResponse> render_receipt(const v1::RenderReceiptRequest& request,
+                                                 printer::Paper configured) {
+  printer::Paper paper = paper_for(request.paper(), configured);
+  auto bytes = render_receipt_escpos(request.receipt(), paper, /*standalone=*/false);
+  if (!bytes) return std::unexpected(bytes.error());
+  auto lines = render_receipt_lines(request.receipt(), paper);
+  if (!lines) return std::unexpected(lines.error());
+  v1::RenderReceiptResponse response;
+  response.set_escpos(std::move(*bytes));
+  for (std::string& line : *lines) response.add_lines(std::move(line));
+  response.set_columns(static_cast<int>(printer::columns_for(paper)));
+  response.set_member_qr(request.receipt().member_qr());
+  return response;
+}
+
+Result<v1::PrintReceiptResponse> print_receipt(PrintQueue& queue,
+                                               const v1::PrintReceiptRequest& request,
+                                               printer::Paper configured) {
+  if (request.idem_key().empty()) {
+    return fail("invalid_print_job",
+                "idem_key is required: it keeps a retried print from "
+                "printing twice");
+  }
+  // A known key prints nothing and needs no rendering.
+  if (auto known = queue.jobs().find(request.idem_key()); known && *known) {
+    v1::PrintReceiptResponse response;
+    response.set_job_id((*known)->id);
+    response.set_duplicate(true);
+    response.set_state(std::string(to_string((*known)->state)));
+    return response;
+  }
+  auto bytes = render_receipt_escpos(request.receipt(), paper_for(request.paper(), configured),
+                                     /*standalone=*/true, request.open_drawer());
+  if (!bytes) return std::unexpected(bytes.error());
+  auto accepted = queue.enqueue(request.idem_key(), *bytes);
+  if (!accepted) return std::unexpected(accepted.error());
+  v1::PrintReceiptResponse response;
+  response.set_job_id(accepted->job_id);
+  response.set_duplicate(accepted->duplicate);
+  response.set_state(std::string(to_string(accepted->state)));
+  return response;
+}
+
+}  // namespace pma::printing
