@@ -137,6 +137,7 @@ std::string align_line(GbkCodec& codec, std::string_view utf8, std::size_t colum
 
 std::vector<std::string> two_column(GbkCodec& codec, std::string_view label, std::string_view value,
                                     std::size_t columns) {
+  if (value.empty()) return wrap_text(codec, label, columns);
   std::size_t label_width = display_width(codec, label);
   std::size_t value_width = display_width(codec, value);
   if (label_width + 1 + value_width <= columns) {

@@ -40,7 +40,8 @@ std::string align_line(GbkCodec& codec, std::string_view utf8, std::size_t colum
 
 // A row with `label` on the left and `value` on the right, `columns` wide. When both do not
 // fit on one line with a space between, the label is wrapped and the value is right-aligned on
-// a line of its own (itself wrapped if wider than the paper).
+// a line of its own (itself wrapped if wider than the paper). An empty value gives the wrapped
+// label alone.
 std::vector<std::string> two_column(GbkCodec& codec, std::string_view label, std::string_view value,
                                     std::size_t columns);
 
