@@ -1,0 +1,273 @@
+#include "store/sync_store_sqlite.h"
+
+#include <fmt/format.h>
+
+#include "pma/v1/delta.pb.h"
+
+namespace pma::store {
+
+namespace {
+
+#define PMA_TRY(expr)                                    \
+  do {                                                   \
+    if (auto pma_ok = (expr); !pma_ok) {                 \
+      return std::unexpected(std::move(pma_ok.error())); \
+    }                                                    \
+  } while (0)
+
+std::span<const std::uint8_t> bytes_of(const std::string& s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+// Run a statement with arguments; for the many one-line writes below.
+template <typename... Args>
+Status run(Database& db, std::string_view sql, const Args&... args) {
+  auto stmt = db.prepare(sql);
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind_all(args...);
+  return stmt->run();
+}
+
+}  // namespace
+
+Result<std::vector<sync::OutboxEntry>> SqliteSyncStore::outbox_from(std::uint64_t from_seq,
+                                                                    std::size_t max_count,
+                                                                    std::size_t max_bytes) {
+  auto stmt = db_.prepare("SELECT seq, payload FROM outbox WHERE seq >= ?1 ORDER BY seq LIMIT ?2");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, static_cast<std::int64_t>(from_seq)).bind(2, static_cast<std::int64_t>(max_count));
+  std::vector<sync::OutboxEntry> out;
+  std::size_t bytes = 0;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    auto payload = stmt->column_blob(1);
+    if (!out.empty() && bytes + payload.size() > max_bytes) break;
+    bytes += payload.size();
+    out.push_back({static_cast<std::uint64_t>(stmt->column_int64(0)), std::move(payload)});
+  }
+  return out;
+}
+
+Result<sync::OutboxStats> SqliteSyncStore::outbox_stats() {
+  auto stmt = db_.prepare("SELECT COUNT(*), MIN(created_at) FROM outbox");
+  if (!stmt) return std::unexpected(stmt.error());
+  auto row = stmt->step();
+  if (!row) return std::unexpected(row.error());
+  sync::OutboxStats stats{static_cast<std::uint64_t>(stmt->column_int64(0)), std::nullopt};
+  if (!stmt->column_is_null(1)) stats.oldest_created_at = stmt->column_int64(1);
+  return stats;
+}
+
+Status SqliteSyncStore::raise_seq_floor(std::uint64_t floor) {
+  return run(db_,
+             "INSERT INTO sync_state(key, value) VALUES('seq_floor', ?1) ON CONFLICT(key) DO "
+             "UPDATE SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+             static_cast<std::int64_t>(floor));
+}
+
+Status SqliteSyncStore::on_handshake(std::uint64_t hq_highest_seq) {
+  auto tx = Transaction::begin(db_);
+  if (!tx) return std::unexpected(tx.error());
+  auto met = get_state("hq_met");
+  if (!met) return std::unexpected(met.error());
+  auto stmt = db_.prepare("SELECT MIN(seq), MAX(seq) FROM outbox");
+  if (!stmt) return std::unexpected(stmt.error());
+  PMA_TRY(stmt->step());
+  bool empty = stmt->column_is_null(0);
+  auto min_seq = static_cast<std::uint64_t>(stmt->column_int64(0));
+  auto max_seq = static_cast<std::uint64_t>(stmt->column_int64(1));
+  PMA_TRY(stmt->run());
+  if (!empty && min_seq <= hq_highest_seq) {
+    if (!*met) {
+      // A database that never met HQ reusing seqs HQ already holds: a reinstall. Its deltas
+      // are new, so they move past HQ's watermark instead of being dropped as duplicates.
+      PMA_TRY(renumber_outbox(hq_highest_seq + 1));
+      max_seq = hq_highest_seq + 1 + (max_seq - min_seq);
+    } else {
+      // HQ applied these but its ack was lost.
+      PMA_TRY(run(db_, "DELETE FROM outbox WHERE seq <= ?1",
+                  static_cast<std::int64_t>(hq_highest_seq)));
+    }
+  }
+  PMA_TRY(raise_seq_floor(std::max(hq_highest_seq, empty ? 0 : max_seq) + 1));
+  PMA_TRY(set_state("hq_met", "1"));
+  return tx->commit();
+}
+
+Status SqliteSyncStore::renumber_outbox(std::uint64_t first_seq) {
+  auto stmt = db_.prepare("SELECT seq, payload FROM outbox ORDER BY seq");
+  if (!stmt) return std::unexpected(stmt.error());
+  std::vector<std::pair<std::int64_t, std::vector<std::uint8_t>>> rows;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    rows.emplace_back(stmt->column_int64(0), stmt->column_blob(1));
+  }
+  // Negative seqs first, so the renumbering never collides with an existing key.
+  PMA_TRY(run(db_, "UPDATE outbox SET seq = -seq"));
+  auto next = static_cast<std::int64_t>(first_seq);
+  for (auto& [old_seq, payload] : rows) {
+    pma::v1::Delta delta;
+    if (!delta.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+      return fail("outbox_garbled", fmt::format("outbox seq {} is not a Delta", old_seq));
+    }
+    delta.set_seq(static_cast<std::uint64_t>(next));
+    std::string bytes = delta.SerializeAsString();
+    auto update = db_.prepare("UPDATE outbox SET seq = ?1, payload = ?2 WHERE seq = ?3");
+    if (!update) return std::unexpected(update.error());
+    update->bind(1, next).bind_blob(2, bytes_of(bytes)).bind(3, -old_seq);
+    PMA_TRY(update->run());
+    PMA_TRY(run(db_, "UPDATE ledger SET outbox_seq = ?1 WHERE outbox_seq = ?2", next, old_seq));
+    ++next;
+  }
+  return run(db_, "UPDATE sqlite_sequence SET seq = MAX(seq, ?1) WHERE name = 'outbox'", next - 1);
+}
+
+Status SqliteSyncStore::acknowledge(std::uint64_t seq,
+                                    const std::vector<pma::v1::IdMapping>& id_mappings) {
+  auto tx = Transaction::begin(db_);
+  if (!tx) return std::unexpected(tx.error());
+  PMA_TRY(run(db_, "DELETE FROM outbox WHERE seq <= ?1", static_cast<std::int64_t>(seq)));
+  PMA_TRY(raise_seq_floor(seq + 1));
+  for (const auto& mapping : id_mappings) {
+    PMA_TRY(map_member(mapping.provisional_id(), mapping.member_id()));
+  }
+  return tx->commit();
+}
+
+Status SqliteSyncStore::map_member(const std::string& provisional_id,
+                                   const std::string& member_id) {
+  if (provisional_id == member_id || provisional_id.empty()) return {};
+  auto exists = db_.prepare("SELECT 1 FROM members WHERE member_id = ?1");
+  if (!exists) return std::unexpected(exists.error());
+  exists->bind(1, member_id);
+  auto row = exists->step();
+  if (!row) return std::unexpected(row.error());
+  bool canonical_known = *row;
+  PMA_TRY(exists->run());
+  if (canonical_known) {
+    // HQ matched the registration to a member this cache already holds: merge into it.
+    PMA_TRY(run(db_, "DELETE FROM members WHERE member_id = ?1", provisional_id));
+  } else {
+    PMA_TRY(run(db_, "UPDATE members SET member_id = ?2 WHERE member_id = ?1", provisional_id,
+                member_id));
+  }
+  PMA_TRY(
+      run(db_, "UPDATE ledger SET member_id = ?2 WHERE member_id = ?1", provisional_id, member_id));
+  return run(db_, "UPDATE coupons SET member_id = ?2 WHERE member_id = ?1", provisional_id,
+             member_id);
+}
+
+Status SqliteSyncStore::apply_member_page(const pma::v1::MemberPage& page, std::int64_t now) {
+  // One page, one transaction: pages are bounded (a few thousand rows) so lookups never wait
+  // long for the write lock.
+  auto tx = Transaction::begin(db_);
+  if (!tx) return std::unexpected(tx.error());
+  for (const auto& member : page.members()) {
+    PMA_TRY(apply_member(member, page.reflected_seq(), now));
+  }
+  PMA_TRY(set_state("member_cursor", std::to_string(page.next_cursor())));
+  if (page.has_rule_set()) {
+    PMA_TRY(set_state("rule_set_version", std::to_string(page.rule_set().version())));
+    auto stmt = db_.prepare("INSERT OR REPLACE INTO sync_state(key, value) VALUES('rule_set', ?1)");
+    if (!stmt) return std::unexpected(stmt.error());
+    stmt->bind_blob(1, bytes_of(page.rule_set().rule_set()));
+    PMA_TRY(stmt->run());
+  }
+  return tx->commit();
+}
+
+Status SqliteSyncStore::apply_member(const pma::v1::MemberDelta& m, std::uint64_t reflected_seq,
+                                     std::int64_t now) {
+  if (m.erased()) {
+    PMA_TRY(run(db_, "DELETE FROM coupons WHERE member_id = ?1", m.member_id()));
+    return run(db_, "DELETE FROM members WHERE member_id = ?1", m.member_id());
+  }
+  constexpr std::string_view kUpsert =
+      "INSERT INTO members(member_id, card_no, phone_hash, phone_masked, name, birthday, tier, "
+      "hq_points, hq_version, updated_at) VALUES(?1, NULLIF(?2, ''), ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+      "?10) ON CONFLICT(member_id) DO UPDATE SET card_no = excluded.card_no, "
+      "phone_hash = excluded.phone_hash, phone_masked = excluded.phone_masked, "
+      "name = excluded.name, birthday = excluded.birthday, tier = excluded.tier, "
+      "hq_points = excluded.hq_points, hq_version = excluded.hq_version, "
+      "updated_at = excluded.updated_at";
+  for (int attempt = 0;; ++attempt) {
+    auto stmt = db_.prepare(kUpsert);
+    if (!stmt) return std::unexpected(stmt.error());
+    stmt->bind(1, m.member_id()).bind(2, m.card_no());
+    if (m.phone_hash().empty()) {
+      stmt->bind(3, nullptr);
+    } else {
+      stmt->bind_blob(3, bytes_of(m.phone_hash()));
+    }
+    stmt->bind(4, m.phone_masked()).bind(5, m.name()).bind(6, m.birthday());
+    stmt->bind(7, static_cast<std::int64_t>(m.tier() == 0 ? 1 : m.tier()));
+    stmt->bind(8, m.points()).bind(9, static_cast<std::int64_t>(m.version())).bind(10, now);
+    auto ok = stmt->run();
+    if (ok) break;
+    if (ok.error().code != "sqlite_constraint" || attempt > 0) return ok;
+    // HQ is the authority on who holds a card or phone: take it from the stale local row.
+    PMA_TRY(run(db_, "UPDATE members SET card_no = NULL WHERE card_no = ?1 AND member_id <> ?2",
+                m.card_no(), m.member_id()));
+    auto clear = db_.prepare(
+        "UPDATE members SET phone_hash = NULL WHERE phone_hash = ?1 AND member_id <> ?2");
+    if (!clear) return std::unexpected(clear.error());
+    clear->bind_blob(1, bytes_of(m.phone_hash())).bind(2, m.member_id());
+    PMA_TRY(clear->run());
+  }
+  // Invariant 2: hq_points now includes this terminal's deltas up to reflected_seq, so the
+  // matching ledger rows stop counting on top of it, in the same transaction.
+  PMA_TRY(run(db_,
+              "UPDATE ledger SET hq_reflected = 1 WHERE member_id = ?1 AND hq_reflected = 0 "
+              "AND outbox_seq IS NOT NULL AND outbox_seq <= ?2",
+              m.member_id(), static_cast<std::int64_t>(reflected_seq)));
+  for (const auto& c : m.coupons()) {
+    const char* state = c.state() == pma::v1::COUPON_REDEEMED  ? "redeemed"
+                        : c.state() == pma::v1::COUPON_REVOKED ? "revoked"
+                                                               : "issued";
+    // A local redemption HQ has not seen yet stays redeemed.
+    PMA_TRY(run(db_,
+                "INSERT INTO coupons(code, member_id, template_id, title, valid_from, "
+                "valid_until, state, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                "ON CONFLICT(code) DO UPDATE SET member_id = excluded.member_id, "
+                "template_id = excluded.template_id, title = excluded.title, "
+                "valid_from = excluded.valid_from, valid_until = excluded.valid_until, "
+                "state = CASE WHEN state = 'redeemed' AND excluded.state = 'issued' "
+                "THEN state ELSE excluded.state END, updated_at = excluded.updated_at",
+                c.code(), m.member_id(), c.template_id(), c.title(), c.valid_from(),
+                c.valid_until(), state, now));
+  }
+  return {};
+}
+
+Result<sync::DownstreamCursor> SqliteSyncStore::downstream_cursor() {
+  sync::DownstreamCursor cursor;
+  auto member = get_state("member_cursor");
+  if (!member) return std::unexpected(member.error());
+  if (*member) cursor.member_cursor = std::stoull(**member);
+  auto rules = get_state("rule_set_version");
+  if (!rules) return std::unexpected(rules.error());
+  if (*rules) cursor.rule_set_version = std::stoll(**rules);
+  return cursor;
+}
+
+Status SqliteSyncStore::reset_member_cursor() { return set_state("member_cursor", "0"); }
+
+Result<std::optional<std::string>> SqliteSyncStore::get_state(const std::string& key) {
+  auto stmt = db_.prepare("SELECT value FROM sync_state WHERE key = ?1");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, key);
+  auto row = stmt->step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::optional<std::string>();
+  return std::optional<std::string>(stmt->column_text(0));
+}
+
+Status SqliteSyncStore::set_state(const std::string& key, const std::string& value) {
+  return run(db_, "INSERT OR REPLACE INTO sync_state(key, value) VALUES(?1, ?2)", key, value);
+}
+
+}  // namespace pma::store

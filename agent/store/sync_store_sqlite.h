@@ -1,0 +1,36 @@
+// The agent's SyncStore: outbox, ledger watermark, member cache and cursors for sync/client,
+// on the agent's SQLite database. Borrows the Database (which must outlive it); same thread.
+#pragma once
+
+#include "client/sync_store.h"
+#include "store/sqlite.h"
+
+namespace pma::store {
+
+class SqliteSyncStore final : public sync::SyncStore {
+ public:
+  explicit SqliteSyncStore(Database& db) : db_(db) {}
+
+  Result<std::vector<sync::OutboxEntry>> outbox_from(std::uint64_t from_seq, std::size_t max_count,
+                                                     std::size_t max_bytes) override;
+  Result<sync::OutboxStats> outbox_stats() override;
+  Status on_handshake(std::uint64_t hq_highest_seq) override;
+  Status acknowledge(std::uint64_t seq,
+                     const std::vector<pma::v1::IdMapping>& id_mappings) override;
+  Status apply_member_page(const pma::v1::MemberPage& page, std::int64_t now) override;
+  Result<sync::DownstreamCursor> downstream_cursor() override;
+  Status reset_member_cursor() override;
+  Result<std::optional<std::string>> get_state(const std::string& key) override;
+  Status set_state(const std::string& key, const std::string& value) override;
+
+ private:
+  Status renumber_outbox(std::uint64_t first_seq);
+  Status raise_seq_floor(std::uint64_t floor);
+  Status map_member(const std::string& provisional_id, const std::string& member_id);
+  Status apply_member(const pma::v1::MemberDelta& member, std::uint64_t reflected_seq,
+                      std::int64_t now);
+
+  Database& db_;
+};
+
+}  // namespace pma::store

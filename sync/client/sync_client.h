@@ -1,0 +1,108 @@
+// The terminal's sync client: one TLS session to memberhq sends the outbox in bounded
+// batches (pruning only what HQ acknowledged) and pulls member pages and rule sets. A schedule
+// trickles every few seconds while HQ is reachable, runs a nightly reconcile with per-terminal
+// jitter and backs off exponentially (with jitter) on failure.
+// Lives on one io_context thread with its SyncStore; both must outlive it.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "client/sync_store.h"
+#include "net/tls.h"
+#include "pma/error.h"
+
+namespace pma::sync {
+
+struct ClientConfig {
+  std::string hq_host;                               // [sync] hq_host
+  std::uint16_t hq_port = 7443;                      // [sync] hq_port
+  net::TlsFiles tls;                                 // [sync] ca, cert, key
+  std::chrono::milliseconds trickle_interval{5000};  // [sync] trickle_interval_ms
+  std::chrono::milliseconds io_timeout{15000};       // [sync] io_timeout_ms, per frame
+  std::chrono::milliseconds backoff_initial{1000};   // [sync] backoff_initial_ms
+  std::chrono::milliseconds backoff_max{300000};     // [sync] backoff_max_ms
+  std::size_t max_batch_deltas = 1000;               // [sync] max_batch_deltas
+  std::size_t max_batch_bytes = 256 * 1024;          // [sync] max_batch_bytes (uncompressed)
+  std::uint32_t max_page_members = 2000;             // [sync] max_page_members (rows per tx)
+  int reconcile_start_minute = 120;                  // [sync] reconcile_start (02:00 local)
+  int reconcile_window_minutes = 180;                // [sync] reconcile_window_minutes
+  int utc_offset_minutes = 480;                      // [sync] utc_offset_minutes (UTC+8)
+  std::string jitter_key;  // store/terminal id: spreads reconcile and backoff per terminal
+
+  Status validate() const;
+};
+
+struct SyncProgress {
+  enum class Phase { connecting, upstream, downstream, done };
+  Phase phase = Phase::connecting;
+  std::uint64_t deltas_sent = 0;
+  std::uint64_t acked_seq = 0;
+  std::uint64_t members_applied = 0;
+};
+
+struct SyncReport {
+  std::uint64_t hq_highest_seq = 0;  // after the session
+  std::uint64_t deltas_acked = 0;
+  std::uint64_t members_applied = 0;
+  bool rule_set_updated = false;
+};
+
+struct SyncStatus {
+  std::uint64_t outbox_depth = 0;
+  std::optional<std::int64_t> oldest_unsent_age_s;
+  std::optional<std::int64_t> last_success_ms;  // UTC
+  bool reachable = false;
+  std::string last_error;
+  std::uint32_t consecutive_failures = 0;
+};
+
+class SyncClient {
+ public:
+  using ProgressFn = std::function<void(const SyncProgress&)>;
+  using Clock = std::function<std::int64_t()>;  // UTC ms since the epoch
+
+  SyncClient(boost::asio::io_context& io, SyncStore& store, ClientConfig config, Clock clock = {});
+  ~SyncClient();
+  SyncClient(const SyncClient&) = delete;
+  SyncClient& operator=(const SyncClient&) = delete;
+
+  // Starts the schedule (trickle, nightly reconcile, backoff). Errors: "config_invalid",
+  // "tls_config".
+  Status start();
+  // Stops the schedule and aborts a session in progress (nothing unacknowledged is pruned).
+  void stop();
+  // Runs a session now (the schedule keeps going); done is called on the io_context thread.
+  void sync_now(ProgressFn progress, std::function<void(Result<SyncReport>)> done);
+
+  // One complete session. full_reconcile restarts the member cursor at 0.
+  // Errors: "connect", "tls_handshake", "hq_busy" (message holds the retry hint), "io_*",
+  // "frame_*", "protocol", storage errors from the SyncStore.
+  boost::asio::awaitable<Result<SyncReport>> run_once(ProgressFn progress,
+                                                      bool full_reconcile = false);
+
+  Result<SyncStatus> status();
+  // Backoff before attempt n (1-based) after failures: min(max, initial * 2^(n-1)) scaled by a
+  // random factor in [0.5, 1]. Pure given the random draw u in [0, 1).
+  static std::chrono::milliseconds backoff_delay(const ClientConfig& config, std::uint32_t n,
+                                                 double u);
+  // Minutes after local midnight at which this terminal reconciles (stable per jitter_key).
+  static int reconcile_minute(const ClientConfig& config);
+
+ private:
+  struct State;
+  boost::asio::awaitable<void> schedule();
+  boost::asio::io_context& io_;
+  SyncStore& store_;
+  ClientConfig config_;
+  Clock clock_;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace pma::sync

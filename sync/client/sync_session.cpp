@@ -1,0 +1,253 @@
+// SyncClient::run_once: one session (handshake, upstream batches, downstream pages).
+#include <fmt/format.h>
+#include <openssl/ssl.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <random>
+
+#include "client/client_state.h"
+#include "client/sync_client.h"
+#include "net/frame_stream.h"
+#include "net/watchdog.h"
+#include "wire/messages.h"
+
+namespace pma::sync {
+
+namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr std::uint32_t kProtocolVersion = 1;
+
+// A Batch payload built straight from stored Delta bytes: field 1, length-delimited, each.
+std::vector<std::uint8_t> batch_bytes(const std::vector<OutboxEntry>& entries) {
+  std::vector<std::uint8_t> out;
+  std::size_t total = 0;
+  for (const auto& e : entries) total += e.payload.size() + 6;
+  out.reserve(total);
+  for (const auto& e : entries) {
+    out.push_back(0x0a);
+    std::uint64_t n = e.payload.size();
+    while (n >= 0x80) {
+      out.push_back(static_cast<std::uint8_t>(n | 0x80));
+      n >>= 7;
+    }
+    out.push_back(static_cast<std::uint8_t>(n));
+    out.insert(out.end(), e.payload.begin(), e.payload.end());
+  }
+  return out;
+}
+
+// Writes out, then reads the answer, under the watchdog.
+asio::awaitable<Result<wire::Frame>> exchange(TlsStream& stream, net::Watchdog& watchdog,
+                                              std::chrono::milliseconds timeout,
+                                              const std::vector<std::uint8_t>& out) {
+  watchdog.arm(timeout);
+  if (auto ok = co_await net::write_frame(stream, out); !ok) {
+    co_return std::unexpected(ok.error());
+  }
+  co_return co_await net::read_frame(stream, wire::kDefaultMaxPayload);
+}
+
+}  // namespace
+
+asio::awaitable<Result<SyncReport>> SyncClient::run_once(ProgressFn progress, bool full_reconcile) {
+  auto state = state_;
+  if (state->in_session) co_return fail("sync_in_progress", "a sync session is already running");
+  if (!state->tls) {
+    if (auto ok = config_.validate(); !ok) co_return std::unexpected(ok.error());
+    auto tls = net::make_client_context(config_.tls);
+    if (!tls) co_return std::unexpected(tls.error());
+    state->tls = *tls;
+  }
+  state->in_session = true;
+  struct Leave {
+    State& s;
+    ~Leave() { s.in_session = false; }
+  } leave{*state};
+  SyncProgress p;
+  auto report_progress = [&] {
+    if (progress) progress(p);
+  };
+  auto failed = [&](Error error) -> Result<SyncReport> {
+    if (error.code != "hq_busy") ++state->failures;
+    state->last_error = fmt::format("{}: {}", error.code, error.message);
+    if (error.code == "connect" || error.code == "tls_handshake") state->reachable = false;
+    return std::unexpected(std::move(error));
+  };
+  report_progress();
+
+  auto stream = std::make_shared<TlsStream>(io_, *state->tls);
+  state->current = stream;
+  std::weak_ptr<TlsStream> weak = stream;
+  net::Watchdog watchdog(io_.get_executor(), [weak] {
+    if (auto s = weak.lock()) {
+      boost::system::error_code ignored;
+      s->lowest_layer().close(ignored);
+    }
+  });
+  watchdog.arm(config_.io_timeout);
+  tcp::resolver resolver(io_);
+  auto [rec, endpoints] = co_await resolver.async_resolve(
+      config_.hq_host, std::to_string(config_.hq_port), asio::as_tuple(asio::use_awaitable));
+  if (rec) {
+    co_return failed(
+        {"connect", fmt::format("cannot resolve {}: {}", config_.hq_host, rec.message())});
+  }
+  auto [cec, endpoint] = co_await asio::async_connect(stream->lowest_layer(), endpoints,
+                                                      asio::as_tuple(asio::use_awaitable));
+  if (cec) {
+    co_return failed({"connect", fmt::format("cannot connect to {}:{}: {}", config_.hq_host,
+                                             config_.hq_port, cec.message())});
+  }
+  boost::system::error_code ignored;
+  stream->lowest_layer().set_option(tcp::no_delay(true), ignored);
+  SSL_set_tlsext_host_name(stream->native_handle(), config_.hq_host.c_str());
+  stream->set_verify_callback(ssl::host_name_verification(config_.hq_host));
+  auto [hec] = co_await stream->async_handshake(ssl::stream_base::client,
+                                                asio::as_tuple(asio::use_awaitable));
+  if (hec) {
+    co_return failed({"tls_handshake", fmt::format("TLS with {}:{} failed: {}", config_.hq_host,
+                                                   config_.hq_port, hec.message())});
+  }
+  state->reachable = true;
+
+  if (full_reconcile) {
+    if (auto ok = store_.reset_member_cursor(); !ok) co_return failed(ok.error());
+  }
+  auto cursor = store_.downstream_cursor();
+  if (!cursor) co_return failed(cursor.error());
+  pma::v1::Hello hello;
+  hello.set_protocol_version(kProtocolVersion);
+  hello.set_member_cursor(cursor->member_cursor);
+  hello.set_rule_set_version(cursor->rule_set_version);
+  auto out = wire::encode_message(wire::FrameType::hello, hello);
+  auto frame = co_await exchange(*stream, watchdog, config_.io_timeout, out);
+  if (!frame) co_return failed(frame.error());
+  if (frame->type == wire::FrameType::busy) {
+    pma::v1::Busy busy;
+    (void)wire::decode_message(*frame, wire::FrameType::busy, busy);
+    state->retry_after_ms = busy.retry_after_ms();
+    co_return failed(
+        {"hq_busy", fmt::format("HQ is busy; retry after {} ms", busy.retry_after_ms())});
+  }
+  pma::v1::Handshake handshake;
+  if (auto ok = wire::decode_message(*frame, wire::FrameType::handshake, handshake); !ok) {
+    co_return failed(ok.error());
+  }
+  if (auto ok = store_.on_handshake(handshake.highest_applied_seq()); !ok) {
+    co_return failed(ok.error());
+  }
+  SyncReport report;
+  report.hq_highest_seq = handshake.highest_applied_seq();
+
+  // Upstream.
+  p.phase = SyncProgress::Phase::upstream;
+  p.acked_seq = report.hq_highest_seq;
+  report_progress();
+  std::size_t max_count = config_.max_batch_deltas;
+  if (handshake.max_batch_deltas() > 0) {
+    max_count = std::min<std::size_t>(max_count, handshake.max_batch_deltas());
+  }
+  std::uint64_t next = report.hq_highest_seq + 1;
+  int resends = 0;
+  for (;;) {
+    auto entries = store_.outbox_from(next, max_count, config_.max_batch_bytes);
+    if (!entries) co_return failed(entries.error());
+    if (entries->empty()) break;
+    std::uint64_t last_sent = entries->back().seq;
+    out.clear();
+    wire::append_frame(out, wire::FrameType::batch, wire::zstd_compress(batch_bytes(*entries)));
+    p.deltas_sent += entries->size();
+    frame = co_await exchange(*stream, watchdog, config_.io_timeout, out);
+    if (!frame) co_return failed(frame.error());
+    if (frame->type == wire::FrameType::resend_request) {
+      pma::v1::ResendRequest resend;
+      if (auto ok = wire::decode_message(*frame, wire::FrameType::resend_request, resend); !ok) {
+        co_return failed(ok.error());
+      }
+      if (++resends > 3 || resend.from_seq() < report.hq_highest_seq + 1) {
+        co_return failed({"protocol", fmt::format("HQ keeps asking to resend from {}; the "
+                                                  "outbox cannot fill the gap",
+                                                  resend.from_seq())});
+      }
+      next = resend.from_seq();
+      continue;
+    }
+    pma::v1::Ack ack;
+    if (auto ok = wire::decode_message(*frame, wire::FrameType::ack, ack); !ok) {
+      co_return failed(ok.error());
+    }
+    if (ack.highest_applied_seq() < report.hq_highest_seq ||
+        ack.highest_applied_seq() > last_sent) {
+      co_return failed({"protocol", fmt::format("ack {} outside the sent range {}..{}",
+                                                ack.highest_applied_seq(), next, last_sent)});
+    }
+    if (auto ok = store_.acknowledge(
+            ack.highest_applied_seq(),
+            std::vector<pma::v1::IdMapping>(ack.id_mappings().begin(), ack.id_mappings().end()));
+        !ok) {
+      co_return failed(ok.error());
+    }
+    report.deltas_acked += ack.highest_applied_seq() - report.hq_highest_seq;
+    report.hq_highest_seq = ack.highest_applied_seq();
+    p.acked_seq = report.hq_highest_seq;
+    report_progress();
+    if (ack.highest_applied_seq() < last_sent) {
+      co_return failed({"protocol", fmt::format("HQ applied up to {} of {}",
+                                                ack.highest_applied_seq(), last_sent)});
+    }
+    next = last_sent + 1;
+    resends = 0;
+  }
+
+  // Downstream, one bounded page per transaction.
+  p.phase = SyncProgress::Phase::downstream;
+  report_progress();
+  for (;;) {
+    pma::v1::PullRequest pull;
+    pull.set_member_cursor(cursor->member_cursor);
+    pull.set_max_members(config_.max_page_members);
+    pull.set_rule_set_version(cursor->rule_set_version);
+    out = wire::encode_message(wire::FrameType::pull_request, pull);
+    frame = co_await exchange(*stream, watchdog, config_.io_timeout, out);
+    if (!frame) co_return failed(frame.error());
+    pma::v1::MemberPage page;
+    if (auto ok = wire::decode_message(*frame, wire::FrameType::member_page, page); !ok) {
+      co_return failed(ok.error());
+    }
+    if (auto ok = store_.apply_member_page(page, clock_() / 1000); !ok) {
+      co_return failed(ok.error());
+    }
+    report.members_applied += static_cast<std::uint64_t>(page.members_size());
+    p.members_applied = report.members_applied;
+    report_progress();
+    cursor->member_cursor = page.next_cursor();
+    if (page.has_rule_set()) {
+      cursor->rule_set_version = page.rule_set().version();
+      report.rule_set_updated = true;
+    }
+    if (!page.more()) break;
+  }
+
+  out = wire::encode_message(wire::FrameType::bye, pma::v1::Bye());
+  watchdog.arm(std::chrono::milliseconds(2000));
+  (void)co_await net::write_frame(*stream, out);
+  (void)co_await stream->async_shutdown(asio::as_tuple(asio::use_awaitable));
+  watchdog.disarm();
+  state->failures = 0;
+  state->last_error.clear();
+  (void)store_.set_state("sync.last_success_ms", std::to_string(clock_()));
+  p.phase = SyncProgress::Phase::done;
+  report_progress();
+  co_return report;
+}
+
+}  // namespace pma::sync

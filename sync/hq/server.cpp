@@ -1,0 +1,275 @@
+#include "hq/server.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <list>
+
+#include "net/frame_stream.h"
+#include "net/watchdog.h"
+#include "pma/v1/sync.pb.h"
+#include "wire/messages.h"
+
+namespace pma::hq {
+
+namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
+using tcp = asio::ip::tcp;
+using TlsStream = ssl::stream<tcp::socket>;
+
+Status ServerConfig::validate() const {
+  if (tls.ca_file.empty() || tls.cert_file.empty() || tls.key_file.empty()) {
+    return fail("config_invalid", "tls.ca, tls.cert and tls.key are required");
+  }
+  if (max_sessions == 0) return fail("config_invalid", "server.max_sessions must be at least 1");
+  if (max_frame_bytes < 1024) {
+    return fail("config_invalid", "server.max_frame_bytes must be at least 1024");
+  }
+  if (max_batch_deltas == 0 || max_page_members == 0) {
+    return fail("config_invalid", "max_batch_deltas and max_page_members must be positive");
+  }
+  return {};
+}
+
+struct Server::State {
+  std::shared_ptr<ssl::context> tls;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::list<std::weak_ptr<TlsStream>> sessions;
+  bool stopped = false;
+};
+
+namespace {
+
+std::string who(const TerminalIdentity& id) {
+  return fmt::format("{}/{}", id.store_id, id.terminal_id);
+}
+
+// What a session needs; shared so a session winding down may outlive the Server object.
+struct SessionContext {
+  Sink& sink;
+  std::shared_ptr<const ServerConfig> config_ptr;
+  std::shared_ptr<ServerStats> stats_ptr;
+  Server::Clock clock;
+  const ServerConfig& config;
+  ServerStats& stats;
+  SessionContext(Sink& s, std::shared_ptr<const ServerConfig> c, std::shared_ptr<ServerStats> st,
+                 Server::Clock k)
+      : sink(s),
+        config_ptr(std::move(c)),
+        stats_ptr(std::move(st)),
+        clock(std::move(k)),
+        config(*config_ptr),
+        stats(*stats_ptr) {}
+  SessionContext(const SessionContext& o)
+      : SessionContext(o.sink, o.config_ptr, o.stats_ptr, o.clock) {}
+};
+
+asio::awaitable<void> send(TlsStream& stream, const std::vector<std::uint8_t>& bytes) {
+  (void)co_await net::write_frame(stream, bytes);
+}
+
+// The conversation after the TLS handshake and admission. Returns an error to report.
+asio::awaitable<Status> converse(TlsStream& stream, net::Watchdog& watchdog,
+                                 const TerminalIdentity& id, SessionContext& ctx) {
+  const auto& config = ctx.config;
+  watchdog.arm(config.io_timeout);
+  auto first = co_await net::read_frame(stream, config.max_frame_bytes);
+  if (!first) co_return std::unexpected(first.error());
+  pma::v1::Hello hello;
+  if (auto ok = wire::decode_message(*first, wire::FrameType::hello, hello); !ok) co_return ok;
+  auto highest = ctx.sink.highest_applied(id);
+  if (!highest) co_return std::unexpected(highest.error());
+  pma::v1::Handshake handshake;
+  handshake.set_highest_applied_seq(*highest);
+  handshake.set_max_batch_bytes(config.max_frame_bytes);
+  handshake.set_max_batch_deltas(config.max_batch_deltas);
+  handshake.set_server_time_ms(ctx.clock());
+  handshake.set_store_id(id.store_id);
+  handshake.set_terminal_id(id.terminal_id);
+  auto out = wire::encode_message(wire::FrameType::handshake, handshake);
+  if (auto ok = co_await net::write_frame(stream, out); !ok) co_return ok;
+  for (;;) {
+    watchdog.arm(config.io_timeout);
+    auto frame = co_await net::read_frame(stream, config.max_frame_bytes);
+    if (!frame) co_return std::unexpected(frame.error());
+    if (frame->type == wire::FrameType::bye) co_return Status{};
+    if (frame->type == wire::FrameType::batch) {
+      pma::v1::Batch batch;
+      if (auto ok = wire::decode_message(*frame, wire::FrameType::batch, batch); !ok) co_return ok;
+      if (batch.deltas_size() > static_cast<int>(config.max_batch_deltas)) {
+        co_return fail("batch_too_long", fmt::format("batch of {} deltas, the limit is {}",
+                                                     batch.deltas_size(), config.max_batch_deltas));
+      }
+      auto outcome = ctx.sink.apply_batch(id, batch, ctx.clock());
+      if (!outcome) co_return std::unexpected(outcome.error());
+      ++ctx.stats.batches;
+      ctx.stats.deltas_applied += outcome->applied;
+      if (outcome->gap_from) {
+        pma::v1::ResendRequest resend;
+        resend.set_from_seq(*outcome->gap_from);
+        resend.set_reason(fmt::format("gap: next expected seq is {}", *outcome->gap_from));
+        out = wire::encode_message(wire::FrameType::resend_request, resend);
+        spdlog::info("hq: {} sent past a gap; asked to resend from {}", who(id),
+                     *outcome->gap_from);
+      } else {
+        pma::v1::Ack ack;
+        ack.set_highest_applied_seq(outcome->highest_applied);
+        ack.set_applied(outcome->applied);
+        ack.set_duplicates(outcome->duplicates);
+        for (auto& m : outcome->id_mappings) *ack.add_id_mappings() = std::move(m);
+        out = wire::encode_message(wire::FrameType::ack, ack);
+      }
+    } else if (frame->type == wire::FrameType::pull_request) {
+      pma::v1::PullRequest pull;
+      if (auto ok = wire::decode_message(*frame, wire::FrameType::pull_request, pull); !ok) {
+        co_return ok;
+      }
+      std::uint32_t limit = pull.max_members() == 0
+                                ? config.max_page_members
+                                : std::min(pull.max_members(), config.max_page_members);
+      auto page = ctx.sink.member_page(id, pull.member_cursor(), limit, pull.rule_set_version());
+      if (!page) co_return std::unexpected(page.error());
+      out = wire::encode_message(wire::FrameType::member_page, *page);
+      if (out.size() - wire::kHeaderSize > config.max_frame_bytes) {
+        co_return fail("page_too_large",
+                       "a member page exceeds the frame limit; lower "
+                       "max_page_members");
+      }
+    } else {
+      co_return fail("frame_unexpected",
+                     fmt::format("unexpected {} frame", wire::frame_type_name(frame->type)));
+    }
+    watchdog.arm(config.io_timeout);
+    if (auto ok = co_await net::write_frame(stream, out); !ok) co_return ok;
+  }
+}
+
+asio::awaitable<void> session(std::shared_ptr<TlsStream> stream, SessionContext ctx) {
+  std::string peer = "?";
+  boost::system::error_code ec;
+  auto endpoint = stream->lowest_layer().remote_endpoint(ec);
+  if (!ec) peer = fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
+  std::weak_ptr<TlsStream> weak = stream;
+  net::Watchdog watchdog(stream->get_executor(), [weak] {
+    if (auto s = weak.lock()) {
+      boost::system::error_code ignored;
+      s->lowest_layer().close(ignored);
+    }
+  });
+  watchdog.arm(ctx.config.io_timeout);
+  auto [hs_ec] = co_await stream->async_handshake(ssl::stream_base::server,
+                                                  asio::as_tuple(asio::use_awaitable));
+  if (hs_ec) {
+    ++ctx.stats.refused_tls;
+    spdlog::warn("hq: TLS handshake with {} refused: {}", peer, hs_ec.message());
+    co_return;
+  }
+  auto id = net::peer_identity(stream->native_handle());
+  if (!id) {
+    ++ctx.stats.refused_tls;
+    spdlog::warn("hq: {} refused: {}", peer, id.error().message);
+    co_await send(*stream, wire::encode_error(id.error()));
+    co_return;
+  }
+  if (ctx.stats.sessions_active >= ctx.config.max_sessions) {
+    ++ctx.stats.refused_busy;
+    pma::v1::Busy busy;
+    busy.set_retry_after_ms(ctx.config.retry_after_ms);
+    co_await send(*stream, wire::encode_message(wire::FrameType::busy, busy));
+    co_return;
+  }
+  ++ctx.stats.sessions_active;
+  ++ctx.stats.sessions_total;
+  auto result = co_await converse(*stream, watchdog, *id, ctx);
+  --ctx.stats.sessions_active;
+  watchdog.disarm();
+  if (!result && result.error().code != "io_closed") {
+    ++ctx.stats.protocol_errors;
+    spdlog::warn("hq: session {} ({}) ended: {}: {}", who(*id), peer, result.error().code,
+                 result.error().message);
+    if (stream->lowest_layer().is_open()) {
+      watchdog.arm(std::chrono::milliseconds(2000));
+      co_await send(*stream, wire::encode_error(result.error()));
+    }
+  } else {
+    watchdog.arm(std::chrono::milliseconds(2000));
+    (void)co_await stream->async_shutdown(asio::as_tuple(asio::use_awaitable));
+  }
+  watchdog.disarm();
+}
+
+asio::awaitable<void> accept_loop(std::shared_ptr<Server::State> state, SessionContext ctx) {
+  for (;;) {
+    auto [ec, socket] = co_await state->acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
+    if (state->stopped) co_return;
+    if (ec) {
+      if (ec == asio::error::operation_aborted) co_return;
+      spdlog::warn("hq: accept failed: {}", ec.message());
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    auto stream = std::make_shared<TlsStream>(std::move(socket), *state->tls);
+    state->sessions.remove_if([](const auto& w) { return w.expired(); });
+    state->sessions.push_back(stream);
+    asio::co_spawn(state->acceptor->get_executor(), session(stream, ctx), asio::detached);
+  }
+}
+
+}  // namespace
+
+Server::Server(asio::io_context& io, Sink& sink, ServerConfig config, Clock clock)
+    : io_(io),
+      sink_(sink),
+      config_(std::move(config)),
+      clock_(clock ? std::move(clock) : Clock([] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+      })),
+      stats_(std::make_shared<ServerStats>()),
+      state_(std::make_shared<State>()) {}
+
+Server::~Server() { stop(); }
+
+Result<std::uint16_t> Server::start() {
+  if (auto ok = config_.validate(); !ok) return std::unexpected(ok.error());
+  auto tls = net::make_server_context(config_.tls);
+  if (!tls) return std::unexpected(tls.error());
+  state_->tls = *tls;
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(config_.listen_address, ec);
+  if (ec) return fail("listen", fmt::format("bad listen address '{}'", config_.listen_address));
+  auto acceptor = std::make_unique<tcp::acceptor>(io_);
+  tcp::endpoint endpoint(address, config_.port);
+  acceptor->open(endpoint.protocol(), ec);
+  if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor->bind(endpoint, ec);
+  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return fail("listen", fmt::format("cannot listen on {}:{}: {}", config_.listen_address,
+                                      config_.port, ec.message()));
+  }
+  std::uint16_t port = acceptor->local_endpoint().port();
+  state_->acceptor = std::move(acceptor);
+  asio::co_spawn(
+      io_,
+      accept_loop(state_, SessionContext(sink_, std::make_shared<const ServerConfig>(config_),
+                                         stats_, clock_)),
+      asio::detached);
+  return port;
+}
+
+void Server::stop() {
+  if (state_->stopped) return;
+  state_->stopped = true;
+  boost::system::error_code ec;
+  if (state_->acceptor) state_->acceptor->close(ec);
+  for (auto& weak : state_->sessions) {
+    if (auto s = weak.lock()) s->lowest_layer().close(ec);
+  }
+}
+
+}  // namespace pma::hq

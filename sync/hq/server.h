@@ -1,0 +1,71 @@
+// memberhq's TLS endpoint: accepts terminals (mutual TLS; identity from the client
+// certificate), admits up to max_sessions at once (others get Busy{retry_after_ms}), applies
+// batches through the Sink and serves member pages. Runs on one io_context thread, which also
+// owns the Sink; the Sink and the io_context must outlive the Server.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "hq/sink.h"
+#include "net/tls.h"
+#include "wire/frame.h"
+
+namespace pma::hq {
+
+struct ServerConfig {
+  std::string listen_address = "0.0.0.0";  // [server] listen
+  std::uint16_t port = 7443;               // [server] port; 0 picks a free port
+  net::TlsFiles tls;                       // [tls] ca, cert, key
+  std::size_t max_sessions = 64;           // [server] max_sessions
+  std::uint32_t retry_after_ms = 5000;     // [server] retry_after_ms: the Busy hint
+  std::uint32_t max_frame_bytes = wire::kDefaultMaxPayload;  // [server] max_frame_bytes
+  std::uint32_t max_batch_deltas = 2000;                     // [server] max_batch_deltas
+  std::uint32_t max_page_members = 2000;                     // [server] max_page_members
+  std::chrono::milliseconds io_timeout{30000};               // [server] io_timeout_ms, per frame
+
+  Status validate() const;
+};
+
+struct ServerStats {
+  std::uint64_t sessions_total = 0;
+  std::uint64_t sessions_active = 0;
+  std::uint64_t refused_busy = 0;
+  std::uint64_t refused_tls = 0;      // failed handshakes and unusable certificates
+  std::uint64_t protocol_errors = 0;  // bad frames, storage errors
+  std::uint64_t deltas_applied = 0;
+  std::uint64_t batches = 0;
+};
+
+class Server {
+ public:
+  using Clock = std::function<std::int64_t()>;  // UTC ms since the epoch
+  Server(boost::asio::io_context& io, Sink& sink, ServerConfig config, Clock clock = {});
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts accepting. Returns the bound port. Errors: "tls_config", "listen".
+  Result<std::uint16_t> start();
+  // Stops accepting and closes every session.
+  void stop();
+  const ServerStats& stats() const { return *stats_; }
+
+  struct State;  // internal: the acceptor and the live sessions
+
+ private:
+  boost::asio::io_context& io_;
+  Sink& sink_;
+  ServerConfig config_;
+  Clock clock_;
+  std::shared_ptr<ServerStats> stats_;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace pma::hq

@@ -1,0 +1,89 @@
+// Where memberhq keeps the chain's state: applied deltas, members, coupons, conflicts, rule
+// sets. A small interface so PostgreSQL can replace the embedded SQLite sink later.
+// Implementations are used from one thread (the server's io_context); not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "net/tls.h"
+#include "pma/error.h"
+#include "pma/v1/sync.pb.h"
+
+namespace pma::hq {
+
+using net::TerminalIdentity;
+
+struct ApplyOutcome {
+  // Highest contiguous seq applied for the terminal after this batch.
+  std::uint64_t highest_applied = 0;
+  std::uint32_t applied = 0;
+  std::uint32_t duplicates = 0;
+  // Set when the batch skipped ahead: the client must resend from this seq.
+  std::optional<std::uint64_t> gap_from;
+  std::vector<pma::v1::IdMapping> id_mappings;
+};
+
+struct Conflict {
+  std::int64_t id = 0;
+  std::string kind;  // "coupon_redeemed_twice", "coupon_revoked_redeemed", "points_overdrawn"
+  std::string member_id;
+  std::string coupon_code;
+  std::string store_id;
+  std::string terminal_id;
+  std::uint64_t seq = 0;
+  std::string detail;
+  std::int64_t at_ms = 0;
+};
+
+// One row of a member-base import (phone already hashed with the chain's key and masked).
+struct ImportedMember {
+  std::string member_id;
+  std::string card_no;
+  std::vector<std::uint8_t> phone_hash;
+  std::string phone_masked;
+  std::string name;
+  std::string birthday;
+  int tier = 1;
+  std::int64_t points = 0;
+};
+
+struct MemberSnapshot {
+  std::string member_id;
+  std::int64_t points = 0;
+  int tier = 1;
+  std::uint64_t version = 0;
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+
+  // Highest contiguous seq applied for the terminal (0 when none).
+  virtual Result<std::uint64_t> highest_applied(const TerminalIdentity& terminal) = 0;
+
+  // Applies the batch in one transaction, each delta at most once (unique (store, terminal,
+  // seq)): seqs at or below the watermark are counted as duplicates; a seq beyond
+  // watermark + 1 stops the batch and sets gap_from. now_ms stamps conflicts.
+  virtual Result<ApplyOutcome> apply_batch(const TerminalIdentity& terminal,
+                                           const pma::v1::Batch& batch, std::int64_t now_ms) = 0;
+
+  // Up to max_members members changed after cursor, in version order, with the terminal's
+  // watermark, and the newest rule set when newer than rule_set_version.
+  virtual Result<pma::v1::MemberPage> member_page(const TerminalIdentity& terminal,
+                                                  std::uint64_t cursor, std::uint32_t max_members,
+                                                  std::int64_t rule_set_version) = 0;
+
+  virtual Status put_rule_set(std::int64_t version, const std::string& rule_set) = 0;
+  // Inserts or replaces members (one transaction per call). Returns how many were written.
+  virtual Result<std::size_t> import_members(std::span<const ImportedMember> members) = 0;
+  virtual Result<std::vector<Conflict>> conflicts() = 0;
+  virtual Result<std::optional<MemberSnapshot>> member(const std::string& member_id) = 0;
+  // How many deltas were applied for the terminal in total (for audits and tests).
+  virtual Result<std::uint64_t> applied_count(const TerminalIdentity& terminal) = 0;
+};
+
+}  // namespace pma::hq

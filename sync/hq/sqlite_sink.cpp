@@ -1,0 +1,328 @@
+#include "hq/sqlite_sink.h"
+
+#include <fmt/format.h>
+
+namespace pma::hq {
+
+namespace {
+
+constexpr std::string_view kSchema =
+#include "hq/sqlite_sink_schema.inc"
+    ;
+
+// Rolls back unless committed.
+class Tx {
+ public:
+  explicit Tx(SqliteDb& db) : db_(db) {}
+  Status begin() {
+    auto ok = db_.exec("BEGIN IMMEDIATE");
+    open_ = ok.has_value();
+    return ok;
+  }
+  Status commit() {
+    open_ = false;
+    return db_.exec("COMMIT");
+  }
+  ~Tx() {
+    if (open_) (void)db_.exec("ROLLBACK");
+  }
+
+ private:
+  SqliteDb& db_;
+  bool open_ = false;
+};
+
+#define PMA_TRY(expr)                                    \
+  do {                                                   \
+    if (auto pma_ok = (expr); !pma_ok) {                 \
+      return std::unexpected(std::move(pma_ok.error())); \
+    }                                                    \
+  } while (0)
+
+}  // namespace
+
+struct SqliteSink::Context {
+  const TerminalIdentity& terminal;
+  std::int64_t now_ms;
+  ApplyOutcome& outcome;
+};
+
+Result<std::unique_ptr<SqliteSink>> SqliteSink::open(const std::string& path,
+                                                     const std::string& synchronous) {
+  auto db = SqliteDb::open(path, synchronous);
+  if (!db) return std::unexpected(db.error());
+  PMA_TRY((*db)->exec(kSchema));
+  std::unique_ptr<SqliteSink> sink(new SqliteSink(std::move(*db)));
+  auto q = sink->db_->prepare(
+      "SELECT (SELECT COALESCE(MAX(version), 0) FROM members), (SELECT COUNT(*) FROM members)");
+  if (!q) return std::unexpected(q.error());
+  PMA_TRY(q->step());
+  sink->version_ = static_cast<std::uint64_t>(q->int64(0));
+  sink->next_member_number_ = q->int64(1) + 1;
+  return sink;
+}
+
+Result<std::uint64_t> SqliteSink::highest_applied(const TerminalIdentity& terminal) {
+  auto q =
+      db_->prepare("SELECT highest_seq FROM terminals WHERE store_id = ?1 AND terminal_id = ?2");
+  if (!q) return std::unexpected(q.error());
+  q->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
+  auto row = q->step();
+  if (!row) return std::unexpected(row.error());
+  return *row ? static_cast<std::uint64_t>(q->int64(0)) : 0;
+}
+
+Result<ApplyOutcome> SqliteSink::apply_batch(const TerminalIdentity& terminal,
+                                             const pma::v1::Batch& batch, std::int64_t now_ms) {
+  Tx tx(*db_);
+  PMA_TRY(tx.begin());
+  auto highest = highest_applied(terminal);
+  if (!highest) return std::unexpected(highest.error());
+  ApplyOutcome outcome{.highest_applied = *highest};
+  Context context{terminal, now_ms, outcome};
+  std::uint64_t version_before = version_;
+  for (const auto& delta : batch.deltas()) {
+    if (delta.seq() <= outcome.highest_applied) {
+      ++outcome.duplicates;
+      continue;
+    }
+    if (delta.seq() != outcome.highest_applied + 1) {
+      outcome.gap_from = outcome.highest_applied + 1;
+      break;
+    }
+    // The unique key is the last line of defence for exactly-once.
+    auto q = db_->prepare(
+        "INSERT INTO applied(store_id, terminal_id, seq, txn_id, applied_at) "
+        "VALUES(?1, ?2, ?3, ?4, ?5)");
+    if (!q) return std::unexpected(q.error());
+    q->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
+    q->bind(3, static_cast<std::int64_t>(delta.seq())).bind(4, delta.txn_id()).bind(5, now_ms);
+    PMA_TRY(q->run());
+    if (auto ok = apply_delta(context, delta); !ok) {
+      version_ = version_before;
+      return fail(ok.error().code,
+                  fmt::format("applying {}/{} seq {}: {}", terminal.store_id, terminal.terminal_id,
+                              delta.seq(), ok.error().message));
+    }
+    outcome.highest_applied = delta.seq();
+    ++outcome.applied;
+  }
+  auto q = db_->prepare(
+      "INSERT INTO terminals(store_id, terminal_id, highest_seq) VALUES(?1, ?2, ?3) "
+      "ON CONFLICT(store_id, terminal_id) DO UPDATE SET highest_seq = excluded.highest_seq");
+  if (!q) return std::unexpected(q.error());
+  q->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
+  q->bind(3, static_cast<std::int64_t>(outcome.highest_applied));
+  PMA_TRY(q->run());
+  if (auto ok = tx.commit(); !ok) {
+    version_ = version_before;
+    return std::unexpected(ok.error());
+  }
+  return outcome;
+}
+
+Status SqliteSink::apply_delta(Context& context, const pma::v1::Delta& delta) {
+  using pma::v1::Delta;
+  switch (delta.body_case()) {
+    case Delta::kCheckout: {
+      const auto& c = delta.checkout();
+      if (c.member_id().empty()) return {};
+      auto member = resolve(c.member_id());
+      if (!member) return std::unexpected(member.error());
+      for (const auto& code : c.coupon_codes()) PMA_TRY(redeem(context, delta, *member, code));
+      return add_points(context, delta, *member, c.points_earned() - c.points_burned(),
+                        c.points_burned() > 0);
+    }
+    case Delta::kRefund: {
+      const auto& r = delta.refund();
+      if (r.member_id().empty()) return {};
+      auto member = resolve(r.member_id());
+      if (!member) return std::unexpected(member.error());
+      for (const auto& code : r.coupons_restored()) {
+        PMA_TRY(restore_coupon(context, code, r.original_txn_id()));
+      }
+      return add_points(context, delta, *member, r.points_restored() - r.points_reversed(),
+                        r.points_reversed() > 0);
+    }
+    case Delta::kMemberRegistered:
+      return register_member(context, delta);
+    case Delta::kCouponRedeemed: {
+      auto member = resolve(delta.coupon_redeemed().member_id());
+      if (!member) return std::unexpected(member.error());
+      return redeem(context, delta, *member, delta.coupon_redeemed().code());
+    }
+    case Delta::kPointsAdjusted: {
+      const auto& p = delta.points_adjusted();
+      auto member = resolve(p.member_id());
+      if (!member) return std::unexpected(member.error());
+      return add_points(context, delta, *member, p.points(), p.points() < 0);
+    }
+    case Delta::BODY_NOT_SET:
+      return {};  // a newer agent's delta kind: recorded as applied, nothing to do here
+  }
+  return {};
+}
+
+Result<std::string> SqliteSink::resolve(const std::string& member_id) {
+  auto q = db_->prepare("SELECT member_id FROM provisional_ids WHERE provisional_id = ?1");
+  if (!q) return std::unexpected(q.error());
+  q->bind(1, member_id);
+  auto row = q->step();
+  if (!row) return std::unexpected(row.error());
+  return *row ? q->text(0) : member_id;
+}
+
+Status SqliteSink::add_points(Context& context, const pma::v1::Delta& delta,
+                              const std::string& member_id, std::int64_t points, bool spends) {
+  auto q = db_->prepare(
+      "INSERT INTO members(member_id, points, version) VALUES(?1, ?2, ?3) "
+      "ON CONFLICT(member_id) DO UPDATE SET points = points + excluded.points, "
+      "version = excluded.version RETURNING points");
+  if (!q) return std::unexpected(q.error());
+  q->bind(1, member_id).bind(2, points).bind(3, static_cast<std::int64_t>(next_version()));
+  auto row = q->step();
+  if (!row) return std::unexpected(row.error());
+  std::int64_t balance = q->int64(0);
+  PMA_TRY(q->run());
+  if (spends && balance < 0) {
+    return record_conflict(context, delta, "points_overdrawn", member_id, "",
+                           fmt::format("balance {} after txn {}", balance, delta.txn_id()));
+  }
+  return {};
+}
+
+Status SqliteSink::touch(const std::string& member_id) {
+  auto q = db_->prepare("UPDATE members SET version = ?2 WHERE member_id = ?1");
+  if (!q) return std::unexpected(q.error());
+  q->bind(1, member_id).bind(2, static_cast<std::int64_t>(next_version()));
+  return q->run();
+}
+
+Status SqliteSink::redeem(Context& context, const pma::v1::Delta& delta,
+                          const std::string& member_id, const std::string& code) {
+  auto q = db_->prepare(
+      "SELECT state, COALESCE(redeemed_store, ''), COALESCE(redeemed_terminal, ''), "
+      "COALESCE(redeemed_txn, '') FROM coupons WHERE code = ?1");
+  if (!q) return std::unexpected(q.error());
+  q->bind(1, code);
+  auto row = q->step();
+  if (!row) return std::unexpected(row.error());
+  if (*row) {
+    auto state = static_cast<pma::v1::CouponStateKind>(q->int64(0));
+    std::string store = q->text(1), terminal = q->text(2), txn = q->text(3);
+    PMA_TRY(q->run());
+    if (state == pma::v1::COUPON_REDEEMED) {
+      if (txn == delta.txn_id() && store == context.terminal.store_id) return {};
+      return record_conflict(context, delta, "coupon_redeemed_twice", member_id, code,
+                             fmt::format("already redeemed at {}/{} in txn {}; again in txn {}",
+                                         store, terminal, txn, delta.txn_id()));
+    }
+    if (state == pma::v1::COUPON_REVOKED) {
+      return record_conflict(context, delta, "coupon_revoked_redeemed", member_id, code,
+                             fmt::format("revoked coupon redeemed in txn {}", delta.txn_id()));
+    }
+  }
+  auto u = db_->prepare(
+      "INSERT INTO coupons(code, member_id, state, redeemed_store, redeemed_terminal, "
+      "redeemed_txn) VALUES(?1, ?2, 2, ?3, ?4, ?5) ON CONFLICT(code) DO UPDATE SET state = 2, "
+      "redeemed_store = ?3, redeemed_terminal = ?4, redeemed_txn = ?5");
+  if (!u) return std::unexpected(u.error());
+  u->bind(1, code).bind(2, member_id).bind(3, context.terminal.store_id);
+  u->bind(4, context.terminal.terminal_id).bind(5, delta.txn_id());
+  PMA_TRY(u->run());
+  return touch(member_id);
+}
+
+Status SqliteSink::restore_coupon(Context&, const std::string& code, const std::string& txn) {
+  auto q = db_->prepare(
+      "UPDATE coupons SET state = 1, redeemed_store = NULL, redeemed_terminal = NULL, "
+      "redeemed_txn = NULL WHERE code = ?1 AND state = 2 AND redeemed_txn = ?2 "
+      "RETURNING member_id");
+  if (!q) return std::unexpected(q.error());
+  q->bind(1, code).bind(2, txn);
+  auto row = q->step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return {};
+  std::string member_id = q->text(0);
+  PMA_TRY(q->run());
+  return touch(member_id);
+}
+
+Status SqliteSink::register_member(Context& context, const pma::v1::Delta& delta) {
+  const auto& r = delta.member_registered();
+  std::string canonical;
+  if (!r.phone_hash().empty()) {
+    auto q = db_->prepare("SELECT member_id FROM members WHERE phone_hash = ?1");
+    if (!q) return std::unexpected(q.error());
+    q->bind_blob(1, std::span(reinterpret_cast<const std::uint8_t*>(r.phone_hash().data()),
+                              r.phone_hash().size()));
+    auto row = q->step();
+    if (!row) return std::unexpected(row.error());
+    if (*row) canonical = q->text(0);
+  }
+  if (canonical.empty()) {
+    canonical = fmt::format("H{:09}", next_member_number_++);
+    auto q = db_->prepare(
+        "INSERT INTO members(member_id, card_no, phone_hash, phone_masked, name, birthday, "
+        "version) VALUES(?1, NULLIF(?2, ''), ?3, ?4, ?5, ?6, ?7)");
+    if (!q) return std::unexpected(q.error());
+    q->bind(1, canonical).bind(2, r.card_no());
+    if (r.phone_hash().empty()) {
+      q->bind_null(3);
+    } else {
+      q->bind_blob(3, std::span(reinterpret_cast<const std::uint8_t*>(r.phone_hash().data()),
+                                r.phone_hash().size()));
+    }
+    q->bind(4, r.phone_masked()).bind(5, r.name()).bind(6, r.birthday());
+    q->bind(7, static_cast<std::int64_t>(next_version()));
+    PMA_TRY(q->run());
+  }
+  auto q = db_->prepare(
+      "INSERT OR IGNORE INTO provisional_ids(provisional_id, member_id) VALUES(?1, ?2)");
+  if (!q) return std::unexpected(q.error());
+  q->bind(1, r.provisional_id()).bind(2, canonical);
+  PMA_TRY(q->run());
+  // Points and coupons recorded under the provisional id before HQ knew it move across.
+  auto moved = db_->prepare("SELECT points FROM members WHERE member_id = ?1 AND member_id <> ?2");
+  if (!moved) return std::unexpected(moved.error());
+  moved->bind(1, r.provisional_id()).bind(2, canonical);
+  auto row = moved->step();
+  if (!row) return std::unexpected(row.error());
+  if (*row) {
+    std::int64_t points = moved->int64(0);
+    PMA_TRY(moved->run());
+    PMA_TRY(add_points(context, delta, canonical, points, false));
+    auto del = db_->prepare("DELETE FROM members WHERE member_id = ?1");
+    if (!del) return std::unexpected(del.error());
+    del->bind(1, r.provisional_id());
+    PMA_TRY(del->run());
+  }
+  for (const auto& code : r.welcome_coupons()) {
+    auto c = db_->prepare(
+        "INSERT OR IGNORE INTO coupons(code, member_id, template_id, state) "
+        "VALUES(?1, ?2, 'welcome', 1)");
+    if (!c) return std::unexpected(c.error());
+    c->bind(1, code).bind(2, canonical);
+    PMA_TRY(c->run());
+  }
+  pma::v1::IdMapping mapping;
+  mapping.set_provisional_id(r.provisional_id());
+  mapping.set_member_id(canonical);
+  context.outcome.id_mappings.push_back(std::move(mapping));
+  return touch(canonical);
+}
+
+Status SqliteSink::record_conflict(Context& context, const pma::v1::Delta& delta, std::string kind,
+                                   const std::string& member_id, const std::string& code,
+                                   std::string detail) {
+  auto q = db_->prepare(
+      "INSERT INTO conflicts(kind, member_id, coupon_code, store_id, terminal_id, seq, detail, "
+      "at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  if (!q) return std::unexpected(q.error());
+  q->bind(1, kind).bind(2, member_id).bind(3, code).bind(4, context.terminal.store_id);
+  q->bind(5, context.terminal.terminal_id).bind(6, static_cast<std::int64_t>(delta.seq()));
+  q->bind(7, detail).bind(8, context.now_ms);
+  return q->run();
+}
+
+}  // namespace pma::hq

@@ -1,0 +1,175 @@
+// SqliteSink's read side and bulk writes: member pages, rule sets, imports, conflicts.
+#include <fmt/format.h>
+
+#include "hq/sqlite_sink.h"
+
+namespace pma::hq {
+
+namespace {
+
+std::span<const std::uint8_t> bytes_of(const std::string& s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+}  // namespace
+
+Result<pma::v1::MemberPage> SqliteSink::member_page(const TerminalIdentity& terminal,
+                                                    std::uint64_t cursor, std::uint32_t max_members,
+                                                    std::int64_t rule_set_version) {
+  // One read transaction: the watermark and the member rows come from the same snapshot.
+  if (auto ok = db_->exec("BEGIN"); !ok) return std::unexpected(ok.error());
+  struct End {
+    SqliteDb& db;
+    ~End() { (void)db.exec("COMMIT"); }
+  } end{*db_};
+  pma::v1::MemberPage page;
+  auto highest = highest_applied(terminal);
+  if (!highest) return std::unexpected(highest.error());
+  page.set_reflected_seq(*highest);
+  page.set_next_cursor(cursor);
+  auto q = db_->prepare(
+      "SELECT member_id, version, erased, COALESCE(card_no, ''), phone_hash, phone_masked, name, "
+      "birthday, tier, points FROM members WHERE version > ?1 ORDER BY version LIMIT ?2");
+  if (!q) return std::unexpected(q.error());
+  q->bind(1, static_cast<std::int64_t>(cursor)).bind(2, std::int64_t{max_members} + 1);
+  for (;;) {
+    auto row = q->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    if (page.members_size() == static_cast<int>(max_members)) {
+      page.set_more(true);
+      break;
+    }
+    auto* m = page.add_members();
+    m->set_member_id(q->text(0));
+    m->set_version(static_cast<std::uint64_t>(q->int64(1)));
+    m->set_erased(q->int64(2) != 0);
+    if (!m->erased()) {
+      m->set_card_no(q->text(3));
+      auto hash = q->blob(4);
+      m->set_phone_hash(std::string(hash.begin(), hash.end()));
+      m->set_phone_masked(q->text(5));
+      m->set_name(q->text(6));
+      m->set_birthday(q->text(7));
+      m->set_tier(static_cast<std::int32_t>(q->int64(8)));
+      m->set_points(q->int64(9));
+    }
+    page.set_next_cursor(m->version());
+  }
+  (void)q->run();
+  for (auto& m : *page.mutable_members()) {
+    if (m.erased()) continue;
+    auto c = db_->prepare(
+        "SELECT code, template_id, title, valid_from, valid_until, state FROM coupons "
+        "WHERE member_id = ?1 ORDER BY code");
+    if (!c) return std::unexpected(c.error());
+    c->bind(1, m.member_id());
+    for (;;) {
+      auto row = c->step();
+      if (!row) return std::unexpected(row.error());
+      if (!*row) break;
+      auto* coupon = m.add_coupons();
+      coupon->set_code(c->text(0));
+      coupon->set_template_id(c->text(1));
+      coupon->set_title(c->text(2));
+      coupon->set_valid_from(c->int64(3));
+      coupon->set_valid_until(c->int64(4));
+      coupon->set_state(static_cast<pma::v1::CouponStateKind>(c->int64(5)));
+    }
+  }
+  auto r = db_->prepare(
+      "SELECT version, rule_set FROM rule_sets WHERE version > ?1 ORDER BY version DESC LIMIT 1");
+  if (!r) return std::unexpected(r.error());
+  r->bind(1, rule_set_version);
+  auto row = r->step();
+  if (!row) return std::unexpected(row.error());
+  if (*row) {
+    page.mutable_rule_set()->set_version(r->int64(0));
+    auto bytes = r->blob(1);
+    page.mutable_rule_set()->set_rule_set(std::string(bytes.begin(), bytes.end()));
+  }
+  return page;
+}
+
+Status SqliteSink::put_rule_set(std::int64_t version, const std::string& rule_set) {
+  auto q = db_->prepare("INSERT OR REPLACE INTO rule_sets(version, rule_set) VALUES(?1, ?2)");
+  if (!q) return std::unexpected(q.error());
+  q->bind(1, version).bind_blob(2, bytes_of(rule_set));
+  return q->run();
+}
+
+Result<std::size_t> SqliteSink::import_members(std::span<const ImportedMember> members) {
+  if (auto ok = db_->exec("BEGIN IMMEDIATE"); !ok) return std::unexpected(ok.error());
+  std::uint64_t version_before = version_;
+  auto rollback = [&](Error error) -> Result<std::size_t> {
+    (void)db_->exec("ROLLBACK");
+    version_ = version_before;
+    return std::unexpected(std::move(error));
+  };
+  std::size_t written = 0;
+  for (const auto& m : members) {
+    auto q = db_->prepare(
+        "INSERT INTO members(member_id, card_no, phone_hash, phone_masked, name, birthday, tier, "
+        "points, version) VALUES(?1, NULLIF(?2, ''), ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+        "ON CONFLICT(member_id) DO UPDATE SET card_no = excluded.card_no, "
+        "phone_hash = excluded.phone_hash, phone_masked = excluded.phone_masked, "
+        "name = excluded.name, birthday = excluded.birthday, tier = excluded.tier, "
+        "points = excluded.points, version = excluded.version, erased = 0");
+    if (!q) return rollback(q.error());
+    q->bind(1, m.member_id).bind(2, m.card_no);
+    if (m.phone_hash.empty()) {
+      q->bind_null(3);
+    } else {
+      q->bind_blob(3, m.phone_hash);
+    }
+    q->bind(4, m.phone_masked).bind(5, m.name).bind(6, m.birthday).bind(7, m.tier);
+    q->bind(8, m.points).bind(9, static_cast<std::int64_t>(next_version()));
+    if (auto ok = q->run(); !ok) {
+      return rollback(
+          Error{ok.error().code, fmt::format("member {}: {}", m.member_id, ok.error().message)});
+    }
+    ++written;
+  }
+  if (auto ok = db_->exec("COMMIT"); !ok) return rollback(ok.error());
+  next_member_number_ += static_cast<std::int64_t>(written);
+  return written;
+}
+
+Result<std::vector<Conflict>> SqliteSink::conflicts() {
+  auto q = db_->prepare(
+      "SELECT id, kind, member_id, coupon_code, store_id, terminal_id, seq, detail, at_ms "
+      "FROM conflicts ORDER BY id");
+  if (!q) return std::unexpected(q.error());
+  std::vector<Conflict> out;
+  for (;;) {
+    auto row = q->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.push_back({q->int64(0), q->text(1), q->text(2), q->text(3), q->text(4), q->text(5),
+                   static_cast<std::uint64_t>(q->int64(6)), q->text(7), q->int64(8)});
+  }
+  return out;
+}
+
+Result<std::optional<MemberSnapshot>> SqliteSink::member(const std::string& member_id) {
+  auto q = db_->prepare("SELECT points, tier, version FROM members WHERE member_id = ?1");
+  if (!q) return std::unexpected(q.error());
+  q->bind(1, member_id);
+  auto row = q->step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::optional<MemberSnapshot>();
+  return std::optional<MemberSnapshot>(MemberSnapshot{member_id, q->int64(0),
+                                                      static_cast<int>(q->int64(1)),
+                                                      static_cast<std::uint64_t>(q->int64(2))});
+}
+
+Result<std::uint64_t> SqliteSink::applied_count(const TerminalIdentity& terminal) {
+  auto q = db_->prepare("SELECT COUNT(*) FROM applied WHERE store_id = ?1 AND terminal_id = ?2");
+  if (!q) return std::unexpected(q.error());
+  q->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
+  auto row = q->step();
+  if (!row) return std::unexpected(row.error());
+  return static_cast<std::uint64_t>(q->int64(0));
+}
+
+}  // namespace pma::hq

@@ -1,0 +1,41 @@
+// TLS contexts for mutual authentication between terminals and memberhq, and the terminal
+// identity read from a verified client certificate (OU = store id, CN = terminal id).
+// Contexts are immutable after creation and may be shared by every session on one thread.
+#pragma once
+
+#include <boost/asio/ssl/context.hpp>
+#include <memory>
+#include <string>
+
+#include "pma/error.h"
+
+namespace pma::net {
+
+struct TlsFiles {
+  std::string ca_file;    // PEM: the chain CA that signed both sides
+  std::string cert_file;  // PEM: this side's certificate
+  std::string key_file;   // PEM: this side's private key
+};
+
+// Server: requires and verifies a client certificate issued by ca_file.
+// Errors: "tls_config" naming the file and OpenSSL's reason.
+Result<std::shared_ptr<boost::asio::ssl::context>> make_server_context(const TlsFiles& files);
+// Client: presents its certificate and verifies the server's against ca_file.
+Result<std::shared_ptr<boost::asio::ssl::context>> make_client_context(const TlsFiles& files);
+
+struct TerminalIdentity {
+  std::string store_id;
+  std::string terminal_id;
+};
+
+// A store or terminal id: 1-64 characters of [A-Za-z0-9_.-].
+bool valid_id(std::string_view id);
+
+// The identity in the peer's verified certificate. Errors: "tls_no_peer_cert",
+// "tls_identity" (missing or malformed OU/CN).
+Result<TerminalIdentity> peer_identity(void* ssl_handle);
+
+// The last OpenSSL error queue entries as text (clears the queue).
+std::string openssl_errors();
+
+}  // namespace pma::net
