@@ -19,8 +19,9 @@ v1::BasketLine basket_line(std::string sku, std::int64_t qty, std::int64_t unit_
   return l;
 }
 
-Till::Till(std::string p) : path(p.empty() ? dir.file("agent.db") : std::move(p)) {
-  auto opened = store::open_store(path);
+Till::Till(std::string p, store::OpenOptions options)
+    : path(p.empty() ? dir.file("agent.db") : std::move(p)) {
+  auto opened = store::open_store(path, options);
   REQUIRE(opened);
   db = std::move(*opened);
   service = std::make_unique<checkout::CheckoutService>(

@@ -18,7 +18,7 @@ v1::BasketLine basket_line(std::string sku, std::int64_t qty, std::int64_t unit_
                            bool discountable = true, std::string category = "bakery");
 
 struct Till {
-  explicit Till(std::string path = {});
+  explicit Till(std::string path = {}, store::OpenOptions options = {});
 
   void add_member(const std::string& id, int tier = 1, std::int64_t hq_points = 0,
                   std::string birthday = "", std::int64_t spend_12m_fen = 0);

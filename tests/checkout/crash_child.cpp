@@ -1,0 +1,92 @@
+// checkout_crash_child <db> <ack_fd> <run> <seed>: commits checkouts on a real database file
+// until it is killed, writing each txn id to ack_fd only after commit() has returned. On start
+// it first replays the last transactions found in the database (a POS retrying after a crash)
+// and reports "BAD <txn>" if a replay is not recognised as one.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+
+#include "checkout/checkout_service.h"
+#include "store/member_store.h"
+
+using namespace pma;
+
+namespace {
+
+void say(int fd, const std::string& line) {
+  std::string text = line + "\n";
+  if (::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) std::_Exit(3);
+}
+
+v1::CommitRequest request_for(const std::string& txn_id, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  auto pick = [&](std::int64_t lo, std::int64_t hi) {
+    return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
+  };
+  v1::CommitRequest r;
+  r.set_txn_id(txn_id);
+  r.set_member_id(fmt::format("M{}", pick(0, 4)));
+  for (int i = 0, n = static_cast<int>(pick(1, 3)); i < n; ++i) {
+    auto* l = r.add_lines();
+    l->set_sku(fmt::format("sku{}", pick(0, 9)));
+    l->set_qty(pick(1, 3));
+    l->set_unit_price_fen(pick(100, 20000));
+    l->set_discountable(pick(0, 1) == 1);
+    l->set_category("bakery");
+  }
+  std::int64_t gross = 0;
+  for (const auto& l : r.lines()) gross += l.qty() * l.unit_price_fen();
+  // 1,000 points (50 yuan) fit under the 50% cap from 200 yuan even at the gold price.
+  if (gross >= 20000 && pick(0, 1) == 0) r.set_points_to_burn(1000);
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 5) return 2;
+  const std::string path = argv[1];
+  const int fd = std::atoi(argv[2]);
+  const int run = std::atoi(argv[3]);
+  const std::uint64_t seed = std::strtoull(argv[4], nullptr, 10);
+  auto db = store::open_store(path);  // synchronous = FULL
+  if (!db) return 4;
+  store::PhoneHasher hasher("crash-test-key");
+  checkout::SystemClock clock(480);
+  checkout::CheckoutService service(**db, hasher, {"S1", "T1"}, clock);
+  service.set_hq_online(true);
+  store::MemberStore members(**db, hasher);
+  for (int i = 0; i < 5; ++i) {
+    std::string id = fmt::format("M{}", i);
+    if (members.find_by_id(id, 0).value_or(std::nullopt)) continue;
+    if (!members.upsert({.member_id = id, .hq_points = 1'000'000}, 0)) return 5;
+  }
+  // Replay what the previous run committed last: the request is rebuilt from its txn id.
+  std::vector<std::string> previous;
+  {
+    auto last =
+        (*db)->prepare("SELECT txn_id FROM checkout_txns ORDER BY created_at DESC, txn_id LIMIT 2");
+    while (last && last->step().value_or(false)) previous.push_back(last->column_text(0));
+  }
+  for (const auto& txn : previous) {
+    auto dash = txn.find('-');
+    std::uint64_t txn_seed = std::strtoull(txn.c_str() + dash + 1, nullptr, 10);
+    auto reply = service.commit(request_for(txn, txn_seed));
+    if (!reply || !reply->replayed) say(fd, "BAD " + txn);
+  }
+  std::mt19937_64 rng(seed);
+  for (int i = 0;; ++i) {
+    std::uint64_t txn_seed = rng() % 1'000'000'000;
+    std::string txn = fmt::format("K{}x{}-{}", run, i, txn_seed);
+    auto reply = service.commit(request_for(txn, txn_seed));
+    if (!reply) {
+      say(fd, "ERR " + reply.error().code + " " + reply.error().message);
+      continue;
+    }
+    say(fd, txn);
+  }
+}
