@@ -1,0 +1,390 @@
+// Online backup and restore. Like sqlite.cpp this file wraps SQLite itself (the backup API is
+// not part of Database's surface), so it reaches sqlite3.h through Database::native_handle().
+#include "store/backup.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "store/migrations.h"
+
+namespace pma::store {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// fsync on a path (a file, or a folder after a rename in it).
+bool sync_path(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
+std::string parent_of(const std::string& path) {
+  fs::path parent = fs::path(path).parent_path();
+  return parent.empty() ? std::string(".") : parent.string();
+}
+
+void remove_quietly(const std::string& path) {
+  std::error_code ec;
+  fs::remove(path, ec);
+}
+
+// Copies every page of src into dst, `pages_per_step` at a time (-1: all at once). Busy or
+// locked steps are retried for a bounded time; they are rare because the caller holds a read
+// snapshot on src and dst is private.
+Status copy_pages(Database& src, Database& dst, int pages_per_step,
+                  const BackupProgressFn& progress, const char* code) {
+  sqlite3_backup* backup =
+      sqlite3_backup_init(dst.native_handle(), "main", src.native_handle(), "main");
+  if (backup == nullptr) {
+    return fail(code, fmt::format("cannot start copying '{}' to '{}': {}", src.path(), dst.path(),
+                                  sqlite3_errmsg(dst.native_handle())));
+  }
+  const auto busy_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  int rc = SQLITE_OK;
+  for (;;) {
+    rc = sqlite3_backup_step(backup, pages_per_step);
+    if (progress && (rc == SQLITE_OK || rc == SQLITE_DONE)) {
+      std::int64_t total = sqlite3_backup_pagecount(backup);
+      progress(BackupProgress{.pages_done = total - sqlite3_backup_remaining(backup),
+                              .pages_total = total});
+    }
+    if (rc == SQLITE_DONE) break;
+    if (rc == SQLITE_OK) continue;
+    if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) &&
+        std::chrono::steady_clock::now() < busy_deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      continue;
+    }
+    break;
+  }
+  int finish_rc = sqlite3_backup_finish(backup);
+  if (rc != SQLITE_DONE || finish_rc != SQLITE_OK) {
+    int failed = rc != SQLITE_DONE ? rc : finish_rc;
+    return fail(code, fmt::format("copying '{}' to '{}' failed: {}", src.path(), dst.path(),
+                                  sqlite3_errstr(failed)));
+  }
+  return {};
+}
+
+// A fresh database file at `path` in rollback-journal mode, mode 0600 (it holds member data).
+Result<std::unique_ptr<Database>> create_destination(const std::string& path, const char* code) {
+  remove_quietly(path);
+  remove_quietly(path + "-journal");
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return fail(code, fmt::format("cannot create '{}': {}", path, std::strerror(errno)));
+  }
+  ::fchmod(fd, 0600);
+  ::close(fd);
+  auto db = Database::open(path);
+  if (!db) return fail(code, db.error().message);
+  if (auto ok = (*db)->exec("PRAGMA journal_mode=DELETE"); !ok) {
+    return fail(code, ok.error().message);
+  }
+  return db;
+}
+
+Result<std::string> read_state(Database& db, std::string_view key) {
+  auto stmt = db.prepare("SELECT value FROM sync_state WHERE key = ?1");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, key);
+  auto row = stmt->step();
+  if (!row) return std::unexpected(row.error());
+  return *row ? stmt->column_text(0) : std::string();
+}
+
+Result<std::int64_t> count_rows(Database& db, std::string_view table) {
+  auto stmt = db.prepare(fmt::format("SELECT count(*) FROM {}", table));
+  if (!stmt) return std::unexpected(stmt.error());
+  auto row = stmt->step();
+  if (!row) return std::unexpected(row.error());
+  return stmt->column_int64(0);
+}
+
+Status write_identity(Database& db, const BackupIdentity& identity) {
+  auto txn = Transaction::begin(db);
+  if (!txn) return std::unexpected(txn.error());
+  const std::pair<const char*, std::string> rows[] = {
+      {"store_id", identity.store_id},
+      {"terminal_id", identity.terminal_id},
+      {"backup_created_at", std::to_string(unix_now())},
+  };
+  for (const auto& [key, value] : rows) {
+    auto stmt = db.prepare("INSERT OR REPLACE INTO sync_state(key, value) VALUES(?1, ?2)");
+    if (!stmt) return std::unexpected(stmt.error());
+    if (auto ok = stmt->bind_all(key, value).run(); !ok) return ok;
+  }
+  return txn->commit();
+}
+
+// Runs a check pragma and returns "ok" or the first few problems it reports.
+Result<std::string> check(Database& db, std::string_view pragma) {
+  auto stmt = db.prepare(pragma);
+  if (!stmt) return std::unexpected(stmt.error());
+  std::string report;
+  int lines = 0;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    if (++lines > 5) continue;
+    if (!report.empty()) report += "; ";
+    report += stmt->column_text(0);
+  }
+  return report;
+}
+
+// Whether another connection has `path` open: memberd keeps a WAL database open, which holds a
+// shared lock on the file; an exclusive-mode connection cannot get its lock while it does.
+// On success, also folds the old WAL into the file so it can be moved as one file.
+Status settle_existing_target(const std::string& path) {
+  OpenOptions options;
+  options.busy_timeout_ms = 0;
+  auto db = Database::open(path, options);
+  if (!db) return {};  // not a database we can open: it is moved aside as it is
+  if (!(*db)->exec("PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT")) {
+    int rc = sqlite3_extended_errcode((*db)->native_handle()) & 0xff;
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+      return fail("database_in_use",
+                  fmt::format("'{}' is open in another process; stop memberd before restoring "
+                              "(systemctl stop memberd)",
+                              path));
+    }
+    return {};
+  }
+  (void)(*db)->exec("PRAGMA journal_mode=DELETE");
+  return {};
+}
+
+}  // namespace
+
+Result<BackupReport> backup_database(Database& source, const std::string& file,
+                                     const BackupIdentity& identity,
+                                     const BackupProgressFn& progress,
+                                     const BackupOptions& options) {
+  std::error_code ec;
+  if (!options.overwrite && fs::exists(file, ec)) {
+    return fail("backup_exists", fmt::format("'{}' already exists; choose another file", file));
+  }
+  const std::string partial = file + ".partial";
+  auto dest = create_destination(partial, "backup_failed");
+  if (!dest) return std::unexpected(dest.error());
+
+  // One read snapshot for the whole copy: pages come from a single consistent state while
+  // other connections keep committing to the WAL. Without it, every commit by another
+  // connection would restart the copy from page 1 and a busy till might never finish.
+  sqlite3* src = source.native_handle();
+  const bool own_snapshot = sqlite3_get_autocommit(src) != 0;
+  if (own_snapshot) {
+    if (auto ok = source.exec("BEGIN; SELECT count(*) FROM sqlite_schema;"); !ok) {
+      (void)source.exec("ROLLBACK");
+      dest->reset();
+      remove_quietly(partial);
+      return fail("backup_failed", ok.error().message);
+    }
+  }
+  const int schema_version = source.user_version();
+  Status copied =
+      copy_pages(source, **dest, std::max(1, options.pages_per_step), progress, "backup_failed");
+  if (own_snapshot) (void)source.exec("COMMIT");
+
+  auto give_up = [&](const Error& error) -> Result<BackupReport> {
+    dest->reset();
+    remove_quietly(partial);
+    remove_quietly(partial + "-journal");
+    return fail(error.code == "backup_failed" ? error.code : "backup_failed", error.message);
+  };
+  if (!copied) return give_up(copied.error());
+  // The copied header says WAL (like the source); a backup must be one self-contained file.
+  if (auto ok = (*dest)->exec("PRAGMA journal_mode=DELETE"); !ok) return give_up(ok.error());
+  if (auto ok = write_identity(**dest, identity); !ok) return give_up(ok.error());
+  auto quick = check(**dest, "PRAGMA quick_check");
+  if (!quick) return give_up(quick.error());
+  if (*quick != "ok") {
+    return give_up(
+        Error::make("backup_failed",
+                    fmt::format("the new backup '{}' fails quick_check: {}", partial, *quick)));
+  }
+  BackupReport report;
+  report.schema_version = schema_version;
+  if (auto pages = (*dest)->prepare("PRAGMA page_count"); pages && pages->step().value_or(false)) {
+    report.pages = pages->column_int64(0);
+  }
+  dest->reset();
+
+  if (!sync_path(partial)) {
+    remove_quietly(partial);
+    return fail("backup_io", fmt::format("cannot fsync '{}': {}", partial, std::strerror(errno)));
+  }
+  fs::rename(partial, file, ec);
+  if (ec) {
+    remove_quietly(partial);
+    return fail("backup_io",
+                fmt::format("cannot rename '{}' to '{}': {}", partial, file, ec.message()));
+  }
+  sync_path(parent_of(file));
+  report.bytes = static_cast<std::int64_t>(fs::file_size(file, ec));
+  return report;
+}
+
+Result<BackupInfo> inspect_backup(const std::string& backup) {
+  std::error_code ec;
+  if (!fs::is_regular_file(backup, ec)) {
+    return fail("backup_invalid", fmt::format("'{}' is not a file", backup));
+  }
+  // Not "SQLite format 3": not a database at all. After that, every failure means damage.
+  char magic[16] = {};
+  std::ifstream(backup, std::ios::binary).read(magic, sizeof magic);
+  if (std::memcmp(magic, "SQLite format 3", 16) != 0) {
+    return fail("backup_invalid", fmt::format("'{}' is not a SQLite database", backup));
+  }
+  OpenOptions options;
+  options.read_only = true;
+  auto db = Database::open(backup, options);
+  if (!db) {
+    return fail("backup_corrupt",
+                fmt::format("'{}' cannot be opened: {}", backup, db.error().message));
+  }
+
+  auto integrity = check(**db, "PRAGMA integrity_check");
+  if (!integrity) {
+    return fail("backup_corrupt",
+                fmt::format("'{}' cannot be checked: {}", backup, integrity.error().message));
+  }
+  if (*integrity != "ok") {
+    return fail("backup_corrupt",
+                fmt::format("'{}' fails integrity_check: {}", backup, *integrity));
+  }
+
+  BackupInfo info;
+  info.schema_version = (*db)->user_version();
+  if (info.schema_version <= 0) {
+    return fail("backup_schema", fmt::format("'{}' is not a member agent database (schema "
+                                             "version {})",
+                                             backup, info.schema_version));
+  }
+  if (info.schema_version > latest_schema_version()) {
+    return fail("backup_schema",
+                fmt::format("'{}' has schema version {}, this build knows up to {}; restore it "
+                            "with a newer memberctl",
+                            backup, info.schema_version, latest_schema_version()));
+  }
+  auto store_id = read_state(**db, "store_id");
+  auto terminal_id = read_state(**db, "terminal_id");
+  auto created_at = read_state(**db, "backup_created_at");
+  auto members = count_rows(**db, "members");
+  if (!store_id || !terminal_id || !created_at || !members) {
+    return fail("backup_invalid", fmt::format("'{}' lacks the agent's tables", backup));
+  }
+  info.store_id = *store_id;
+  info.terminal_id = *terminal_id;
+  info.created_at = std::atoll(created_at->c_str());
+  info.members = *members;
+  if (info.schema_version >= 2) info.ledger_rows = count_rows(**db, "ledger").value_or(0);
+  return info;
+}
+
+Result<RestoreReport> restore_database(const std::string& backup, const std::string& target,
+                                       const std::string& expected_store_id, bool force) {
+  auto info = inspect_backup(backup);
+  if (!info) return std::unexpected(info.error());
+  RestoreReport report{.info = *info};
+  if (info->store_id != expected_store_id) {
+    if (!force) {
+      std::string whose = info->store_id.empty()
+                              ? std::string("carries no store id")
+                              : fmt::format("is from store '{}'", info->store_id);
+      return fail("backup_wrong_store",
+                  fmt::format("'{}' {}, this till is store '{}'; use --force to restore it anyway",
+                              backup, whose, expected_store_id));
+    }
+    report.forced = true;
+  }
+
+  std::error_code ec;
+  const std::string folder = parent_of(target);
+  fs::create_directories(folder, ec);
+  const bool had_target = fs::exists(target, ec);
+  if (had_target) {
+    if (auto ok = settle_existing_target(target); !ok) return std::unexpected(ok.error());
+  }
+
+  // Build the new database beside the target so the final rename stays on one file system.
+  const std::string restoring = target + ".restoring";
+  {
+    OpenOptions options;
+    options.read_only = true;
+    auto src = Database::open(backup, options);
+    if (!src) return fail("restore_failed", src.error().message);
+    auto dest = create_destination(restoring, "restore_failed");
+    if (!dest) return std::unexpected(dest.error());
+    if (auto ok = copy_pages(**src, **dest, -1, {}, "restore_failed"); !ok) {
+      dest->reset();
+      remove_quietly(restoring);
+      return std::unexpected(ok.error());
+    }
+  }
+  // Run as root (memberctl restore under sudo), hand the file to the state folder's owner so
+  // memberd (User=memberd) can open it.
+  struct stat folder_stat {};
+  if (::geteuid() == 0 && ::stat(folder.c_str(), &folder_stat) == 0) {
+    if (::chown(restoring.c_str(), folder_stat.st_uid, folder_stat.st_gid) != 0) {
+      remove_quietly(restoring);
+      return fail("restore_failed",
+                  fmt::format("cannot chown '{}': {}", restoring, std::strerror(errno)));
+    }
+  }
+  if (!sync_path(restoring)) {
+    remove_quietly(restoring);
+    return fail("restore_failed", fmt::format("cannot fsync '{}'", restoring));
+  }
+
+  if (had_target) {
+    report.previous_database = target + ".pre-restore";
+    remove_quietly(report.previous_database + "-wal");
+    fs::rename(target, report.previous_database, ec);
+    if (!ec && fs::exists(target + "-wal")) {
+      fs::rename(target + "-wal", report.previous_database + "-wal", ec);
+    }
+    if (ec) {
+      remove_quietly(restoring);
+      return fail("restore_failed",
+                  fmt::format("cannot move '{}' aside: {}", target, ec.message()));
+    }
+  }
+  // A stale -shm or -journal of the old file must not be applied to the new one.
+  remove_quietly(target + "-shm");
+  remove_quietly(target + "-wal");
+  remove_quietly(target + "-journal");
+  fs::rename(restoring, target, ec);
+  if (ec) {
+    return fail("restore_failed",
+                fmt::format("cannot rename '{}' to '{}': {}", restoring, target, ec.message()));
+  }
+  sync_path(folder);
+  return report;
+}
+
+}  // namespace pma::store
