@@ -9,6 +9,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <deque>
 
 #include "api/json.h"
 
@@ -19,10 +22,51 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
+namespace websocket = beast::websocket;
+
+// One WebSocket subscriber of /v1/events: a write queue so events published while a write is
+// in flight go out in order; a subscriber that falls far behind is disconnected.
+struct HttpServer::EventStream : std::enable_shared_from_this<EventStream> {
+  static constexpr std::size_t kMaxQueued = 10000;
+  explicit EventStream(beast::tcp_stream stream) : ws(std::move(stream)) {}
+
+  void send(const std::string& json) {
+    if (queue.size() >= kMaxQueued) {
+      boost::system::error_code ignored;
+      beast::get_lowest_layer(ws).socket().close(ignored);
+      return;
+    }
+    queue.push_back(json);
+    if (writing) return;
+    writing = true;
+    asio::co_spawn(
+        ws.get_executor(),
+        [self = shared_from_this()]() -> asio::awaitable<void> {
+          while (!self->queue.empty()) {
+            auto [ec, n] = co_await self->ws.async_write(asio::buffer(self->queue.front()),
+                                                         asio::as_tuple(asio::use_awaitable));
+            (void)n;
+            if (ec) {
+              self->queue.clear();
+              break;
+            }
+            self->queue.pop_front();
+          }
+          self->writing = false;
+        },
+        asio::detached);
+  }
+
+  websocket::stream<beast::tcp_stream> ws;
+  std::deque<std::string> queue;
+  bool writing = false;
+};
+
 struct HttpServer::Session {
   explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
   beast::tcp_stream stream;
   bool answering = false;  // between a complete request and the end of its response
+  std::shared_ptr<EventStream> events;  // set once upgraded to the event stream
 };
 
 namespace {
@@ -48,6 +92,21 @@ std::optional<ApiResponse> check_token(const http::request<http::string_body>& r
     return error_response(401, "wrong_token", "the bearer token is not this agent's token");
   }
   return std::nullopt;
+}
+
+// The value of `name` in a query string ("since=5&access_token=ab"), undecoded.
+std::string query_value(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    auto eq = pair.find('=');
+    if (pair.substr(0, eq) == name) {
+      return eq == std::string_view::npos ? std::string() : std::string(pair.substr(eq + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return {};
 }
 
 }  // namespace
@@ -125,6 +184,57 @@ void HttpServer::run_session(std::shared_ptr<Session> session) {
           auto& req = parser.get();
           ++requests_;
 
+          if (websocket::is_upgrade(req) && hub_ != nullptr) {
+            std::string_view target(req.target().data(), req.target().size());
+            auto q = target.find('?');
+            std::string path(target.substr(0, q));
+            std::string query(q == std::string_view::npos ? "" : target.substr(q + 1));
+            std::string query_token = query_value(query, "access_token");
+            if (!query_token.empty() && req.find(http::field::authorization) == req.end()) {
+              req.set(http::field::authorization, "Bearer " + query_token);
+            }
+            auto denied = check_token(req, options_.token);
+            if (path == "/v1/events" && !denied) {
+              std::string since_text = query_value(query, "since");
+              std::uint64_t since = hub_->last_seq();
+              if (!since_text.empty()) {
+                try {
+                  since = std::stoull(since_text);
+                } catch (const std::exception&) {
+                  since = hub_->last_seq();
+                }
+              }
+              session->events = std::make_shared<EventStream>(std::move(session->stream));
+              auto events = session->events;
+              beast::get_lowest_layer(events->ws).expires_never();
+              events->ws.set_option(
+                  websocket::stream_base::timeout::suggested(beast::role_type::server));
+              auto [aec] = co_await events->ws.async_accept(req, kAwait);
+              session->answering = false;
+              if (!aec) {
+                events->ws.text(true);
+                auto id = hub_->subscribe(since, [events](const std::string& json) {
+                  events->send(json);
+                });
+                log_->info("events: POS subscribed (since {})", since);
+                beast::flat_buffer incoming;
+                for (;;) {  // the POS has nothing to say; reading handles pings and close
+                  auto [rec, n] = co_await events->ws.async_read(incoming, kAwait);
+                  (void)n;
+                  if (rec) break;
+                  incoming.clear();
+                }
+                hub_->unsubscribe(id);
+                log_->info("events: POS unsubscribed");
+              }
+              boost::system::error_code ignored;
+              beast::get_lowest_layer(events->ws).socket().close(ignored);
+              session_ended(session.get());
+              co_return;
+            }
+            // Not the event stream, or no token: answer as plain HTTP below.
+          }
+
           ApiResponse response;
           if (auto denied = check_token(req, options_.token)) {
             response = std::move(*denied);
@@ -183,7 +293,11 @@ void HttpServer::stop(std::function<void()> on_stopped) {
   // Idle keep-alive connections are waiting for a request that may never come: close them.
   // A connection answering a request finishes its response and then closes itself.
   for (Session* session : sessions_) {
-    if (!session->answering) session->stream.socket().cancel(ignored);
+    if (session->events) {
+      beast::get_lowest_layer(session->events->ws).socket().close(ignored);
+    } else if (!session->answering) {
+      session->stream.socket().cancel(ignored);
+    }
   }
   if (sessions_.empty() && on_stopped_) {
     auto done = std::move(on_stopped_);

@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 
+#include "api/event_hub.h"
 #include "api/router.h"
 #include "pma/error.h"
 
@@ -47,6 +48,11 @@ class HttpServer {
 
   std::size_t open_connections() const { return sessions_.size(); }
 
+  // Serves GET /v1/events as a WebSocket stream from `hub` (which must outlive the server).
+  // The POS may pass the token as "Authorization: Bearer" or, since browsers cannot set
+  // headers on a WebSocket, as ?access_token=...; ?since=<seq> replays what it missed.
+  void set_event_hub(EventHub* hub) { hub_ = hub; }
+
   // Counters for /metrics and status.
   std::uint64_t requests_served() const { return requests_; }
 
@@ -55,6 +61,9 @@ class HttpServer {
   void accept();
   void run_session(std::shared_ptr<Session> session);
   void session_ended(Session* session);
+  struct EventStream;
+
+  EventHub* hub_ = nullptr;
 
   boost::asio::io_context& io_;
   const Router& router_;

@@ -53,7 +53,96 @@ Setter integer_field(std::int64_t& out, std::int64_t min, std::int64_t max) {
   };
 }
 
+Setter bool_field(bool& out) {
+  return [&out](const toml::node& node, const Place& p) -> Status {
+    if (!node.is_boolean()) {
+      return fail("config_bad_value", fmt::format("{}: expected true or false", at(p)));
+    }
+    out = *node.value<bool>();
+    return {};
+  };
+}
+
+template <typename T, typename Parse>
+Setter parsed_field(T& out, Parse parse) {
+  return [&out, parse](const toml::node& node, const Place& p) -> Status {
+    auto text = node.value<std::string>();
+    if (!node.is_string() || !text) {
+      return fail("config_bad_value", fmt::format("{}: expected a string", at(p)));
+    }
+    auto value = parse(*text);
+    if (!value) {
+      return fail("config_bad_value", fmt::format("{}: {}", at(p), value.error().message));
+    }
+    out = *value;
+    return {};
+  };
+}
+
+template <typename T>
+Setter sized_field(T& out, std::int64_t min, std::int64_t max) {
+  return [&out, min, max](const toml::node& node, const Place& p) -> Status {
+    std::int64_t value = 0;
+    if (auto ok = integer_field(value, min, max)(node, p); !ok) return ok;
+    out = static_cast<T>(value);
+    return {};
+  };
+}
+
+Setter hq_keys_field(std::map<std::uint32_t, std::string>& out) {
+  return [&out](const toml::node& node, const Place& p) -> Status {
+    const toml::table* table = node.as_table();
+    if (table == nullptr) {
+      return fail("config_bad_value",
+                  fmt::format("{}: expected a table of key id = \"PEM file\"", at(p)));
+    }
+    for (const auto& [id, path] : *table) {
+      std::string id_text(id.str());
+      Place entry{p.origin, p.key + "." + id_text, path.source().begin};
+      std::uint32_t key_id = 0;
+      try {
+        std::size_t used = 0;
+        unsigned long parsed = std::stoul(id_text, &used);
+        if (used != id_text.size() || parsed == 0 || parsed > 0xffffffffUL) throw std::out_of_range("id");
+        key_id = static_cast<std::uint32_t>(parsed);
+      } catch (const std::exception&) {
+        return fail("config_bad_value",
+                    fmt::format("{}: HQ key ids are whole numbers from 1", at(entry)));
+      }
+      auto file = path.value<std::string>();
+      if (!path.is_string() || !file || file->empty()) {
+        return fail("config_bad_value", fmt::format("{}: expected a PEM file path", at(entry)));
+      }
+      out[key_id] = *file;
+    }
+    return {};
+  };
+}
+
 using Section = std::map<std::string, Setter>;
+
+Section scanner_schema(scanner::ScannerConfig& s) {
+  return {
+      {"name", string_field(s.name)},
+      {"kind", parsed_field(s.kind, scanner::parse_scanner_kind)},
+      {"path", string_field(s.path)},
+      {"driver", parsed_field(s.serial_driver, serial::parse_serial_driver)},
+      {"baud", sized_field(s.serial.baud, 50, 4000000)},
+      {"parity", parsed_field(s.serial.parity, serial::parse_parity)},
+      {"data_bits", sized_field(s.serial.data_bits, 5, 8)},
+      {"stop_bits", sized_field(s.serial.stop_bits, 1, 2)},
+      {"flow_control", parsed_field(s.serial.flow_control, serial::parse_flow_control)},
+      {"terminator", parsed_field(s.terminator, scanner::parse_terminator)},
+      {"intercharacter_timeout_ms", sized_field(s.intercharacter_timeout_ms, 1, 10000)},
+      {"duplicate_window_ms", sized_field(s.duplicate_window_ms, 0, 60000)},
+      {"max_length", sized_field(s.max_length, 1, 65536)},
+      {"strip_aim", bool_field(s.strip_aim)},
+      {"layout", string_field(s.layout)},
+      {"grab", bool_field(s.grab)},
+      {"bind_address", string_field(s.bind_address)},
+      {"port", sized_field(s.port, 1, 65535)},
+  };
+}
 
 std::map<std::string, Section> schema(Config& c) {
   return {
@@ -77,6 +166,17 @@ std::map<std::string, Section> schema(Config& c) {
       {"privacy", {{"phone_hash_key_file", string_field(c.privacy.phone_hash_key_file)}}},
       {"log", {{"level", string_field(c.log.level)}}},
       {"demo", {{"seed_members", integer_field(c.demo.seed_members, 0, 10000000)}}},
+      {"codes",
+       {{"card_prefix", string_field(c.codes.rules.card_prefix)},
+        {"card_min_length", sized_field(c.codes.rules.card_min_length, 1, 64)},
+        {"card_max_length", sized_field(c.codes.rules.card_max_length, 1, 64)},
+        {"card_digits_only", bool_field(c.codes.rules.card_digits_only)},
+        {"phone_enabled", bool_field(c.codes.rules.phone_enabled)},
+        {"coupon_prefix", string_field(c.codes.rules.coupon_prefix)},
+        {"coupon_min_length", sized_field(c.codes.rules.coupon_min_length, 1, 64)},
+        {"coupon_max_length", sized_field(c.codes.rules.coupon_max_length, 1, 64)},
+        {"hq_keys", hq_keys_field(c.codes.hq_keys)}}},
+      {"events", {{"replay_buffer", integer_field(c.events.replay_buffer, 1, 1000000)}}},
   };
 }
 
@@ -137,6 +237,23 @@ Status LogConfig::validate() const {
 
 Status DemoConfig::validate() const { return {}; }
 
+Status CodesConfig::validate() const {
+  if (auto ok = rules.validate(); !ok) {
+    // CodeRules names its key without the section; ours start with "codes.".
+    // CodeRules says "[codes] coupon_prefix must ..."; we say "codes.coupon_prefix: must ..."
+    // so the loader can add the line the key is on.
+    std::string message = ok.error().message;
+    if (message.starts_with("[codes] ")) {
+      std::string rest = message.substr(8);
+      auto space = rest.find(' ');
+      message = "codes." + rest.substr(0, space) + ":" +
+                (space == std::string::npos ? "" : rest.substr(space));
+    }
+    return fail("config_bad_value", message);
+  }
+  return {};
+}
+
 void Config::resolve_paths() {
   namespace fs = std::filesystem;
   if (database.path.empty()) database.path = (fs::path(state.dir) / "agent.db").string();
@@ -148,7 +265,8 @@ void Config::resolve_paths() {
 
 Status Config::validate() const {
   for (const Status& s : {store.validate(), state.validate(), database.validate(),
-                          api.validate(), privacy.validate(), log.validate(), demo.validate()}) {
+                          api.validate(), privacy.validate(), log.validate(), demo.validate(),
+                          codes.validate(), events.validate()}) {
     if (!s) return s;
   }
   return {};
@@ -172,11 +290,38 @@ Result<Config> parse_config(std::string_view toml_text, const std::string& origi
   for (const auto& [section_name, section_node] : root) {
     std::string section(section_name.str());
     Place place{origin, section, section_node.source().begin};
+    if (section == "scanner") {
+      const toml::array* entries = section_node.as_array();
+      if (entries == nullptr || !entries->is_array_of_tables()) {
+        return fail("config_bad_value",
+                    fmt::format("{}: scanners are [[scanner]] tables", at(place)));
+      }
+      for (const toml::node& entry : *entries) {
+        scanner::ScannerConfig scanner;
+        auto fields = scanner_schema(scanner);
+        Place entry_place{origin, "scanner", entry.source().begin};
+        for (const auto& [key_name, value] : *entry.as_table()) {
+          std::string key(key_name.str());
+          Place field{origin, "scanner." + key, value.source().begin};
+          auto setter = fields.find(key);
+          if (setter == fields.end()) {
+            return fail("config_unknown_key", fmt::format("{}: unknown key", at(field)));
+          }
+          if (auto ok = setter->second(value, field); !ok) return std::unexpected(ok.error());
+        }
+        if (auto ok = scanner.validate(); !ok) {
+          return fail("config_bad_value",
+                      fmt::format("{}: {}", at(entry_place), ok.error().message));
+        }
+        config.scanners.push_back(std::move(scanner));
+      }
+      continue;
+    }
     auto known = sections.find(section);
     if (known == sections.end()) {
       return fail("config_unknown_key",
                   fmt::format("{}: unknown section; known sections are store, state, database, "
-                              "api, privacy, log, demo",
+                              "api, privacy, log, demo, codes, events, [[scanner]]",
                               at(place)));
     }
     const toml::table* table = section_node.as_table();

@@ -4,9 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
+#include "codes/classify.h"
 #include "pma/error.h"
+#include "scanner/scanner_config.h"
 
 namespace pma::config {
 
@@ -64,6 +68,23 @@ struct DemoConfig {
   Status validate() const;
 };
 
+// [codes]: what scanned strings are, and HQ's keys for dynamic member QR codes.
+struct CodesConfig {
+  // codes.card_prefix, codes.card_min_length, codes.card_max_length, codes.card_digits_only,
+  // codes.phone_enabled, codes.coupon_prefix: see pma::codes::CodeRules (defaults there).
+  codes::CodeRules rules;
+  // [codes.hq_keys]: key id -> PEM file of HQ's Ed25519 public key, e.g. "1" = "/etc/...".
+  // Without keys, dynamic member QR codes are rejected ("qr_unknown_key").
+  std::map<std::uint32_t, std::string> hq_keys;
+  Status validate() const;
+};
+
+// [events]: the WebSocket event stream for the POS.
+struct EventsConfig {
+  std::int64_t replay_buffer = 1000;  // events.replay_buffer: events kept for reconnects
+  Status validate() const { return {}; }
+};
+
 struct Config {
   StoreConfig store;
   StateConfig state;
@@ -72,6 +93,10 @@ struct Config {
   PrivacyConfig privacy;
   LogConfig log;
   DemoConfig demo;
+  CodesConfig codes;
+  EventsConfig events;
+  // [[scanner]] entries (keys: see pma::scanner::ScannerConfig).
+  std::vector<scanner::ScannerConfig> scanners;
 
   // Fills the paths that default to a file in the state folder.
   void resolve_paths();

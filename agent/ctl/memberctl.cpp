@@ -13,6 +13,8 @@
 #include "admin/member_import.h"
 #include "api/http_client.h"
 #include "config/state_files.h"
+#include "codes/crypto.h"
+#include "codes/member_qr.h"
 #include "ctl/progress_bar.h"
 #include "pma/v1/api.pb.h"
 #include "store/member_store.h"
@@ -232,6 +234,38 @@ int cmd_demo_seed(const Config& config, std::int64_t count, std::int64_t start, 
   return 0;
 }
 
+// Writes an HQ (or app) Ed25519 key pair: <prefix>.key.pem (0600) and <prefix>.pub.pem.
+int cmd_qr_keygen(const std::string& prefix) {
+  auto key = pma::codes::Ed25519PrivateKey::generate();
+  if (!key) return report_error(key.error());
+  if (auto ok = key->write_pem_file(prefix + ".key.pem"); !ok) return report_error(ok.error());
+  if (auto ok = key->public_key().write_pem_file(prefix + ".pub.pem"); !ok) {
+    return report_error(ok.error());
+  }
+  std::cout << fmt::format("wrote {0}.key.pem (keep secret) and {0}.pub.pem (for the tills' "
+                           "[codes.hq_keys])\n",
+                           prefix);
+  return 0;
+}
+
+// Mints what a member app would show now: credential signed by HQ + current step signed by a
+// fresh app key. For demos and tests only; real credentials come from HQ.
+int cmd_qr_mint(const std::string& hq_key_file, std::uint32_t key_id, const std::string& member,
+                std::int64_t valid_seconds) {
+  auto hq = pma::codes::Ed25519PrivateKey::load_pem_file(hq_key_file);
+  if (!hq) return report_error(hq.error());
+  auto app = pma::codes::Ed25519PrivateKey::generate();
+  if (!app) return report_error(app.error());
+  std::int64_t now = unix_now();
+  auto credential =
+      pma::codes::issue_credential(*hq, key_id, member, app->public_key(), now + valid_seconds);
+  if (!credential) return report_error(credential.error());
+  auto qr = pma::codes::make_member_qr(*credential, *app, pma::codes::time_step_at(now));
+  if (!qr) return report_error(qr.error());
+  std::cout << *qr << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -271,18 +305,34 @@ int main(int argc, char** argv) {
   demo->add_option("--seed", seed, "generator seed (default 2026)");
   demo->add_option("--csv", csv, "write a CSV import file instead of the database");
 
+  auto* qr = app.add_subcommand("qr", "dynamic member QR codes: test keys and codes for demos");
+  qr->require_subcommand(1);
+  std::string prefix, hq_key, member;
+  std::uint32_t key_id = 1;
+  std::int64_t valid_seconds = 86400;
+  auto* keygen = qr->add_subcommand("keygen", "write an Ed25519 key pair PREFIX.key.pem/.pub.pem");
+  keygen->add_option("PREFIX", prefix, "file name prefix, e.g. /etc/memberd/hq-1")->required();
+  auto* mint = qr->add_subcommand("mint", "print a member QR text valid for the next 30-60 s");
+  mint->add_option("--hq-key", hq_key, "HQ private key PEM (test key)")->required();
+  mint->add_option("--key-id", key_id, "HQ key id the tills know it by (default 1)");
+  mint->add_option("--member", member, "member id")->required();
+  mint->add_option("--valid-seconds", valid_seconds, "credential lifetime (default 86400)");
+
   app.footer(
       "Examples:\n"
       "  memberctl status\n"
       "  memberctl lookup 13812345678\n"
       "  memberctl import members.csv\n"
-      "  memberctl --state-dir ./state demo-seed --members 100000\n");
+      "  memberctl --state-dir ./state demo-seed --members 100000\n"
+      "  memberctl qr keygen ./hq-1 && memberctl qr mint --hq-key ./hq-1.key.pem --member M00000001\n");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
 
+  if (*keygen) return cmd_qr_keygen(prefix);
+  if (*mint) return cmd_qr_mint(hq_key, key_id, member, valid_seconds);
   auto config = pma::config::load_effective_config(config_path, state_dir);
   if (!config) return report_error(config.error());
   if (*status) return cmd_status(*config, json);

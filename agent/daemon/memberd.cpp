@@ -14,12 +14,18 @@
 #include <unistd.h>
 
 #include "admin/demo_members.h"
+#include "api/event_hub.h"
 #include "api/http_server.h"
 #include "api/member_api.h"
 #include "api/router.h"
 #include "config/config.h"
 #include "config/state_files.h"
+#include "codes/crypto.h"
+#include "codes/member_qr.h"
+#include "codes/member_qr_verifier.h"
 #include "log/logging.h"
+#include "scan/scan_service.h"
+#include "scanner_fleet.h"
 #include "store/member_store.h"
 #include "store/migrations.h"
 
@@ -29,6 +35,12 @@ constexpr const char* kVersion = "0.1.0";
 
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
@@ -137,17 +149,60 @@ int main(int argc, char** argv) {
   log->info("database {} (schema {}), {} members", config->database_path(),
             (*db)->user_version(), members.count().value_or(-1));
 
+  // Dynamic member QR codes are verified offline with HQ's public keys.
+  pma::codes::MemberQrVerifier qr_verifier;
+  for (const auto& [key_id, path] : config->codes.hq_keys) {
+    auto key = pma::codes::Ed25519PublicKey::load_pem_file(path);
+    if (!key) {
+      log->critical("codes.hq_keys.{}: {}", key_id, key.error().message);
+      return 1;
+    }
+    if (auto ok = qr_verifier.add_hq_key(key_id, *key); !ok) {
+      log->critical("codes.hq_keys.{}: {}", key_id, ok.error().message);
+      return 1;
+    }
+  }
+  if (config->codes.hq_keys.empty()) {
+    log->info("no HQ keys configured ([codes.hq_keys]): dynamic member QR codes will be refused");
+  }
+
   boost::asio::io_context io(1);
+  pma::daemon::ScannerFleet scanners(io);
+  pma::api::EventHub events(static_cast<std::size_t>(config->events.replay_buffer));
   pma::api::Router router;
   pma::api::MemberApi member_api(
-      pma::api::MemberApiContext{.db = **db,
-                                 .members = members,
-                                 .store_id = config->store.id,
-                                 .terminal_id = config->store.terminal,
-                                 .version = kVersion,
-                                 .now = unix_now},
+      pma::api::MemberApiContext{
+          .db = **db,
+          .members = members,
+          .store_id = config->store.id,
+          .terminal_id = config->store.terminal,
+          .version = kVersion,
+          .now = unix_now,
+          .devices = [&] { return scanners.states(); },
+          .resolve_member_qr = [&](std::string_view code)
+              -> pma::Result<std::optional<std::string>> {
+            if (!code.starts_with(pma::codes::kMemberQrPrefix)) return std::nullopt;
+            auto verified = qr_verifier.verify(code, unix_now());
+            if (!verified) return std::unexpected(verified.error());
+            return verified->member_id;
+          }},
       log);
   member_api.add_routes(router);
+
+  pma::scan::ScanService scan_service(member_api, events, config->codes.rules, unix_now_ms, log);
+  auto started_scanners = scanners.start(
+      config->scanners, [&](const pma::scanner::ScanEvent& scan) { scan_service.on_scan(scan); },
+      [&](const pma::scanner::ScannerStatus& status) {
+        log->info("scanner {}: {}{}{}", status.name, pma::scanner::to_string(status.state),
+                  status.reason.empty() ? "" : ": ", status.reason);
+        pma::v1::Event event;
+        *event.mutable_device() = pma::daemon::to_device_state(status);
+        events.publish(std::move(event), unix_now_ms());
+      });
+  if (!started_scanners) {
+    log->critical("{}", started_scanners.error().message);
+    return 1;
+  }
 
   pma::api::HttpServer server(
       io, router,
@@ -159,6 +214,7 @@ int main(int argc, char** argv) {
                                   .idle_timeout =
                                       std::chrono::milliseconds(config->api.idle_timeout_ms)},
       log);
+  server.set_event_hub(&events);
   if (auto ok = server.start(); !ok) {
     log->critical("{}", ok.error().message);
     return 1;
@@ -195,6 +251,7 @@ int main(int argc, char** argv) {
                 server.open_connections());
       io.stop();
     });
+    scanners.stop();
     server.stop([&] { shutdown_guard.cancel(); });
   });
 

@@ -1,0 +1,61 @@
+#include "scan/scan_service.h"
+
+#include <spdlog/spdlog.h>
+
+namespace pma::scan {
+
+ScanService::ScanService(api::MemberApi& members, api::EventHub& hub, codes::CodeRules rules,
+                         std::function<std::int64_t()> now_ms,
+                         std::shared_ptr<spdlog::logger> logger)
+    : members_(members), hub_(hub), rules_(std::move(rules)), now_ms_(std::move(now_ms)),
+      log_(std::move(logger)) {}
+
+std::uint64_t ScanService::on_scan(const scanner::ScanEvent& scan) {
+  pma::v1::Event event;
+  auto* result = event.mutable_scan();
+  result->set_device(scan.device);
+  result->set_symbology(scan.symbology);
+
+  auto code = codes::classify_code(scan.code, rules_);
+  if (!code) {
+    result->set_kind("unrecognised");
+    result->set_accepted(false);
+    result->set_reason_code(code.error().code);
+    result->set_reason(code.error().message);
+  } else {
+    result->set_kind(std::string(codes::to_string(code->kind)));
+    if (code->kind == codes::CodeKind::coupon) {
+      // A coupon is applied at checkout; the POS gets the code to add to the basket.
+      result->set_accepted(true);
+      result->set_coupon_code(code->value);
+    } else {
+      pma::v1::LookupRequest request;
+      if (code->kind == codes::CodeKind::phone) {
+        request.set_phone(code->value);
+      } else {
+        request.set_code(code->value);
+      }
+      auto found = members_.lookup(request);
+      if (found) {
+        result->set_accepted(true);
+        *result->mutable_member() = found->member();
+        result->set_matched_by(found->matched_by());
+      } else {
+        result->set_accepted(false);
+        result->set_reason_code(found.error().code);
+        result->set_reason(found.error().message);
+      }
+    }
+  }
+  if (result->accepted()) {
+    ++counters_.accepted;
+  } else {
+    ++counters_.rejected;
+  }
+  log_->info("scan on {}: {} {}{}", scan.device.empty() ? "api" : scan.device, result->kind(),
+             result->accepted() ? "accepted" : "rejected: ",
+             result->accepted() ? "" : result->reason_code());
+  return hub_.publish(std::move(event), now_ms_());
+}
+
+}  // namespace pma::scan
