@@ -1,5 +1,5 @@
 // Printer transports: a small interface over the byte pipe to one printer (TCP 9100, a device
-// file such as /dev/usb/lp0 or a pty), integrated into Boost.Asio, with timeouts.
+// file such as /dev/usb/lp0 or a pty, a serial port), integrated into Boost.Asio, with timeouts.
 // Not thread-safe: a transport belongs to the io_context thread that runs its coroutines, and
 // at most one write and one read may be in flight at a time.
 #pragma once
@@ -15,6 +15,8 @@
 
 #include "pma/error.h"
 #include "printer/status.h"
+#include "serial/serial_port.h"
+#include "serial/serial_settings.h"
 
 namespace pma::printer {
 
@@ -68,11 +70,24 @@ struct DeviceFileOptions {
   Status validate() const;
 };
 
+struct SerialTransportOptions {
+  std::string path;                 // printer.serial.port
+  serial::SerialSettings settings;  // printer.serial.* (baud, parity, ...)
+  serial::SerialDriver driver = serial::SerialDriver::automatic;  // printer.serial.driver
+  std::chrono::milliseconds write_timeout{10000};                 // printer.write_timeout_ms
+  bool status_queries = true;                                     // printer.status
+  Status validate() const;
+};
+
 // Owned by the caller; `executor` must outlive it.
 std::unique_ptr<Transport> make_tcp_transport(boost::asio::any_io_executor executor,
                                               TcpOptions options);
 std::unique_ptr<Transport> make_device_file_transport(boost::asio::any_io_executor executor,
                                                       DeviceFileOptions options);
+
+// RS-232 / USB-CDC printers through pma_serial (libserialport; termios for ptys and bridges).
+std::unique_ptr<Transport> make_serial_transport(boost::asio::any_io_executor executor,
+                                                 SerialTransportOptions options);
 
 // Sends DLE EOT 1..4 and parses the four replies. Returns an unknown status (known = false)
 // when the transport cannot read or the printer did not answer within `timeout`; errors only

@@ -97,11 +97,32 @@ TEST_CASE("Device-file transport prints to the virtual printer through a pty", "
   check_transport(io, printer, *transport);
 }
 
+TEST_CASE("Serial transport prints through pma_serial's termios port on a pty", "[printer]") {
+  asio::io_context io;
+  VirtualPrinter printer(io);
+  std::string path = printer.serve_pty();
+  auto transport = make_serial_transport(
+      io.get_executor(), SerialTransportOptions{.path = path,
+                                                .settings = {.baud = 115200},
+                                                .driver = pma::serial::SerialDriver::termios});
+  CHECK(transport->describe() == "serial:" + path);
+  check_transport(io, printer, *transport);
+  transport->close();
+  CHECK_FALSE(transport->is_open());
+}
+
 TEST_CASE("Transports report a missing printer as a value", "[printer]") {
   asio::io_context io;
   SECTION("no such device file") {
     auto transport = make_device_file_transport(
         io.get_executor(), DeviceFileOptions{.path = "/dev/usb/lp-does-not-exist"});
+    auto opened = run(io, transport->open());
+    REQUIRE_FALSE(opened.has_value());
+    CHECK(opened.error().code == "device_absent");
+  }
+  SECTION("no such serial port") {
+    auto transport = make_serial_transport(
+        io.get_executor(), SerialTransportOptions{.path = "/dev/ttyUSB-does-not-exist"});
     auto opened = run(io, transport->open());
     REQUIRE_FALSE(opened.has_value());
     CHECK(opened.error().code == "device_absent");
