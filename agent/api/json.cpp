@@ -45,12 +45,16 @@ ApiResponse error_response(int status, std::string_view code, std::string_view m
 
 int status_for(std::string_view code) {
   if (code == "missing_token" || code == "wrong_token") return 401;
-  if (code == "unknown_member" || code == "not_found" || code == "unknown_transaction") {
+  if (code == "unknown_member" || code == "not_found" || code == "member_not_found" ||
+      code == "original_not_found") {
     return 404;
   }
+  // The request was understood but a business rule refused it.
   if (code == "idempotency_conflict" || code.starts_with("coupon_") ||
       code == "insufficient_points" || code == "points_offline_limit" ||
-      code == "needs_hq_online" || code == "member_conflict") {
+      code == "needs_hq_online" || code == "member_conflict" || code == "quote_changed" ||
+      code == "already_refunded" || code == "refund_exceeds_purchase" ||
+      code.starts_with("points_")) {
     return 409;
   }
   if (code == "body_too_large") return 413;

@@ -19,7 +19,10 @@ struct StoreConfig {
   std::string id = "S001";                    // store.id: the store's id as HQ knows it
   std::string terminal = "T01";               // store.terminal: this till within the store
   std::string name = "POS Member Agent Demo";  // store.name: printed on member receipts
-  std::string timezone = "Asia/Shanghai";     // store.timezone: IANA zone for member days
+  std::string timezone = "Asia/Shanghai";     // store.timezone: IANA zone name (shown, logged)
+  // store.utc_offset_minutes: the zone's offset used for member days and birthdays (480 =
+  // UTC+8, China has no daylight saving). GCC 12's library has no IANA zone database.
+  std::int64_t utc_offset_minutes = 480;
   Status validate() const;
 };
 

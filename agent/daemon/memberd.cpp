@@ -14,7 +14,10 @@
 #include <unistd.h>
 
 #include "admin/demo_members.h"
+#include "api/checkout_api.h"
 #include "api/event_hub.h"
+#include "checkout/checkout_service.h"
+#include "checkout/clock.h"
 #include "api/http_server.h"
 #include "api/member_api.h"
 #include "api/router.h"
@@ -188,6 +191,13 @@ int main(int argc, char** argv) {
           }},
       log);
   member_api.add_routes(router);
+
+  pma::checkout::SystemClock store_clock(static_cast<int>(config->store.utc_offset_minutes));
+  pma::checkout::CheckoutService checkout(
+      **db, hasher, {.store_id = config->store.id, .terminal_id = config->store.terminal},
+      store_clock);
+  pma::api::CheckoutApi checkout_api(checkout, log);
+  checkout_api.add_routes(router);
 
   pma::scan::ScanService scan_service(member_api, events, config->codes.rules, unix_now_ms, log);
   auto started_scanners = scanners.start(
