@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "printer/test_page.h"
 #include "support/virtual_printer.h"
 
 using namespace pma::printer;
@@ -149,4 +150,23 @@ TEST_CASE("The REPRINT banner goes after the job's ESC @", "[printer]") {
   REQUIRE(parser.receipts().size() == 1);
   CHECK(parser.receipts()[0].lines.front().text == "*** REPRINT 重印 ***");
   CHECK(parser.receipts()[0].contains("订单 42"));
+}
+
+TEST_CASE("The test page prints whole on both paper widths", "[printer]") {
+  for (Paper paper : {Paper::mm58, Paper::mm80}) {
+    auto page = test_page(paper, "tcp:192.168.1.50:9100", "2026-11-25 17:40");
+    REQUIRE(page.has_value());
+    EscPosParser parser(columns_for(paper));
+    parser.feed(*page);
+    REQUIRE(parser.receipts().size() == 1);
+    const auto& r = parser.receipts()[0];
+    CHECK(r.cut);
+    CHECK(r.lines.at(0).text == "打印测试");
+    CHECK(r.contains("积分 ￥￥ 满100减20—欢迎！"));
+    CHECK(r.qr_codes.at(0).payload == "PMA PRINTER TEST");
+    CHECK(r.barcodes.at(0).data == "PMA-TEST-128");
+    CHECK(parser.overflowing_lines == 0);
+    CHECK(parser.four_byte_sequences == 0);
+    CHECK(parser.unknown_commands.empty());
+  }
 }
