@@ -163,5 +163,7 @@ TEST_CASE("Printing a receipt twice with one idem key prints it once", "[printer
   REQUIRE(f.wait([&] { return f.all_printed(); }));
   REQUIRE(f.printer.receipts().size() == 1);
   CHECK(f.printer.receipts()[0].qr_codes.at(0).payload == sample_receipt().member_qr());
+  CHECK(f.printer.receipts()[0].contains("张小敏"));
+  CHECK(f.printer.receipts()[0].contains("恭喜您升级为金卡会员！"));
   CHECK(f.printer.parser().drawer_pulses == 1);
 }
