@@ -166,8 +166,16 @@ Status SqliteSyncStore::apply_member_page(const pma::v1::MemberPage& page, std::
   // long for the write lock.
   auto tx = Transaction::begin(db_);
   if (!tx) return std::unexpected(tx.error());
+  // Most pages touch members this till never served: skip the per-member watermark update
+  // when the ledger has nothing unreflected at all.
+  auto pending = db_.prepare("SELECT EXISTS(SELECT 1 FROM ledger WHERE hq_reflected = 0)");
+  if (!pending) return std::unexpected(pending.error());
+  auto row = pending->step();
+  if (!row) return std::unexpected(row.error());
+  bool unreflected = pending->column_int64(0) != 0;
+  PMA_TRY(pending->run());
   for (const auto& member : page.members()) {
-    PMA_TRY(apply_member(member, page.reflected_seq(), now));
+    PMA_TRY(apply_member(member, unreflected, page.reflected_seq(), now));
   }
   PMA_TRY(set_state("member_cursor", std::to_string(page.next_cursor())));
   if (page.has_rule_set()) {
@@ -180,8 +188,8 @@ Status SqliteSyncStore::apply_member_page(const pma::v1::MemberPage& page, std::
   return tx->commit();
 }
 
-Status SqliteSyncStore::apply_member(const pma::v1::MemberDelta& m, std::uint64_t reflected_seq,
-                                     std::int64_t now) {
+Status SqliteSyncStore::apply_member(const pma::v1::MemberDelta& m, bool unreflected,
+                                     std::uint64_t reflected_seq, std::int64_t now) {
   if (m.erased()) {
     PMA_TRY(run(db_, "DELETE FROM coupons WHERE member_id = ?1", m.member_id()));
     return run(db_, "DELETE FROM members WHERE member_id = ?1", m.member_id());
@@ -220,10 +228,12 @@ Status SqliteSyncStore::apply_member(const pma::v1::MemberDelta& m, std::uint64_
   }
   // Invariant 2: hq_points now includes this terminal's deltas up to reflected_seq, so the
   // matching ledger rows stop counting on top of it, in the same transaction.
-  PMA_TRY(run(db_,
-              "UPDATE ledger SET hq_reflected = 1 WHERE member_id = ?1 AND hq_reflected = 0 "
-              "AND outbox_seq IS NOT NULL AND outbox_seq <= ?2",
-              m.member_id(), static_cast<std::int64_t>(reflected_seq)));
+  if (unreflected) {
+    PMA_TRY(run(db_,
+                "UPDATE ledger SET hq_reflected = 1 WHERE member_id = ?1 AND hq_reflected = 0 "
+                "AND outbox_seq IS NOT NULL AND outbox_seq <= ?2",
+                m.member_id(), static_cast<std::int64_t>(reflected_seq)));
+  }
   for (const auto& c : m.coupons()) {
     const char* state = c.state() == pma::v1::COUPON_REDEEMED  ? "redeemed"
                         : c.state() == pma::v1::COUPON_REVOKED ? "revoked"

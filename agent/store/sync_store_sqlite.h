@@ -27,8 +27,8 @@ class SqliteSyncStore final : public sync::SyncStore {
   Status renumber_outbox(std::uint64_t first_seq);
   Status raise_seq_floor(std::uint64_t floor);
   Status map_member(const std::string& provisional_id, const std::string& member_id);
-  Status apply_member(const pma::v1::MemberDelta& member, std::uint64_t reflected_seq,
-                      std::int64_t now);
+  Status apply_member(const pma::v1::MemberDelta& member, bool unreflected,
+                      std::uint64_t reflected_seq, std::int64_t now);
 
   Database& db_;
 };
