@@ -38,6 +38,7 @@ void CheckoutApi::add_routes(Router& router) {
         log_->info("checkout {} {}: payable {} fen, new balance {}", c.txn_id(),
                    reply->replayed ? "replayed" : "committed",
                    reply->message.quote().payable_fen(), reply->message.new_balance());
+        if (!reply->replayed && on_committed_) on_committed_(reply->message);
       } else {
         log_->info("checkout {} refused: {}", c.txn_id(), reply.error().code);
       }

@@ -3,6 +3,7 @@
 // CheckoutService, which must outlive it.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "api/router.h"
@@ -16,14 +17,18 @@ namespace pma::api {
 
 class CheckoutApi {
  public:
-  CheckoutApi(checkout::CheckoutService& checkout, std::shared_ptr<spdlog::logger> logger)
-      : checkout_(checkout), log_(std::move(logger)) {}
+  // on_committed (optional) runs after each first-time commit (not after replays): the
+  // daemon queues the member receipt there when the store prints through the agent.
+  CheckoutApi(checkout::CheckoutService& checkout, std::shared_ptr<spdlog::logger> logger,
+              std::function<void(const v1::CommitResponse&)> on_committed = {})
+      : checkout_(checkout), log_(std::move(logger)), on_committed_(std::move(on_committed)) {}
 
   void add_routes(Router& router);
 
  private:
   checkout::CheckoutService& checkout_;
   std::shared_ptr<spdlog::logger> log_;
+  std::function<void(const v1::CommitResponse&)> on_committed_;
 };
 
 }  // namespace pma::api

@@ -144,6 +144,68 @@ Section scanner_schema(scanner::ScannerConfig& s) {
   };
 }
 
+Setter all_status_fields(PrinterConfig& p) {
+  return [&p](const toml::node& node, const Place& place) -> Status {
+    bool value = true;
+    if (auto ok = bool_field(value)(node, place); !ok) return ok;
+    p.tcp.status_queries = p.device.status_queries = p.serial.status_queries = value;
+    return {};
+  };
+}
+
+Setter write_timeout_fields(PrinterConfig& p) {
+  return [&p](const toml::node& node, const Place& place) -> Status {
+    std::int64_t ms = 0;
+    if (auto ok = integer_field(ms, 100, 600000)(node, place); !ok) return ok;
+    p.tcp.write_timeout = p.device.write_timeout = p.serial.write_timeout =
+        std::chrono::milliseconds(ms);
+    return {};
+  };
+}
+
+Setter path_fields(PrinterConfig& p) {
+  return [&p](const toml::node& node, const Place& place) -> Status {
+    if (auto ok = string_field(p.device.path)(node, place); !ok) return ok;
+    p.serial.path = p.device.path;
+    return {};
+  };
+}
+
+Section printer_schema(PrinterConfig& p) {
+  return {
+      {"name", string_field(p.name)},
+      {"transport", string_field(p.transport)},
+      {"paper", parsed_field(p.paper, printer::parse_paper)},
+      {"retry_ms", integer_field(p.retry_ms, 50, 600000)},
+      {"host", string_field(p.tcp.host)},
+      {"port", sized_field(p.tcp.port, 1, 65535)},
+      {"path", path_fields(p)},
+      {"status", all_status_fields(p)},
+      {"write_timeout_ms", write_timeout_fields(p)},
+      {"baud", sized_field(p.serial.settings.baud, 50, 4000000)},
+      {"parity", parsed_field(p.serial.settings.parity, serial::parse_parity)},
+      {"data_bits", sized_field(p.serial.settings.data_bits, 5, 8)},
+      {"stop_bits", sized_field(p.serial.settings.stop_bits, 1, 2)},
+      {"flow_control", parsed_field(p.serial.settings.flow_control, serial::parse_flow_control)},
+      {"driver", parsed_field(p.serial.driver, serial::parse_serial_driver)},
+  };
+}
+
+// Applies one [[name]] entry's keys through `fields`.
+Status apply_table(const toml::table& table, const std::string& name, const Section& fields,
+                   const std::string& origin) {
+  for (const auto& [key_name, value] : table) {
+    std::string key(key_name.str());
+    Place field{origin, name + "." + key, value.source().begin};
+    auto setter = fields.find(key);
+    if (setter == fields.end()) {
+      return fail("config_unknown_key", fmt::format("{}: unknown key", at(field)));
+    }
+    if (auto ok = setter->second(value, field); !ok) return ok;
+  }
+  return {};
+}
+
 std::map<std::string, Section> schema(Config& c) {
   return {
       {"store",
@@ -178,6 +240,9 @@ std::map<std::string, Section> schema(Config& c) {
         {"coupon_max_length", sized_field(c.codes.rules.coupon_max_length, 1, 64)},
         {"hq_keys", hq_keys_field(c.codes.hq_keys)}}},
       {"events", {{"replay_buffer", integer_field(c.events.replay_buffer, 1, 1000000)}}},
+      {"printing",
+       {{"receipt_printer", string_field(c.printing.receipt_printer)},
+        {"print_on_commit", bool_field(c.printing.print_on_commit)}}},
   };
 }
 
@@ -238,6 +303,20 @@ Status LogConfig::validate() const {
 
 Status DemoConfig::validate() const { return {}; }
 
+Status PrinterConfig::validate() const {
+  if (transport == "tcp") {
+    if (auto ok = tcp.validate(); !ok) return fail("config_bad_value", "printer " + name + ": " + ok.error().message);
+  } else if (transport == "device") {
+    if (auto ok = device.validate(); !ok) return fail("config_bad_value", "printer " + name + ": " + ok.error().message);
+  } else if (transport == "serial") {
+    if (auto ok = serial.validate(); !ok) return fail("config_bad_value", "printer " + name + ": " + ok.error().message);
+  } else {
+    return fail("config_bad_value",
+                fmt::format("transport '{}' is not tcp, device or serial", transport));
+  }
+  return {};
+}
+
 Status CodesConfig::validate() const {
   if (auto ok = rules.validate(); !ok) {
     // CodeRules names its key without the section; ours start with "codes.".
@@ -291,30 +370,36 @@ Result<Config> parse_config(std::string_view toml_text, const std::string& origi
   for (const auto& [section_name, section_node] : root) {
     std::string section(section_name.str());
     Place place{origin, section, section_node.source().begin};
-    if (section == "scanner") {
+    if (section == "scanner" || section == "printer") {
       const toml::array* entries = section_node.as_array();
       if (entries == nullptr || !entries->is_array_of_tables()) {
         return fail("config_bad_value",
-                    fmt::format("{}: scanners are [[scanner]] tables", at(place)));
+                    fmt::format("{}: expected [[{}]] tables", at(place), section));
       }
       for (const toml::node& entry : *entries) {
-        scanner::ScannerConfig scanner;
-        auto fields = scanner_schema(scanner);
-        Place entry_place{origin, "scanner", entry.source().begin};
-        for (const auto& [key_name, value] : *entry.as_table()) {
-          std::string key(key_name.str());
-          Place field{origin, "scanner." + key, value.source().begin};
-          auto setter = fields.find(key);
-          if (setter == fields.end()) {
-            return fail("config_unknown_key", fmt::format("{}: unknown key", at(field)));
+        Place entry_place{origin, section, entry.source().begin};
+        Status valid;
+        if (section == "scanner") {
+          scanner::ScannerConfig scanner;
+          if (auto ok = apply_table(*entry.as_table(), section, scanner_schema(scanner), origin);
+              !ok) {
+            return std::unexpected(ok.error());
           }
-          if (auto ok = setter->second(value, field); !ok) return std::unexpected(ok.error());
+          valid = scanner.validate();
+          config.scanners.push_back(std::move(scanner));
+        } else {
+          PrinterConfig printer;
+          if (auto ok = apply_table(*entry.as_table(), section, printer_schema(printer), origin);
+              !ok) {
+            return std::unexpected(ok.error());
+          }
+          valid = printer.validate();
+          config.printers.push_back(std::move(printer));
         }
-        if (auto ok = scanner.validate(); !ok) {
+        if (!valid) {
           return fail("config_bad_value",
-                      fmt::format("{}: {}", at(entry_place), ok.error().message));
+                      fmt::format("{}: {}", at(entry_place), valid.error().message));
         }
-        config.scanners.push_back(std::move(scanner));
       }
       continue;
     }
@@ -322,7 +407,7 @@ Result<Config> parse_config(std::string_view toml_text, const std::string& origi
     if (known == sections.end()) {
       return fail("config_unknown_key",
                   fmt::format("{}: unknown section; known sections are store, state, database, "
-                              "api, privacy, log, demo, codes, events, [[scanner]]",
+                              "api, privacy, log, demo, codes, events, printing, [[scanner]], [[printer]]",
                               at(place)));
     }
     const toml::table* table = section_node.as_table();

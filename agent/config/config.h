@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "codes/classify.h"
+#include "printer/layout.h"
+#include "printer/transport.h"
 #include "pma/error.h"
 #include "scanner/scanner_config.h"
 
@@ -88,6 +90,32 @@ struct EventsConfig {
   Status validate() const { return {}; }
 };
 
+// One [[printer]]: an ESC/POS receipt printer and its durable queue.
+struct PrinterConfig {
+  std::string name = "receipt";  // name: the queue's name, shown in health
+  std::string transport = "tcp";  // transport: "tcp" (port 9100), "device" (/dev/usb/lp0, pty)
+                                  // or "serial" (RS-232/USB-CDC through libserialport)
+  printer::Paper paper = printer::Paper::mm80;  // paper: "58mm" (32 columns) or "80mm" (48)
+  std::int64_t retry_ms = 1000;  // retry_ms: how often a waiting job re-checks the printer
+  // host, port (tcp); path (device, serial); status (DLE EOT queries, default true);
+  // write_timeout_ms; baud, parity, data_bits, stop_bits, flow_control, driver (serial).
+  printer::TcpOptions tcp;
+  printer::DeviceFileOptions device;
+  printer::SerialTransportOptions serial;
+  Status validate() const;
+};
+
+// [printing]: what the agent prints by itself.
+struct PrintingConfig {
+  // printing.receipt_printer: the [[printer]] that POST /v1/print and commits use
+  // (default: the first one).
+  std::string receipt_printer;
+  // printing.print_on_commit: print the member receipt block after each checkout commit
+  // (for stores whose POS lets the agent print it). Default false.
+  bool print_on_commit = false;
+  Status validate() const { return {}; }
+};
+
 struct Config {
   StoreConfig store;
   StateConfig state;
@@ -100,6 +128,9 @@ struct Config {
   EventsConfig events;
   // [[scanner]] entries (keys: see pma::scanner::ScannerConfig).
   std::vector<scanner::ScannerConfig> scanners;
+  // [[printer]] entries.
+  std::vector<PrinterConfig> printers;
+  PrintingConfig printing;
 
   // Fills the paths that default to a file in the state folder.
   void resolve_paths();

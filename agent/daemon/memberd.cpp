@@ -16,6 +16,7 @@
 #include "admin/demo_members.h"
 #include "api/checkout_api.h"
 #include "api/event_hub.h"
+#include "api/print_api.h"
 #include "checkout/checkout_service.h"
 #include "checkout/clock.h"
 #include "api/http_server.h"
@@ -28,6 +29,7 @@
 #include "codes/member_qr_verifier.h"
 #include "log/logging.h"
 #include "scan/scan_service.h"
+#include "printer_fleet.h"
 #include "scanner_fleet.h"
 #include "store/member_store.h"
 #include "store/migrations.h"
@@ -171,6 +173,7 @@ int main(int argc, char** argv) {
 
   boost::asio::io_context io(1);
   pma::daemon::ScannerFleet scanners(io);
+  pma::daemon::PrinterFleet printers(io, **db);
   pma::api::EventHub events(static_cast<std::size_t>(config->events.replay_buffer));
   pma::api::Router router;
   pma::api::MemberApi member_api(
@@ -181,7 +184,12 @@ int main(int argc, char** argv) {
           .terminal_id = config->store.terminal,
           .version = kVersion,
           .now = unix_now,
-          .devices = [&] { return scanners.states(); },
+          .devices =
+              [&] {
+                auto states = scanners.states();
+                for (auto& p : printers.states()) states.push_back(std::move(p));
+                return states;
+              },
           .resolve_member_qr = [&](std::string_view code)
               -> pma::Result<std::optional<std::string>> {
             if (!code.starts_with(pma::codes::kMemberQrPrefix)) return std::nullopt;
@@ -196,7 +204,24 @@ int main(int argc, char** argv) {
   pma::checkout::CheckoutService checkout(
       **db, hasher, {.store_id = config->store.id, .terminal_id = config->store.terminal},
       store_clock);
-  pma::api::CheckoutApi checkout_api(checkout, log);
+  if (auto ok = printers.start(config->printers); !ok) {
+    log->critical("printers: {}", ok.error().message);
+    return 1;
+  }
+  pma::api::PrintApi print_api(
+      {.queue = [&](const std::string& name) { return printers.queue(name); },
+       .paper = [&](const std::string& name) { return printers.paper(name); },
+       .receipt_printer = config->printing.receipt_printer,
+       .store_name = config->store.name},
+      log);
+  print_api.add_routes(router);
+  pma::api::CheckoutApi checkout_api(
+      checkout, log, [&](const pma::v1::CommitResponse& commit) {
+        if (!config->printing.print_on_commit) return;
+        if (auto ok = print_api.print_commit(commit); !ok) {
+          log->warn("member receipt for {} not queued: {}", commit.txn_id(), ok.error().message);
+        }
+      });
   checkout_api.add_routes(router);
 
   pma::scan::ScanService scan_service(member_api, events, config->codes.rules, unix_now_ms, log);
@@ -262,6 +287,7 @@ int main(int argc, char** argv) {
       io.stop();
     });
     scanners.stop();
+    printers.stop();
     server.stop([&] { shutdown_guard.cancel(); });
   });
 

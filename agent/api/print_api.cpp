@@ -1,0 +1,97 @@
+#include "api/print_api.h"
+
+#include <fmt/chrono.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "api/json.h"
+#include "printer/test_page.h"
+#include "printing/receipt_block.h"
+
+namespace pma::api {
+
+v1::MemberReceipt receipt_from_commit(const v1::CommitResponse& commit,
+                                      const std::string& store_name) {
+  const auto& summary = commit.receipt();
+  v1::MemberReceipt receipt;
+  receipt.set_store_name(store_name);
+  receipt.set_phone_masked(summary.phone_masked());
+  receipt.set_tier(summary.tier());
+  receipt.set_points_earned(summary.points_earned());
+  receipt.set_points_used(summary.points_used());
+  receipt.set_points_balance(summary.new_balance());
+  for (const auto& code : summary.coupons_used()) receipt.add_coupons_used()->set_title(code);
+  for (const auto& coupon : summary.coupons_available()) {
+    auto* c = receipt.add_coupons_available();
+    c->set_title(coupon.title());
+    c->set_expires_on(coupon.valid_until().substr(0, 10));
+  }
+  receipt.set_upgraded_to(summary.upgraded_to());
+  receipt.set_transaction_id(commit.txn_id());
+  return receipt;
+}
+
+Status PrintApi::print_commit(const v1::CommitResponse& commit) {
+  if (commit.receipt().member_id().empty()) return {};  // no member, no member block
+  printing::PrintQueue* queue = ctx_.queue(ctx_.receipt_printer);
+  if (queue == nullptr) return fail("no_printer", "no [[printer]] is configured");
+  v1::PrintReceiptRequest request;
+  request.set_idem_key("receipt:" + commit.txn_id());
+  *request.mutable_receipt() = receipt_from_commit(commit, ctx_.store_name);
+  auto printed = printing::print_receipt(*queue, request, ctx_.paper(ctx_.receipt_printer));
+  if (!printed) return std::unexpected(printed.error());
+  return {};
+}
+
+void PrintApi::add_routes(Router& router) {
+  router.add("POST", "/v1/print", [this](const ApiRequest& r) {
+    v1::PrintReceiptRequest request;
+    if (auto ok = parse_json(r.body, request); !ok) return error_response(ok.error());
+    printing::PrintQueue* queue = ctx_.queue(ctx_.receipt_printer);
+    if (queue == nullptr) {
+      return error_response(409, "no_printer",
+                            "this agent has no printer; use POST /v1/receipts/render and print "
+                            "the bytes yourself");
+    }
+    if (request.receipt().store_name().empty()) {
+      request.mutable_receipt()->set_store_name(ctx_.store_name);
+    }
+    auto printed = printing::print_receipt(*queue, request, ctx_.paper(ctx_.receipt_printer));
+    if (!printed) return error_response(printed.error());
+    log_->info("print job {} {} ({})", printed->job_id(),
+               printed->duplicate() ? "already queued" : "queued", printed->state());
+    return json_response(200, *printed);
+  });
+  router.add("POST", "/v1/receipts/render", [this](const ApiRequest& r) {
+    v1::RenderReceiptRequest request;
+    if (auto ok = parse_json(r.body, request); !ok) return error_response(ok.error());
+    if (request.receipt().store_name().empty()) {
+      request.mutable_receipt()->set_store_name(ctx_.store_name);
+    }
+    auto rendered = printing::render_receipt(request, ctx_.paper(ctx_.receipt_printer));
+    if (!rendered) return error_response(rendered.error());
+    return json_response(200, *rendered);
+  });
+  router.add("POST", "/v1/printers/{name}/test", [this](const ApiRequest& r) {
+    const std::string& name = r.params.at("name");
+    printing::PrintQueue* queue = ctx_.queue(name);
+    if (queue == nullptr) {
+      return error_response(404, "unknown_printer", "no [[printer]] named '" + name + "'");
+    }
+    auto now = std::chrono::system_clock::now();
+    std::string when = fmt::format("{:%Y-%m-%d %H:%M:%S}", fmt::localtime(
+                                                              std::chrono::system_clock::to_time_t(now)));
+    auto page = printer::test_page(ctx_.paper(name), name, when);
+    if (!page) return error_response(page.error());
+    auto key = fmt::format("test:{}", now.time_since_epoch().count());
+    auto accepted = queue->enqueue(key, *page);
+    if (!accepted) return error_response(accepted.error());
+    v1::PrintReceiptResponse response;
+    response.set_job_id(accepted->job_id);
+    response.set_state("queued");
+    return json_response(200, response);
+  });
+}
+
+}  // namespace pma::api
