@@ -1,3 +1,5 @@
+#include <fmt/format.h>
+
 #include <catch2/catch.hpp>
 #include <random>
 
@@ -13,11 +15,11 @@ TEST_CASE("Offline tills at several stores reconnect and HQ applies every delta 
   std::vector<Till*> tills = {&world.add_till("S1", "T1"), &world.add_till("S2", "T1"),
                               &world.add_till("S3", "T1"), &world.add_till("S3", "T2")};
   std::map<std::string, std::int64_t> expected;
-  for (int i = 1; i <= 5; ++i) expected["M" + std::to_string(i)] = 1000;
+  for (int i = 1; i <= 5; ++i) expected[fmt::format("M{}", i)] = 1000;
   std::mt19937 random(42);
   for (Till* till : tills) {
     for (int i = 0; i < 250; ++i) {
-      std::string member = "M" + std::to_string(1 + random() % 5);
+      std::string member = fmt::format("M{}", 1 + random() % 5);
       std::int64_t earned = static_cast<std::int64_t>(random() % 50);
       std::int64_t burned = static_cast<std::int64_t>(random() % 10);
       world.checkout(*till, member, earned, burned);

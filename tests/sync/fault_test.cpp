@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,7 +33,7 @@ TEST_CASE(
   int total = 0;
   for (int round = 0; round < 30; ++round) {
     for (int i = 0; i < 20; ++i, ++total) {
-      std::string member = "M" + std::to_string(1 + random() % 3);
+      std::string member = fmt::format("M{}", 1 + random() % 3);
       std::int64_t points = 1 + static_cast<std::int64_t>(random() % 20);
       world.checkout(till, member, points);
       expected[member] += points;

@@ -1,3 +1,5 @@
+#include <fmt/format.h>
+
 #include <catch2/catch.hpp>
 
 #include "hq/member_import.h"
@@ -26,7 +28,7 @@ TEST_CASE("Each terminal reconciles at a stable minute inside the configured win
   config.reconcile_window_minutes = 180;
   std::set<int> minutes;
   for (int i = 0; i < 50; ++i) {
-    config.jitter_key = "S" + std::to_string(i) + "/T1";
+    config.jitter_key = fmt::format("S{}/T1", i);
     int minute = SyncClient::reconcile_minute(config);
     CHECK(minute >= 120);
     CHECK(minute < 300);

@@ -1,3 +1,5 @@
+#include <fmt/format.h>
+
 #include <catch2/catch.hpp>
 
 #include "pma/v1/sync.pb.h"
@@ -14,7 +16,7 @@ pma::v1::Batch sample_batch(int n) {
   for (int i = 1; i <= n; ++i) {
     auto* d = batch.add_deltas();
     d->set_seq(static_cast<std::uint64_t>(i));
-    d->set_txn_id("T" + std::to_string(i));
+    d->set_txn_id(fmt::format("T{}", i));
     d->mutable_checkout()->set_member_id("M1");
     d->mutable_checkout()->set_points_earned(i);
   }
