@@ -13,6 +13,8 @@ packages=(
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
   libzstd-dev libssl-dev openssl
   libsystemd-dev
+  # Packaging and its test (tests/packaging): .deb build, man pages, unit and package checks.
+  adduser dpkg-dev fakeroot file help2man lintian man-db systemd
 )
 
 missing=()
@@ -35,6 +37,13 @@ fi
 
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Quiet on success; the whole apt log on failure.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } \
+  >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "install-deps: apt-get failed" >&2
+  exit 1
+fi
 echo "install-deps: done"
