@@ -3,6 +3,7 @@
 #   packaging/dev.sh run    install deps, build, start memberd on its embedded default (demo data)
 #   packaging/dev.sh test   install deps, build, run the whole test suite through CTest
 #   packaging/dev.sh bench  install deps, build (Release), run every benchmark in tests/bench/
+#   packaging/dev.sh package  install deps, build, write the .debs to build/packages/
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -37,11 +38,18 @@ case "$command" in
       "$bench" "$@"
     done
     ;;
+  package)
+    configure_and_build build RelWithDebInfo
+    cd build
+    cpack -G DEB "$@"
+    ls -1 "$PWD"/packages/*.deb
+    ;;
   *)
-    echo "usage: packaging/dev.sh run|test|bench [args...]" >&2
+    echo "usage: packaging/dev.sh run|test|bench|package [args...]" >&2
     echo "  run    build and start memberd with demo members under ./.state" >&2
     echo "  test   build and run the whole test suite (CTest)" >&2
     echo "  bench  build in Release and run the benchmarks in tests/bench/" >&2
+    echo "  package  build and write the Debian packages to build/packages/" >&2
     exit 2
     ;;
 esac

@@ -64,7 +64,7 @@ bool wait_for(Pred pred) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (!pred()) {
     if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   return true;
 }
