@@ -45,6 +45,17 @@ std::vector<std::uint8_t> batch_bytes(const std::vector<OutboxEntry>& entries) {
   return out;
 }
 
+// The same deltas parsed, for the columnar form (HQ protocol >= 2).
+Result<std::vector<std::uint8_t>> columnar_batch_frame(const std::vector<OutboxEntry>& entries) {
+  pma::v1::Batch batch;
+  for (const auto& e : entries) {
+    if (!batch.add_deltas()->ParseFromArray(e.payload.data(), static_cast<int>(e.payload.size()))) {
+      return fail("outbox_garbled", fmt::format("outbox seq {} is not a Delta", e.seq));
+    }
+  }
+  return wire::encode_batch(std::move(batch), true);
+}
+
 // Writes out, then reads the answer, under the watchdog.
 asio::awaitable<Result<wire::Frame>> exchange(TlsStream& stream, net::Watchdog& watchdog,
                                               std::chrono::milliseconds timeout,
@@ -164,7 +175,13 @@ asio::awaitable<Result<SyncReport>> SyncClient::run_once(ProgressFn progress, bo
     if (entries->empty()) break;
     std::uint64_t last_sent = entries->back().seq;
     out.clear();
-    wire::append_frame(out, wire::FrameType::batch, wire::zstd_compress(batch_bytes(*entries)));
+    if (handshake.protocol_version() >= wire::kColumnarProtocolVersion) {
+      auto columnar = columnar_batch_frame(*entries);
+      if (!columnar) co_return failed(columnar.error());
+      out = std::move(*columnar);
+    } else {
+      wire::append_frame(out, wire::FrameType::batch, wire::zstd_compress(batch_bytes(*entries)));
+    }
     p.deltas_sent += entries->size();
     frame = co_await exchange(*stream, watchdog, config_.io_timeout, out);
     if (!frame) co_return failed(frame.error());

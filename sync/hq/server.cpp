@@ -89,6 +89,7 @@ asio::awaitable<Status> converse(TlsStream& stream, net::Watchdog& watchdog,
   handshake.set_server_time_ms(ctx.clock());
   handshake.set_store_id(id.store_id);
   handshake.set_terminal_id(id.terminal_id);
+  handshake.set_protocol_version(wire::kColumnarProtocolVersion);
   auto out = wire::encode_message(wire::FrameType::handshake, handshake);
   if (auto ok = co_await net::write_frame(stream, out); !ok) co_return ok;
   for (;;) {
@@ -98,7 +99,7 @@ asio::awaitable<Status> converse(TlsStream& stream, net::Watchdog& watchdog,
     if (frame->type == wire::FrameType::bye) co_return Status{};
     if (frame->type == wire::FrameType::batch) {
       pma::v1::Batch batch;
-      if (auto ok = wire::decode_message(*frame, wire::FrameType::batch, batch); !ok) co_return ok;
+      if (auto ok = wire::decode_batch(*frame, batch); !ok) co_return ok;
       if (batch.deltas_size() > static_cast<int>(config.max_batch_deltas)) {
         co_return fail("batch_too_long", fmt::format("batch of {} deltas, the limit is {}",
                                                      batch.deltas_size(), config.max_batch_deltas));

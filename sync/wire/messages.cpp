@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "pma/v1/sync.pb.h"
+#include "wire/delta_columns.h"
 
 namespace pma::wire {
 
@@ -47,6 +48,16 @@ Status decode_message(const Frame& frame, FrameType expected, google::protobuf::
                             frame_type_name(frame.type), payload->size(), out.GetTypeName()));
   }
   return {};
+}
+
+std::vector<std::uint8_t> encode_batch(pma::v1::Batch batch, bool columnar, int zstd_level) {
+  if (columnar) pack_checkouts(batch);
+  return encode_message(FrameType::batch, batch, zstd_level);
+}
+
+Status decode_batch(const Frame& frame, pma::v1::Batch& out, std::size_t max_decompressed) {
+  if (auto ok = decode_message(frame, FrameType::batch, out, max_decompressed); !ok) return ok;
+  return unpack_checkouts(out);
 }
 
 std::vector<std::uint8_t> encode_error(const Error& error) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "pma/error.h"
+#include "pma/v1/sync.pb.h"
 #include "wire/compression.h"
 #include "wire/frame.h"
 
@@ -23,6 +24,17 @@ std::vector<std::uint8_t> encode_message(FrameType type,
 // "zstd_too_large", "protobuf_garbled".
 Status decode_message(const Frame& frame, FrameType expected, google::protobuf::MessageLite& out,
                       std::size_t max_decompressed = kDefaultMaxDecompressed);
+
+// A batch frame. columnar: checkouts travel column-wise (pack_checkouts; only for a peer whose
+// Handshake.protocol_version is at least kColumnarProtocolVersion).
+std::vector<std::uint8_t> encode_batch(pma::v1::Batch batch, bool columnar, int zstd_level = 3);
+// decode_message for a batch frame, then unpack_checkouts: out holds plain deltas in seq order.
+// Errors: those of decode_message, and "batch_garbled".
+Status decode_batch(const Frame& frame, pma::v1::Batch& out,
+                    std::size_t max_decompressed = kDefaultMaxDecompressed);
+
+// The first protocol version whose receiver reads Batch.checkouts.
+inline constexpr std::uint32_t kColumnarProtocolVersion = 2;
 
 // An error frame for the peer.
 std::vector<std::uint8_t> encode_error(const Error& error);

@@ -22,6 +22,7 @@
 #include "store/member_store.h"
 #include "store/sync_store_sqlite.h"
 #include "support/temp_dir.h"
+#include "wire/delta_columns.h"
 #include "wire/messages.h"
 
 namespace asio = boost::asio;
@@ -35,15 +36,55 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-std::vector<pma::bench::CheckoutRow> make_checkouts(int n, std::uint64_t seed) {
+// A store's day as the till records it: about 70% of checkouts by one of 3,000 regulars (ids
+// spread over a chain-wide member base), a basket of 1-4 items from a 40-price list, the
+// member's tier discount (100/95/90/85%), 1 point per yuan paid, a checkout every ~45 s on
+// average (exponential gaps, ms precision) and txn ids POS-<store>-<n> with the odd number
+// skipped (voided sales).
+constexpr const char* kDataDescription =
+    "a store's day: 70% member checkouts by 3,000 regulars, baskets of 1-4 items from a "
+    "40-price list, tier discounts, 1 pt/yuan, ~45 s apart, txn ids POS-<store>-<n>";
+
+std::vector<pma::bench::CheckoutRow> make_checkouts(int n, std::uint64_t seed, int with_lines = 0) {
   std::mt19937_64 random(seed);
+  std::vector<std::int64_t> prices;
+  for (int i = 0; i < 40; ++i)
+    prices.push_back(300 + 100 * static_cast<std::int64_t>(random() % 60));
+  struct Regular {
+    std::string id;
+    int tier_percent;
+  };
+  std::vector<Regular> regulars;
+  constexpr int kTierPercent[] = {100, 100, 95, 90, 85};
+  for (int i = 0; i < 3000; ++i) {
+    regulars.push_back({fmt::format("M{:08}", random() % 5'000'000), kTierPercent[random() % 5]});
+  }
+  std::exponential_distribution<double> gap_s(1.0 / 45.0);
   std::vector<pma::bench::CheckoutRow> rows;
   std::int64_t t = 1'764'000'000'000;
+  std::int64_t txn = 100'000;
   for (int i = 1; i <= n; ++i) {
-    t += 5'000 + static_cast<std::int64_t>(random() % 60'000);
-    std::int64_t gross = 500 + static_cast<std::int64_t>(random() % 30'000);
-    rows.push_back({i, fmt::format("S0042-T1-{:08}", i), fmt::format("M{:07}", random() % 200'000),
-                    t, gross, gross, gross / 100, 3});
+    t += static_cast<std::int64_t>(gap_s(random) * 1000.0) + 1;
+    txn += random() % 20 == 0 ? 2 : 1;
+    pma::bench::CheckoutRow r{i, fmt::format("POS-S0042-{}", txn), "", t, 0, 0, 0, 0, 3, {}};
+    int items = 1 + static_cast<int>(random() % 4);
+    for (int k = 0; k < items; ++k) {
+      std::size_t p = random() % prices.size();
+      std::int64_t qty = random() % 4 == 0 ? 2 : 1;
+      r.gross_fen += prices[p] * qty;
+      if (k < with_lines)
+        r.lines.push_back({fmt::format("SKU{:04}", p * 7 + 1000), qty, prices[p]});
+    }
+    int percent = 100;
+    if (random() % 10 < 7) {
+      const Regular& m = regulars[random() % regulars.size()];
+      r.member_id = m.id;
+      percent = m.tier_percent;
+    }
+    r.tier_discount_fen = r.gross_fen - r.gross_fen * percent / 100;
+    r.paid_fen = r.gross_fen - r.tier_discount_fen;
+    r.points_earned = r.member_id.empty() ? 0 : r.paid_fen / 100;
+    rows.push_back(std::move(r));
   }
   return rows;
 }
@@ -56,37 +97,71 @@ pma::v1::Delta to_delta(const pma::bench::CheckoutRow& r) {
   auto* c = d.mutable_checkout();
   c->set_member_id(r.member_id);
   c->set_gross_fen(r.gross_fen);
+  c->set_tier_discount_fen(r.tier_discount_fen);
   c->set_paid_fen(r.paid_fen);
   c->set_points_earned(r.points_earned);
   c->set_rule_set_version(r.rule_set_version);
+  for (const auto& l : r.lines) {
+    auto* line = c->add_lines();
+    line->set_sku(l.sku);
+    line->set_qty(l.qty);
+    line->set_unit_price_fen(l.unit_price_fen);
+    line->set_category("bakery");
+    line->set_discountable(true);
+    line->set_paid_fen(l.qty * l.unit_price_fen);
+  }
   return d;
 }
 
 void bench_bytes() {
   constexpr int kBatch = 1000, kBatches = 10;
   auto rows = make_checkouts(kBatch * kBatches, 1);
-  std::size_t raw = 0, z3 = 0, z19 = 0, cs_raw = 0, cs_z3 = 0;
+  std::size_t raw = 0, z3 = 0, z19 = 0, col_raw = 0, col3 = 0, col19 = 0, cs_raw = 0, cs_z3 = 0;
   for (int b = 0; b < kBatches; ++b) {
     std::vector<pma::bench::CheckoutRow> slice(rows.begin() + b * kBatch,
                                                rows.begin() + (b + 1) * kBatch);
     pma::v1::Batch batch;
     for (const auto& r : slice) *batch.add_deltas() = to_delta(r);
     raw += batch.ByteSizeLong();
-    z3 += pma::wire::encode_message(pma::wire::FrameType::batch, batch, 3).size();
-    z19 += pma::wire::encode_message(pma::wire::FrameType::batch, batch, 19).size();
+    z3 += pma::wire::encode_batch(batch, false, 3).size();
+    z19 += pma::wire::encode_batch(batch, false, 19).size();
+    pma::v1::Batch packed = batch;
+    pma::wire::pack_checkouts(packed);
+    col_raw += packed.ByteSizeLong();
+    col3 += pma::wire::encode_batch(batch, true, 3).size();
+    col19 += pma::wire::encode_batch(batch, true, 19).size();
     auto changeset = pma::bench::session_changeset(slice);
     cs_raw += changeset.size();
     cs_z3 += pma::wire::zstd_compress(changeset, 3).size();
   }
+  // The same day with the basket lines (sku, qty, price, category, paid) the engine also sends.
+  std::size_t lines_z3 = 0, lines_col3 = 0;
+  auto with_lines = make_checkouts(kBatch * kBatches, 1, 4);
+  for (int b = 0; b < kBatches; ++b) {
+    pma::v1::Batch batch;
+    for (int i = b * kBatch; i < (b + 1) * kBatch; ++i) {
+      *batch.add_deltas() = to_delta(with_lines[static_cast<std::size_t>(i)]);
+    }
+    lines_z3 += pma::wire::encode_batch(batch, false, 3).size();
+    lines_col3 += pma::wire::encode_batch(batch, true, 3).size();
+  }
   double n = kBatch * kBatches;
   fmt::print("== bytes per checkout delta ({} checkouts, batches of {}; goal <= 10 B) ==\n",
              kBatch * kBatches, kBatch);
-  fmt::print("  wire protobuf, uncompressed      {:7.1f} B\n", raw / n);
-  fmt::print("  wire frame, zstd level 3         {:7.1f} B   (what the client sends)\n", z3 / n);
-  fmt::print("  wire frame, zstd level 19        {:7.1f} B\n", z19 / n);
-  fmt::print("  session changeset, raw           {:7.1f} B   (checkouts + ledger rows)\n",
+  fmt::print("  data: {}\n", kDataDescription);
+  fmt::print("  plain Delta records, uncompressed     {:7.1f} B\n", raw / n);
+  fmt::print("  plain Delta records, zstd level 3     {:7.1f} B   (protocol 1)\n", z3 / n);
+  fmt::print("  plain Delta records, zstd level 19    {:7.1f} B\n", z19 / n);
+  fmt::print("  checkout columns, uncompressed        {:7.1f} B\n", col_raw / n);
+  fmt::print("  checkout columns, zstd level 3        {:7.1f} B   (what the client sends)\n",
+             col3 / n);
+  fmt::print("  checkout columns, zstd level 19       {:7.1f} B\n", col19 / n);
+  fmt::print("  session changeset, raw                {:7.1f} B   (checkouts + ledger rows)\n",
              cs_raw / n);
-  fmt::print("  session changeset, zstd level 3  {:7.1f} B\n", cs_z3 / n);
+  fmt::print("  session changeset, zstd level 3       {:7.1f} B\n", cs_z3 / n);
+  fmt::print(
+      "  with basket lines (1-4 per checkout): plain zstd 3 {:.1f} B, columns zstd 3 {:.1f} B\n",
+      lines_z3 / n, lines_col3 / n);
 }
 
 asio::awaitable<void> simulated_store(ssl::context& tls, std::uint16_t port,
@@ -144,7 +219,7 @@ void bench_ingest(int deltas_per_store) {
     for (int j = i; j < std::min(deltas_per_store, i + kBatch); ++j) {
       *batch.add_deltas() = to_delta(rows[static_cast<std::size_t>(j)]);
     }
-    frames.push_back(pma::wire::encode_message(pma::wire::FrameType::batch, batch));
+    frames.push_back(pma::wire::encode_batch(batch, true));
   }
   std::vector<std::shared_ptr<ssl::context>> contexts;
   for (int s = 0; s < kStores; ++s) {
