@@ -26,12 +26,18 @@ ApiResponse handle(const ApiRequest& request, Call call) {
 }  // namespace
 
 void CheckoutApi::add_routes(Router& router) {
-  router.add("POST", "/v1/checkout/quote", [this](const ApiRequest& r) {
+  // Every checkout route learns first whether HQ is reachable right now.
+  auto online = [this] {
+    if (hq_online_) checkout_.set_hq_online(hq_online_());
+  };
+  router.add("POST", "/v1/checkout/quote", [this, online](const ApiRequest& r) {
+    online();
     return handle<v1::QuoteRequest>(r, [this](const v1::QuoteRequest& q) {
       return checkout_.quote(q);
     });
   });
-  router.add("POST", "/v1/checkout/commit", [this](const ApiRequest& r) {
+  router.add("POST", "/v1/checkout/commit", [this, online](const ApiRequest& r) {
+    online();
     return handle<v1::CommitRequest>(r, [this](const v1::CommitRequest& c) {
       auto reply = checkout_.commit(c);
       if (reply) {
@@ -45,7 +51,8 @@ void CheckoutApi::add_routes(Router& router) {
       return reply;
     });
   });
-  router.add("POST", "/v1/refunds", [this](const ApiRequest& r) {
+  router.add("POST", "/v1/refunds", [this, online](const ApiRequest& r) {
+    online();
     return handle<v1::RefundRequest>(r, [this](const v1::RefundRequest& q) {
       auto reply = checkout_.refund(q);
       if (!reply) log_->info("refund refused: {}", reply.error().code);

@@ -25,10 +25,15 @@ class CheckoutApi {
 
   void add_routes(Router& router);
 
+  // Whether HQ answers now (offline limits apply while it does not); asked before each quote,
+  // commit and refund. Unset: always offline.
+  void set_hq_online_source(std::function<bool()> source) { hq_online_ = std::move(source); }
+
  private:
   checkout::CheckoutService& checkout_;
   std::shared_ptr<spdlog::logger> log_;
   std::function<void(const v1::CommitResponse&)> on_committed_;
+  std::function<bool()> hq_online_;
 };
 
 }  // namespace pma::api

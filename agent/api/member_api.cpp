@@ -80,6 +80,7 @@ ApiResponse MemberApi::health(const ApiRequest&) {
   response.set_uptime_seconds(std::chrono::duration_cast<std::chrono::seconds>(
                                   std::chrono::steady_clock::now() - started_)
                                   .count());
+  if (ctx_.sync_state) *response.mutable_sync() = ctx_.sync_state();
   if (ctx_.devices) {
     for (auto& device : ctx_.devices()) *response.add_devices() = std::move(device);
   }

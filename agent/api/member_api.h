@@ -29,6 +29,8 @@ struct MemberApiContext {
   std::function<std::int64_t()> now;
   // Attached devices for /v1/health (scanners, printers); may be empty.
   std::function<std::vector<pma::v1::DeviceState>()> devices;
+  // The HQ link's state for /v1/health; unset on a till without sync.
+  std::function<pma::v1::SyncState()> sync_state;
   // Resolves a dynamic member QR to a member id; nullopt when `code` is not a member QR.
   // Unset: no QR support (codes are then phones or card numbers).
   std::function<Result<std::optional<std::string>>(std::string_view code)> resolve_member_qr;

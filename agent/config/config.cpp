@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <cctype>
 #include <cstring>
 #include <map>
 #include <sstream>
@@ -240,6 +241,21 @@ std::map<std::string, Section> schema(Config& c) {
         {"coupon_max_length", sized_field(c.codes.rules.coupon_max_length, 1, 64)},
         {"hq_keys", hq_keys_field(c.codes.hq_keys)}}},
       {"events", {{"replay_buffer", integer_field(c.events.replay_buffer, 1, 1000000)}}},
+      {"sync",
+       {{"hq_host", string_field(c.sync.hq_host)},
+        {"hq_port", integer_field(c.sync.hq_port, 1, 65535)},
+        {"ca", string_field(c.sync.ca_file)},
+        {"cert", string_field(c.sync.cert_file)},
+        {"key", string_field(c.sync.key_file)},
+        {"trickle_interval_ms", integer_field(c.sync.trickle_interval_ms, 200, 3600000)},
+        {"io_timeout_ms", integer_field(c.sync.io_timeout_ms, 100, 600000)},
+        {"backoff_initial_ms", integer_field(c.sync.backoff_initial_ms, 100, 3600000)},
+        {"backoff_max_ms", integer_field(c.sync.backoff_max_ms, 100, 86400000)},
+        {"max_batch_deltas", integer_field(c.sync.max_batch_deltas, 1, 100000)},
+        {"max_batch_bytes", integer_field(c.sync.max_batch_bytes, 1024, 1 << 20)},
+        {"max_page_members", integer_field(c.sync.max_page_members, 1, 100000)},
+        {"reconcile_start", string_field(c.sync.reconcile_start)},
+        {"reconcile_window_minutes", integer_field(c.sync.reconcile_window_minutes, 1, 1440)}}},
       {"printing",
        {{"receipt_printer", string_field(c.printing.receipt_printer)},
         {"print_on_commit", bool_field(c.printing.print_on_commit)}}},
@@ -317,6 +333,25 @@ Status PrinterConfig::validate() const {
   return {};
 }
 
+Status SyncConfig::validate() const {
+  const std::string& t = reconcile_start;
+  bool ok = t.size() == 5 && t[2] == ':' && std::isdigit(static_cast<unsigned char>(t[0])) &&
+            std::isdigit(static_cast<unsigned char>(t[1])) &&
+            std::isdigit(static_cast<unsigned char>(t[3])) &&
+            std::isdigit(static_cast<unsigned char>(t[4])) && std::stoi(t.substr(0, 2)) < 24 &&
+            std::stoi(t.substr(3, 2)) < 60;
+  if (!ok) {
+    return fail("config_bad_value",
+                fmt::format("sync.reconcile_start: '{}' is not a time HH:MM", reconcile_start));
+  }
+  if (enabled() && (ca_file.empty() || cert_file.empty() || key_file.empty())) {
+    return fail("config_bad_value",
+                "sync.hq_host: syncing with HQ needs sync.ca, sync.cert and sync.key (the "
+                "terminal certificate from `memberhq ca issue`)");
+  }
+  return {};
+}
+
 Status CodesConfig::validate() const {
   if (auto ok = rules.validate(); !ok) {
     // CodeRules names its key without the section; ours start with "codes.".
@@ -346,7 +381,7 @@ void Config::resolve_paths() {
 Status Config::validate() const {
   for (const Status& s : {store.validate(), state.validate(), database.validate(),
                           api.validate(), privacy.validate(), log.validate(), demo.validate(),
-                          codes.validate(), events.validate()}) {
+                          codes.validate(), events.validate(), sync.validate()}) {
     if (!s) return s;
   }
   return {};
@@ -407,7 +442,7 @@ Result<Config> parse_config(std::string_view toml_text, const std::string& origi
     if (known == sections.end()) {
       return fail("config_unknown_key",
                   fmt::format("{}: unknown section; known sections are store, state, database, "
-                              "api, privacy, log, demo, codes, events, printing, [[scanner]], [[printer]]",
+                              "api, privacy, log, demo, codes, events, printing, sync, [[scanner]], [[printer]]",
                               at(place)));
     }
     const toml::table* table = section_node.as_table();

@@ -116,6 +116,26 @@ struct PrintingConfig {
   Status validate() const { return {}; }
 };
 
+// [sync]: the link to HQ. Sync is off while hq_host is empty (a standalone till).
+struct SyncConfig {
+  std::string hq_host;             // sync.hq_host: memberhq's host name or address
+  std::int64_t hq_port = 7443;     // sync.hq_port
+  std::string ca_file;             // sync.ca: the chain CA (PEM)
+  std::string cert_file;           // sync.cert: this terminal's certificate (PEM)
+  std::string key_file;            // sync.key: this terminal's private key (PEM)
+  std::int64_t trickle_interval_ms = 5000;  // sync.trickle_interval_ms: while HQ is reachable
+  std::int64_t io_timeout_ms = 15000;       // sync.io_timeout_ms: per frame
+  std::int64_t backoff_initial_ms = 1000;   // sync.backoff_initial_ms
+  std::int64_t backoff_max_ms = 300000;     // sync.backoff_max_ms
+  std::int64_t max_batch_deltas = 1000;     // sync.max_batch_deltas
+  std::int64_t max_batch_bytes = 262144;    // sync.max_batch_bytes (before compression)
+  std::int64_t max_page_members = 2000;     // sync.max_page_members: rows per transaction
+  std::string reconcile_start = "02:00";    // sync.reconcile_start: nightly window, store time
+  std::int64_t reconcile_window_minutes = 180;  // sync.reconcile_window_minutes
+  bool enabled() const { return !hq_host.empty(); }
+  Status validate() const;
+};
+
 struct Config {
   StoreConfig store;
   StateConfig state;
@@ -131,6 +151,7 @@ struct Config {
   // [[printer]] entries.
   std::vector<PrinterConfig> printers;
   PrintingConfig printing;
+  SyncConfig sync;
 
   // Fills the paths that default to a file in the state folder.
   void resolve_paths();

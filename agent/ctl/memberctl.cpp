@@ -5,9 +5,15 @@
 #include <google/protobuf/util/json_util.h>
 #include <unistd.h>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 #include "admin/demo_members.h"
 #include "admin/member_import.h"
@@ -113,6 +119,18 @@ int cmd_status(const Config& config, bool json) {
   row("schema", std::to_string(health.schema_version()));
   row("uptime", fmt::format("{}s", health.uptime_seconds()));
   row("api", fmt::format("http://{}:{}", config.api.listen, config.api.port));
+  const auto& sync = health.sync();
+  if (!sync.enabled()) {
+    row("HQ sync", "off (standalone till)");
+  } else {
+    row("HQ", sync.hq_reachable() ? paint("reachable", "32") : paint("unreachable", "31"));
+    row("last sync", sync.last_success().empty() ? "never" : sync.last_success());
+    if (!sync.last_error().empty()) row("last error", sync.last_error());
+  }
+  row("outbox", fmt::format("{} deltas waiting{}", sync.outbox_depth(),
+                            sync.outbox_depth() == 0
+                                ? ""
+                                : fmt::format(", oldest {}s old", sync.oldest_unsent_age_seconds())));
   if (health.devices().empty()) row("devices", "none configured");
   for (const auto& d : health.devices()) {
     std::string state = d.state() == "ready" ? paint(d.state(), "32") : paint(d.state(), "31");
@@ -234,6 +252,102 @@ int cmd_demo_seed(const Config& config, std::int64_t count, std::int64_t start, 
   return 0;
 }
 
+// Starts a sync through memberd and follows it until it ends.
+int cmd_sync(const Config& config) {
+  auto client = api_client(config);
+  if (!client) return report_error(client.error());
+  auto started = client->request("POST", "/v1/sync");
+  if (!started) return report_error(started.error());
+  pma::v1::SyncState state;
+  if (started->status != 202) {
+    if (auto ok = decode(*started, state); !ok) return report_error(ok.error());
+  }
+  pma::ctl::ProgressBar bar("syncing");
+  auto begin = std::chrono::steady_clock::now();
+  for (;;) {
+    auto reply = client->request("GET", "/v1/sync");
+    if (!reply) return report_error(reply.error());
+    state.Clear();
+    if (auto ok = decode(*reply, state); !ok) return report_error(ok.error());
+    if (!state.running()) break;
+    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
+        std::chrono::steady_clock::now() - begin);
+    bar.update(static_cast<std::uint64_t>(seconds.count()), 0, "s  " + state.last_run());
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  bar.finish();
+  std::cout << state.last_run() << "\n";
+  row("outbox", fmt::format("{} deltas waiting", state.outbox_depth()));
+  row("HQ", state.hq_reachable() ? "reachable" : "unreachable");
+  return state.last_run().starts_with("ok") ? 0 : 1;
+}
+
+// Prints a test page on a configured printer.
+int cmd_printer_test(const Config& config, const std::string& name) {
+  auto client = api_client(config);
+  if (!client) return report_error(client.error());
+  auto reply = client->request("POST", "/v1/printers/" + name + "/test", "{}");
+  if (!reply) return report_error(reply.error());
+  pma::v1::ApiError ignored;
+  if (reply->status != 200) {
+    pma::v1::HealthResponse none;
+    return report_error(decode(*reply, none).error());
+  }
+  std::cout << "test page queued on printer '" << name << "'; check the printer (memberctl "
+            << "status shows its state)\n";
+  return 0;
+}
+
+// Follows the event stream and prints each scan as it happens, until Ctrl-C.
+int cmd_scanner_watch(const Config& config) {
+  auto token = pma::config::read_secret(config.token_path());
+  if (!token) return report_error(token.error());
+  try {
+    boost::asio::io_context io;
+    boost::beast::websocket::stream<boost::beast::tcp_stream> ws(io);
+    std::string host = config.api.listen == "localhost" ? "127.0.0.1" : config.api.listen;
+    boost::beast::get_lowest_layer(ws).connect(
+        {boost::asio::ip::make_address(host), static_cast<unsigned short>(config.api.port)});
+    ws.set_option(boost::beast::websocket::stream_base::decorator(
+        [&](boost::beast::websocket::request_type& req) {
+          req.set(boost::beast::http::field::authorization, "Bearer " + *token);
+        }));
+    ws.handshake(host, "/v1/events");
+    std::cout << "watching scans (Ctrl-C to stop)\n";
+    for (;;) {
+      boost::beast::flat_buffer buffer;
+      ws.read(buffer);
+      pma::v1::Event event;
+      google::protobuf::util::JsonParseOptions options;
+      options.ignore_unknown_fields = true;
+      if (!google::protobuf::util::JsonStringToMessage(
+               boost::beast::buffers_to_string(buffer.data()), &event, options)
+               .ok()) {
+        continue;
+      }
+      if (event.has_scan()) {
+        const auto& scan = event.scan();
+        std::string who = scan.has_member()
+                              ? fmt::format("{} {} ({}, {} points)", scan.member().member_id(),
+                                            scan.member().name(), tier_name(scan.member().tier()),
+                                            scan.member().points())
+                              : scan.coupon_code();
+        std::cout << fmt::format("{} #{} {} {} {}\n", event.at(), event.seq(),
+                                 scan.device().empty() ? "api" : scan.device(), scan.kind(),
+                                 scan.accepted() ? paint(who, "32")
+                                                 : paint(scan.reason_code() + ": " + scan.reason(), "31"));
+      } else if (event.has_device()) {
+        std::cout << fmt::format("{} #{} device {} {} {}\n", event.at(), event.seq(),
+                                 event.device().name(), event.device().state(),
+                                 event.device().reason());
+      }
+      std::cout << std::flush;
+    }
+  } catch (const std::exception& e) {
+    return report_error({"api_unreachable", std::string("event stream: ") + e.what()});
+  }
+}
+
 // Writes an HQ (or app) Ed25519 key pair: <prefix>.key.pem (0600) and <prefix>.pub.pem.
 int cmd_qr_keygen(const std::string& prefix) {
   auto key = pma::codes::Ed25519PrivateKey::generate();
@@ -305,6 +419,16 @@ int main(int argc, char** argv) {
   demo->add_option("--seed", seed, "generator seed (default 2026)");
   demo->add_option("--csv", csv, "write a CSV import file instead of the database");
 
+  auto* sync_cmd = app.add_subcommand("sync", "sync with HQ now and show the outcome");
+  std::string printer_name = "receipt";
+  auto* printer = app.add_subcommand("printer", "receipt printers");
+  printer->require_subcommand(1);
+  auto* printer_test = printer->add_subcommand("test", "print a test page");
+  printer_test->add_option("NAME", printer_name, "the [[printer]] name (default receipt)");
+  auto* scanner = app.add_subcommand("scanner", "barcode scanners");
+  scanner->require_subcommand(1);
+  auto* watch = scanner->add_subcommand("watch", "show scans live as the POS receives them");
+
   auto* qr = app.add_subcommand("qr", "dynamic member QR codes: test keys and codes for demos");
   qr->require_subcommand(1);
   std::string prefix, hq_key, member;
@@ -339,5 +463,8 @@ int main(int argc, char** argv) {
   if (*lookup) return cmd_lookup(*config, code, json);
   if (*import) return cmd_import(*config, file, format, show_errors);
   if (*demo) return cmd_demo_seed(*config, count, start, seed, csv);
+  if (*sync_cmd) return cmd_sync(*config);
+  if (*printer_test) return cmd_printer_test(*config, printer_name);
+  if (*watch) return cmd_scanner_watch(*config);
   return 2;
 }

@@ -18,6 +18,12 @@ void ProgressBar::update(std::uint64_t done, std::uint64_t total, const std::str
   auto now = std::chrono::steady_clock::now();
   if (done < total && now - last_ < std::chrono::milliseconds(100)) return;
   last_ = now;
+  if (total == 0) {  // open-ended work: show what has happened so far
+    std::fputs(fmt::format("\r{} {}{}\033[K", label_, done, unit).c_str(), stderr);
+    std::fflush(stderr);
+    drawn_ = true;
+    return;
+  }
   constexpr int kWidth = 30;
   double fraction = total == 0 ? 1.0 : static_cast<double>(done) / static_cast<double>(total);
   if (fraction > 1.0) fraction = 1.0;

@@ -12,7 +12,7 @@ class ProgressBar {
  public:
   explicit ProgressBar(std::string label);
   ~ProgressBar();
-  // Redraws at most ~10 times a second, and always at 100%.
+  // Redraws at most ~10 times a second, and always at 100%. total 0: open-ended (no bar).
   void update(std::uint64_t done, std::uint64_t total, const std::string& unit);
   void finish();
 

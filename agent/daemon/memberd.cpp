@@ -31,6 +31,7 @@
 #include "scan/scan_service.h"
 #include "printer_fleet.h"
 #include "scanner_fleet.h"
+#include "sync_link.h"
 #include "store/member_store.h"
 #include "store/migrations.h"
 
@@ -176,6 +177,16 @@ int main(int argc, char** argv) {
   pma::daemon::PrinterFleet printers(io, **db);
   pma::api::EventHub events(static_cast<std::size_t>(config->events.replay_buffer));
   pma::api::Router router;
+  pma::checkout::SystemClock store_clock(static_cast<int>(config->store.utc_offset_minutes));
+  pma::checkout::CheckoutService checkout(
+      **db, hasher, {.store_id = config->store.id, .terminal_id = config->store.terminal},
+      store_clock);
+  pma::daemon::SyncLink sync_link(io, **db, *config, checkout, log);
+  if (auto ok = sync_link.start(); !ok) {
+    log->critical("sync: {}", ok.error().message);
+    return 1;
+  }
+  sync_link.add_routes(router);
   pma::api::MemberApi member_api(
       pma::api::MemberApiContext{
           .db = **db,
@@ -190,6 +201,7 @@ int main(int argc, char** argv) {
                 for (auto& p : printers.states()) states.push_back(std::move(p));
                 return states;
               },
+          .sync_state = [&] { return sync_link.state(); },
           .resolve_member_qr = [&](std::string_view code)
               -> pma::Result<std::optional<std::string>> {
             if (!code.starts_with(pma::codes::kMemberQrPrefix)) return std::nullopt;
@@ -200,10 +212,6 @@ int main(int argc, char** argv) {
       log);
   member_api.add_routes(router);
 
-  pma::checkout::SystemClock store_clock(static_cast<int>(config->store.utc_offset_minutes));
-  pma::checkout::CheckoutService checkout(
-      **db, hasher, {.store_id = config->store.id, .terminal_id = config->store.terminal},
-      store_clock);
   if (auto ok = printers.start(config->printers); !ok) {
     log->critical("printers: {}", ok.error().message);
     return 1;
@@ -222,6 +230,7 @@ int main(int argc, char** argv) {
           log->warn("member receipt for {} not queued: {}", commit.txn_id(), ok.error().message);
         }
       });
+  checkout_api.set_hq_online_source([&] { return sync_link.hq_online(); });
   checkout_api.add_routes(router);
 
   pma::scan::ScanService scan_service(member_api, events, config->codes.rules, unix_now_ms, log);
@@ -288,6 +297,7 @@ int main(int argc, char** argv) {
     });
     scanners.stop();
     printers.stop();
+    sync_link.stop();
     server.stop([&] { shutdown_guard.cancel(); });
   });
 

@@ -1,0 +1,152 @@
+#include "sync_link.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "api/json.h"
+#include "pma/v1/rules.pb.h"
+
+namespace pma::daemon {
+
+namespace {
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+SyncLink::SyncLink(boost::asio::io_context& io, store::Database& db, const config::Config& config,
+                   checkout::CheckoutService& checkout, std::shared_ptr<spdlog::logger> logger)
+    : io_(io), db_(db), config_(config), checkout_(checkout), log_(std::move(logger)),
+      sync_store_(db) {}
+
+Status SyncLink::start() {
+  load_rules();
+  if (!config_.sync.enabled()) {
+    log_->info("sync: no [sync] hq_host configured; this till runs standalone");
+    return {};
+  }
+  const auto& s = config_.sync;
+  sync::ClientConfig client;
+  client.hq_host = s.hq_host;
+  client.hq_port = static_cast<std::uint16_t>(s.hq_port);
+  client.tls = {s.ca_file, s.cert_file, s.key_file};
+  client.trickle_interval = std::chrono::milliseconds(s.trickle_interval_ms);
+  client.io_timeout = std::chrono::milliseconds(s.io_timeout_ms);
+  client.backoff_initial = std::chrono::milliseconds(s.backoff_initial_ms);
+  client.backoff_max = std::chrono::milliseconds(s.backoff_max_ms);
+  client.max_batch_deltas = static_cast<std::size_t>(s.max_batch_deltas);
+  client.max_batch_bytes = static_cast<std::size_t>(s.max_batch_bytes);
+  client.max_page_members = static_cast<std::uint32_t>(s.max_page_members);
+  client.reconcile_start_minute =
+      std::stoi(s.reconcile_start.substr(0, 2)) * 60 + std::stoi(s.reconcile_start.substr(3, 2));
+  client.reconcile_window_minutes = static_cast<int>(s.reconcile_window_minutes);
+  client.utc_offset_minutes = static_cast<int>(config_.store.utc_offset_minutes);
+  client.jitter_key = config_.store.id + "/" + config_.store.terminal;
+  if (auto ok = client.validate(); !ok) return ok;
+  client_ = std::make_unique<sync::SyncClient>(io_, sync_store_, client, now_ms);
+  if (auto ok = client_->start(); !ok) return ok;
+  log_->info("sync: HQ at {}:{}, trickle every {} ms", s.hq_host, s.hq_port,
+             s.trickle_interval_ms);
+  return {};
+}
+
+void SyncLink::stop() {
+  if (client_) client_->stop();
+}
+
+bool SyncLink::hq_online() const {
+  if (!client_) return false;
+  auto status = client_->status();
+  return status && status->reachable;
+}
+
+void SyncLink::load_rules() {
+  auto version = sync_store_.get_state("rule_set_version");
+  if (!version || !*version) return;
+  std::int64_t v = std::stoll(**version);
+  if (v == rule_set_version_) return;
+  auto blob = sync_store_.get_state("rule_set");
+  if (!blob || !*blob) return;
+  pma::v1::RuleSet rules;
+  if (!rules.ParseFromString(**blob)) {
+    log_->error("sync: HQ's rule set version {} does not parse; keeping the current rules", v);
+    return;
+  }
+  if (auto ok = checkout_.set_rules(rules); !ok) {
+    log_->error("sync: HQ's rule set version {} refused: {}", v, ok.error().message);
+    return;
+  }
+  rule_set_version_ = v;
+  log_->info("sync: loyalty rules version {} in force", v);
+}
+
+pma::v1::SyncState SyncLink::state() {
+  pma::v1::SyncState state;
+  state.set_enabled(client_ != nullptr);
+  state.set_running(running_);
+  state.set_last_run(last_run_);
+  if (!client_) {
+    auto stats = sync_store_.outbox_stats();
+    if (stats) state.set_outbox_depth(stats->depth);
+    return state;
+  }
+  auto status = client_->status();
+  if (!status) {
+    state.set_last_error(status.error().message);
+    return state;
+  }
+  state.set_hq_reachable(status->reachable);
+  state.set_outbox_depth(status->outbox_depth);
+  state.set_oldest_unsent_age_seconds(status->oldest_unsent_age_s.value_or(0));
+  if (status->last_success_ms) {
+    state.set_last_success(fmt::format(
+        "{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(static_cast<std::time_t>(*status->last_success_ms / 1000))));
+  }
+  state.set_last_error(status->last_error);
+  state.set_consecutive_failures(status->consecutive_failures);
+  return state;
+}
+
+void SyncLink::add_routes(api::Router& router) {
+  router.add("GET", "/v1/sync", [this](const api::ApiRequest&) {
+    return api::json_response(200, state());
+  });
+  router.add("POST", "/v1/sync", [this](const api::ApiRequest&) {
+    if (!client_) {
+      return api::error_response(409, "sync_disabled",
+                                 "this till has no [sync] hq_host; nothing to sync with");
+    }
+    if (!running_) {
+      running_ = true;
+      last_run_ = "running";
+      log_->info("sync: started by request");
+      client_->sync_now(
+          [this](const sync::SyncProgress& p) {
+            last_run_ = fmt::format("running: {} deltas sent, {} members applied", p.deltas_sent,
+                                    p.members_applied);
+          },
+          [this](Result<sync::SyncReport> report) {
+            running_ = false;
+            if (report) {
+              last_run_ = fmt::format("ok: {} deltas acknowledged, {} members applied{}",
+                                      report->deltas_acked, report->members_applied,
+                                      report->rule_set_updated ? ", new loyalty rules" : "");
+              load_rules();
+            } else {
+              last_run_ = "failed: " + report.error().message;
+            }
+            log_->info("sync: {}", last_run_);
+          });
+    }
+    return api::json_response(202, state());
+  });
+}
+
+}  // namespace pma::daemon
