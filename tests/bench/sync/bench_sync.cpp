@@ -45,7 +45,10 @@ constexpr const char* kDataDescription =
     "a store's day: 70% member checkouts by 3,000 regulars, baskets of 1-4 items from a "
     "40-price list, tier discounts, 1 pt/yuan, ~45 s apart, txn ids POS-<store>-<n>";
 
-std::vector<pma::bench::CheckoutRow> make_checkouts(int n, std::uint64_t seed, int with_lines = 0) {
+// store: the store number (its regulars and txn ids); seed varies the rest.
+std::vector<pma::bench::CheckoutRow> make_checkouts(int n, int store, std::uint64_t seed,
+                                                    int with_lines = 0) {
+  std::mt19937_64 members_random(static_cast<std::uint64_t>(store) * 7919 + 17);
   std::mt19937_64 random(seed);
   std::vector<std::int64_t> prices;
   for (int i = 0; i < 40; ++i)
@@ -57,7 +60,8 @@ std::vector<pma::bench::CheckoutRow> make_checkouts(int n, std::uint64_t seed, i
   std::vector<Regular> regulars;
   constexpr int kTierPercent[] = {100, 100, 95, 90, 85};
   for (int i = 0; i < 3000; ++i) {
-    regulars.push_back({fmt::format("M{:08}", random() % 5'000'000), kTierPercent[random() % 5]});
+    regulars.push_back(
+        {fmt::format("M{:08}", members_random() % 5'000'000), kTierPercent[members_random() % 5]});
   }
   std::exponential_distribution<double> gap_s(1.0 / 45.0);
   std::vector<pma::bench::CheckoutRow> rows;
@@ -66,7 +70,8 @@ std::vector<pma::bench::CheckoutRow> make_checkouts(int n, std::uint64_t seed, i
   for (int i = 1; i <= n; ++i) {
     t += static_cast<std::int64_t>(gap_s(random) * 1000.0) + 1;
     txn += random() % 20 == 0 ? 2 : 1;
-    pma::bench::CheckoutRow r{i, fmt::format("POS-S0042-{}", txn), "", t, 0, 0, 0, 0, 3, {}};
+    pma::bench::CheckoutRow r{i, fmt::format("POS-S{:04}-{}", store, txn), "", t, 0, 0, 0, 0, 3,
+                              {}};
     int items = 1 + static_cast<int>(random() % 4);
     for (int k = 0; k < items; ++k) {
       std::size_t p = random() % prices.size();
@@ -115,7 +120,7 @@ pma::v1::Delta to_delta(const pma::bench::CheckoutRow& r) {
 
 void bench_bytes() {
   constexpr int kBatch = 1000, kBatches = 10;
-  auto rows = make_checkouts(kBatch * kBatches, 1);
+  auto rows = make_checkouts(kBatch * kBatches, 42, 1);
   std::size_t raw = 0, z3 = 0, z19 = 0, col_raw = 0, col3 = 0, col19 = 0, cs_raw = 0, cs_z3 = 0;
   for (int b = 0; b < kBatches; ++b) {
     std::vector<pma::bench::CheckoutRow> slice(rows.begin() + b * kBatch,
@@ -136,7 +141,7 @@ void bench_bytes() {
   }
   // The same day with the basket lines (sku, qty, price, category, paid) the engine also sends.
   std::size_t lines_z3 = 0, lines_col3 = 0;
-  auto with_lines = make_checkouts(kBatch * kBatches, 1, 4);
+  auto with_lines = make_checkouts(kBatch * kBatches, 42, 1, 4);
   for (int b = 0; b < kBatches; ++b) {
     pma::v1::Batch batch;
     for (int i = b * kBatch; i < (b + 1) * kBatch; ++i) {
@@ -211,15 +216,17 @@ void bench_ingest(int deltas_per_store) {
   pma::hq::Server server(hq_io, **sink, config);
   auto port = server.start();
   if (!port) throw std::runtime_error(port.error().message);
-  // The same batches for every store: seqs are per terminal.
-  auto rows = make_checkouts(deltas_per_store, 2);
-  std::vector<std::vector<std::uint8_t>> frames;
-  for (int i = 0; i < deltas_per_store; i += kBatch) {
-    pma::v1::Batch batch;
-    for (int j = i; j < std::min(deltas_per_store, i + kBatch); ++j) {
-      *batch.add_deltas() = to_delta(rows[static_cast<std::size_t>(j)]);
+  // Each store its own day and its own 3,000 regulars (300,000 members at HQ in all).
+  std::vector<std::vector<std::vector<std::uint8_t>>> frames(kStores);
+  for (int s = 0; s < kStores; ++s) {
+    auto rows = make_checkouts(deltas_per_store, s, 2 + static_cast<std::uint64_t>(s));
+    for (int i = 0; i < deltas_per_store; i += kBatch) {
+      pma::v1::Batch batch;
+      for (int j = i; j < std::min(deltas_per_store, i + kBatch); ++j) {
+        *batch.add_deltas() = to_delta(rows[static_cast<std::size_t>(j)]);
+      }
+      frames[static_cast<std::size_t>(s)].push_back(pma::wire::encode_batch(batch, true));
     }
-    frames.push_back(pma::wire::encode_batch(batch, true));
   }
   std::vector<std::shared_ptr<ssl::context>> contexts;
   for (int s = 0; s < kStores; ++s) {
@@ -231,8 +238,11 @@ void bench_ingest(int deltas_per_store) {
   asio::io_context stores_io;
   std::atomic<int> failures = 0;
   auto start = Clock::now();
-  for (auto& tls : contexts) {
-    asio::co_spawn(stores_io, simulated_store(*tls, *port, frames, failures), asio::detached);
+  for (int s = 0; s < kStores; ++s) {
+    asio::co_spawn(stores_io,
+                   simulated_store(*contexts[static_cast<std::size_t>(s)], *port,
+                                   frames[static_cast<std::size_t>(s)], failures),
+                   asio::detached);
   }
   stores_io.run();
   double elapsed = seconds_since(start);
@@ -240,8 +250,10 @@ void bench_ingest(int deltas_per_store) {
   hq_io.stop();
   hq_thread.join();
   double total = static_cast<double>(server.stats().deltas_applied);
-  fmt::print("== HQ ingest: {} concurrent stores x {} deltas (batches of {}) ==\n", kStores,
-             deltas_per_store, kBatch);
+  fmt::print(
+      "== HQ ingest: {} concurrent stores x {} checkout deltas (columnar batches of {}) ==\n",
+      kStores, deltas_per_store, kBatch);
+  fmt::print("  data: each store {}\n", kDataDescription);
   fmt::print(
       "  applied {:.0f} deltas in {:.2f} s: {:.0f} deltas/s (goal >= 100000), "
       "{} failed stores\n",
