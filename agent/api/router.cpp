@@ -1,6 +1,9 @@
 #include "api/router.h"
 
+#include <chrono>
+
 #include "api/json.h"
+#include "api/metrics.h"
 
 namespace pma::api {
 
@@ -37,7 +40,9 @@ bool match(const std::vector<std::string>& pattern, const std::vector<std::strin
 }  // namespace
 
 void Router::add(std::string method, std::string pattern, Handler handler) {
-  routes_.push_back(Route{std::move(method), split_path(pattern), std::move(handler)});
+  std::string name = method + " " + pattern;
+  routes_.push_back(
+      Route{std::move(method), split_path(pattern), std::move(handler), std::move(name)});
 }
 
 ApiResponse Router::dispatch(ApiRequest& request) const {
@@ -49,7 +54,14 @@ ApiResponse Router::dispatch(ApiRequest& request) const {
     path_known = true;
     if (route.method != request.method) continue;
     request.params = std::move(params);
-    return route.handler(request);
+    auto started = std::chrono::steady_clock::now();
+    ApiResponse response = route.handler(request);
+    if (metrics_ != nullptr) {
+      metrics_->observe_request(
+          route.name, response.status,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
+    return response;
   }
   if (path_known) {
     return error_response(405, "method_not_allowed",

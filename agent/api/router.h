@@ -26,8 +26,13 @@ struct ApiResponse {
 
 using Handler = std::function<ApiResponse(const ApiRequest&)>;
 
+class Metrics;
+
 class Router {
  public:
+  // Times every dispatched request into `metrics` (which must outlive the router).
+  void set_metrics(Metrics* metrics) { metrics_ = metrics; }
+
   // pattern: "/v1/members/{id}"; a "{name}" segment matches one path segment.
   void add(std::string method, std::string pattern, Handler handler);
 
@@ -40,8 +45,10 @@ class Router {
     std::string method;
     std::vector<std::string> segments;
     Handler handler;
+    std::string name;  // "POST /v1/members/lookup"
   };
   std::vector<Route> routes_;
+  Metrics* metrics_ = nullptr;
 };
 
 }  // namespace pma::api

@@ -21,6 +21,7 @@
 #include "config/state_files.h"
 #include "codes/crypto.h"
 #include "codes/member_qr.h"
+#include "ctl/backup_commands.h"
 #include "ctl/progress_bar.h"
 #include "pma/v1/api.pb.h"
 #include "store/member_store.h"
@@ -419,6 +420,18 @@ int main(int argc, char** argv) {
   demo->add_option("--seed", seed, "generator seed (default 2026)");
   demo->add_option("--csv", csv, "write a CSV import file instead of the database");
 
+  std::string backup_file;
+  bool overwrite = false, force = false;
+  auto* backup = app.add_subcommand(
+      "backup", "copy the agent's database to FILE while memberd keeps serving");
+  backup->add_option("FILE", backup_file, "the backup file to write")->required();
+  backup->add_flag("--overwrite", overwrite, "replace FILE if it exists");
+  auto* restore = app.add_subcommand(
+      "restore", "replace the database with a backup (stop memberd first); refuses another "
+                 "store's backup unless --force");
+  restore->add_option("FILE", backup_file, "the backup file")->required()->check(CLI::ExistingFile);
+  restore->add_flag("--force", force, "restore even if the backup is from another store");
+
   auto* sync_cmd = app.add_subcommand("sync", "sync with HQ now and show the outcome");
   std::string printer_name = "receipt";
   auto* printer = app.add_subcommand("printer", "receipt printers");
@@ -464,6 +477,8 @@ int main(int argc, char** argv) {
   if (*import) return cmd_import(*config, file, format, show_errors);
   if (*demo) return cmd_demo_seed(*config, count, start, seed, csv);
   if (*sync_cmd) return cmd_sync(*config);
+  if (*backup) return pma::ctl::cmd_backup(*config, backup_file, overwrite);
+  if (*restore) return pma::ctl::cmd_restore(*config, backup_file, force);
   if (*printer_test) return cmd_printer_test(*config, printer_name);
   if (*watch) return cmd_scanner_watch(*config);
   return 2;

@@ -31,6 +31,9 @@
 #include "scan/scan_service.h"
 #include "printer_fleet.h"
 #include "scanner_fleet.h"
+#include "api/metrics.h"
+#include "daemon/systemd_notify.h"
+#include "daemon_metrics.h"
 #include "sync_link.h"
 #include "store/member_store.h"
 #include "store/migrations.h"
@@ -177,6 +180,8 @@ int main(int argc, char** argv) {
   pma::daemon::PrinterFleet printers(io, **db);
   pma::api::EventHub events(static_cast<std::size_t>(config->events.replay_buffer));
   pma::api::Router router;
+  pma::api::Metrics metrics;
+  router.set_metrics(&metrics);
   pma::checkout::SystemClock store_clock(static_cast<int>(config->store.utc_offset_minutes));
   pma::checkout::CheckoutService checkout(
       **db, hasher, {.store_id = config->store.id, .terminal_id = config->store.terminal},
@@ -247,6 +252,10 @@ int main(int argc, char** argv) {
     log->critical("{}", started_scanners.error().message);
     return 1;
   }
+  pma::daemon::add_daemon_metrics(metrics, scan_service, sync_link, printers, scanners);
+  router.add("GET", "/metrics", [&](const pma::api::ApiRequest&) {
+    return pma::api::ApiResponse{200, metrics.render(), "text/plain; version=0.0.4"};
+  });
 
   pma::api::HttpServer server(
       io, router,
@@ -282,6 +291,23 @@ int main(int argc, char** argv) {
               << std::flush;
   }
 
+  // systemd (Type=notify): ready now; a watchdog ping from the loop proves it is not stuck.
+  pma::daemon::notify_ready(fmt::format("serving {} members on {}:{}",
+                                        members.count().value_or(0), config->api.listen,
+                                        server.port()));
+  boost::asio::steady_timer watchdog(io);
+  std::function<void()> ping;
+  if (auto interval = pma::daemon::watchdog_interval()) {
+    ping = [&, period = *interval] {
+      pma::daemon::notify_watchdog();
+      watchdog.expires_after(period);
+      watchdog.async_wait([&](const boost::system::error_code& ec) {
+        if (!ec) ping();
+      });
+    };
+    ping();
+  }
+
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   boost::asio::steady_timer shutdown_guard(io);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
@@ -295,6 +321,8 @@ int main(int argc, char** argv) {
                 server.open_connections());
       io.stop();
     });
+    pma::daemon::notify_stopping();
+    watchdog.cancel();
     scanners.stop();
     printers.stop();
     sync_link.stop();

@@ -55,6 +55,14 @@ printer::Paper PrinterFleet::paper(const std::string& name) const {
   return p ? p->config.paper : printer::Paper::mm80;
 }
 
+std::vector<std::pair<std::string, std::int64_t>> PrinterFleet::queue_depths() {
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  for (auto& p : printers_) {
+    out.emplace_back(p.config.name, p.queue->jobs().pending_count(p.config.name).value_or(-1));
+  }
+  return out;
+}
+
 std::vector<pma::v1::DeviceState> PrinterFleet::states() const {
   std::vector<pma::v1::DeviceState> out;
   for (const auto& p : printers_) {

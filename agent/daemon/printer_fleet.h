@@ -30,6 +30,8 @@ class PrinterFleet {
   printer::Paper paper(const std::string& name) const;
 
   std::vector<pma::v1::DeviceState> states() const;
+  // Jobs accepted but not yet printed, per printer name.
+  std::vector<std::pair<std::string, std::int64_t>> queue_depths();
 
  private:
   struct Printer {
