@@ -1,9 +1,10 @@
 // The only file that includes sqlite3.h.
 #include "store/sqlite.h"
 
+#include <fmt/format.h>
 #include <sqlite3.h>
 
-#include <fmt/format.h>
+#include <algorithm>
 
 namespace pma::store {
 
@@ -32,8 +33,8 @@ Statement& Statement::bind(int index, std::int64_t value) {
 }
 
 Statement& Statement::bind(int index, std::string_view text) {
-  int rc = sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT,
-                               SQLITE_UTF8);
+  int rc =
+      sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc, bind_error_index_ = index;
   return *this;
 }
@@ -47,17 +48,17 @@ Statement& Statement::bind(int index, std::nullptr_t) {
 Statement& Statement::bind_blob(int index, std::span<const std::uint8_t> bytes) {
   // A zero-length blob must still be a blob, not NULL: pass a non-null pointer.
   static const std::uint8_t kEmpty = 0;
-  int rc = sqlite3_bind_blob64(stmt_, index, bytes.empty() ? &kEmpty : bytes.data(),
-                               bytes.size(), SQLITE_TRANSIENT);
+  int rc = sqlite3_bind_blob64(stmt_, index, bytes.empty() ? &kEmpty : bytes.data(), bytes.size(),
+                               SQLITE_TRANSIENT);
   if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc, bind_error_index_ = index;
   return *this;
 }
 
 Result<bool> Statement::step() {
   if (bind_error_ != 0) {
-    return fail("sqlite_bind", fmt::format("binding parameter {} failed: {} in: {}",
-                                           bind_error_index_, sqlite3_errstr(bind_error_),
-                                           sql_for_message(sql())));
+    return fail("sqlite_bind",
+                fmt::format("binding parameter {} failed: {} in: {}", bind_error_index_,
+                            sqlite3_errstr(bind_error_), sql_for_message(sql())));
   }
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
@@ -112,29 +113,42 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path,
                                            options.synchronous));
   }
   sqlite3* handle = nullptr;
-  int flags = options.read_only ? SQLITE_OPEN_READONLY
-                                : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  int flags =
+      options.read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   flags |= SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path.c_str(), &handle, flags, nullptr);
   if (rc != SQLITE_OK) {
-    std::string message =
-        fmt::format("cannot open database '{}': {}", path,
-                    handle ? sqlite3_errmsg(handle) : sqlite3_errstr(rc));
+    std::string message = fmt::format("cannot open database '{}': {}", path,
+                                      handle ? sqlite3_errmsg(handle) : sqlite3_errstr(rc));
     sqlite3_close_v2(handle);
     return fail("sqlite_open", message);
   }
   sqlite3_extended_result_codes(handle, 1);
   std::unique_ptr<Database> db(new Database(handle, path));
   sqlite3_busy_timeout(handle, options.busy_timeout_ms);
-  std::string pragmas = fmt::format(
-      "PRAGMA foreign_keys=ON; PRAGMA synchronous={}; PRAGMA cache_size=-{};",
-      options.synchronous, options.cache_size_kib);
+  // Replaces SQLite's default auto-checkpoint hook by one that does the same (when
+  // wal_autocheckpoint > 0) and also records the WAL's size for checkpoint_if_needed().
+  db->wal_autocheckpoint_ = options.wal_autocheckpoint;
+  sqlite3_wal_hook(handle, &Database::on_wal_commit, db.get());
+  std::string pragmas =
+      fmt::format("PRAGMA foreign_keys=ON; PRAGMA synchronous={}; PRAGMA cache_size=-{};",
+                  options.synchronous, options.cache_size_kib);
   if (!options.read_only) pragmas = "PRAGMA journal_mode=WAL; " + pragmas;
   if (auto ok = db->exec(pragmas); !ok) {
     return fail("sqlite_open",
                 fmt::format("cannot set up database '{}': {}", path, ok.error().message));
   }
   return db;
+}
+
+int Database::on_wal_commit(void* self, sqlite3* handle, const char* db_name, int frames) {
+  auto* db = static_cast<Database*>(self);
+  db->wal_frames_ = frames;
+  if (db->wal_autocheckpoint_ > 0 && frames >= db->wal_autocheckpoint_) {
+    // What sqlite3_wal_autocheckpoint() does; a busy checkpoint is retried on a later commit.
+    (void)sqlite3_wal_checkpoint_v2(handle, db_name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  }
+  return SQLITE_OK;
 }
 
 Database::~Database() {
@@ -200,6 +214,41 @@ Status Transaction::commit() {
   auto ok = db_->exec("COMMIT");
   if (ok) db_ = nullptr;
   return ok;
+}
+
+Result<WalCheckpoint> checkpoint_if_needed(Database& db, int min_frames) {
+  WalCheckpoint out{.wal_frames = db.wal_frames()};
+  sqlite3* handle = db.native_handle();
+  if (out.wal_frames < std::max(min_frames, 1) || sqlite3_get_autocommit(handle) == 0) return out;
+  out.ran = true;
+  int log = 0, done = 0;
+  int rc = sqlite3_wal_checkpoint_v2(handle, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+  if (rc != SQLITE_OK) {
+    return std::unexpected(db.error((rc & 0xff) == SQLITE_BUSY ? "sqlite_busy" : "sqlite_error",
+                                    "PRAGMA wal_checkpoint(PASSIVE)"));
+  }
+  out.wal_frames = log;
+  out.checkpointed = done;
+  if (log <= 0 || done < log) return out;  // a reader still needs the WAL: rewind next time
+  // Every frame is in the database: the next write transaction starts the WAL over, writing and
+  // (synchronous=FULL) syncing a new WAL header. Do that write here, idle, by rewriting one
+  // header field with its own value; it touches no table.
+  auto tx = Transaction::begin(db);
+  if (!tx) return std::unexpected(tx.error());
+  std::int64_t application_id = 0;
+  {
+    auto id = db.prepare("PRAGMA application_id");
+    if (!id) return std::unexpected(id.error());
+    auto row = id->step();
+    if (!row) return std::unexpected(row.error());
+    if (*row) application_id = id->column_int64(0);
+  }  // the statement is reset before the write
+  if (auto ok = db.exec(fmt::format("PRAGMA application_id = {}", application_id)); !ok) {
+    return std::unexpected(ok.error());
+  }
+  if (auto ok = tx->commit(); !ok) return std::unexpected(ok.error());
+  out.restarted = db.wal_frames() < log;
+  return out;
 }
 
 }  // namespace pma::store

@@ -26,6 +26,10 @@ struct OpenOptions {
   // Page cache per connection, KiB (PRAGMA cache_size = -N).
   int cache_size_kib = 8192;
   bool read_only = false;
+  // A commit that leaves at least this many frames in the WAL checkpoints it first (SQLite's
+  // own auto-checkpoint; 1000 is SQLite's default). 0 = never on the commit path: the owner then
+  // calls checkpoint_if_needed() when idle (memberd does), or the WAL grows without bound.
+  int wal_autocheckpoint = 1000;
 };
 
 class Database;
@@ -109,6 +113,11 @@ class Database {
   int user_version();
   const std::string& path() const { return path_; }
 
+  // Frames in the WAL as of this connection's last commit (SQLite's WAL hook; 0 before the
+  // first). A restarted WAL counts from 1 again. Do not run PRAGMA wal_autocheckpoint on this
+  // connection: it replaces the hook (use OpenOptions::wal_autocheckpoint).
+  int wal_frames() const { return wal_frames_; }
+
   // Builds an Error of the given code naming SQLite's message (and the statement, if any).
   Error error(std::string code, std::string_view sql = {}) const;
 
@@ -118,9 +127,12 @@ class Database {
 
  private:
   Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  static int on_wal_commit(void* self, sqlite3* handle, const char* db_name, int frames);
 
   sqlite3* db_;
   std::string path_;
+  int wal_autocheckpoint_ = 1000;
+  int wal_frames_ = 0;
   std::unordered_map<std::string, sqlite3_stmt*> statements_;
 };
 
@@ -140,5 +152,22 @@ class Transaction {
   explicit Transaction(Database& db) : db_(&db) {}
   Database* db_;
 };
+
+// What checkpoint_if_needed() did.
+struct WalCheckpoint {
+  bool ran = false;        // false: fewer than min_frames frames, or a transaction was open
+  int wal_frames = 0;      // frames in the WAL before
+  int checkpointed = 0;    // of which now copied into the database file
+  bool restarted = false;  // the WAL was rewound, so the next commit does not pay for it
+};
+
+// Moves WAL checkpointing off the commit path; call it when idle (memberd: a timer on the io
+// thread) on a connection opened with wal_autocheckpoint = 0 or a high backstop. Below
+// min_frames frames it does nothing. Otherwise it copies the WAL into the database (PASSIVE:
+// never waits for readers) and, when every frame was copied, commits one tiny transaction that
+// rewinds the WAL to its start, so that the WAL header write and its fsync (synchronous=FULL)
+// happen now rather than in the next checkout. Durability is unchanged: every commit still
+// syncs the WAL. Errors: "sqlite_busy" (another checkpoint runs), "sqlite_error".
+Result<WalCheckpoint> checkpoint_if_needed(Database& db, int min_frames);
 
 }  // namespace pma::store
