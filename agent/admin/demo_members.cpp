@@ -21,13 +21,13 @@ constexpr std::array<std::string_view, 24> kSurnames = {
     "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙",
     "马", "朱", "胡", "郭", "何", "林", "高", "罗", "郑", "梁", "谢", "宋"};
 constexpr std::array<std::string_view, 32> kGiven = {
-    "伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇",
-    "艳", "杰", "娟", "涛", "明", "超", "秀兰", "霞", "平", "刚", "桂英", "欣怡",
-    "子涵", "浩然", "梓萱", "宇轩", "雨桐", "思远", "佳怡", "俊杰"};
+    "伟",   "芳",   "娜",   "秀英", "敏",   "静",   "丽",   "强",   "磊",   "军",  "洋",
+    "勇",   "艳",   "杰",   "娟",   "涛",   "明",   "超",   "秀兰", "霞",   "平",  "刚",
+    "桂英", "欣怡", "子涵", "浩然", "梓萱", "宇轩", "雨桐", "思远", "佳怡", "俊杰"};
 // Prefixes of mainland mobile carriers (China Mobile, Unicom, Telecom).
-constexpr std::array<std::string_view, 16> kPrefixes = {
-    "134", "135", "136", "137", "138", "139", "150", "151",
-    "158", "186", "187", "177", "180", "189", "199", "166"};
+constexpr std::array<std::string_view, 16> kPrefixes = {"134", "135", "136", "137", "138", "139",
+                                                        "150", "151", "158", "186", "187", "177",
+                                                        "180", "189", "199", "166"};
 constexpr std::array<int, 12> kDaysInMonth = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
 }  // namespace
@@ -41,8 +41,7 @@ DemoMember DemoMemberGenerator::make(std::int64_t index) const {
   // index -> (prefix, 8 digits) is one-to-one below 10^8: 7919 is coprime with 10^8.
   std::uint64_t suffix = (i * 7919 + 12345678) % 100000000ULL;
   m.phone = fmt::format("{}{:08}", kPrefixes[(i + seed_) % kPrefixes.size()], suffix);
-  m.name = fmt::format("{}{}", kSurnames[r % kSurnames.size()],
-                       kGiven[(r >> 8) % kGiven.size()]);
+  m.name = fmt::format("{}{}", kSurnames[r % kSurnames.size()], kGiven[(r >> 8) % kGiven.size()]);
   int month = static_cast<int>((r >> 16) % 12);
   int day = static_cast<int>((r >> 24) % kDaysInMonth[month]) + 1;
   m.birthday = fmt::format("{:02}-{:02}", month + 1, day);
@@ -64,9 +63,14 @@ Status seed_demo_members(store::Database& db, store::MemberStore& members, std::
     std::int64_t end = std::min(count, done + chunk);
     for (; done < end; ++done) {
       DemoMember m = generator.make(first + done);
-      auto ok = members.upsert({.member_id = m.member_id, .card_no = m.card_no, .phone = m.phone,
-                                .name = m.name, .birthday = m.birthday, .tier = m.tier,
-                                .hq_points = m.points, .hq_version = 1},
+      auto ok = members.upsert({.member_id = m.member_id,
+                                .card_no = m.card_no,
+                                .phone = m.phone,
+                                .name = m.name,
+                                .birthday = m.birthday,
+                                .tier = m.tier,
+                                .hq_points = m.points,
+                                .hq_version = 1},
                                now);
       if (!ok) return ok;
     }

@@ -18,8 +18,8 @@ namespace {
 bool valid_id(std::string_view s, std::size_t max) {
   if (s.empty() || s.size() > max) return false;
   for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-          c == '-' || c == '_')) {
+    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-' ||
+          c == '_')) {
       return false;
     }
   }
@@ -50,7 +50,8 @@ Status check_birthday(std::string_view b) {
   }
   int month = (b[0] - '0') * 10 + (b[1] - '0');
   int day = (b[3] - '0') * 10 + (b[4] - '0');
-  if (month < 1 || month > 12) return fail("bad_row", fmt::format("birthday month {} is not 1-12", month));
+  if (month < 1 || month > 12)
+    return fail("bad_row", fmt::format("birthday month {} is not 1-12", month));
   if (day < 1 || day > kDays[month - 1]) {
     return fail("bad_row", fmt::format("birthday {} does not exist", b));
   }
@@ -95,8 +96,8 @@ Result<store::MemberUpsert> validate_row(const std::string& member_id, const std
   } else if (tier == "gold") {
     m.tier = 3;
   } else {
-    return fail("bad_row", fmt::format("tier '{}' is not normal, silver or gold",
-                                       tier.substr(0, 16)));
+    return fail("bad_row",
+                fmt::format("tier '{}' is not normal, silver or gold", tier.substr(0, 16)));
   }
   if (points < 0) return fail("bad_row", "points must not be negative");
   m.hq_points = points;
@@ -146,7 +147,8 @@ Result<ImportReport> import_members(const std::string& path, store::Database& db
   ImportReport report;
   auto reject = [&](std::int64_t line, std::string reason) {
     ++report.rejected;
-    if (report.errors.size() < options.max_errors) report.errors.push_back({line, std::move(reason)});
+    if (report.errors.size() < options.max_errors)
+      report.errors.push_back({line, std::move(reason)});
   };
 
   std::map<std::string, std::size_t> columns;
@@ -183,10 +185,11 @@ Result<ImportReport> import_members(const std::string& path, store::Database& db
         for (std::size_t i = 0; i < fields->size(); ++i) columns[(*fields)[i]] = i;
         for (const char* required : {"member_id"}) {
           if (!columns.contains(required)) {
-            return fail("import_bad_header",
-                        fmt::format("line 1: the CSV header must name the columns (member_id, "
-                                    "card_no, phone, name, birthday, tier, points); '{}' is missing",
-                                    required));
+            return fail(
+                "import_bad_header",
+                fmt::format("line 1: the CSV header must name the columns (member_id, "
+                            "card_no, phone, name, birthday, tier, points); '{}' is missing",
+                            required));
           }
         }
         for (const auto& [name, _] : columns) {
@@ -203,8 +206,8 @@ Result<ImportReport> import_members(const std::string& path, store::Database& db
         continue;
       }
       if (fields->size() != columns.size()) {
-        reject(line_no, fmt::format("has {} fields, the header has {}", fields->size(),
-                                    columns.size()));
+        reject(line_no,
+               fmt::format("has {} fields, the header has {}", fields->size(), columns.size()));
         continue;
       }
       for (std::size_t k = 0; k < kColumns.size(); ++k) {

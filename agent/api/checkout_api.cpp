@@ -32,9 +32,8 @@ void CheckoutApi::add_routes(Router& router) {
   };
   router.add("POST", "/v1/checkout/quote", [this, online](const ApiRequest& r) {
     online();
-    return handle<v1::QuoteRequest>(r, [this](const v1::QuoteRequest& q) {
-      return checkout_.quote(q);
-    });
+    return handle<v1::QuoteRequest>(
+        r, [this](const v1::QuoteRequest& q) { return checkout_.quote(q); });
   });
   router.add("POST", "/v1/checkout/commit", [this, online](const ApiRequest& r) {
     online();
@@ -42,8 +41,8 @@ void CheckoutApi::add_routes(Router& router) {
       auto reply = checkout_.commit(c);
       if (reply) {
         log_->info("checkout {} {}: payable {} fen, new balance {}", c.txn_id(),
-                   reply->replayed ? "replayed" : "committed",
-                   reply->message.quote().payable_fen(), reply->message.new_balance());
+                   reply->replayed ? "replayed" : "committed", reply->message.quote().payable_fen(),
+                   reply->message.new_balance());
         if (!reply->replayed && on_committed_) on_committed_(reply->message);
       } else {
         log_->info("checkout {} refused: {}", c.txn_id(), reply.error().code);

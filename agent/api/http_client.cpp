@@ -5,7 +5,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
 #include <optional>
 
 namespace pma::api {
@@ -22,8 +21,11 @@ struct HttpClient::Impl {
 
 HttpClient::HttpClient(std::string host, std::uint16_t port, std::string token,
                        std::chrono::milliseconds timeout)
-    : impl_(std::make_unique<Impl>()), host_(std::move(host)), port_(port),
-      token_(std::move(token)), timeout_(timeout) {}
+    : impl_(std::make_unique<Impl>()),
+      host_(std::move(host)),
+      port_(port),
+      token_(std::move(token)),
+      timeout_(timeout) {}
 
 HttpClient::~HttpClient() = default;
 HttpClient::HttpClient(HttpClient&&) noexcept = default;
@@ -43,8 +45,8 @@ Result<HttpReply> HttpClient::request(std::string_view method, std::string_view 
       impl_->stream->socket().connect(endpoint, ec);
       if (ec) {
         impl_->stream.reset();
-        return fail("api_unreachable", "cannot connect to memberd at " + address() + ": " +
-                                           ec.message());
+        return fail("api_unreachable",
+                    "cannot connect to memberd at " + address() + ": " + ec.message());
       }
       impl_->stream->socket().set_option(asio::ip::tcp::no_delay(true));
       fresh = true;
@@ -66,8 +68,8 @@ Result<HttpReply> HttpClient::request(std::string_view method, std::string_view 
       impl_->stream.reset();
       // A kept-alive connection the server closed meanwhile: retry once on a fresh one.
       if (!fresh) continue;
-      return fail("api_unreachable", "request to memberd at " + address() + " failed: " +
-                                         ec.message());
+      return fail("api_unreachable",
+                  "request to memberd at " + address() + " failed: " + ec.message());
     }
     HttpReply reply{static_cast<int>(res.result_int()), std::move(res.body()), res.keep_alive()};
     if (!reply.keep_alive) impl_->stream.reset();

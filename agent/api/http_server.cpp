@@ -10,7 +10,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-
 #include <deque>
 
 #include "api/json.h"
@@ -65,7 +64,7 @@ struct HttpServer::EventStream : std::enable_shared_from_this<EventStream> {
 struct HttpServer::Session {
   explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
   beast::tcp_stream stream;
-  bool answering = false;  // between a complete request and the end of its response
+  bool answering = false;               // between a complete request and the end of its response
   std::shared_ptr<EventStream> events;  // set once upgraded to the event stream
 };
 
@@ -85,10 +84,12 @@ std::optional<ApiResponse> check_token(const http::request<http::string_body>& r
   std::string_view value(header->value().data(), header->value().size());
   constexpr std::string_view kBearer = "Bearer ";
   if (!value.starts_with(kBearer)) {
-    return error_response(401, "missing_token", "the Authorization header must be 'Bearer <token>'");
+    return error_response(401, "missing_token",
+                          "the Authorization header must be 'Bearer <token>'");
   }
   value.remove_prefix(kBearer.size());
-  if (value.size() != token.size() || CRYPTO_memcmp(value.data(), token.data(), token.size()) != 0) {
+  if (value.size() != token.size() ||
+      CRYPTO_memcmp(value.data(), token.data(), token.size()) != 0) {
     return error_response(401, "wrong_token", "the bearer token is not this agent's token");
   }
   return std::nullopt;
@@ -113,16 +114,18 @@ std::string query_value(std::string_view query, std::string_view name) {
 
 HttpServer::HttpServer(asio::io_context& io, const Router& router, HttpServerOptions options,
                        std::shared_ptr<spdlog::logger> logger)
-    : io_(io), router_(router), options_(std::move(options)), log_(std::move(logger)),
+    : io_(io),
+      router_(router),
+      options_(std::move(options)),
+      log_(std::move(logger)),
       acceptor_(io) {}
 
 HttpServer::~HttpServer() = default;
 
 Status HttpServer::start() {
   boost::system::error_code ec;
-  auto address = asio::ip::make_address(options_.listen == "localhost" ? "127.0.0.1"
-                                                                        : options_.listen,
-                                        ec);
+  auto address =
+      asio::ip::make_address(options_.listen == "localhost" ? "127.0.0.1" : options_.listen, ec);
   if (ec) return fail("api_bind", "bad listen address '" + options_.listen + "': " + ec.message());
   tcp::endpoint endpoint(address, options_.port);
   acceptor_.open(endpoint.protocol(), ec);
@@ -167,10 +170,9 @@ void HttpServer::run_session(std::shared_ptr<Session> session) {
           auto [ec, bytes] = co_await http::async_read(session->stream, buffer, parser, kAwait);
           (void)bytes;
           if (ec == http::error::body_limit) {
-            auto too_large = error_response(
-                413, "body_too_large",
-                "request body exceeds api.max_body_bytes (" +
-                    std::to_string(options_.max_body_bytes) + ")");
+            auto too_large = error_response(413, "body_too_large",
+                                            "request body exceeds api.max_body_bytes (" +
+                                                std::to_string(options_.max_body_bytes) + ")");
             http::response<http::string_body> res{http::status::payload_too_large, 11};
             res.set(http::field::content_type, too_large.content_type);
             res.body() = too_large.body;
@@ -213,9 +215,8 @@ void HttpServer::run_session(std::shared_ptr<Session> session) {
               session->answering = false;
               if (!aec) {
                 events->ws.text(true);
-                auto id = hub_->subscribe(since, [events](const std::string& json) {
-                  events->send(json);
-                });
+                auto id = hub_->subscribe(
+                    since, [events](const std::string& json) { events->send(json); });
                 log_->info("events: POS subscribed (since {})", since);
                 beast::flat_buffer incoming;
                 for (;;) {  // the POS has nothing to say; reading handles pings and close

@@ -59,7 +59,8 @@ pma::v1::Member to_proto(const store::MemberRecord& m) {
 }
 
 MemberApi::MemberApi(MemberApiContext context, std::shared_ptr<spdlog::logger> logger)
-    : ctx_(std::move(context)), log_(std::move(logger)),
+    : ctx_(std::move(context)),
+      log_(std::move(logger)),
       started_(std::chrono::steady_clock::now()) {}
 
 void MemberApi::add_routes(Router& router) {
@@ -77,9 +78,9 @@ ApiResponse MemberApi::health(const ApiRequest&) {
   response.set_terminal_id(ctx_.terminal_id);
   response.set_members(count.value_or(-1));
   response.set_schema_version(ctx_.db.user_version());
-  response.set_uptime_seconds(std::chrono::duration_cast<std::chrono::seconds>(
-                                  std::chrono::steady_clock::now() - started_)
-                                  .count());
+  response.set_uptime_seconds(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
+          .count());
   if (ctx_.sync_state) *response.mutable_sync() = ctx_.sync_state();
   if (ctx_.devices) {
     for (auto& device : ctx_.devices()) *response.add_devices() = std::move(device);

@@ -12,12 +12,11 @@ void Histogram::observe(double seconds) {
   sum_ += seconds;
 }
 
-void Histogram::render(const std::string& name, const std::string& labels,
-                       std::string& out) const {
+void Histogram::render(const std::string& name, const std::string& labels, std::string& out) const {
   std::string sep = labels.empty() ? "" : ",";
   for (std::size_t i = 0; i < kBuckets.size(); ++i) {
-    out += fmt::format("{}_bucket{{{}{}le=\"{}\"}} {}\n", name, labels, sep, kBuckets[i],
-                       counts_[i]);
+    out +=
+        fmt::format("{}_bucket{{{}{}le=\"{}\"}} {}\n", name, labels, sep, kBuckets[i], counts_[i]);
   }
   out += fmt::format("{}_bucket{{{}{}le=\"+Inf\"}} {}\n", name, labels, sep, count_);
   std::string braces = labels.empty() ? "" : "{" + labels + "}";

@@ -15,8 +15,8 @@ namespace pma::api {
 // A cumulative histogram with fixed buckets in seconds (100 us .. 1 s).
 class Histogram {
  public:
-  static constexpr std::array<double, 11> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
-                                                      0.005,  0.01,    0.025,  0.1,   0.25, 1.0};
+  static constexpr std::array<double, 11> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                      0.01,   0.025,   0.1,    0.25,  1.0};
   void observe(double seconds);
   // Appends name_bucket{labels,le=...}, name_sum and name_count lines.
   void render(const std::string& name, const std::string& labels, std::string& out) const;

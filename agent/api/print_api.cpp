@@ -80,8 +80,8 @@ void PrintApi::add_routes(Router& router) {
       return error_response(404, "unknown_printer", "no [[printer]] named '" + name + "'");
     }
     auto now = std::chrono::system_clock::now();
-    std::string when = fmt::format("{:%Y-%m-%d %H:%M:%S}", fmt::localtime(
-                                                              std::chrono::system_clock::to_time_t(now)));
+    std::string when = fmt::format("{:%Y-%m-%d %H:%M:%S}",
+                                   fmt::localtime(std::chrono::system_clock::to_time_t(now)));
     auto page = printer::test_page(ctx_.paper(name), name, when);
     if (!page) return error_response(page.error());
     auto key = fmt::format("test:{}", now.time_since_epoch().count());

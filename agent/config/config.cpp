@@ -1,15 +1,15 @@
 #include "config/config.h"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
+#include <cctype>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <cctype>
-#include <cstring>
 #include <map>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace pma::config {
 
@@ -22,9 +22,7 @@ struct Place {
   toml::source_position where;
 };
 
-std::string at(const Place& p) {
-  return fmt::format("{}:{}: {}", p.origin, p.where.line, p.key);
-}
+std::string at(const Place& p) { return fmt::format("{}:{}: {}", p.origin, p.where.line, p.key); }
 
 using Setter = std::function<Status(const toml::node&, const Place&)>;
 
@@ -46,8 +44,8 @@ Setter integer_field(std::int64_t& out, std::int64_t min, std::int64_t max) {
     }
     std::int64_t value = *node.value<std::int64_t>();
     if (value < min || value > max) {
-      return fail("config_bad_value", fmt::format("{}: {} is out of range {}..{}", at(p), value,
-                                                  min, max));
+      return fail("config_bad_value",
+                  fmt::format("{}: {} is out of range {}..{}", at(p), value, min, max));
     }
     out = value;
     return {};
@@ -104,7 +102,8 @@ Setter hq_keys_field(std::map<std::uint32_t, std::string>& out) {
       try {
         std::size_t used = 0;
         unsigned long parsed = std::stoul(id_text, &used);
-        if (used != id_text.size() || parsed == 0 || parsed > 0xffffffffUL) throw std::out_of_range("id");
+        if (used != id_text.size() || parsed == 0 || parsed > 0xffffffffUL)
+          throw std::out_of_range("id");
         key_id = static_cast<std::uint32_t>(parsed);
       } catch (const std::exception&) {
         return fail("config_bad_value",
@@ -262,134 +261,7 @@ std::map<std::string, Section> schema(Config& c) {
   };
 }
 
-bool is_identifier(std::string_view s) {
-  if (s.empty() || s.size() > 32) return false;
-  for (char ch : s) {
-    bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-              ch == '-' || ch == '_';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 }  // namespace
-
-Status StoreConfig::validate() const {
-  if (!is_identifier(id)) {
-    return fail("config_bad_value", "store.id: 1-32 letters, digits, '-' or '_'");
-  }
-  if (!is_identifier(terminal)) {
-    return fail("config_bad_value", "store.terminal: 1-32 letters, digits, '-' or '_'");
-  }
-  if (timezone.empty()) return fail("config_bad_value", "store.timezone: must not be empty");
-  return {};
-}
-
-Status StateConfig::validate() const {
-  if (dir.empty()) return fail("config_bad_value", "state.dir: must not be empty");
-  return {};
-}
-
-Status DatabaseConfig::validate() const {
-  if (synchronous != "FULL" && synchronous != "NORMAL" && synchronous != "OFF") {
-    return fail("config_bad_value", fmt::format("database.synchronous: '{}' is not one of FULL, "
-                                                "NORMAL, OFF",
-                                                synchronous));
-  }
-  return {};
-}
-
-Status ApiConfig::validate() const {
-  if (!(listen.starts_with("127.") || listen == "::1" || listen == "localhost")) {
-    return fail("config_bad_value",
-                fmt::format("api.listen: '{}' is not a loopback address; the local API serves "
-                            "127.0.0.1 or ::1 only",
-                            listen));
-  }
-  return {};
-}
-
-Status LogConfig::validate() const {
-  for (const char* known : {"trace", "debug", "info", "warn", "error"}) {
-    if (level == known) return {};
-  }
-  return fail("config_bad_value",
-              fmt::format("log.level: '{}' is not one of trace, debug, info, warn, error", level));
-}
-
-Status DemoConfig::validate() const { return {}; }
-
-Status PrinterConfig::validate() const {
-  if (transport == "tcp") {
-    if (auto ok = tcp.validate(); !ok) return fail("config_bad_value", "printer " + name + ": " + ok.error().message);
-  } else if (transport == "device") {
-    if (auto ok = device.validate(); !ok) return fail("config_bad_value", "printer " + name + ": " + ok.error().message);
-  } else if (transport == "serial") {
-    if (auto ok = serial.validate(); !ok) return fail("config_bad_value", "printer " + name + ": " + ok.error().message);
-  } else {
-    return fail("config_bad_value",
-                fmt::format("transport '{}' is not tcp, device or serial", transport));
-  }
-  return {};
-}
-
-Status SyncConfig::validate() const {
-  const std::string& t = reconcile_start;
-  bool ok = t.size() == 5 && t[2] == ':' && std::isdigit(static_cast<unsigned char>(t[0])) &&
-            std::isdigit(static_cast<unsigned char>(t[1])) &&
-            std::isdigit(static_cast<unsigned char>(t[3])) &&
-            std::isdigit(static_cast<unsigned char>(t[4])) && std::stoi(t.substr(0, 2)) < 24 &&
-            std::stoi(t.substr(3, 2)) < 60;
-  if (!ok) {
-    return fail("config_bad_value",
-                fmt::format("sync.reconcile_start: '{}' is not a time HH:MM", reconcile_start));
-  }
-  if (enabled() && (ca_file.empty() || cert_file.empty() || key_file.empty())) {
-    return fail("config_bad_value",
-                "sync.hq_host: syncing with HQ needs sync.ca, sync.cert and sync.key (the "
-                "terminal certificate from `memberhq ca issue`)");
-  }
-  return {};
-}
-
-Status CodesConfig::validate() const {
-  if (auto ok = rules.validate(); !ok) {
-    // CodeRules names its key without the section; ours start with "codes.".
-    // CodeRules says "[codes] coupon_prefix must ..."; we say "codes.coupon_prefix: must ..."
-    // so the loader can add the line the key is on.
-    std::string message = ok.error().message;
-    if (message.starts_with("[codes] ")) {
-      std::string rest = message.substr(8);
-      auto space = rest.find(' ');
-      message = "codes." + rest.substr(0, space) + ":" +
-                (space == std::string::npos ? "" : rest.substr(space));
-    }
-    return fail("config_bad_value", message);
-  }
-  return {};
-}
-
-void Config::resolve_paths() {
-  namespace fs = std::filesystem;
-  if (database.path.empty()) database.path = (fs::path(state.dir) / "agent.db").string();
-  if (api.token_file.empty()) api.token_file = (fs::path(state.dir) / "api-token").string();
-  if (privacy.phone_hash_key_file.empty()) {
-    privacy.phone_hash_key_file = (fs::path(state.dir) / "phone-hash.key").string();
-  }
-}
-
-Status Config::validate() const {
-  for (const Status& s : {store.validate(), state.validate(), database.validate(),
-                          api.validate(), privacy.validate(), log.validate(), demo.validate(),
-                          codes.validate(), events.validate(), sync.validate()}) {
-    if (!s) return s;
-  }
-  return {};
-}
-
-std::string Config::database_path() const { return database.path; }
-std::string Config::token_path() const { return api.token_file; }
-std::string Config::phone_hash_key_path() const { return privacy.phone_hash_key_file; }
 
 Result<Config> parse_config(std::string_view toml_text, const std::string& origin) {
   toml::table root;
@@ -440,10 +312,12 @@ Result<Config> parse_config(std::string_view toml_text, const std::string& origi
     }
     auto known = sections.find(section);
     if (known == sections.end()) {
-      return fail("config_unknown_key",
-                  fmt::format("{}: unknown section; known sections are store, state, database, "
-                              "api, privacy, log, demo, codes, events, printing, sync, [[scanner]], [[printer]]",
-                              at(place)));
+      return fail(
+          "config_unknown_key",
+          fmt::format(
+              "{}: unknown section; known sections are store, state, database, "
+              "api, privacy, log, demo, codes, events, printing, sync, [[scanner]], [[printer]]",
+              at(place)));
     }
     const toml::table* table = section_node.as_table();
     if (table == nullptr) {

@@ -9,19 +9,19 @@
 #include <vector>
 
 #include "codes/classify.h"
+#include "pma/error.h"
 #include "printer/layout.h"
 #include "printer/transport.h"
-#include "pma/error.h"
 #include "scanner/scanner_config.h"
 
 namespace pma::config {
 
 // [store]: who this till is.
 struct StoreConfig {
-  std::string id = "S001";                    // store.id: the store's id as HQ knows it
-  std::string terminal = "T01";               // store.terminal: this till within the store
+  std::string id = "S001";                     // store.id: the store's id as HQ knows it
+  std::string terminal = "T01";                // store.terminal: this till within the store
   std::string name = "POS Member Agent Demo";  // store.name: printed on member receipts
-  std::string timezone = "Asia/Shanghai";     // store.timezone: IANA zone name (shown, logged)
+  std::string timezone = "Asia/Shanghai";      // store.timezone: IANA zone name (shown, logged)
   // store.utc_offset_minutes: the zone's offset used for member days and birthdays (480 =
   // UTC+8, China has no daylight saving). GCC 12's library has no IANA zone database.
   std::int64_t utc_offset_minutes = 480;
@@ -36,8 +36,8 @@ struct StateConfig {
 
 // [database]: the SQLite member cache and ledger.
 struct DatabaseConfig {
-  std::string path;                   // database.path: default <state.dir>/agent.db
-  std::string synchronous = "FULL";   // database.synchronous: FULL, NORMAL or OFF
+  std::string path;                     // database.path: default <state.dir>/agent.db
+  std::string synchronous = "FULL";     // database.synchronous: FULL, NORMAL or OFF
   std::int64_t busy_timeout_ms = 5000;  // database.busy_timeout_ms
   std::int64_t cache_size_kib = 8192;   // database.cache_size_kib: page cache per connection
   Status validate() const;
@@ -45,9 +45,9 @@ struct DatabaseConfig {
 
 // [api]: the local HTTP API for the POS front-end.
 struct ApiConfig {
-  std::string listen = "127.0.0.1";  // api.listen: loopback only (127.0.0.0/8 or ::1)
-  std::int64_t port = 8765;          // api.port
-  std::string token_file;            // api.token_file: default <state.dir>/api-token
+  std::string listen = "127.0.0.1";      // api.listen: loopback only (127.0.0.0/8 or ::1)
+  std::int64_t port = 8765;              // api.port
+  std::string token_file;                // api.token_file: default <state.dir>/api-token
   std::int64_t max_body_bytes = 262144;  // api.max_body_bytes
   std::int64_t idle_timeout_ms = 30000;  // api.idle_timeout_ms: keep-alive idle close
   Status validate() const;
@@ -92,7 +92,7 @@ struct EventsConfig {
 
 // One [[printer]]: an ESC/POS receipt printer and its durable queue.
 struct PrinterConfig {
-  std::string name = "receipt";  // name: the queue's name, shown in health
+  std::string name = "receipt";   // name: the queue's name, shown in health
   std::string transport = "tcp";  // transport: "tcp" (port 9100), "device" (/dev/usb/lp0, pty)
                                   // or "serial" (RS-232/USB-CDC through libserialport)
   printer::Paper paper = printer::Paper::mm80;  // paper: "58mm" (32 columns) or "80mm" (48)
@@ -118,19 +118,19 @@ struct PrintingConfig {
 
 // [sync]: the link to HQ. Sync is off while hq_host is empty (a standalone till).
 struct SyncConfig {
-  std::string hq_host;             // sync.hq_host: memberhq's host name or address
-  std::int64_t hq_port = 7443;     // sync.hq_port
-  std::string ca_file;             // sync.ca: the chain CA (PEM)
-  std::string cert_file;           // sync.cert: this terminal's certificate (PEM)
-  std::string key_file;            // sync.key: this terminal's private key (PEM)
-  std::int64_t trickle_interval_ms = 5000;  // sync.trickle_interval_ms: while HQ is reachable
-  std::int64_t io_timeout_ms = 15000;       // sync.io_timeout_ms: per frame
-  std::int64_t backoff_initial_ms = 1000;   // sync.backoff_initial_ms
-  std::int64_t backoff_max_ms = 300000;     // sync.backoff_max_ms
-  std::int64_t max_batch_deltas = 1000;     // sync.max_batch_deltas
-  std::int64_t max_batch_bytes = 262144;    // sync.max_batch_bytes (before compression)
-  std::int64_t max_page_members = 2000;     // sync.max_page_members: rows per transaction
-  std::string reconcile_start = "02:00";    // sync.reconcile_start: nightly window, store time
+  std::string hq_host;                          // sync.hq_host: memberhq's host name or address
+  std::int64_t hq_port = 7443;                  // sync.hq_port
+  std::string ca_file;                          // sync.ca: the chain CA (PEM)
+  std::string cert_file;                        // sync.cert: this terminal's certificate (PEM)
+  std::string key_file;                         // sync.key: this terminal's private key (PEM)
+  std::int64_t trickle_interval_ms = 5000;      // sync.trickle_interval_ms: while HQ is reachable
+  std::int64_t io_timeout_ms = 15000;           // sync.io_timeout_ms: per frame
+  std::int64_t backoff_initial_ms = 1000;       // sync.backoff_initial_ms
+  std::int64_t backoff_max_ms = 300000;         // sync.backoff_max_ms
+  std::int64_t max_batch_deltas = 1000;         // sync.max_batch_deltas
+  std::int64_t max_batch_bytes = 262144;        // sync.max_batch_bytes (before compression)
+  std::int64_t max_page_members = 2000;         // sync.max_page_members: rows per transaction
+  std::string reconcile_start = "02:00";        // sync.reconcile_start: nightly window, store time
   std::int64_t reconcile_window_minutes = 180;  // sync.reconcile_window_minutes
   bool enabled() const { return !hq_host.empty(); }
   Status validate() const;

@@ -1,11 +1,10 @@
 #include "config/state_files.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <cerrno>
 #include <cstring>
@@ -34,14 +33,13 @@ Result<std::string> read_secret(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   std::string secret = text.str();
-  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r' ||
-                             secret.back() == ' ')) {
+  while (!secret.empty() &&
+         (secret.back() == '\n' || secret.back() == '\r' || secret.back() == ' ')) {
     secret.pop_back();
   }
   if (secret.size() < 16) {
-    return fail("secret_file",
-                fmt::format("'{}' holds {} characters; a secret needs at least 16", path,
-                            secret.size()));
+    return fail("secret_file", fmt::format("'{}' holds {} characters; a secret needs at least 16",
+                                           path, secret.size()));
   }
   return secret;
 }

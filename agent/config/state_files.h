@@ -2,8 +2,9 @@
 // start with tight modes, read on every start. Not thread-safe (start-up only).
 #pragma once
 
-#include <string>
 #include <sys/types.h>
+
+#include <string>
 
 #include "config/config.h"
 

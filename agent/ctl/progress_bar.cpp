@@ -8,7 +8,8 @@
 namespace pma::ctl {
 
 ProgressBar::ProgressBar(std::string label)
-    : label_(std::move(label)), enabled_(isatty(STDERR_FILENO) == 1),
+    : label_(std::move(label)),
+      enabled_(isatty(STDERR_FILENO) == 1),
       started_(std::chrono::steady_clock::now()) {}
 
 ProgressBar::~ProgressBar() { finish(); }

@@ -56,7 +56,8 @@ void add_daemon_metrics(api::Metrics& metrics, const scan::ScanService& scans, S
     device_states(out, "pma_printer_state", printers.states());
     api::family(out, "pma_print_queue_depth", "gauge", "Print jobs accepted but not printed.");
     for (const auto& [name, depth] : printers.queue_depths()) {
-      api::sample(out, "pma_print_queue_depth", fmt::format("printer=\"{}\"", api::label_value(name)),
+      api::sample(out, "pma_print_queue_depth",
+                  fmt::format("printer=\"{}\"", api::label_value(name)),
                   static_cast<double>(depth));
     }
   });

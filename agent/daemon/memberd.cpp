@@ -1,42 +1,41 @@
 // memberd: the member agent on a POS box. main owns the io_context and every concrete part,
 // and passes dependencies into constructors; nothing else is global.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <iostream>
-#include <unistd.h>
 
 #include "admin/demo_members.h"
 #include "api/checkout_api.h"
 #include "api/event_hub.h"
-#include "api/print_api.h"
-#include "checkout/checkout_service.h"
-#include "checkout/clock.h"
 #include "api/http_server.h"
 #include "api/member_api.h"
+#include "api/metrics.h"
+#include "api/print_api.h"
 #include "api/router.h"
-#include "config/config.h"
-#include "config/state_files.h"
+#include "checkout/checkout_service.h"
+#include "checkout/clock.h"
 #include "codes/crypto.h"
 #include "codes/member_qr.h"
 #include "codes/member_qr_verifier.h"
-#include "log/logging.h"
-#include "scan/scan_service.h"
-#include "printer_fleet.h"
-#include "scanner_fleet.h"
-#include "api/metrics.h"
+#include "config/config.h"
+#include "config/state_files.h"
 #include "daemon/systemd_notify.h"
 #include "daemon_metrics.h"
-#include "sync_link.h"
+#include "log/logging.h"
+#include "printer_fleet.h"
+#include "scan/scan_service.h"
+#include "scanner_fleet.h"
 #include "store/member_store.h"
 #include "store/migrations.h"
+#include "sync_link.h"
 
 namespace {
 
@@ -77,7 +76,8 @@ int main(int argc, char** argv) {
                  "seed N demo members on first start (empty cache only); --demo alone seeds 500")
       ->expected(0, 1)
       ->default_str("500");
-  app.add_option("--log-level", log_level, "trace, debug, info, warn or error (overrides log.level)");
+  app.add_option("--log-level", log_level,
+                 "trace, debug, info, warn or error (overrides log.level)");
   app.add_flag("-V,--version", version, "print the version and exit");
   app.footer(
       "Examples:\n"
@@ -111,8 +111,8 @@ int main(int argc, char** argv) {
   if (check_config) {
     std::cout << "memberd: config OK (" << (used_path.empty() ? "built-in defaults" : used_path)
               << "): store " << config->store.id << " terminal " << config->store.terminal
-              << ", database " << config->database_path() << ", API " << config->api.listen
-              << ":" << config->api.port << "\n";
+              << ", database " << config->database_path() << ", API " << config->api.listen << ":"
+              << config->api.port << "\n";
     return 0;
   }
 
@@ -155,8 +155,8 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  log->info("database {} (schema {}), {} members", config->database_path(),
-            (*db)->user_version(), members.count().value_or(-1));
+  log->info("database {} (schema {}), {} members", config->database_path(), (*db)->user_version(),
+            members.count().value_or(-1));
 
   // Dynamic member QR codes are verified offline with HQ's public keys.
   pma::codes::MemberQrVerifier qr_verifier;
@@ -193,27 +193,28 @@ int main(int argc, char** argv) {
   }
   sync_link.add_routes(router);
   pma::api::MemberApi member_api(
-      pma::api::MemberApiContext{
-          .db = **db,
-          .members = members,
-          .store_id = config->store.id,
-          .terminal_id = config->store.terminal,
-          .version = kVersion,
-          .now = unix_now,
-          .devices =
-              [&] {
-                auto states = scanners.states();
-                for (auto& p : printers.states()) states.push_back(std::move(p));
-                return states;
-              },
-          .sync_state = [&] { return sync_link.state(); },
-          .resolve_member_qr = [&](std::string_view code)
-              -> pma::Result<std::optional<std::string>> {
-            if (!code.starts_with(pma::codes::kMemberQrPrefix)) return std::nullopt;
-            auto verified = qr_verifier.verify(code, unix_now());
-            if (!verified) return std::unexpected(verified.error());
-            return verified->member_id;
-          }},
+      pma::api::MemberApiContext{.db = **db,
+                                 .members = members,
+                                 .store_id = config->store.id,
+                                 .terminal_id = config->store.terminal,
+                                 .version = kVersion,
+                                 .now = unix_now,
+                                 .devices =
+                                     [&] {
+                                       auto states = scanners.states();
+                                       for (auto& p : printers.states())
+                                         states.push_back(std::move(p));
+                                       return states;
+                                     },
+                                 .sync_state = [&] { return sync_link.state(); },
+                                 .resolve_member_qr = [&](std::string_view code)
+                                     -> pma::Result<std::optional<std::string>> {
+                                   if (!code.starts_with(pma::codes::kMemberQrPrefix))
+                                     return std::nullopt;
+                                   auto verified = qr_verifier.verify(code, unix_now());
+                                   if (!verified) return std::unexpected(verified.error());
+                                   return verified->member_id;
+                                 }},
       log);
   member_api.add_routes(router);
 
@@ -228,13 +229,12 @@ int main(int argc, char** argv) {
        .store_name = config->store.name},
       log);
   print_api.add_routes(router);
-  pma::api::CheckoutApi checkout_api(
-      checkout, log, [&](const pma::v1::CommitResponse& commit) {
-        if (!config->printing.print_on_commit) return;
-        if (auto ok = print_api.print_commit(commit); !ok) {
-          log->warn("member receipt for {} not queued: {}", commit.txn_id(), ok.error().message);
-        }
-      });
+  pma::api::CheckoutApi checkout_api(checkout, log, [&](const pma::v1::CommitResponse& commit) {
+    if (!config->printing.print_on_commit) return;
+    if (auto ok = print_api.print_commit(commit); !ok) {
+      log->warn("member receipt for {} not queued: {}", commit.txn_id(), ok.error().message);
+    }
+  });
   checkout_api.set_hq_online_source([&] { return sync_link.hq_online(); });
   checkout_api.add_routes(router);
 
@@ -259,21 +259,20 @@ int main(int argc, char** argv) {
 
   pma::api::HttpServer server(
       io, router,
-      pma::api::HttpServerOptions{.listen = config->api.listen,
-                                  .port = static_cast<std::uint16_t>(config->api.port),
-                                  .token = *token,
-                                  .max_body_bytes =
-                                      static_cast<std::size_t>(config->api.max_body_bytes),
-                                  .idle_timeout =
-                                      std::chrono::milliseconds(config->api.idle_timeout_ms)},
+      pma::api::HttpServerOptions{
+          .listen = config->api.listen,
+          .port = static_cast<std::uint16_t>(config->api.port),
+          .token = *token,
+          .max_body_bytes = static_cast<std::size_t>(config->api.max_body_bytes),
+          .idle_timeout = std::chrono::milliseconds(config->api.idle_timeout_ms)},
       log);
   server.set_event_hub(&events);
   if (auto ok = server.start(); !ok) {
     log->critical("{}", ok.error().message);
     return 1;
   }
-  log->info("local API listening on http://{}:{} (token in {})", config->api.listen,
-            server.port(), config->token_path());
+  log->info("local API listening on http://{}:{} (token in {})", config->api.listen, server.port(),
+            config->token_path());
   if (seed > 0 || isatty(STDOUT_FILENO)) {
     std::string example = "8860000000000000";
     if (auto first = members.find_by_id("M00000001", unix_now()); first && *first) {
@@ -292,9 +291,8 @@ int main(int argc, char** argv) {
   }
 
   // systemd (Type=notify): ready now; a watchdog ping from the loop proves it is not stuck.
-  pma::daemon::notify_ready(fmt::format("serving {} members on {}:{}",
-                                        members.count().value_or(0), config->api.listen,
-                                        server.port()));
+  pma::daemon::notify_ready(fmt::format("serving {} members on {}:{}", members.count().value_or(0),
+                                        config->api.listen, server.port()));
   boost::asio::steady_timer watchdog(io);
   std::function<void()> ping;
   if (auto interval = pma::daemon::watchdog_interval()) {
@@ -312,7 +310,8 @@ int main(int argc, char** argv) {
   boost::asio::steady_timer shutdown_guard(io);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
-    log->info("{} received: finishing requests in flight", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    log->info("{} received: finishing requests in flight",
+              signal == SIGTERM ? "SIGTERM" : "SIGINT");
     // Bounded: a client that never reads its response must not hold the shutdown hostage.
     shutdown_guard.expires_after(std::chrono::seconds(10));
     shutdown_guard.async_wait([&](const boost::system::error_code& timer_ec) {

@@ -17,8 +17,7 @@ Status PrinterFleet::start(const std::vector<config::PrinterConfig>& printers) {
     options.columns = printer::columns_for(config.paper);
     options.retry_interval = std::chrono::milliseconds(config.retry_ms);
     if (auto ok = options.validate(); !ok) return ok;
-    auto queue =
-        std::make_unique<printing::PrintQueue>(io_, db_, std::move(transport), options);
+    auto queue = std::make_unique<printing::PrintQueue>(io_, db_, std::move(transport), options);
     queue->start();
     printers_.push_back(Printer{config, std::move(queue)});
   }

@@ -23,7 +23,11 @@ std::int64_t now_ms() {
 
 SyncLink::SyncLink(boost::asio::io_context& io, store::Database& db, const config::Config& config,
                    checkout::CheckoutService& checkout, std::shared_ptr<spdlog::logger> logger)
-    : io_(io), db_(db), config_(config), checkout_(checkout), log_(std::move(logger)),
+    : io_(io),
+      db_(db),
+      config_(config),
+      checkout_(checkout),
+      log_(std::move(logger)),
       sync_store_(db) {}
 
 Status SyncLink::start() {
@@ -52,8 +56,7 @@ Status SyncLink::start() {
   if (auto ok = client.validate(); !ok) return ok;
   client_ = std::make_unique<sync::SyncClient>(io_, sync_store_, client, now_ms);
   if (auto ok = client_->start(); !ok) return ok;
-  log_->info("sync: HQ at {}:{}, trickle every {} ms", s.hq_host, s.hq_port,
-             s.trickle_interval_ms);
+  log_->info("sync: HQ at {}:{}, trickle every {} ms", s.hq_host, s.hq_port, s.trickle_interval_ms);
   return {};
 }
 
@@ -106,8 +109,9 @@ pma::v1::SyncState SyncLink::state() {
   state.set_outbox_depth(status->outbox_depth);
   state.set_oldest_unsent_age_seconds(status->oldest_unsent_age_s.value_or(0));
   if (status->last_success_ms) {
-    state.set_last_success(fmt::format(
-        "{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(static_cast<std::time_t>(*status->last_success_ms / 1000))));
+    state.set_last_success(
+        fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
+                    fmt::gmtime(static_cast<std::time_t>(*status->last_success_ms / 1000))));
   }
   state.set_last_error(status->last_error);
   state.set_consecutive_failures(status->consecutive_failures);
@@ -115,9 +119,8 @@ pma::v1::SyncState SyncLink::state() {
 }
 
 void SyncLink::add_routes(api::Router& router) {
-  router.add("GET", "/v1/sync", [this](const api::ApiRequest&) {
-    return api::json_response(200, state());
-  });
+  router.add("GET", "/v1/sync",
+             [this](const api::ApiRequest&) { return api::json_response(200, state()); });
   router.add("POST", "/v1/sync", [this](const api::ApiRequest&) {
     if (!client_) {
       return api::error_response(409, "sync_disabled",

@@ -76,8 +76,8 @@ Result<spdlog::level::level_enum> parse_level(const std::string& level) {
   if (level == "info") return spdlog::level::info;
   if (level == "warn") return spdlog::level::warn;
   if (level == "error") return spdlog::level::err;
-  return fail("bad_log_level", "log level must be trace, debug, info, warn or error, not '" +
-                                   level + "'");
+  return fail("bad_log_level",
+              "log level must be trace, debug, info, warn or error, not '" + level + "'");
 }
 
 std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const std::string& level,

@@ -3,11 +3,11 @@
 // Thread-safe (spdlog's multi-threaded sinks).
 #pragma once
 
+#include <spdlog/spdlog.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include <spdlog/spdlog.h>
 
 #include "pma/error.h"
 

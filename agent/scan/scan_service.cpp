@@ -7,7 +7,10 @@ namespace pma::scan {
 ScanService::ScanService(api::MemberApi& members, api::EventHub& hub, codes::CodeRules rules,
                          std::function<std::int64_t()> now_ms,
                          std::shared_ptr<spdlog::logger> logger)
-    : members_(members), hub_(hub), rules_(std::move(rules)), now_ms_(std::move(now_ms)),
+    : members_(members),
+      hub_(hub),
+      rules_(std::move(rules)),
+      now_ms_(std::move(now_ms)),
       log_(std::move(logger)) {}
 
 std::uint64_t ScanService::on_scan(const scanner::ScanEvent& scan) {

@@ -38,8 +38,8 @@ struct MemberRecord {
 // What an import, an HQ delta or a registration writes.
 struct MemberUpsert {
   std::string member_id;
-  std::string card_no;                  // empty: none
-  std::optional<std::string> phone;     // normalised 11 digits; hashed and masked here
+  std::string card_no;               // empty: none
+  std::optional<std::string> phone;  // normalised 11 digits; hashed and masked here
   // Alternatively, the keyed hash and masked form as HQ sends them (used when phone is unset).
   std::optional<PhoneHash> phone_hash;
   std::string phone_masked;

@@ -1,9 +1,8 @@
 #include "store/phone.h"
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-
-#include <fmt/format.h>
 
 namespace pma::store {
 
@@ -21,18 +20,17 @@ Result<std::string> normalize_phone(std::string_view input) {
     } else if (c == '(' || c == ')') {
       continue;  // "(+86)" as some forms print it
     } else {
-      return fail("invalid_phone",
-                  fmt::format("phone number contains '{}' at position {}; only digits, spaces, "
-                              "dashes and a leading +86 are accepted",
-                              (c >= 0x20 && c < 0x7f) ? std::string(1, c) : std::string("?"),
-                              i + 1));
+      return fail(
+          "invalid_phone",
+          fmt::format("phone number contains '{}' at position {}; only digits, spaces, "
+                      "dashes and a leading +86 are accepted",
+                      (c >= 0x20 && c < 0x7f) ? std::string(1, c) : std::string("?"), i + 1));
     }
   }
   if (digits.empty()) return fail("invalid_phone", "phone number is empty");
   if (plus) {
     if (!digits.starts_with("86")) {
-      return fail("invalid_phone",
-                  "only mainland China (+86) mobile numbers are accepted");
+      return fail("invalid_phone", "only mainland China (+86) mobile numbers are accepted");
     }
     digits.erase(0, 2);
   } else if (digits.size() == 15 && digits.starts_with("0086")) {

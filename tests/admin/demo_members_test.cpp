@@ -1,8 +1,8 @@
-#include <catch2/catch.hpp>
+#include "admin/demo_members.h"
 
+#include <catch2/catch.hpp>
 #include <set>
 
-#include "admin/demo_members.h"
 #include "store/phone.h"
 #include "support/temp_dir.h"
 
@@ -38,9 +38,9 @@ TEST_CASE("Seeding writes members in chunks with progress", "[admin][demo]") {
   pma::store::PhoneHasher hasher("k-0123456789abcdef");
   pma::store::MemberStore members(*db, hasher);
   std::vector<std::int64_t> progress;
-  REQUIRE(seed_demo_members(*db, members, 0, 2500, 3, 1,
-                            [&](std::int64_t done, std::int64_t) { progress.push_back(done); },
-                            1000));
+  REQUIRE(seed_demo_members(
+      *db, members, 0, 2500, 3, 1,
+      [&](std::int64_t done, std::int64_t) { progress.push_back(done); }, 1000));
   CHECK(progress == std::vector<std::int64_t>{1000, 2000, 2500});
   CHECK(members.count().value() == 2500);
   auto first = DemoMemberGenerator(3).make(0);

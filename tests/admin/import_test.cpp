@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <fstream>
 
 #include "admin/member_import.h"
@@ -100,8 +99,8 @@ TEST_CASE("JSON lines import validates each object", "[admin][import]") {
 TEST_CASE("A CSV without a proper header is refused as a whole", "[admin][import]") {
   Env env;
   SECTION("unknown column") {
-    auto report = import_members(env.write("a.csv", "member_id,mobile\nM1,138\n"), *env.db,
-                                 env.members, 1);
+    auto report =
+        import_members(env.write("a.csv", "member_id,mobile\nM1,138\n"), *env.db, env.members, 1);
     REQUIRE_FALSE(report);
     CHECK(report.error().code == "import_bad_header");
     CHECK_THAT(report.error().message, Catch::Contains("mobile"));

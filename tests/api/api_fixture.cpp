@@ -16,19 +16,18 @@ ApiFixture::ApiFixture() : log_text_(std::make_shared<std::ostringstream>()) {
   auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(*log_text_);
   sink->set_pattern("%l %v");
   log_ = log::make_logger("api-test", "debug", sink);
-  member_api_ = std::make_unique<api::MemberApi>(
-      api::MemberApiContext{.db = *db,
-                            .members = *members,
-                            .store_id = "S001",
-                            .terminal_id = "T01",
-                            .version = "test",
-                            .now = [] { return kNow; }},
-      log_);
+  member_api_ = std::make_unique<api::MemberApi>(api::MemberApiContext{.db = *db,
+                                                                       .members = *members,
+                                                                       .store_id = "S001",
+                                                                       .terminal_id = "T01",
+                                                                       .version = "test",
+                                                                       .now = [] { return kNow; }},
+                                                 log_);
   member_api_->add_routes(router_);
   server_ = std::make_unique<api::HttpServer>(
       io_, router_,
-      api::HttpServerOptions{.listen = "127.0.0.1", .port = 0, .token = kToken,
-                             .max_body_bytes = 4096},
+      api::HttpServerOptions{
+          .listen = "127.0.0.1", .port = 0, .token = kToken, .max_body_bytes = 4096},
       log_);
   if (auto ok = server_->start(); !ok) throw std::runtime_error(ok.error().message);
   thread_ = std::thread([this] { io_.run(); });

@@ -1,9 +1,8 @@
-#include <catch2/catch.hpp>
-
 #include <google/protobuf/util/json_util.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
+#include <catch2/catch.hpp>
 
 #include "api_fixture.h"
 #include "pma/v1/api.pb.h"
@@ -13,9 +12,14 @@ using pma::test::ApiFixture;
 namespace {
 
 void seed(ApiFixture& f) {
-  REQUIRE(f.members->upsert({.member_id = "M1", .card_no = "8860000000000001",
-                             .phone = "13812345678", .name = "王小明", .birthday = "03-08",
-                             .tier = 3, .hq_points = 1200, .hq_version = 2},
+  REQUIRE(f.members->upsert({.member_id = "M1",
+                             .card_no = "8860000000000001",
+                             .phone = "13812345678",
+                             .name = "王小明",
+                             .birthday = "03-08",
+                             .tier = 3,
+                             .hq_points = 1200,
+                             .hq_version = 2},
                             1));
   REQUIRE(f.db->exec(
       "INSERT INTO coupons(code, member_id, template_id, title, valid_from, valid_until) "
@@ -57,8 +61,8 @@ TEST_CASE("Lookup finds a member by card, phone, raw code and id", "[api]") {
   seed(f);
   auto client = f.client();
   SECTION("card number") {
-    auto r = lookup_of(*client.request("POST", "/v1/members/lookup",
-                                       R"({"cardNo":"8860000000000001"})"));
+    auto r = lookup_of(
+        *client.request("POST", "/v1/members/lookup", R"({"cardNo":"8860000000000001"})"));
     CHECK(r.matched_by() == "card_no");
     CHECK(r.member().member_id() == "M1");
     CHECK(r.member().name() == "王小明");
@@ -69,14 +73,14 @@ TEST_CASE("Lookup finds a member by card, phone, raw code and id", "[api]") {
     CHECK(r.member().coupons(0).code() == "CPN-WELCOME1");
   }
   SECTION("phone in any accepted form") {
-    auto r = lookup_of(*client.request("POST", "/v1/members/lookup",
-                                       R"({"phone":"+86 138-1234-5678"})"));
+    auto r = lookup_of(
+        *client.request("POST", "/v1/members/lookup", R"({"phone":"+86 138-1234-5678"})"));
     CHECK(r.matched_by() == "phone");
     CHECK(r.member().member_id() == "M1");
   }
   SECTION("raw scanned code that is a card number") {
-    auto r = lookup_of(*client.request("POST", "/v1/members/lookup",
-                                       R"({"code":" 8860000000000001\r\n"})"));
+    auto r = lookup_of(
+        *client.request("POST", "/v1/members/lookup", R"({"code":" 8860000000000001\r\n"})"));
     CHECK(r.matched_by() == "card_no");
   }
   SECTION("raw code that is a phone number") {
@@ -84,8 +88,8 @@ TEST_CASE("Lookup finds a member by card, phone, raw code and id", "[api]") {
     CHECK(r.matched_by() == "phone");
   }
   SECTION("snake_case field names are accepted too") {
-    auto r = lookup_of(*client.request("POST", "/v1/members/lookup",
-                                       R"({"card_no":"8860000000000001"})"));
+    auto r = lookup_of(
+        *client.request("POST", "/v1/members/lookup", R"({"card_no":"8860000000000001"})"));
     CHECK(r.member().member_id() == "M1");
   }
   SECTION("member by id") {

@@ -1,9 +1,8 @@
-#include <catch2/catch.hpp>
-
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <fstream>
 #include <optional>
@@ -40,8 +39,8 @@ TEST_CASE("memberd serves lookups and exits cleanly on SIGTERM", "[memberd]") {
   // A fixed port from the dynamic range keyed on the pid keeps parallel test runs apart.
   int port = 20000 + (getpid() % 20000);
   std::string config = dir.file("memberd.toml");
-  std::ofstream(config) << "[state]\ndir = \"" << dir.file("state") << "\"\n[api]\nport = "
-                        << port << "\n[log]\nlevel = \"debug\"\n";
+  std::ofstream(config) << "[state]\ndir = \"" << dir.file("state") << "\"\n[api]\nport = " << port
+                        << "\n[log]\nlevel = \"debug\"\n";
   std::string log = dir.file("memberd.log");
   pid_t pid = spawn_memberd(config, log);
   REQUIRE(pid > 0);

@@ -1,9 +1,9 @@
-#include <catch2/catch.hpp>
+#include "config/config.h"
 
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
 
-#include "config/config.h"
 #include "support/temp_dir.h"
 
 using pma::config::load_config;
@@ -48,8 +48,10 @@ TEST_CASE("Config errors name the file, line and key", "[config]") {
   auto c = GENERATE(values<Case>({
       {"[api]\nprot = 8080\n", "config_unknown_key", "memberd.toml:2: api.prot: unknown key"},
       {"[apis]\nport = 1\n", "config_unknown_key", "memberd.toml:1: apis: unknown section"},
-      {"[api]\n\nport = \"8080\"\n", "config_bad_value", "memberd.toml:3: api.port: expected an integer"},
-      {"[api]\nport = 70000\n", "config_bad_value", "memberd.toml:2: api.port: 70000 is out of range"},
+      {"[api]\n\nport = \"8080\"\n", "config_bad_value",
+       "memberd.toml:3: api.port: expected an integer"},
+      {"[api]\nport = 70000\n", "config_bad_value",
+       "memberd.toml:2: api.port: 70000 is out of range"},
       {"[api]\nlisten = \"0.0.0.0\"\n", "config_bad_value",
        "memberd.toml:2: api.listen: '0.0.0.0' is not a loopback address"},
       {"[database]\n# note\nsynchronous = \"SOMETIMES\"\n", "config_bad_value",
@@ -80,7 +82,8 @@ TEST_CASE("memberd --check-config accepts a good file and rejects a bad one", "[
   std::ofstream(good) << "[api]\nport = 9100\n";
   std::ofstream(bad) << "[api]\nport = 9100\nverbose = true\n";
   std::string memberd = PMA_MEMBERD;
-  int ok = std::system((memberd + " --check-config --config " + good + " > " + out + " 2>&1").c_str());
+  int ok =
+      std::system((memberd + " --check-config --config " + good + " > " + out + " 2>&1").c_str());
   CHECK(WEXITSTATUS(ok) == 0);
   int rejected =
       std::system((memberd + " --check-config --config " + bad + " > " + out + " 2>&1").c_str());
@@ -88,4 +91,49 @@ TEST_CASE("memberd --check-config accepts a good file and rejects a bad one", "[
   std::ifstream in(out);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK_THAT(text, Catch::Contains("bad.toml:3: api.verbose: unknown key"));
+}
+
+TEST_CASE("Device, codes and sync sections are read and checked", "[config]") {
+  auto config = parse_config(
+      "[[scanner]]\nname = \"front\"\nkind = \"serial\"\npath = \"/dev/ttyACM0\"\nbaud = 115200\n"
+      "terminator = \"crlf\"\n"
+      "[[scanner]]\nname = \"fwd\"\nkind = \"tcp\"\nport = 9200\n"
+      "[[printer]]\nname = \"receipt\"\ntransport = \"tcp\"\nhost = \"192.0.2.10\"\n"
+      "paper = \"58mm\"\n"
+      "[codes]\ncoupon_prefix = \"CP-\"\n[codes.hq_keys]\n\"1\" = \"/etc/memberd/hq-1.pub.pem\"\n"
+      "[sync]\nhq_host = \"hq.example\"\nca = \"a\"\ncert = \"b\"\nkey = \"c\"\n",
+      "m.toml");
+  REQUIRE(config);
+  REQUIRE(config->scanners.size() == 2);
+  CHECK(config->scanners[0].serial.baud == 115200);
+  CHECK(config->scanners[1].port == 9200);
+  REQUIRE(config->printers.size() == 1);
+  CHECK(config->printers[0].paper == pma::printer::Paper::mm58);
+  CHECK(config->printers[0].tcp.host == "192.0.2.10");
+  CHECK(config->codes.rules.coupon_prefix == "CP-");
+  CHECK(config->codes.hq_keys.at(1) == "/etc/memberd/hq-1.pub.pem");
+  CHECK(config->sync.enabled());
+}
+
+TEST_CASE("Errors in device, codes and sync sections name the line and key", "[config]") {
+  struct Case {
+    const char* text;
+    const char* expected;
+  };
+  auto c = GENERATE(values<Case>({
+      {"[[scanner]]\nname = \"a\"\npath = \"/dev/x\"\nspeed = 9600\n",
+       "m.toml:4: scanner.speed: unknown key"},
+      {"[[scanner]]\nname = \"a\"\npath = \"/dev/x\"\nterminator = \"semicolon\"\n",
+       "m.toml:4: scanner.terminator:"},
+      {"[[printer]]\nname = \"p\"\ntransport = \"carrier-pigeon\"\n", "m.toml:1: printer:"},
+      {"[[printer]]\nname = \"p\"\npaper = \"A4\"\n", "m.toml:3: printer.paper:"},
+      {"[codes.hq_keys]\n\"zero\" = \"/x.pem\"\n", "m.toml:2: codes.hq_keys.zero:"},
+      {"[sync]\nhq_host = \"hq\"\n", "m.toml:2: sync.hq_host: syncing with HQ needs"},
+      {"[sync]\nreconcile_start = \"25:00\"\n", "m.toml:2: sync.reconcile_start:"},
+      {"[codes]\ncoupon_prefix = \"\"\n", "m.toml:2: codes.coupon_prefix:"},
+  }));
+  INFO(c.text);
+  auto config = parse_config(c.text, "m.toml");
+  REQUIRE_FALSE(config);
+  CHECK_THAT(config.error().message, Catch::StartsWith(c.expected));
 }

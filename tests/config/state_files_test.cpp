@@ -1,10 +1,10 @@
-#include <catch2/catch.hpp>
+#include "config/state_files.h"
 
 #include <sys/stat.h>
 
+#include <catch2/catch.hpp>
 #include <fstream>
 
-#include "config/state_files.h"
 #include "support/temp_dir.h"
 
 using namespace pma::config;

@@ -38,19 +38,19 @@ TEST_CASE("Checkout over HTTP: commit, byte-identical replay, conflict, refund, 
   CHECK(conflict->status == 409);
   CHECK_THAT(conflict->body, Catch::Contains("idempotency_conflict"));
 
-  auto too_many = client.request("POST", "/v1/checkout/commit",
-                                 commit_body("POS-2", "M00000001", 100000000));
+  auto too_many =
+      client.request("POST", "/v1/checkout/commit", commit_body("POS-2", "M00000001", 100000000));
   REQUIRE(too_many);
   CHECK(too_many->status == 409);
 
-  auto refund = client.request(
-      "POST", "/v1/refunds", R"({"refundId":"R-1","originalTxnId":"POS-1"})");
+  auto refund =
+      client.request("POST", "/v1/refunds", R"({"refundId":"R-1","originalTxnId":"POS-1"})");
   REQUIRE(refund);
   INFO(refund->body);
   CHECK(refund->status == 200);
 
-  auto unknown = client.request("POST", "/v1/refunds",
-                                R"({"refundId":"R-2","originalTxnId":"NOPE"})");
+  auto unknown =
+      client.request("POST", "/v1/refunds", R"({"refundId":"R-2","originalTxnId":"NOPE"})");
   REQUIRE(unknown);
   CHECK(unknown->status == 404);
 

@@ -6,7 +6,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -18,16 +17,15 @@ namespace pma::test {
 
 int free_port() {
   boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor acceptor(
-      io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
   return acceptor.local_endpoint().port();
 }
 
 MemberdProcess::MemberdProcess(const std::string& extra_toml, int demo_members) {
   port_ = free_port();
   std::string config = dir.file("memberd.toml");
-  std::ofstream(config) << "[state]\ndir = \"" << dir.file("state") << "\"\n[api]\nport = "
-                        << port_ << "\n[log]\nlevel = \"debug\"\n"
+  std::ofstream(config) << "[state]\ndir = \"" << dir.file("state") << "\"\n[api]\nport = " << port_
+                        << "\n[log]\nlevel = \"debug\"\n"
                         << extra_toml << "\n";
   std::string log_path = dir.file("memberd.log");
   std::string demo = std::to_string(demo_members);

@@ -1,8 +1,7 @@
-#include <catch2/catch.hpp>
-
 #include <sys/wait.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <regex>
@@ -46,7 +45,7 @@ TEST_CASE("/metrics counters move with scans and checkouts", "[e2e][metrics]") {
   CHECK(metric(before->body, "pma_outbox_depth") == 0);
 
   scanner.write("8860000000007945\r");  // a member card
-  scanner.write("NOT A CODE\r");         // rejected
+  scanner.write("NOT A CODE\r");        // rejected
   for (int i = 0; i < 3; ++i) {
     auto c = client.request("POST", "/v1/checkout/commit", commit_body("M-" + std::to_string(i)));
     REQUIRE(c);
@@ -63,12 +62,12 @@ TEST_CASE("/metrics counters move with scans and checkouts", "[e2e][metrics]") {
   CHECK(metric(page, "pma_scans_total{result=\"accepted\"}") == 1);
   CHECK(metric(page, "pma_scans_total{result=\"rejected\"}") == 1);
   CHECK(metric(page, "pma_outbox_depth") == 3);
-  CHECK(metric(page, "pma_api_request_duration_seconds_count{route=\"POST /v1/checkout/commit\"}") ==
-        3);
-  CHECK(metric(page, "pma_api_responses_total{route=\"POST /v1/checkout/commit\",status=\"200\"}") ==
-        3);
-  CHECK(metric(page, "pma_scanner_state{device=\"till\",kind=\"scanner/serial\",state=\"ready\"}") ==
-        1);
+  CHECK(metric(page,
+               "pma_api_request_duration_seconds_count{route=\"POST /v1/checkout/commit\"}") == 3);
+  CHECK(metric(page,
+               "pma_api_responses_total{route=\"POST /v1/checkout/commit\",status=\"200\"}") == 3);
+  CHECK(metric(page,
+               "pma_scanner_state{device=\"till\",kind=\"scanner/serial\",state=\"ready\"}") == 1);
   CHECK(page.find("# TYPE pma_api_request_duration_seconds histogram") != std::string::npos);
 }
 

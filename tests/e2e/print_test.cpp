@@ -1,7 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include <google/protobuf/util/json_util.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 
 #include "memberd_process.h"
@@ -26,7 +25,8 @@ bool pump(boost::asio::io_context& io, Pred done) {
 std::string printer_config(std::uint16_t port) {
   return "[store]\nname = \"鲜果茶 南京西路店\"\n[[printer]]\nname = \"receipt\"\n"
          "transport = \"tcp\"\nhost = \"127.0.0.1\"\nport = " +
-         std::to_string(port) + "\npaper = \"80mm\"\nretry_ms = 100\n[printing]\n"
+         std::to_string(port) +
+         "\npaper = \"80mm\"\nretry_ms = 100\n[printing]\n"
          "print_on_commit = true\n";
 }
 
@@ -115,7 +115,8 @@ TEST_CASE("Render returns ESC/POS bytes and text lines without printing", "[e2e]
   CHECK_FALSE(rendered.escpos().empty());
   CHECK(rendered.member_qr() == "PMA1:X");
   bool has_name = false;
-  for (const auto& line : rendered.lines()) has_name = has_name || line.find("李娜") != std::string::npos;
+  for (const auto& line : rendered.lines())
+    has_name = has_name || line.find("李娜") != std::string::npos;
   CHECK(has_name);
   auto no_printer = client.request("POST", "/v1/print", R"({"idemKey":"x","receipt":{}})");
   REQUIRE(no_printer);

@@ -1,5 +1,3 @@
-#include <catch2/catch.hpp>
-
 #include <google/protobuf/util/json_util.h>
 
 #include <boost/asio/connect.hpp>
@@ -7,7 +5,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
-
+#include <catch2/catch.hpp>
 #include <chrono>
 
 #include "codes/crypto.h"
@@ -24,8 +22,7 @@ namespace {
 // A POS front-end's event stream: a real WebSocket client on /v1/events.
 class EventClient {
  public:
-  EventClient(int port, const std::string& token, const std::string& query = "")
-      : ws_(io_) {
+  EventClient(int port, const std::string& token, const std::string& query = "") : ws_(io_) {
     boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address("127.0.0.1"),
                                             static_cast<unsigned short>(port));
     boost::beast::get_lowest_layer(ws_).connect(endpoint);
@@ -78,7 +75,8 @@ TEST_CASE("A dynamic member QR typed into a scanner pty reaches the POS as the m
                  .count();
   auto credential =
       pma::codes::issue_credential(hq, 1, "M00000003", app.public_key(), now + 3600).value();
-  std::string qr = pma::codes::make_member_qr(credential, app, pma::codes::time_step_at(now)).value();
+  std::string qr =
+      pma::codes::make_member_qr(credential, app, pma::codes::time_step_at(now)).value();
 
   SECTION("accepted: the member arrives with tier and points") {
     scanner.write(qr + "\r");
@@ -105,9 +103,8 @@ TEST_CASE("A dynamic member QR typed into a scanner pty reaches the POS as the m
   }
   SECTION("a forged code is rejected with a reason") {
     auto forger = pma::codes::Ed25519PrivateKey::generate().value();
-    auto forged = pma::codes::issue_credential(forger, 1, "M00000003", app.public_key(),
-                                               now + 3600)
-                      .value();
+    auto forged =
+        pma::codes::issue_credential(forger, 1, "M00000003", app.public_key(), now + 3600).value();
     scanner.write(pma::codes::make_member_qr(forged, app, pma::codes::time_step_at(now)).value() +
                   "\r");
     auto event = pos.next_scan();

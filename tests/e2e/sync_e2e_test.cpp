@@ -1,11 +1,9 @@
-#include <catch2/catch.hpp>
-
+#include <google/protobuf/util/json_util.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <google/protobuf/util/json_util.h>
-
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <thread>
@@ -47,8 +45,8 @@ struct Hq {
   }
   std::string sync_config() const {
     return "[sync]\nhq_host = \"127.0.0.1\"\nhq_port = " + std::to_string(port) + "\nca = \"" +
-           dir.file("ca/ca.crt") + "\"\ncert = \"" + dir.file("t1/S001-T01.crt") +
-           "\"\nkey = \"" + dir.file("t1/S001-T01.key") +
+           dir.file("ca/ca.crt") + "\"\ncert = \"" + dir.file("t1/S001-T01.crt") + "\"\nkey = \"" +
+           dir.file("t1/S001-T01.key") +
            "\"\ntrickle_interval_ms = 600000\nbackoff_initial_ms = 200\n";
   }
 };
@@ -84,11 +82,11 @@ TEST_CASE("memberd ships its checkouts to memberhq and the outbox drains", "[e2e
   auto client = memberd.client();
 
   for (int i = 0; i < 3; ++i) {
-    auto commit = client.request(
-        "POST", "/v1/checkout/commit",
-        "{\"txnId\":\"POS-" + std::to_string(i) +
-            "\",\"memberId\":\"M00000001\",\"lines\":[{\"sku\":\"TEA\",\"qty\":1,"
-            "\"unitPriceFen\":2000,\"category\":\"tea\",\"discountable\":true}]}");
+    auto commit =
+        client.request("POST", "/v1/checkout/commit",
+                       "{\"txnId\":\"POS-" + std::to_string(i) +
+                           "\",\"memberId\":\"M00000001\",\"lines\":[{\"sku\":\"TEA\",\"qty\":1,"
+                           "\"unitPriceFen\":2000,\"category\":\"tea\",\"discountable\":true}]}");
     REQUIRE(commit);
     REQUIRE(commit->status == 200);
   }
@@ -111,7 +109,7 @@ TEST_CASE("memberd ships its checkouts to memberhq and the outbox drains", "[e2e
 TEST_CASE("With HQ down, checkouts keep committing and wait in the outbox", "[e2e][sync]") {
   pma::test::TempDir nothing;
   int dead_port = pma::test::free_port();  // nobody listens here
-  Hq hq;  // only for its certificates
+  Hq hq;                                   // only for its certificates
   std::string config = hq.sync_config();
   config.replace(config.find(std::to_string(hq.port)), std::to_string(hq.port).size(),
                  std::to_string(dead_port));
@@ -127,4 +125,7 @@ TEST_CASE("With HQ down, checkouts keep committing and wait in the outbox", "[e2
   CHECK_THAT(state.last_run(), Catch::StartsWith("failed"));
   CHECK(state.outbox_depth() == 1);
   CHECK_FALSE(state.hq_reachable());
+  // The age of the waiting delta is seconds, not milliseconds, and not in the future.
+  CHECK(state.oldest_unsent_age_seconds() >= 0);
+  CHECK(state.oldest_unsent_age_seconds() < 600);
 }

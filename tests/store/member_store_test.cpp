@@ -1,6 +1,7 @@
+#include "store/member_store.h"
+
 #include <catch2/catch.hpp>
 
-#include "store/member_store.h"
 #include "support/temp_dir.h"
 
 using namespace pma::store;
@@ -11,9 +12,14 @@ TEST_CASE("Members are found by card, phone and id", "[store][members]") {
   REQUIRE(db);
   PhoneHasher hasher("test-key");
   MemberStore members(**db, hasher);
-  REQUIRE(members.upsert({.member_id = "M1", .card_no = "8860000000000001",
-                          .phone = "13812345678", .name = "王小明", .birthday = "03-08",
-                          .tier = 3, .hq_points = 1200, .hq_version = 4},
+  REQUIRE(members.upsert({.member_id = "M1",
+                          .card_no = "8860000000000001",
+                          .phone = "13812345678",
+                          .name = "王小明",
+                          .birthday = "03-08",
+                          .tier = 3,
+                          .hq_points = 1200,
+                          .hq_version = 4},
                          1000));
 
   auto by_card = members.find_by_card("8860000000000001", 1000);

@@ -1,7 +1,8 @@
+#include "store/migrations.h"
+
 #include <catch2/catch.hpp>
 
 #include "store/member_store.h"
-#include "store/migrations.h"
 #include "support/temp_dir.h"
 
 using namespace pma::store;
@@ -24,8 +25,8 @@ TEST_CASE("Migrations bring an empty file to the latest schema", "[store][migrat
   REQUIRE(db);
   CHECK((*db)->user_version() == latest_schema_version());
   auto names = tables(**db);
-  for (const char* table : {"members", "coupons", "ledger", "outbox", "idempotency",
-                            "print_queue", "sync_state"}) {
+  for (const char* table :
+       {"members", "coupons", "ledger", "outbox", "idempotency", "print_queue", "sync_state"}) {
     INFO(table);
     CHECK(std::find(names.begin(), names.end(), table) != names.end());
   }

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "store/phone.h"
+
+#include <catch2/catch.hpp>
 
 using pma::store::mask_phone;
 using pma::store::normalize_phone;

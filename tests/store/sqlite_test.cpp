@@ -1,8 +1,8 @@
-#include <catch2/catch.hpp>
+#include "store/sqlite.h"
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "store/sqlite.h"
 #include "support/temp_dir.h"
 
 using namespace pma::store;

@@ -1,13 +1,13 @@
 // Lookup latency with a large member cache, side by side in one run: a bare prepared SQLite
 // point query, MemberStore's lookup, and memberd's HTTP API over a keep-alive connection;
 // then memberd's resident memory with that cache. Prints figures; asserts nothing.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -159,15 +159,14 @@ int main(int argc, char** argv) {
   auto bare = summarize(bare_us), st = summarize(store_us), api = summarize(api_us);
   std::cout << fmt::format("members: {}  (seeded in {:.1f} s)  lookups per method: {}\n", members,
                            seed_s, iterations);
-  std::cout << fmt::format("{:<36} {:>10} {:>10} {:>10}\n", "method", "p50 us", "p99 us",
-                           "max us");
+  std::cout << fmt::format("{:<36} {:>10} {:>10} {:>10}\n", "method", "p50 us", "p99 us", "max us");
   std::cout << fmt::format("{:<36} {:>10.1f} {:>10.1f} {:>10.1f}\n",
                            "bare prepared SQLite point query", bare.p50_us, bare.p99_us,
                            bare.max_us);
-  std::cout << fmt::format("{:<36} {:>10.1f} {:>10.1f} {:>10.1f}\n",
-                           "MemberStore::find_by_card", st.p50_us, st.p99_us, st.max_us);
-  std::cout << fmt::format("{:<36} {:>10.1f} {:>10.1f} {:>10.1f}\n",
-                           "HTTP API lookup (keep-alive)", api.p50_us, api.p99_us, api.max_us);
+  std::cout << fmt::format("{:<36} {:>10.1f} {:>10.1f} {:>10.1f}\n", "MemberStore::find_by_card",
+                           st.p50_us, st.p99_us, st.max_us);
+  std::cout << fmt::format("{:<36} {:>10.1f} {:>10.1f} {:>10.1f}\n", "HTTP API lookup (keep-alive)",
+                           api.p50_us, api.p99_us, api.max_us);
   std::cout << fmt::format("memberd RSS: {} after start, {} after the run (peak {})\n", rss_idle,
                            rss, hwm);
   std::cout << "goals: API p99 <= 1000 us, RSS <= 25 MB\n";

@@ -3,18 +3,17 @@
 // its WebSocket stream; we time from the write to the event's arrival. A pty has no baud-rate
 // delay, so this is the agent's time beyond the wire. Also prints ESC/POS bytes per member
 // receipt. Prints figures; asserts nothing.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
-
-#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -115,9 +114,10 @@ int main(int argc, char** argv) {
   auto at = [&](double q) { return us[static_cast<std::size_t>(q * (us.size() - 1))]; };
   std::cout << fmt::format("scan -> WebSocket event through a pty, {} scans, {} members cached\n",
                            scans, members);
-  std::cout << fmt::format("  p50 {:.0f} us   p90 {:.0f} us   p99 {:.0f} us   max {:.0f} us"
-                           "   (goal p99 <= 2000 us)\n",
-                           at(0.5), at(0.9), at(0.99), us.back());
+  std::cout << fmt::format(
+      "  p50 {:.0f} us   p90 {:.0f} us   p99 {:.0f} us   max {:.0f} us"
+      "   (goal p99 <= 2000 us)\n",
+      at(0.5), at(0.9), at(0.99), us.back());
   std::cout << fmt::format("  event JSON size: {} bytes\n", bytes_per_event);
 
   pma::v1::MemberReceipt receipt;

@@ -1,0 +1,146 @@
+// Each config struct's validate() and the paths that default into the state folder.
+#include <fmt/format.h>
+
+#include <cctype>
+#include <filesystem>
+#include <string>
+
+#include "config/config.h"
+
+namespace pma::config {
+
+namespace {
+
+bool is_identifier(std::string_view s) {
+  if (s.empty() || s.size() > 32) return false;
+  for (char ch : s) {
+    bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Status StoreConfig::validate() const {
+  if (!is_identifier(id)) {
+    return fail("config_bad_value", "store.id: 1-32 letters, digits, '-' or '_'");
+  }
+  if (!is_identifier(terminal)) {
+    return fail("config_bad_value", "store.terminal: 1-32 letters, digits, '-' or '_'");
+  }
+  if (timezone.empty()) return fail("config_bad_value", "store.timezone: must not be empty");
+  return {};
+}
+
+Status StateConfig::validate() const {
+  if (dir.empty()) return fail("config_bad_value", "state.dir: must not be empty");
+  return {};
+}
+
+Status DatabaseConfig::validate() const {
+  if (synchronous != "FULL" && synchronous != "NORMAL" && synchronous != "OFF") {
+    return fail("config_bad_value", fmt::format("database.synchronous: '{}' is not one of FULL, "
+                                                "NORMAL, OFF",
+                                                synchronous));
+  }
+  return {};
+}
+
+Status ApiConfig::validate() const {
+  if (!(listen.starts_with("127.") || listen == "::1" || listen == "localhost")) {
+    return fail("config_bad_value",
+                fmt::format("api.listen: '{}' is not a loopback address; the local API serves "
+                            "127.0.0.1 or ::1 only",
+                            listen));
+  }
+  return {};
+}
+
+Status LogConfig::validate() const {
+  for (const char* known : {"trace", "debug", "info", "warn", "error"}) {
+    if (level == known) return {};
+  }
+  return fail("config_bad_value",
+              fmt::format("log.level: '{}' is not one of trace, debug, info, warn, error", level));
+}
+
+Status DemoConfig::validate() const { return {}; }
+
+Status PrinterConfig::validate() const {
+  if (transport == "tcp") {
+    if (auto ok = tcp.validate(); !ok)
+      return fail("config_bad_value", "printer " + name + ": " + ok.error().message);
+  } else if (transport == "device") {
+    if (auto ok = device.validate(); !ok)
+      return fail("config_bad_value", "printer " + name + ": " + ok.error().message);
+  } else if (transport == "serial") {
+    if (auto ok = serial.validate(); !ok)
+      return fail("config_bad_value", "printer " + name + ": " + ok.error().message);
+  } else {
+    return fail("config_bad_value",
+                fmt::format("transport '{}' is not tcp, device or serial", transport));
+  }
+  return {};
+}
+
+Status SyncConfig::validate() const {
+  const std::string& t = reconcile_start;
+  bool ok = t.size() == 5 && t[2] == ':' && std::isdigit(static_cast<unsigned char>(t[0])) &&
+            std::isdigit(static_cast<unsigned char>(t[1])) &&
+            std::isdigit(static_cast<unsigned char>(t[3])) &&
+            std::isdigit(static_cast<unsigned char>(t[4])) && std::stoi(t.substr(0, 2)) < 24 &&
+            std::stoi(t.substr(3, 2)) < 60;
+  if (!ok) {
+    return fail("config_bad_value",
+                fmt::format("sync.reconcile_start: '{}' is not a time HH:MM", reconcile_start));
+  }
+  if (enabled() && (ca_file.empty() || cert_file.empty() || key_file.empty())) {
+    return fail("config_bad_value",
+                "sync.hq_host: syncing with HQ needs sync.ca, sync.cert and sync.key (the "
+                "terminal certificate from `memberhq ca issue`)");
+  }
+  return {};
+}
+
+Status CodesConfig::validate() const {
+  if (auto ok = rules.validate(); !ok) {
+    // CodeRules names its key without the section; ours start with "codes.".
+    // CodeRules says "[codes] coupon_prefix must ..."; we say "codes.coupon_prefix: must ..."
+    // so the loader can add the line the key is on.
+    std::string message = ok.error().message;
+    if (message.starts_with("[codes] ")) {
+      std::string rest = message.substr(8);
+      auto space = rest.find(' ');
+      message = "codes." + rest.substr(0, space) + ":" +
+                (space == std::string::npos ? "" : rest.substr(space));
+    }
+    return fail("config_bad_value", message);
+  }
+  return {};
+}
+
+void Config::resolve_paths() {
+  namespace fs = std::filesystem;
+  if (database.path.empty()) database.path = (fs::path(state.dir) / "agent.db").string();
+  if (api.token_file.empty()) api.token_file = (fs::path(state.dir) / "api-token").string();
+  if (privacy.phone_hash_key_file.empty()) {
+    privacy.phone_hash_key_file = (fs::path(state.dir) / "phone-hash.key").string();
+  }
+}
+
+Status Config::validate() const {
+  for (const Status& s :
+       {store.validate(), state.validate(), database.validate(), api.validate(), privacy.validate(),
+        log.validate(), demo.validate(), codes.validate(), events.validate(), sync.validate()}) {
+    if (!s) return s;
+  }
+  return {};
+}
+
+std::string Config::database_path() const { return database.path; }
+std::string Config::token_path() const { return api.token_file; }
+std::string Config::phone_hash_key_path() const { return privacy.phone_hash_key_file; }
+
+}  // namespace pma::config

@@ -1,0 +1,56 @@
+// Shared pieces of memberctl's commands: output helpers, the API client, the local store.
+// Single-threaded command-line use.
+#pragma once
+
+#include <google/protobuf/message.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "api/http_client.h"
+#include "config/config.h"
+#include "pma/v1/member.pb.h"
+#include "store/member_store.h"
+
+namespace pma::ctl {
+
+using config::Config;
+
+std::int64_t unix_now();
+// ANSI colour on a terminal (not when piped or NO_COLOR is set).
+std::string paint(std::string_view text, std::string_view code);
+// Prints "memberctl: <message> [<code>]" to stderr; returns exit status 1.
+int report_error(const Error& e);
+// A client for memberd's local API with the token from the config's token file.
+Result<api::HttpClient> api_client(const Config& config);
+// Parses an API reply into `message`, or turns an error body into an Error.
+Status decode(const api::HttpReply& reply, google::protobuf::Message& message);
+std::string tier_name(v1::Tier tier);
+// One "  key   value" line of a status table.
+void row(std::string_view key, std::string_view value);
+
+// The agent's database opened directly (bulk work next to a running memberd; WAL allows it).
+struct LocalStore {
+  std::unique_ptr<store::Database> db;
+  std::unique_ptr<store::PhoneHasher> hasher;
+  std::unique_ptr<store::MemberStore> members;
+};
+Result<LocalStore> open_local_store(const Config& config);
+
+// The commands (each returns the process exit status).
+int cmd_status(const Config& config, bool json);
+int cmd_lookup(const Config& config, const std::string& code, bool json);
+int cmd_sync(const Config& config);
+int cmd_printer_test(const Config& config, const std::string& name);
+int cmd_scanner_watch(const Config& config);
+int cmd_import(const Config& config, const std::string& file, const std::string& format,
+               std::size_t show_errors);
+int cmd_demo_seed(const Config& config, std::int64_t count, std::int64_t start, std::uint64_t seed,
+                  const std::string& csv);
+int cmd_qr_keygen(const std::string& prefix);
+int cmd_qr_mint(const std::string& hq_key_file, std::uint32_t key_id, const std::string& member,
+                std::int64_t valid_seconds);
+
+}  // namespace pma::ctl
