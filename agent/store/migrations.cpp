@@ -1,7 +1,8 @@
 #include "store/migrations.h"
 
-#include <array>
 #include <fmt/format.h>
+
+#include <array>
 
 namespace pma::store {
 

@@ -51,7 +51,9 @@ Result<std::vector<sync::OutboxEntry>> SqliteSyncStore::outbox_from(std::uint64_
 }
 
 Result<sync::OutboxStats> SqliteSyncStore::outbox_stats() {
-  auto stmt = db_.prepare("SELECT COUNT(*), MIN(created_at) FROM outbox");
+  // outbox.created_at is the delta's occurred_at in UTC milliseconds (agent/store/outbox.cpp);
+  // OutboxStats wants seconds.
+  auto stmt = db_.prepare("SELECT COUNT(*), MIN(created_at) / 1000 FROM outbox");
   if (!stmt) return std::unexpected(stmt.error());
   auto row = stmt->step();
   if (!row) return std::unexpected(row.error());
