@@ -61,6 +61,7 @@ Status SyncLink::start() {
 }
 
 void SyncLink::stop() {
+  if (retry_) retry_->cancel();
   if (client_) client_->stop();
 }
 
@@ -118,6 +119,35 @@ pma::v1::SyncState SyncLink::state() {
   return state;
 }
 
+void SyncLink::run_requested(int attempts_left) {
+  client_->sync_now(
+      [this](const sync::SyncProgress& p) {
+        last_run_ = fmt::format("running: {} deltas sent, {} members applied", p.deltas_sent,
+                                p.members_applied);
+      },
+      [this, attempts_left](Result<sync::SyncReport> report) {
+        if (!report && report.error().code == "sync_in_progress" && attempts_left > 0) {
+          last_run_ = "running: waiting for the scheduled sync to finish";
+          if (!retry_) retry_ = std::make_unique<boost::asio::steady_timer>(io_);
+          retry_->expires_after(std::chrono::milliseconds(200));
+          retry_->async_wait([this, attempts_left](const boost::system::error_code& ec) {
+            if (!ec) run_requested(attempts_left - 1);
+          });
+          return;
+        }
+        running_ = false;
+        if (report) {
+          last_run_ = fmt::format("ok: {} deltas acknowledged, {} members applied{}",
+                                  report->deltas_acked, report->members_applied,
+                                  report->rule_set_updated ? ", new loyalty rules" : "");
+          load_rules();
+        } else {
+          last_run_ = "failed: " + report.error().message;
+        }
+        log_->info("sync: {}", last_run_);
+      });
+}
+
 void SyncLink::add_routes(api::Router& router) {
   router.add("GET", "/v1/sync",
              [this](const api::ApiRequest&) { return api::json_response(200, state()); });
@@ -130,23 +160,7 @@ void SyncLink::add_routes(api::Router& router) {
       running_ = true;
       last_run_ = "running";
       log_->info("sync: started by request");
-      client_->sync_now(
-          [this](const sync::SyncProgress& p) {
-            last_run_ = fmt::format("running: {} deltas sent, {} members applied", p.deltas_sent,
-                                    p.members_applied);
-          },
-          [this](Result<sync::SyncReport> report) {
-            running_ = false;
-            if (report) {
-              last_run_ = fmt::format("ok: {} deltas acknowledged, {} members applied{}",
-                                      report->deltas_acked, report->members_applied,
-                                      report->rule_set_updated ? ", new loyalty rules" : "");
-              load_rules();
-            } else {
-              last_run_ = "failed: " + report.error().message;
-            }
-            log_->info("sync: {}", last_run_);
-          });
+      run_requested(50);
     }
     return api::json_response(202, state());
   });

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <optional>
 
@@ -34,6 +35,10 @@ class SyncLink {
   pma::v1::SyncState state();
   void add_routes(api::Router& router);
 
+  // Runs one sync now; when the schedule's own session is under way, waits for it and then
+  // runs (a sync asked for by store IT must include what was committed up to the request).
+  void run_requested(int attempts_left);
+
   // Loads the rule set HQ last sent (sync_state 'rule_set') into checkout, if any.
   void load_rules();
 
@@ -46,6 +51,7 @@ class SyncLink {
   store::SqliteSyncStore sync_store_;
   std::unique_ptr<sync::SyncClient> client_;
   bool running_ = false;
+  std::unique_ptr<boost::asio::steady_timer> retry_;
   std::string last_run_;
   std::int64_t rule_set_version_ = 0;
 };
