@@ -139,6 +139,9 @@ int main(int argc, char** argv) {
   db_options.synchronous = config->database.synchronous;
   db_options.busy_timeout_ms = static_cast<int>(config->database.busy_timeout_ms);
   db_options.cache_size_kib = static_cast<int>(config->database.cache_size_kib);
+  // Checkpoints run from the loop between requests (below), not inside a checkout's commit;
+  // SQLite's own auto-checkpoint stays as a backstop should the loop be busy for long.
+  db_options.wal_autocheckpoint = 10000;
   auto db = pma::store::open_store(config->database_path(), db_options);
   if (!db) {
     log->critical("database: {}", db.error().message);
@@ -306,6 +309,20 @@ int main(int argc, char** argv) {
     ping();
   }
 
+  // WAL checkpoints off the commit path: once a second the loop copies a WAL of 256+ frames
+  // back into the database (PASSIVE: never waits for readers such as memberctl backup).
+  boost::asio::steady_timer checkpoints(io);
+  std::function<void()> checkpoint = [&] {
+    if (auto done = pma::store::checkpoint_if_needed(**db, 256); !done) {
+      log->warn("WAL checkpoint: {}", done.error().message);
+    }
+    checkpoints.expires_after(std::chrono::seconds(1));
+    checkpoints.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) checkpoint();
+    });
+  };
+  checkpoint();
+
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   boost::asio::steady_timer shutdown_guard(io);
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
@@ -322,6 +339,7 @@ int main(int argc, char** argv) {
     });
     pma::daemon::notify_stopping();
     watchdog.cancel();
+    checkpoints.cancel();
     scanners.stop();
     printers.stop();
     sync_link.stop();
