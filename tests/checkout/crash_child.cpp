@@ -1,7 +1,7 @@
-// checkout_crash_child <db> <ack_fd> <run> <seed>: commits checkouts on a real database file
-// until it is killed, writing each txn id to ack_fd only after commit() has returned. On start
-// it first replays the last transactions found in the database (a POS retrying after a crash)
-// and reports "BAD <txn>" if a replay is not recognised as one.
+// checkout_crash_child <db> <ack_fd> <run> <seed> [idle-checkpoint]: commits checkouts on a real
+// database file until it is killed, writing each txn id to ack_fd only after commit() has returned.
+// On start it first replays the last transactions found in the database (a POS retrying after a
+// crash) and reports "BAD <txn>" if a replay is not recognised as one.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -48,12 +48,16 @@ v1::CommitRequest request_for(const std::string& txn_id, std::uint64_t seed) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 5) return 2;
+  if (argc != 5 && argc != 6) return 2;
   const std::string path = argv[1];
   const int fd = std::atoi(argv[2]);
   const int run = std::atoi(argv[3]);
   const std::uint64_t seed = std::strtoull(argv[4], nullptr, 10);
-  auto db = store::open_store(path);  // synchronous = FULL
+  // "idle-checkpoint": no auto-checkpoint; checkpoint_if_needed() after every acknowledged commit
+  // with a low threshold, so that kills also land inside checkpoints and WAL rewinds.
+  const bool idle_checkpoint = argc == 6 && std::string(argv[5]) == "idle-checkpoint";
+  auto db = store::open_store(path, {.wal_autocheckpoint = idle_checkpoint ? 0 : 1000});
+  // synchronous = FULL
   if (!db) return 4;
   store::PhoneHasher hasher("crash-test-key");
   checkout::SystemClock clock(480);
@@ -88,5 +92,10 @@ int main(int argc, char** argv) {
       continue;
     }
     say(fd, txn);
+    if (idle_checkpoint) {
+      if (auto done = store::checkpoint_if_needed(**db, 20); !done) {
+        say(fd, "ERR " + done.error().code + " " + done.error().message);
+      }
+    }
   }
 }

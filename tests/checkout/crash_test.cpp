@@ -28,7 +28,7 @@ struct Child {
   int fd = -1;
 };
 
-Child spawn(const std::string& db, int run, std::uint64_t seed) {
+Child spawn(const std::string& db, int run, std::uint64_t seed, bool idle_checkpoint) {
   int fds[2];
   REQUIRE(::pipe(fds) == 0);
   pid_t pid = ::fork();
@@ -37,6 +37,7 @@ Child spawn(const std::string& db, int run, std::uint64_t seed) {
     ::close(fds[0]);
     std::string fd = std::to_string(fds[1]), r = std::to_string(run), s = std::to_string(seed);
     ::execl(PMA_CRASH_CHILD, PMA_CRASH_CHILD, db.c_str(), fd.c_str(), r.c_str(), s.c_str(),
+            idle_checkpoint ? "idle-checkpoint" : static_cast<char*>(nullptr),
             static_cast<char*>(nullptr));
     std::_Exit(127);
   }
@@ -111,9 +112,7 @@ void check_invariants(const std::string& path, const std::set<std::string>& acke
   }
 }
 
-}  // namespace
-
-TEST_CASE("Commits acknowledged before a SIGKILL survive it exactly once", "[checkout][crash]") {
+void kill_and_check(int kills, bool idle_checkpoint) {
   pma::test::TempDir dir;
   const std::string path = dir.file("agent.db");
   std::uint64_t seed = std::random_device{}();
@@ -122,10 +121,9 @@ TEST_CASE("Commits acknowledged before a SIGKILL survive it exactly once", "[che
   INFO("seed " << seed);
   std::mt19937_64 rng(seed);
   std::set<std::string> acked;
-  constexpr int kKills = 60;
-  for (int run = 0; run < kKills; ++run) {
+  for (int run = 0; run < kills; ++run) {
     INFO("run " << run);
-    Child child = spawn(path, run, rng());
+    Child child = spawn(path, run, rng(), idle_checkpoint);
     std::string buffer;
     std::vector<std::string> lines;
     // Let it acknowledge a random number of commits, then kill it at a random moment: often
@@ -150,6 +148,18 @@ TEST_CASE("Commits acknowledged before a SIGKILL survive it exactly once", "[che
     }
     check_invariants(path, acked);
   }
-  std::cout << "crash test: " << kKills << " kills, " << acked.size()
-            << " acknowledged commits verified\n";
+  std::cout << "crash test" << (idle_checkpoint ? " (idle checkpoints)" : "") << ": " << kills
+            << " kills, " << acked.size() << " acknowledged commits verified\n";
+}
+
+}  // namespace
+
+TEST_CASE("Commits acknowledged before a SIGKILL survive it exactly once", "[checkout][crash]") {
+  kill_and_check(60, false);
+}
+
+TEST_CASE("With idle checkpoints, commits acknowledged before a SIGKILL survive it exactly once",
+          "[checkout][crash][wal]") {
+  // The child checkpoints and rewinds the WAL every ~2 commits: kills also hit those.
+  kill_and_check(30, true);
 }
