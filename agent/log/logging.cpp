@@ -2,8 +2,12 @@
 
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#if PMA_HAVE_SYSTEMD
+#include <spdlog/sinks/systemd_sink.h>
+#endif
 
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 
 namespace pma::log {
@@ -82,11 +86,22 @@ Result<spdlog::level::level_enum> parse_level(const std::string& level) {
 
 std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const std::string& level,
                                             spdlog::sink_ptr extra) {
-  auto console = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  // Under systemd, journald stamps the time itself; a plain "<level> message" line is what
-  // `journalctl -u memberd` should show.
+  // Under systemd (stderr connected to the journal), entries go to journald as structured
+  // records: MESSAGE, PRIORITY from the level, SYSLOG_IDENTIFIER = the program, so
+  // `journalctl -u memberd -p warning` filters by level. Elsewhere: timestamped stderr lines.
   bool journald = std::getenv("JOURNAL_STREAM") != nullptr;
-  console->set_pattern(journald ? "%l %v" : "%Y-%m-%d %H:%M:%S.%e %l %n: %v");
+  spdlog::sink_ptr console;
+#if PMA_HAVE_SYSTEMD
+  std::error_code ec;
+  if (journald && std::filesystem::exists("/run/systemd/journal/socket", ec)) {
+    console = std::make_shared<spdlog::sinks::systemd_sink_mt>(name);
+    console->set_pattern("%v");
+  }
+#endif
+  if (!console) {
+    console = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    console->set_pattern(journald ? "%l %v" : "%Y-%m-%d %H:%M:%S.%e %l %n: %v");
+  }
   std::vector<spdlog::sink_ptr> inner{console};
   if (extra) inner.push_back(extra);
   auto sink = std::make_shared<RedactingSink>(std::move(inner));

@@ -17,8 +17,8 @@ namespace pma::log {
 // its masked form ("138****5678"); +86/86-prefixed forms included. Pure.
 std::string redact_phones(std::string_view text);
 
-// Builds the process logger. Lines go to stderr: "<level> message" under systemd (journald
-// adds the time), with a timestamp otherwise. `extra` (optional) also receives every line,
+// Builds the process logger. Under systemd, structured journald records (PRIORITY from the
+// level, SYSLOG_IDENTIFIER = name); otherwise timestamped lines on stderr. `extra` (optional) also receives every line,
 // after redaction (tests use it to inspect what was logged).
 std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const std::string& level,
                                             spdlog::sink_ptr extra = nullptr);
