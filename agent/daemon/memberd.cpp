@@ -309,13 +309,16 @@ int main(int argc, char** argv) {
     ping();
   }
 
-  // WAL checkpoints off the commit path: once a second the loop copies a WAL of 256+ frames
-  // back into the database (PASSIVE: never waits for readers such as memberctl backup).
+  // Housekeeping once a second, between requests: WAL checkpoints off the commit path (a WAL
+  // of 256+ frames is copied back, PASSIVE: never waiting for readers such as memberctl
+  // backup), and HQ's newest rule set picked up.
   boost::asio::steady_timer checkpoints(io);
   std::function<void()> checkpoint = [&] {
     if (auto done = pma::store::checkpoint_if_needed(**db, 256); !done) {
       log->warn("WAL checkpoint: {}", done.error().message);
     }
+    // Rules HQ sent through a scheduled sync take effect within a second.
+    sync_link.load_rules();
     checkpoints.expires_after(std::chrono::seconds(1));
     checkpoints.async_wait([&](const boost::system::error_code& ec) {
       if (!ec) checkpoint();

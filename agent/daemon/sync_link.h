@@ -39,7 +39,8 @@ class SyncLink {
   // runs (a sync asked for by store IT must include what was committed up to the request).
   void run_requested(int attempts_left);
 
-  // Loads the rule set HQ last sent (sync_state 'rule_set') into checkout, if any.
+  // Loads the rule set HQ last sent (sync_state 'rule_set') into checkout when its version is
+  // new; cheap when it is not (one primary-key read), so memberd calls it every second.
   void load_rules();
 
  private:
