@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "checkout/checkout_records.h"
+#include "checkout/replay.h"
 #include "store/coupon_store.h"
 #include "store/idempotency.h"
 #include "store/ledger.h"
@@ -150,21 +151,10 @@ Result<Reply<v1::CommitResponse>> CheckoutService::commit(const v1::CommitReques
   auto tx = store::Transaction::begin(db_);
   if (!tx) return std::unexpected(tx.error());
   store::IdempotencyStore idempotency(db_);
-  auto previous = idempotency.find(key);
-  if (!previous) return std::unexpected(previous.error());
-  if (*previous) {
-    if ((*previous)->request != request_bytes) {
-      return fail("idempotency_conflict",
-                  fmt::format("transaction {} was already committed with a different body",
-                              request.txn_id()));
-    }
-    Reply<v1::CommitResponse> reply{.bytes = std::move((*previous)->response), .replayed = true};
-    if (!reply.message.ParseFromString(reply.bytes)) {
-      return fail("idempotency_corrupt",
-                  fmt::format("stored reply for {} cannot be decoded", request.txn_id()));
-    }
-    return reply;
-  }
+  auto replay = find_replay<v1::CommitResponse>(idempotency, key, request_bytes,
+                                                "transaction " + request.txn_id());
+  if (!replay) return std::unexpected(replay.error());
+  if (*replay) return std::move(**replay);
 
   const StoreTime now = clock_.now();
   auto priced = price(request.member_id(), request.lines(), request.coupon_codes(),

@@ -5,6 +5,7 @@
 
 #include "checkout/checkout_records.h"
 #include "checkout/checkout_service.h"
+#include "checkout/replay.h"
 #include "store/coupon_store.h"
 #include "store/idempotency.h"
 #include "store/ledger.h"
@@ -22,21 +23,10 @@ Result<Reply<v1::RefundResponse>> CheckoutService::refund(const v1::RefundReques
   auto tx = store::Transaction::begin(db_);
   if (!tx) return std::unexpected(tx.error());
   store::IdempotencyStore idempotency(db_);
-  auto previous = idempotency.find(key);
-  if (!previous) return std::unexpected(previous.error());
-  if (*previous) {
-    if ((*previous)->request != request_bytes) {
-      return fail(
-          "idempotency_conflict",
-          fmt::format("refund {} was already recorded with a different body", request.refund_id()));
-    }
-    Reply<v1::RefundResponse> reply{.bytes = std::move((*previous)->response), .replayed = true};
-    if (!reply.message.ParseFromString(reply.bytes)) {
-      return fail("idempotency_corrupt",
-                  fmt::format("stored reply for refund {} cannot be decoded", request.refund_id()));
-    }
-    return reply;
-  }
+  auto replay = find_replay<v1::RefundResponse>(idempotency, key, request_bytes,
+                                                "refund " + request.refund_id());
+  if (!replay) return std::unexpected(replay.error());
+  if (*replay) return std::move(**replay);
 
   CheckoutRecords records(db_);
   auto original = records.find_checkout(request.original_txn_id());
