@@ -106,6 +106,8 @@ void SyncClient::sync_now(ProgressFn progress, std::function<void(Result<SyncRep
                  });
 }
 
+bool SyncClient::reachable() const { return state_->reachable; }
+
 Result<SyncStatus> SyncClient::status() {
   auto stats = store_.outbox_stats();
   if (!stats) return std::unexpected(stats.error());

@@ -87,7 +87,10 @@ class SyncClient {
   boost::asio::awaitable<Result<SyncReport>> run_once(ProgressFn progress,
                                                       bool full_reconcile = false);
 
+  // Outbox figures read from the store, plus the link state below.
   Result<SyncStatus> status();
+  // Whether the last session reached HQ: no I/O, for the checkout path (offline limits).
+  bool reachable() const;
   // Backoff before attempt n (1-based) after failures: min(max, initial * 2^(n-1)) scaled by a
   // random factor in [0.5, 1]. Pure given the random draw u in [0, 1).
   static std::chrono::milliseconds backoff_delay(const ClientConfig& config, std::uint32_t n,
