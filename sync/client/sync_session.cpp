@@ -1,16 +1,14 @@
 // SyncClient::run_once: one session (handshake, upstream batches, downstream pages).
 #include <fmt/format.h>
-#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <random>
 
 #include "client/client_state.h"
+#include "client/connect.h"
 #include "client/sync_client.h"
 #include "net/frame_stream.h"
 #include "net/watchdog.h"
@@ -19,8 +17,6 @@
 namespace pma::sync {
 
 namespace asio = boost::asio;
-namespace ssl = boost::asio::ssl;
-using tcp = asio::ip::tcp;
 
 namespace {
 
@@ -105,29 +101,7 @@ asio::awaitable<Result<SyncReport>> SyncClient::run_once(ProgressFn progress, bo
     }
   });
   watchdog.arm(config_.io_timeout);
-  tcp::resolver resolver(io_);
-  auto [rec, endpoints] = co_await resolver.async_resolve(
-      config_.hq_host, std::to_string(config_.hq_port), asio::as_tuple(asio::use_awaitable));
-  if (rec) {
-    co_return failed(
-        {"connect", fmt::format("cannot resolve {}: {}", config_.hq_host, rec.message())});
-  }
-  auto [cec, endpoint] = co_await asio::async_connect(stream->lowest_layer(), endpoints,
-                                                      asio::as_tuple(asio::use_awaitable));
-  if (cec) {
-    co_return failed({"connect", fmt::format("cannot connect to {}:{}: {}", config_.hq_host,
-                                             config_.hq_port, cec.message())});
-  }
-  boost::system::error_code ignored;
-  stream->lowest_layer().set_option(tcp::no_delay(true), ignored);
-  SSL_set_tlsext_host_name(stream->native_handle(), config_.hq_host.c_str());
-  stream->set_verify_callback(ssl::host_name_verification(config_.hq_host));
-  auto [hec] = co_await stream->async_handshake(ssl::stream_base::client,
-                                                asio::as_tuple(asio::use_awaitable));
-  if (hec) {
-    co_return failed({"tls_handshake", fmt::format("TLS with {}:{} failed: {}", config_.hq_host,
-                                                   config_.hq_port, hec.message())});
-  }
+  if (auto ok = co_await connect_tls(*stream, config_); !ok) co_return failed(ok.error());
   state->reachable = true;
 
   if (full_reconcile) {

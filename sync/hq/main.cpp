@@ -61,6 +61,13 @@ int main(int argc, char** argv) {
   serve->add_option("--port", config.port)->capture_default_str();
   serve->add_option("--max-sessions", config.max_sessions)->capture_default_str();
   serve->add_option("--retry-after-ms", config.retry_after_ms)->capture_default_str();
+  std::int64_t hold_ms = config.reservation_hold.count();
+  serve
+      ->add_option("--reservation-hold-ms", hold_ms,
+                   "how long an online-first hold on coupons and points lasts when the "
+                   "checkout does not arrive")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{1000}, std::int64_t{7} * 24 * 3600 * 1000));
 
   auto* conflicts = app.add_subcommand("conflicts", "list recorded conflicts");
   conflicts->add_option("--db", db_path)->capture_default_str();
@@ -123,6 +130,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   config.tls = {ca_dir + "/ca.crt", ca_dir + "/server.crt", ca_dir + "/server.key"};
+  config.reservation_hold = std::chrono::milliseconds(hold_ms);
   boost::asio::io_context io;
   pma::hq::Server server(io, **sink, config);
   auto port = server.start();

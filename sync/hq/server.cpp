@@ -71,33 +71,74 @@ asio::awaitable<void> send(TlsStream& stream, const std::vector<std::uint8_t>& b
   (void)co_await net::write_frame(stream, bytes);
 }
 
-// The conversation after the TLS handshake and admission. Returns an error to report.
+// Answers a reserve frame (or applies a release, which has no answer). Returns the reply
+// frame, empty for a release.
+Result<std::vector<std::uint8_t>> reservation(const wire::Frame& frame, const TerminalIdentity& id,
+                                              SessionContext& ctx) {
+  if (frame.type == wire::FrameType::release) {
+    pma::v1::ReleaseRequest release;
+    if (auto ok = wire::decode_message(frame, wire::FrameType::release, release); !ok) {
+      return std::unexpected(ok.error());
+    }
+    if (auto ok = ctx.sink.release(id, release.txn_id()); !ok) return std::unexpected(ok.error());
+    spdlog::info("hq: {} released the hold for {}", who(id), release.txn_id());
+    return std::vector<std::uint8_t>{};
+  }
+  pma::v1::ReserveRequest request;
+  if (auto ok = wire::decode_message(frame, wire::FrameType::reserve, request); !ok) {
+    return std::unexpected(ok.error());
+  }
+  std::int64_t now = ctx.clock();
+  auto reply = ctx.sink.reserve(id, request, now, now + ctx.config.reservation_hold.count());
+  if (!reply) return std::unexpected(reply.error());
+  if (reply->granted()) {
+    ++ctx.stats.reservations_granted;
+  } else {
+    ++ctx.stats.reservations_refused;
+    spdlog::info("hq: {} reservation for {} refused: {}", who(id), request.txn_id(),
+                 reply->refusals(0).message());
+  }
+  return wire::encode_message(wire::FrameType::reserve_reply, *reply);
+}
+
+bool is_reservation(wire::FrameType type) {
+  return type == wire::FrameType::reserve || type == wire::FrameType::release;
+}
+
+// The conversation after the TLS handshake and admission: a sync session opens with Hello;
+// reserve and release frames may come first (a reservation needs no handshake) or between a
+// session's other frames. Returns an error to report.
 asio::awaitable<Status> converse(TlsStream& stream, net::Watchdog& watchdog,
                                  const TerminalIdentity& id, SessionContext& ctx) {
   const auto& config = ctx.config;
-  watchdog.arm(config.io_timeout);
-  auto first = co_await net::read_frame(stream, config.max_frame_bytes);
-  if (!first) co_return std::unexpected(first.error());
-  pma::v1::Hello hello;
-  if (auto ok = wire::decode_message(*first, wire::FrameType::hello, hello); !ok) co_return ok;
-  auto highest = ctx.sink.highest_applied(id);
-  if (!highest) co_return std::unexpected(highest.error());
-  pma::v1::Handshake handshake;
-  handshake.set_highest_applied_seq(*highest);
-  handshake.set_max_batch_bytes(config.max_frame_bytes);
-  handshake.set_max_batch_deltas(config.max_batch_deltas);
-  handshake.set_server_time_ms(ctx.clock());
-  handshake.set_store_id(id.store_id);
-  handshake.set_terminal_id(id.terminal_id);
-  handshake.set_protocol_version(wire::kColumnarProtocolVersion);
-  auto out = wire::encode_message(wire::FrameType::handshake, handshake);
-  if (auto ok = co_await net::write_frame(stream, out); !ok) co_return ok;
+  bool greeted = false;
+  std::vector<std::uint8_t> out;
   for (;;) {
     watchdog.arm(config.io_timeout);
     auto frame = co_await net::read_frame(stream, config.max_frame_bytes);
     if (!frame) co_return std::unexpected(frame.error());
     if (frame->type == wire::FrameType::bye) co_return Status{};
-    if (frame->type == wire::FrameType::batch) {
+    if (is_reservation(frame->type)) {
+      auto answer = reservation(*frame, id, ctx);
+      if (!answer) co_return std::unexpected(answer.error());
+      if (answer->empty()) continue;
+      out = std::move(*answer);
+    } else if (!greeted) {
+      pma::v1::Hello hello;
+      if (auto ok = wire::decode_message(*frame, wire::FrameType::hello, hello); !ok) co_return ok;
+      auto highest = ctx.sink.highest_applied(id);
+      if (!highest) co_return std::unexpected(highest.error());
+      pma::v1::Handshake handshake;
+      handshake.set_highest_applied_seq(*highest);
+      handshake.set_max_batch_bytes(config.max_frame_bytes);
+      handshake.set_max_batch_deltas(config.max_batch_deltas);
+      handshake.set_server_time_ms(ctx.clock());
+      handshake.set_store_id(id.store_id);
+      handshake.set_terminal_id(id.terminal_id);
+      handshake.set_protocol_version(wire::kColumnarProtocolVersion);
+      out = wire::encode_message(wire::FrameType::handshake, handshake);
+      greeted = true;
+    } else if (frame->type == wire::FrameType::batch) {
       pma::v1::Batch batch;
       if (auto ok = wire::decode_batch(*frame, batch); !ok) co_return ok;
       if (batch.deltas_size() > static_cast<int>(config.max_batch_deltas)) {

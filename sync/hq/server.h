@@ -29,6 +29,9 @@ struct ServerConfig {
   std::uint32_t max_batch_deltas = 2000;                     // [server] max_batch_deltas
   std::uint32_t max_page_members = 2000;                     // [server] max_page_members
   std::chrono::milliseconds io_timeout{30000};               // [server] io_timeout_ms, per frame
+  // [server] reservation_hold_ms: how long an online-first hold lasts when the checkout's
+  // Delta does not arrive (the till crashed or went offline after reserving).
+  std::chrono::milliseconds reservation_hold{15 * 60 * 1000};
 
   Status validate() const;
 };
@@ -41,6 +44,8 @@ struct ServerStats {
   std::uint64_t protocol_errors = 0;  // bad frames, storage errors
   std::uint64_t deltas_applied = 0;
   std::uint64_t batches = 0;
+  std::uint64_t reservations_granted = 0;
+  std::uint64_t reservations_refused = 0;
 };
 
 class Server {

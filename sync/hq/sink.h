@@ -84,6 +84,19 @@ class Sink {
   virtual Result<std::optional<MemberSnapshot>> member(const std::string& member_id) = 0;
   // How many deltas were applied for the terminal in total (for audits and tests).
   virtual Result<std::uint64_t> applied_count(const TerminalIdentity& terminal) = 0;
+
+  // Online-first reservation: holds the request's coupons and points burn for the terminal's
+  // checkout txn_id until hold_until_ms, all or nothing (see ReserveReply in sync.proto); the
+  // checkout's Delta consumes the hold when apply_batch applies it. Holds past their time are
+  // ignored and purged.
+  virtual Result<pma::v1::ReserveReply> reserve(const TerminalIdentity& terminal,
+                                                const pma::v1::ReserveRequest& request,
+                                                std::int64_t now_ms,
+                                                std::int64_t hold_until_ms) = 0;
+  // Drops the terminal's hold for txn_id (nothing when there is none).
+  virtual Status release(const TerminalIdentity& terminal, const std::string& txn_id) = 0;
+  // Holds still in force at now_ms (for audits and tests).
+  virtual Result<std::uint64_t> active_holds(std::int64_t now_ms) = 0;
 };
 
 }  // namespace pma::hq

@@ -107,6 +107,7 @@ Result<ApplyOutcome> SqliteSink::apply_batch(const TerminalIdentity& terminal,
     outcome.highest_applied = delta.seq();
     ++outcome.applied;
   }
+  PMA_TRY(consume_holds(terminal, batch, *highest + 1, outcome.highest_applied));
   auto q = db_->prepare(
       "INSERT INTO terminals(store_id, terminal_id, highest_seq) VALUES(?1, ?2, ?3) "
       "ON CONFLICT(store_id, terminal_id) DO UPDATE SET highest_seq = excluded.highest_seq");

@@ -27,6 +27,11 @@ class SqliteSink final : public Sink {
   Result<std::vector<Conflict>> conflicts() override;
   Result<std::optional<MemberSnapshot>> member(const std::string& member_id) override;
   Result<std::uint64_t> applied_count(const TerminalIdentity& terminal) override;
+  Result<pma::v1::ReserveReply> reserve(const TerminalIdentity& terminal,
+                                        const pma::v1::ReserveRequest& request, std::int64_t now_ms,
+                                        std::int64_t hold_until_ms) override;
+  Status release(const TerminalIdentity& terminal, const std::string& txn_id) override;
+  Result<std::uint64_t> active_holds(std::int64_t now_ms) override;
 
  private:
   struct Context;
@@ -42,6 +47,10 @@ class SqliteSink final : public Sink {
   Status record_conflict(Context& context, const pma::v1::Delta& delta, std::string kind,
                          const std::string& member_id, const std::string& code, std::string detail);
   Status touch(const std::string& member_id);
+  // Drops the holds of the batch's checkouts (sqlite_sink_reservations.cpp).
+  Status consume_holds(const TerminalIdentity& terminal, const pma::v1::Batch& batch,
+                       std::uint64_t from_seq, std::uint64_t through_seq);
+  Status drop_hold(const TerminalIdentity& terminal, const std::string& txn_id);
   std::uint64_t next_version() { return ++version_; }
 
   std::unique_ptr<SqliteDb> db_;

@@ -26,6 +26,12 @@ std::string_view frame_type_name(FrameType type) {
       return "member_page";
     case FrameType::bye:
       return "bye";
+    case FrameType::reserve:
+      return "reserve";
+    case FrameType::reserve_reply:
+      return "reserve_reply";
+    case FrameType::release:
+      return "release";
   }
   return "unknown";
 }
@@ -43,7 +49,7 @@ Result<FrameHeader> parse_header(std::span<const std::uint8_t> bytes, std::uint3
                        (std::uint32_t{bytes[2]} << 8) | std::uint32_t{bytes[3]};
   std::uint8_t raw_type = bytes[4];
   if (raw_type < static_cast<std::uint8_t>(FrameType::hello) ||
-      raw_type > static_cast<std::uint8_t>(FrameType::bye)) {
+      raw_type > static_cast<std::uint8_t>(kLastFrameType)) {
     return fail("frame_unknown_type", fmt::format("unknown frame type {}", raw_type));
   }
   auto type = static_cast<FrameType>(raw_type);

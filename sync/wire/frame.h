@@ -24,7 +24,12 @@ enum class FrameType : std::uint8_t {
   pull_request = 8,
   member_page = 9,  // zstd-compressed payload
   bye = 10,
+  reserve = 11,        // ReserveRequest
+  reserve_reply = 12,  // ReserveReply
+  release = 13,        // ReleaseRequest (no answer)
 };
+
+inline constexpr FrameType kLastFrameType = FrameType::release;
 
 inline constexpr std::size_t kHeaderSize = 5;
 // The default hard cap on one frame's payload (compressed size), checked before allocating.

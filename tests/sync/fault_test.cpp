@@ -98,6 +98,17 @@ class KillingSink final : public pma::hq::Sink {
   pma::Result<std::uint64_t> applied_count(const pma::hq::TerminalIdentity& t) override {
     return inner->applied_count(t);
   }
+  pma::Result<pma::v1::ReserveReply> reserve(const pma::hq::TerminalIdentity& t,
+                                             const pma::v1::ReserveRequest& r, std::int64_t now,
+                                             std::int64_t until) override {
+    return inner->reserve(t, r, now, until);
+  }
+  pma::Status release(const pma::hq::TerminalIdentity& t, const std::string& txn) override {
+    return inner->release(t, txn);
+  }
+  pma::Result<std::uint64_t> active_holds(std::int64_t now) override {
+    return inner->active_holds(now);
+  }
 };
 
 }  // namespace

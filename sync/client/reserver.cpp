@@ -1,0 +1,201 @@
+#include "client/reserver.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "client/client_state.h"
+#include "client/connect.h"
+#include "net/frame_stream.h"
+#include "net/watchdog.h"
+#include "wire/messages.h"
+
+namespace pma::sync {
+
+namespace asio = boost::asio;
+using SteadyClock = std::chrono::steady_clock;
+
+struct Reserver::State {
+  explicit State(asio::io_context& io) : idle_timer(io) {}
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  std::shared_ptr<TlsStream> idle;  // an open connection nobody is using
+  asio::steady_timer idle_timer;
+  SteadyClock::time_point pause_until{};
+  bool stopped = false;
+  ReserverStats stats;
+};
+
+namespace {
+
+void close(const std::shared_ptr<TlsStream>& stream) {
+  boost::system::error_code ignored;
+  if (stream) stream->lowest_layer().close(ignored);
+}
+
+std::chrono::milliseconds remaining(SteadyClock::time_point deadline) {
+  return std::max(
+      std::chrono::milliseconds(1),
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now()));
+}
+
+// Says goodbye on an idle connection (HQ then ends the session cleanly) and closes it.
+asio::awaitable<void> close_politely(std::shared_ptr<TlsStream> stream) {
+  auto bye = wire::encode_message(wire::FrameType::bye, pma::v1::Bye());
+  std::weak_ptr<TlsStream> weak = stream;
+  net::Watchdog watchdog(stream->get_executor(), [weak] { close(weak.lock()); });
+  watchdog.arm(std::chrono::milliseconds(1000));
+  (void)co_await net::write_frame(*stream, bye);
+  (void)co_await stream->async_shutdown(asio::as_tuple(asio::use_awaitable));
+  close(stream);
+}
+
+}  // namespace
+
+Reserver::Reserver(asio::io_context& io, ClientConfig client, ReserverConfig config)
+    : io_(io), client_(std::move(client)), config_(config), state_(std::make_shared<State>(io)) {}
+
+Reserver::~Reserver() { stop(); }
+
+Status Reserver::start() {
+  if (auto ok = client_.validate(); !ok) return ok;
+  if (config_.budget.count() <= 0) {
+    return fail("config_invalid", "the reservation budget must be positive");
+  }
+  auto tls = net::make_client_context(client_.tls);
+  if (!tls) return std::unexpected(tls.error());
+  state_->tls = *tls;
+  state_->stopped = false;
+  return {};
+}
+
+void Reserver::stop() {
+  state_->stopped = true;
+  state_->idle_timer.cancel();
+  close(std::exchange(state_->idle, nullptr));
+}
+
+const ReserverStats& Reserver::stats() const { return state_->stats; }
+
+asio::awaitable<Result<pma::v1::ReserveReply>> Reserver::reserve(pma::v1::ReserveRequest request) {
+  auto state = state_;
+  if (state->stopped || !state->tls) {
+    ++state->stats.skipped;
+    co_return fail("hq_skipped", "reservations are not running");
+  }
+  auto started = SteadyClock::now();
+  if (started < state->pause_until) {
+    ++state->stats.skipped;
+    co_return fail("hq_skipped", "HQ did not answer a moment ago; offline rules apply for now");
+  }
+  const auto deadline = started + config_.budget;
+  const auto out = wire::encode_message(wire::FrameType::reserve, request);
+  // Exclusive use of the idle connection; a second checkout at the same time opens its own.
+  auto stream = std::exchange(state->idle, nullptr);
+  bool reused = stream != nullptr;
+  Error last{"hq_timeout", ""};
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto timed_out = std::make_shared<bool>(false);
+    if (!stream) stream = std::make_shared<TlsStream>(io_, *state->tls);
+    std::weak_ptr<TlsStream> weak = stream;
+    net::Watchdog watchdog(io_.get_executor(), [weak, timed_out] {
+      *timed_out = true;
+      close(weak.lock());
+    });
+    watchdog.arm(remaining(deadline));
+    Status sent = Status{};
+    if (!reused) {
+      ++state->stats.connections;
+      sent = co_await connect_tls(*stream, client_);
+    }
+    if (sent) sent = co_await net::write_frame(*stream, out);
+    Result<wire::Frame> frame = std::unexpected(Error{"io_error", ""});
+    if (sent) {
+      frame = co_await net::read_frame(*stream, wire::kDefaultMaxPayload);
+    } else {
+      frame = std::unexpected(sent.error());
+    }
+    watchdog.disarm();
+    if (frame) {
+      pma::v1::ReserveReply reply;
+      Status ok = Status{};
+      if (frame->type == wire::FrameType::busy) {
+        ok = fail("hq_busy", "HQ is busy");
+      } else {
+        ok = wire::decode_message(*frame, wire::FrameType::reserve_reply, reply);
+      }
+      if (ok && reply.txn_id() != request.txn_id()) {
+        ok = fail("protocol", fmt::format("HQ answered for {}, asked for {}", reply.txn_id(),
+                                          request.txn_id()));
+      }
+      if (ok) {
+        ++(reply.granted() ? state->stats.granted : state->stats.refused);
+        if (!state->stopped && !state->idle) {
+          state->idle = stream;
+          state->idle_timer.expires_after(config_.idle_close);
+          state->idle_timer.async_wait([state](boost::system::error_code ec) {
+            if (ec || !state->idle) return;
+            asio::co_spawn(state->idle_timer.get_executor(),
+                           close_politely(std::exchange(state->idle, nullptr)), asio::detached);
+          });
+        } else {
+          close(stream);
+        }
+        co_return reply;
+      }
+      close(stream);
+      last = ok.error();
+      break;
+    }
+    close(stream);
+    last = *timed_out ? Error{"hq_timeout",
+                              fmt::format("HQ did not answer within {} ms", config_.budget.count())}
+                      : frame.error();
+    // A connection HQ closed while it sat idle fails at once: try a fresh one if time is left.
+    if (*timed_out || !reused || SteadyClock::now() >= deadline) break;
+    stream = nullptr;
+    reused = false;
+  }
+  ++state->stats.unanswered;
+  state->pause_until = SteadyClock::now() + config_.retry_pause;
+  spdlog::warn(
+      "sync: reservation for {} unanswered ({}: {}); offline rules apply, next try in {} s",
+      request.txn_id(), last.code, last.message, config_.retry_pause.count() / 1000);
+  co_return std::unexpected(std::move(last));
+}
+
+void Reserver::release(std::string txn_id) {
+  auto state = state_;
+  if (state->stopped || !state->tls) return;
+  pma::v1::ReleaseRequest release;
+  release.set_txn_id(txn_id);
+  auto out = std::make_shared<std::vector<std::uint8_t>>(
+      wire::encode_message(wire::FrameType::release, release));
+  auto stream = std::exchange(state->idle, nullptr);
+  bool reused = stream != nullptr;
+  if (!stream) stream = std::make_shared<TlsStream>(io_, *state->tls);
+  asio::co_spawn(
+      io_,
+      [state, stream, reused, out, client = client_,
+       txn_id = std::move(txn_id)]() -> asio::awaitable<void> {
+        std::weak_ptr<TlsStream> weak = stream;
+        net::Watchdog watchdog(stream->get_executor(), [weak] { close(weak.lock()); });
+        watchdog.arm(std::chrono::milliseconds(5000));
+        Status ok = Status{};
+        if (!reused) ok = co_await connect_tls(*stream, client);
+        if (ok) ok = co_await net::write_frame(*stream, *out);
+        if (!ok) {
+          spdlog::info("sync: could not release the hold for {} ({}); it lapses at HQ", txn_id,
+                       ok.error().message);
+          close(stream);
+          co_return;
+        }
+        watchdog.disarm();
+        co_await close_politely(stream);
+      },
+      asio::detached);
+}
+
+}  // namespace pma::sync

@@ -1,0 +1,70 @@
+// Online-first reservations: asks memberhq, within a short budget (300 ms by default), to hold
+// a checkout's coupons and points burn before the till commits it. Keeps one idle TLS
+// connection for reuse (closed after idle_close, before HQ's own idle timeout). When HQ does not
+// answer in time the caller falls back to the offline rules; after such a failure the Reserver
+// does not try again for retry_pause, so a till with HQ down does not wait on every checkout.
+// Lives on one io_context thread, which must outlive it.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "client/sync_client.h"
+#include "pma/error.h"
+#include "pma/v1/sync.pb.h"
+
+namespace pma::sync {
+
+struct ReserverConfig {
+  std::chrono::milliseconds budget{300};         // [sync] reserve_timeout_ms
+  std::chrono::milliseconds idle_close{20000};   // below memberhq's io_timeout (30 s)
+  std::chrono::milliseconds retry_pause{10000};  // no attempt for this long after a failure
+};
+
+struct ReserverStats {
+  std::uint64_t granted = 0;
+  std::uint64_t refused = 0;
+  std::uint64_t unanswered = 0;  // timeouts, connection failures, busy HQ
+  std::uint64_t skipped = 0;     // not tried: within retry_pause after a failure
+  std::uint64_t connections = 0;
+};
+
+class Reserver {
+ public:
+  // Errors of start(): "config_invalid", "tls_config".
+  Reserver(boost::asio::io_context& io, ClientConfig client, ReserverConfig config = {});
+  ~Reserver();
+  Reserver(const Reserver&) = delete;
+  Reserver& operator=(const Reserver&) = delete;
+
+  Status start();
+  // Closes the idle connection; later calls answer "hq_skipped".
+  void stop();
+
+  // HQ's answer (granted or refused) within the budget. Errors, all meaning "HQ did not
+  // decide; apply the offline rules": "hq_timeout", "connect", "tls_handshake", "hq_busy",
+  // "hq_skipped" (a recent attempt failed), "io_*" / "frame_*" / "protocol_garbled" and HQ's
+  // own error codes.
+  boost::asio::awaitable<Result<pma::v1::ReserveReply>> reserve(pma::v1::ReserveRequest request);
+
+  // Drops a hold whose checkout was not committed. Best effort, in the background: a hold HQ
+  // never hears about lapses after memberhq's reservation_hold_ms.
+  void release(std::string txn_id);
+
+  const ReserverStats& stats() const;
+
+  struct State;  // internal
+
+ private:
+  boost::asio::io_context& io_;
+  ClientConfig client_;
+  ReserverConfig config_;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace pma::sync

@@ -1,0 +1,238 @@
+// SqliteSink's online-first reservations: holds on coupons and points burns for a terminal's
+// checkout, taken before the till commits and consumed when the checkout's Delta is applied.
+#include <fmt/format.h>
+
+#include "hq/sqlite_sink.h"
+
+namespace pma::hq {
+
+namespace {
+
+#define PMA_TRY(expr)                                    \
+  do {                                                   \
+    if (auto pma_ok = (expr); !pma_ok) {                 \
+      return std::unexpected(std::move(pma_ok.error())); \
+    }                                                    \
+  } while (0)
+
+void refuse(pma::v1::ReserveReply& reply, std::string code, std::string coupon,
+            std::string message) {
+  auto* r = reply.add_refusals();
+  r->set_code(std::move(code));
+  r->set_coupon_code(std::move(coupon));
+  r->set_message(std::move(message));
+}
+
+// The hold a coupon is under (another checkout's, still in force), if any.
+struct CouponHold {
+  std::string store_id, terminal_id, txn_id;
+};
+
+}  // namespace
+
+Status SqliteSink::drop_hold(const TerminalIdentity& terminal, const std::string& txn_id) {
+  for (std::string_view sql :
+       {"DELETE FROM holds WHERE store_id = ?1 AND terminal_id = ?2 AND txn_id = ?3",
+        "DELETE FROM held_coupons WHERE store_id = ?1 AND terminal_id = ?2 AND txn_id = ?3"}) {
+    auto q = db_->prepare(sql);
+    if (!q) return std::unexpected(q.error());
+    q->bind(1, terminal.store_id).bind(2, terminal.terminal_id).bind(3, txn_id);
+    PMA_TRY(q->run());
+  }
+  return {};
+}
+
+Status SqliteSink::consume_holds(const TerminalIdentity& terminal, const pma::v1::Batch& batch,
+                                 std::uint64_t from_seq, std::uint64_t through_seq) {
+  if (through_seq < from_seq) return {};
+  // One probe per batch keeps ingest cheap when the terminal holds nothing (the usual case).
+  auto any =
+      db_->prepare("SELECT EXISTS(SELECT 1 FROM holds WHERE store_id = ?1 AND terminal_id = ?2)");
+  if (!any) return std::unexpected(any.error());
+  any->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
+  auto row = any->step();
+  if (!row) return std::unexpected(row.error());
+  bool holding = *row && any->int64(0) != 0;
+  PMA_TRY(any->run());
+  if (!holding) return {};
+  for (const auto& delta : batch.deltas()) {
+    if (delta.seq() < from_seq || delta.seq() > through_seq) continue;
+    if (delta.body_case() != pma::v1::Delta::kCheckout) continue;
+    PMA_TRY(drop_hold(terminal, delta.txn_id()));
+  }
+  return {};
+}
+
+Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& terminal,
+                                                  const pma::v1::ReserveRequest& request,
+                                                  std::int64_t now_ms, std::int64_t hold_until_ms) {
+  if (request.txn_id().empty()) return fail("reserve_invalid", "a reservation needs a txn_id");
+  if (request.points() < 0) {
+    return fail("reserve_invalid",
+                fmt::format("points to hold must not be negative, got {}", request.points()));
+  }
+  if (request.points() > 0 && request.member_id().empty()) {
+    return fail("reserve_invalid", "a points burn needs a member_id");
+  }
+  PMA_TRY(db_->exec("BEGIN IMMEDIATE"));
+  struct Rollback {
+    SqliteDb& db;
+    bool open = true;
+    ~Rollback() {
+      if (open) (void)db.exec("ROLLBACK");
+    }
+  } guard{*db_};
+
+  pma::v1::ReserveReply reply;
+  reply.set_txn_id(request.txn_id());
+  // Asking again under the same txn_id replaces the earlier hold; stale holds go.
+  PMA_TRY(drop_hold(terminal, request.txn_id()));
+  for (std::string_view sql :
+       {"DELETE FROM holds WHERE until_ms < ?1", "DELETE FROM held_coupons WHERE until_ms < ?1"}) {
+    auto q = db_->prepare(sql);
+    if (!q) return std::unexpected(q.error());
+    q->bind(1, now_ms);
+    PMA_TRY(q->run());
+  }
+
+  std::string member_id = request.member_id();
+  bool member_known = false;
+  if (!member_id.empty()) {
+    auto canonical = resolve(member_id);
+    if (!canonical) return std::unexpected(canonical.error());
+    member_id = *canonical;
+    auto q = db_->prepare("SELECT points, erased FROM members WHERE member_id = ?1");
+    if (!q) return std::unexpected(q.error());
+    q->bind(1, member_id);
+    auto row = q->step();
+    if (!row) return std::unexpected(row.error());
+    std::int64_t hq_points = 0;
+    bool erased = false;
+    if (*row) {
+      member_known = true;
+      hq_points = q->int64(0);
+      erased = q->int64(1) != 0;
+    }
+    PMA_TRY(q->run());
+    if (erased) {
+      refuse(reply, "member_erased", "",
+             fmt::format("member {} was erased at HQ; its points and coupons are gone", member_id));
+    } else if (member_known) {
+      auto held = db_->prepare(
+          "SELECT COALESCE(SUM(points), 0) FROM holds WHERE member_id = ?1 AND until_ms >= ?2");
+      if (!held) return std::unexpected(held.error());
+      held->bind(1, member_id).bind(2, now_ms);
+      PMA_TRY(held->step());
+      std::int64_t held_points = held->int64(0);
+      PMA_TRY(held->run());
+      std::int64_t available = hq_points + request.unreflected_points() - held_points;
+      reply.set_points_available(available);
+      if (request.points() > available) {
+        refuse(reply, "points_insufficient_at_hq", "",
+               fmt::format("member {} has {} points available chain-wide ({} held for other "
+                           "checkouts); {} asked",
+                           member_id, std::max<std::int64_t>(available, 0), held_points,
+                           request.points()));
+      }
+    } else {
+      // Registered at this till and not synced yet: no other store can spend its points.
+      reply.set_points_available(request.points());
+    }
+  }
+
+  std::vector<std::string> to_hold;
+  for (const auto& code : request.coupon_codes()) {
+    auto q = db_->prepare(
+        "SELECT state, COALESCE(redeemed_store, ''), COALESCE(redeemed_terminal, '') "
+        "FROM coupons WHERE code = ?1");
+    if (!q) return std::unexpected(q.error());
+    q->bind(1, code);
+    auto row = q->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) continue;  // issued at this till, not synced: nobody else can redeem it
+    auto state = static_cast<pma::v1::CouponStateKind>(q->int64(0));
+    std::string store = q->text(1), term = q->text(2);
+    PMA_TRY(q->run());
+    if (state == pma::v1::COUPON_REDEEMED) {
+      refuse(
+          reply, "coupon_redeemed_elsewhere", code,
+          fmt::format("coupon {} was already redeemed at store {} (till {})", code, store, term));
+      continue;
+    }
+    if (state == pma::v1::COUPON_REVOKED) {
+      refuse(reply, "coupon_revoked", code, fmt::format("coupon {} was revoked by HQ", code));
+      continue;
+    }
+    auto h = db_->prepare(
+        "SELECT store_id, terminal_id, txn_id FROM held_coupons WHERE code = ?1 AND "
+        "until_ms >= ?2");
+    if (!h) return std::unexpected(h.error());
+    h->bind(1, code).bind(2, now_ms);
+    auto held = h->step();
+    if (!held) return std::unexpected(held.error());
+    if (*held) {
+      CouponHold other{h->text(0), h->text(1), h->text(2)};
+      PMA_TRY(h->run());
+      refuse(reply, "coupon_reserved_elsewhere", code,
+             fmt::format("coupon {} is being redeemed right now at store {} (till {})", code,
+                         other.store_id, other.terminal_id));
+      continue;
+    }
+    PMA_TRY(h->run());
+    to_hold.push_back(code);
+  }
+
+  if (reply.refusals_size() > 0) {
+    guard.open = false;
+    PMA_TRY(db_->exec("ROLLBACK"));
+    return reply;
+  }
+  if (request.points() > 0 && member_known) {
+    auto q = db_->prepare(
+        "INSERT INTO holds(store_id, terminal_id, txn_id, member_id, points, until_ms) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+    if (!q) return std::unexpected(q.error());
+    q->bind(1, terminal.store_id).bind(2, terminal.terminal_id).bind(3, request.txn_id());
+    q->bind(4, member_id).bind(5, request.points()).bind(6, hold_until_ms);
+    PMA_TRY(q->run());
+  } else if (!to_hold.empty()) {
+    // A zero-point row marks that this terminal holds something (consume_holds probes it).
+    auto q = db_->prepare(
+        "INSERT INTO holds(store_id, terminal_id, txn_id, member_id, points, until_ms) "
+        "VALUES(?1, ?2, ?3, ?4, 0, ?5)");
+    if (!q) return std::unexpected(q.error());
+    q->bind(1, terminal.store_id).bind(2, terminal.terminal_id).bind(3, request.txn_id());
+    q->bind(4, member_id).bind(5, hold_until_ms);
+    PMA_TRY(q->run());
+  }
+  for (const auto& code : to_hold) {
+    auto q = db_->prepare(
+        "INSERT INTO held_coupons(code, store_id, terminal_id, txn_id, until_ms) "
+        "VALUES(?1, ?2, ?3, ?4, ?5)");
+    if (!q) return std::unexpected(q.error());
+    q->bind(1, code).bind(2, terminal.store_id).bind(3, terminal.terminal_id);
+    q->bind(4, request.txn_id()).bind(5, hold_until_ms);
+    PMA_TRY(q->run());
+  }
+  guard.open = false;
+  PMA_TRY(db_->exec("COMMIT"));
+  reply.set_granted(true);
+  reply.set_hold_until_ms(hold_until_ms);
+  return reply;
+}
+
+Status SqliteSink::release(const TerminalIdentity& terminal, const std::string& txn_id) {
+  return drop_hold(terminal, txn_id);
+}
+
+Result<std::uint64_t> SqliteSink::active_holds(std::int64_t now_ms) {
+  auto q = db_->prepare(
+      "SELECT (SELECT COUNT(*) FROM holds WHERE until_ms >= ?1 AND points > 0) + "
+      "(SELECT COUNT(*) FROM held_coupons WHERE until_ms >= ?1)");
+  if (!q) return std::unexpected(q.error());
+  q->bind(1, now_ms);
+  PMA_TRY(q->step());
+  return static_cast<std::uint64_t>(q->int64(0));
+}
+
+}  // namespace pma::hq

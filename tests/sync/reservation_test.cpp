@@ -1,0 +1,260 @@
+// Online-first reservations: HQ holds coupons and points burns for one checkout, all or
+// nothing; the checkout's Delta consumes the hold; the Reserver gets HQ's answer over real
+// mutual TLS within its budget or reports why it could not.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <catch2/catch.hpp>
+#include <optional>
+
+#include "client/reserver.h"
+#include "sync_world.h"
+
+namespace {
+
+using pma::test::SyncWorld;
+using pma::test::Till;
+
+constexpr std::int64_t kNow = 1'790'000'000'000;
+constexpr std::int64_t kHold = 15 * 60 * 1000;
+
+pma::v1::ReserveRequest ask(const std::string& txn, const std::string& member, std::int64_t points,
+                            std::vector<std::string> coupons = {}, std::int64_t unreflected = 0) {
+  pma::v1::ReserveRequest r;
+  r.set_txn_id(txn);
+  r.set_member_id(member);
+  r.set_points(points);
+  r.set_unreflected_points(unreflected);
+  for (auto& c : coupons) r.add_coupon_codes(c);
+  return r;
+}
+
+pma::hq::TerminalIdentity terminal(const Till& till) { return {till.store_id, till.terminal_id}; }
+
+// Member M1 at HQ with 1000 points and an issued welcome coupon W-1 (registered at store A).
+void seed(SyncWorld& world, Till& a) {
+  world.import_members(1, 1000);
+  pma::v1::Delta delta;
+  auto* r = delta.mutable_member_registered();
+  r->set_provisional_id("P-A-1");
+  r->set_name("New");
+  r->add_welcome_coupons("W-1");
+  world.write_delta(a, delta, "P-A-1", 0, "member_registered");
+  REQUIRE(world.sync(a));
+}
+
+// The till's checkout under the POS transaction id the reservation used.
+void checkout_as(SyncWorld& world, Till& till, const std::string& txn, const std::string& member,
+                 std::int64_t burned, std::vector<std::string> coupons) {
+  pma::v1::Delta delta;
+  delta.set_txn_id(txn);
+  auto* c = delta.mutable_checkout();
+  c->set_member_id(member);
+  c->set_points_burned(burned);
+  for (auto& code : coupons) c->add_coupon_codes(code);
+  world.write_delta(till, delta, member, -burned, "checkout");
+}
+
+std::uint64_t holds(pma::hq::Sink& sink, std::int64_t now_ms) {
+  auto n = sink.active_holds(now_ms);
+  REQUIRE(n.has_value());
+  return n.value();
+}
+
+template <typename T>
+T run(boost::asio::io_context& io, boost::asio::awaitable<T> work) {
+  std::optional<T> out;
+  boost::asio::co_spawn(io, std::move(work), [&](std::exception_ptr e, T value) {
+    REQUIRE_FALSE(e);
+    out = std::move(value);
+  });
+  io.restart();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!out && std::chrono::steady_clock::now() < deadline) {
+    io.run_one_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE(out.has_value());
+  return std::move(*out);
+}
+
+}  // namespace
+
+TEST_CASE("HQ holds a coupon for one checkout and refuses it to every other till until then",
+          "[sync][reserve]") {
+  SyncWorld world;
+  Till& a = world.add_till("A", "T1");
+  Till& b = world.add_till("B", "T1");
+  seed(world, a);
+  auto& sink = *world.sink;
+
+  auto first = sink.reserve(terminal(a), ask("A-1", "M1", 0, {"W-1"}), kNow, kNow + kHold);
+  REQUIRE(first);
+  CHECK(first->granted());
+  CHECK(first->hold_until_ms() == kNow + kHold);
+  CHECK(holds(sink, kNow) == 1);
+
+  auto second = sink.reserve(terminal(b), ask("B-1", "M1", 0, {"W-1"}), kNow + 10, kNow + kHold);
+  REQUIRE(second);
+  CHECK_FALSE(second->granted());
+  REQUIRE(second->refusals_size() == 1);
+  CHECK(second->refusals(0).code() == "coupon_reserved_elsewhere");
+  CHECK(second->refusals(0).coupon_code() == "W-1");
+  CHECK(second->refusals(0).message().find("store A") != std::string::npos);
+
+  // Asking again under the same txn id replaces the hold instead of colliding with it.
+  auto again = sink.reserve(terminal(a), ask("A-1", "M1", 0, {"W-1"}), kNow + 20, kNow + kHold);
+  REQUIRE(again);
+  CHECK(again->granted());
+  CHECK(holds(sink, kNow + 20) == 1);
+
+  // The checkout arrives: the hold is consumed and the coupon is redeemed for good.
+  checkout_as(world, a, "A-1", "M1", 0, {"W-1"});
+  REQUIRE(world.sync(a));
+  CHECK(holds(sink, kNow + 30) == 0);
+  auto later = sink.reserve(terminal(b), ask("B-2", "M1", 0, {"W-1"}), kNow + 40, kNow + kHold);
+  REQUIRE(later);
+  CHECK_FALSE(later->granted());
+  CHECK(later->refusals(0).code() == "coupon_redeemed_elsewhere");
+  auto conflicts = sink.conflicts();
+  REQUIRE(conflicts);
+  CHECK(conflicts->empty());
+}
+
+TEST_CASE("Points holds count against the chain-wide balance, all or nothing", "[sync][reserve]") {
+  SyncWorld world;
+  Till& a = world.add_till("A", "T1");
+  Till& b = world.add_till("B", "T1");
+  seed(world, a);
+  auto& sink = *world.sink;
+
+  auto big = sink.reserve(terminal(a), ask("A-1", "M1", 800), kNow, kNow + kHold);
+  REQUIRE(big);
+  CHECK(big->granted());
+  CHECK(big->points_available() == 1000);
+
+  // 1000 - 800 held = 200 left; the coupon part is fine but nothing is held (all or nothing).
+  auto over = sink.reserve(terminal(b), ask("B-1", "M1", 300, {"W-1"}), kNow, kNow + kHold);
+  REQUIRE(over);
+  CHECK_FALSE(over->granted());
+  REQUIRE(over->refusals_size() == 1);
+  CHECK(over->refusals(0).code() == "points_insufficient_at_hq");
+  CHECK(over->points_available() == 200);
+  CHECK(holds(sink, kNow) == 1);
+
+  // Points the till earned that HQ has not seen yet count toward what it may burn.
+  auto with_local = sink.reserve(terminal(b), ask("B-2", "M1", 300, {}, 150), kNow, kNow + kHold);
+  REQUIRE(with_local);
+  CHECK(with_local->granted());
+  REQUIRE(sink.release(terminal(b), "B-2"));
+
+  // A released hold and an expired hold both free their points.
+  REQUIRE(sink.release(terminal(a), "A-1"));
+  auto freed = sink.reserve(terminal(b), ask("B-3", "M1", 900), kNow, kNow + 1000);
+  REQUIRE(freed);
+  CHECK(freed->granted());
+  auto after_expiry = sink.reserve(terminal(a), ask("A-2", "M1", 900), kNow + 2000, kNow + kHold);
+  REQUIRE(after_expiry);
+  CHECK(after_expiry->granted());
+
+  // A member or coupon HQ has not heard of yet exists only at that till: granted, not held.
+  auto unknown = sink.reserve(terminal(b), ask("B-4", "P-B-9", 50, {"W-LOCAL"}), kNow, kNow + 1);
+  REQUIRE(unknown);
+  CHECK(unknown->granted());
+
+  // Bad requests are errors, not refusals.
+  auto bad = sink.reserve(terminal(b), ask("", "M1", 5), kNow, kNow + 1);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code == "reserve_invalid");
+  auto negative = sink.reserve(terminal(b), ask("B-5", "M1", -5), kNow, kNow + 1);
+  REQUIRE_FALSE(negative);
+  CHECK(negative.error().code == "reserve_invalid");
+}
+
+TEST_CASE("The Reserver gets HQ's answer over mutual TLS and reuses its connection",
+          "[sync][reserve]") {
+  SyncWorld world;
+  Till& a = world.add_till("A", "T1");
+  Till& b = world.add_till("B", "T1");
+  seed(world, a);
+  pma::sync::Reserver ra(world.io, world.client_config(a), {.budget = std::chrono::seconds(5)});
+  pma::sync::Reserver rb(world.io, world.client_config(b), {.budget = std::chrono::seconds(5)});
+  REQUIRE(ra.start());
+  REQUIRE(rb.start());
+
+  auto granted = run(world.io, ra.reserve(ask("A-1", "M1", 100, {"W-1"})));
+  REQUIRE(granted);
+  CHECK(granted->granted());
+  auto refused = run(world.io, rb.reserve(ask("B-1", "M1", 0, {"W-1"})));
+  REQUIRE(refused);
+  CHECK_FALSE(refused->granted());
+  CHECK(refused->refusals(0).code() == "coupon_reserved_elsewhere");
+
+  // The second reservation from A rides the same connection.
+  auto second = run(world.io, ra.reserve(ask("A-2", "M1", 100)));
+  REQUIRE(second);
+  CHECK(second->granted());
+  CHECK(ra.stats().connections == 1);
+  CHECK(ra.stats().granted == 2);
+  CHECK(world.server->stats().reservations_granted == 2);
+  CHECK(world.server->stats().reservations_refused == 1);
+
+  // A release frees the coupon for B.
+  ra.release("A-1");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (holds(*world.sink, 0) != 1 && std::chrono::steady_clock::now() < deadline) {
+    world.io.restart();
+    world.io.run_for(std::chrono::milliseconds(20));
+  }
+  CHECK(holds(*world.sink, 0) == 1);  // A-2's points
+  auto now_free = run(world.io, rb.reserve(ask("B-2", "M1", 0, {"W-1"})));
+  REQUIRE(now_free);
+  CHECK(now_free->granted());
+  ra.stop();
+  rb.stop();
+}
+
+TEST_CASE("A Reserver facing a silent or absent HQ gives up within its budget and pauses",
+          "[sync][reserve]") {
+  SyncWorld world;
+  Till& a = world.add_till("A", "T1");
+  namespace asio = boost::asio;
+  using tcp = asio::ip::tcp;
+  // A real listener that accepts and never speaks (HQ hung, or a black-holing firewall).
+  tcp::acceptor silent_hq(world.io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  std::vector<std::shared_ptr<tcp::socket>> held;
+  std::function<void()> accept = [&] {
+    auto socket = std::make_shared<tcp::socket>(world.io);
+    silent_hq.async_accept(*socket, [&, socket](boost::system::error_code ec) {
+      if (ec) return;
+      held.push_back(socket);
+      accept();
+    });
+  };
+  accept();
+
+  pma::sync::Reserver silent(
+      world.io, world.client_config(a, silent_hq.local_endpoint().port()),
+      {.budget = std::chrono::milliseconds(300), .retry_pause = std::chrono::seconds(60)});
+  REQUIRE(silent.start());
+  auto timed_out = run(world.io, silent.reserve(ask("A-1", "M1", 10)));
+  REQUIRE_FALSE(timed_out);
+  CHECK(timed_out.error().code == "hq_timeout");
+  CHECK(timed_out.error().message.find("300 ms") != std::string::npos);
+  // Within the pause the next checkout does not wait on HQ at all.
+  auto skipped = run(world.io, silent.reserve(ask("A-2", "M1", 10)));
+  REQUIRE_FALSE(skipped);
+  CHECK(skipped.error().code == "hq_skipped");
+  CHECK(silent.stats().unanswered == 1);
+  CHECK(silent.stats().skipped == 1);
+
+  // Nothing listens on this port: refused at once.
+  tcp::acceptor closed(world.io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  auto free_port = closed.local_endpoint().port();
+  closed.close();
+  pma::sync::Reserver absent(world.io, world.client_config(a, free_port));
+  REQUIRE(absent.start());
+  auto refused = run(world.io, absent.reserve(ask("A-3", "M1", 10)));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == "connect");
+  silent.stop();
+  absent.stop();
+}
