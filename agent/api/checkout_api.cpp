@@ -23,7 +23,61 @@ ApiResponse handle(const ApiRequest& request, Call call) {
   }
 }
 
+// HQ's refusal as the error the POS sees: the first refusal's code, every refusal's message.
+Error refusal_error(const v1::ReserveReply& reply) {
+  std::string message = "HQ refused: ";
+  for (int i = 0; i < reply.refusals_size(); ++i) {
+    if (i > 0) message += "; ";
+    message += reply.refusals(i).message();
+  }
+  return Error{reply.refusals_size() > 0 ? reply.refusals(0).code() : "hq_refused",
+               std::move(message)};
+}
+
 }  // namespace
+
+boost::asio::awaitable<ApiResponse> CheckoutApi::commit(const ApiRequest& request) {
+  v1::CommitRequest body;
+  if (auto ok = parse_json(request.body, body); !ok) co_return error_response(ok.error());
+  bool online = hq_online_ && hq_online_();
+  std::string hq_check;
+  bool held = false;
+  if (reservations_.reserve) {
+    hq_check = "not_needed";
+    auto plan = checkout_.reservation_for(body);
+    // A plan that cannot be made fails the commit below with the same error.
+    if (plan && *plan) {
+      auto reply = co_await reservations_.reserve(std::move(**plan));
+      if (reply && reply->granted()) {
+        online = true;
+        held = true;
+        hq_check = "reserved";
+      } else if (reply) {
+        auto refused = refusal_error(*reply);
+        log_->info("checkout {} refused by HQ: {}", body.txn_id(), refused.code);
+        co_return error_response(refused);
+      } else {
+        online = false;
+        hq_check = "offline";
+        log_->info("checkout {}: HQ did not decide ({}); offline rules apply", body.txn_id(),
+                   reply.error().code);
+      }
+    }
+  }
+  // No co_await from here on: the service's online flag belongs to this commit alone.
+  checkout_.set_hq_online(online);
+  auto reply = checkout_.commit(body, hq_check);
+  if (!reply) {
+    if (held && reservations_.release) reservations_.release(body.txn_id());
+    log_->info("checkout {} refused: {}", body.txn_id(), reply.error().code);
+    co_return error_response(reply.error());
+  }
+  log_->info("checkout {} {}: payable {} fen, new balance {}{}", body.txn_id(),
+             reply->replayed ? "replayed" : "committed", reply->message.quote().payable_fen(),
+             reply->message.new_balance(), held ? " (held at HQ first)" : "");
+  if (!reply->replayed && on_committed_) on_committed_(reply->message);
+  co_return json_response(200, reply->message);
+}
 
 void CheckoutApi::add_routes(Router& router) {
   // Every checkout route learns first whether HQ is reachable right now.
@@ -35,21 +89,8 @@ void CheckoutApi::add_routes(Router& router) {
     return handle<v1::QuoteRequest>(
         r, [this](const v1::QuoteRequest& q) { return checkout_.quote(q); });
   });
-  router.add("POST", "/v1/checkout/commit", [this, online](const ApiRequest& r) {
-    online();
-    return handle<v1::CommitRequest>(r, [this](const v1::CommitRequest& c) {
-      auto reply = checkout_.commit(c);
-      if (reply) {
-        log_->info("checkout {} {}: payable {} fen, new balance {}", c.txn_id(),
-                   reply->replayed ? "replayed" : "committed", reply->message.quote().payable_fen(),
-                   reply->message.new_balance());
-        if (!reply->replayed && on_committed_) on_committed_(reply->message);
-      } else {
-        log_->info("checkout {} refused: {}", c.txn_id(), reply.error().code);
-      }
-      return reply;
-    });
-  });
+  router.add_async("POST", "/v1/checkout/commit",
+                   [this](const ApiRequest& r) { return commit(r); });
   router.add("POST", "/v1/refunds", [this, online](const ApiRequest& r) {
     online();
     return handle<v1::RefundRequest>(r, [this](const v1::RefundRequest& q) {

@@ -248,7 +248,7 @@ void HttpServer::run_session(std::shared_ptr<Session> session) {
             if (q != std::string_view::npos) request.query = std::string(target.substr(q + 1));
             request.body = std::move(req.body());
             try {
-              response = router_.dispatch(request);
+              response = co_await router_.dispatch(request);
             } catch (const std::exception& e) {
               log_->error("api: {} {} failed: {}", request.method, request.path, e.what());
               response = error_response(500, "internal", "internal error; see the agent's log");

@@ -2,6 +2,7 @@
 // Built once at start-up, then read-only; handlers run on the io_context thread.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <map>
 #include <string>
@@ -25,6 +26,8 @@ struct ApiResponse {
 };
 
 using Handler = std::function<ApiResponse(const ApiRequest&)>;
+// For handlers that wait on the network (e.g. a reservation at HQ) without blocking others.
+using AsyncHandler = std::function<boost::asio::awaitable<ApiResponse>(const ApiRequest&)>;
 
 class Metrics;
 
@@ -35,16 +38,18 @@ class Router {
 
   // pattern: "/v1/members/{id}"; a "{name}" segment matches one path segment.
   void add(std::string method, std::string pattern, Handler handler);
+  void add_async(std::string method, std::string pattern, AsyncHandler handler);
 
   // Dispatches: 404 "not_found" for an unknown path, 405 "method_not_allowed" when the path
-  // exists with other methods.
-  ApiResponse dispatch(ApiRequest& request) const;
+  // exists with other methods. The request must outlive the returned awaitable.
+  boost::asio::awaitable<ApiResponse> dispatch(ApiRequest& request) const;
 
  private:
   struct Route {
     std::string method;
     std::vector<std::string> segments;
-    Handler handler;
+    Handler handler;  // one of handler and async_handler is set
+    AsyncHandler async_handler;
     std::string name;  // "POST /v1/members/lookup"
   };
   std::vector<Route> routes_;

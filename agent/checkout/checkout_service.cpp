@@ -142,7 +142,8 @@ Result<v1::QuoteResponse> CheckoutService::quote(const v1::QuoteRequest& request
   return response;
 }
 
-Result<Reply<v1::CommitResponse>> CheckoutService::commit(const v1::CommitRequest& request) {
+Result<Reply<v1::CommitResponse>> CheckoutService::commit(const v1::CommitRequest& request,
+                                                          std::string_view hq_check) {
   if (request.txn_id().empty() || request.txn_id().size() > kMaxKeyLength) {
     return fail("invalid_request", fmt::format("txn_id must be 1..{} characters", kMaxKeyLength));
   }
@@ -238,6 +239,7 @@ Result<Reply<v1::CommitResponse>> CheckoutService::commit(const v1::CommitReques
   *response.mutable_quote() = q;
   response.set_committed_at_ms(now.now_ms);
   response.set_outbox_seq(*seq);
+  response.set_hq_check(std::string(hq_check));
   if (!q.member_id().empty()) {
     auto r = receipt(priced->member, now.now_ms);
     if (!r) return std::unexpected(r.error());

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "checkout/clock.h"
@@ -12,6 +13,7 @@
 #include "pma/error.h"
 #include "pma/v1/checkout.pb.h"
 #include "pma/v1/rules.pb.h"
+#include "pma/v1/sync.pb.h"
 #include "store/member_store.h"
 #include "store/sqlite.h"
 
@@ -45,11 +47,20 @@ class CheckoutService {
   // Prices a basket; writes nothing. Errors: "member_not_found" and loyalty::quote's codes.
   Result<v1::QuoteResponse> quote(const v1::QuoteRequest& request);
 
+  // What an online-first commit must hold at HQ before it commits: the coupons that apply and
+  // the points burn, priced as if HQ were reachable, and the member's local entries HQ has not
+  // reflected yet. nullopt when nothing needs holding (no coupon, no burn) or when txn_id was
+  // already committed (the commit will replay). Writes nothing. Errors: as quote(), and
+  // "invalid_request" for a missing txn_id.
+  Result<std::optional<v1::ReserveRequest>> reservation_for(const v1::CommitRequest& request);
+
   // Commits a checkout under request.txn_id. A replay of the same body returns the first reply;
   // a different body under the same id: "idempotency_conflict". Errors also: "invalid_request",
   // "member_not_found", "quote_changed", every coupon refusal code, loyalty::quote's codes,
-  // SQLite errors. Nothing is written unless everything is.
-  Result<Reply<v1::CommitResponse>> commit(const v1::CommitRequest& request);
+  // SQLite errors. Nothing is written unless everything is. hq_check is recorded in the
+  // response ("reserved", "offline", ...; see CommitResponse.hq_check).
+  Result<Reply<v1::CommitResponse>> commit(const v1::CommitRequest& request,
+                                           std::string_view hq_check = {});
 
   // Refunds (part of) a checkout committed here, under request.refund_id (idempotent as
   // commit). Errors: "invalid_request", "original_not_found" (sold elsewhere: refund through

@@ -109,6 +109,12 @@ Result<v1::RegisterMemberResponse> CheckoutService::register_member(
       return std::unexpected(ok.error());
     }
     body->add_welcome_coupons(coupon.code);
+    auto* terms = body->add_welcome_coupon_terms();
+    terms->set_code(coupon.code);
+    terms->set_template_id(coupon.template_id);
+    terms->set_title(coupon.title);
+    terms->set_valid_from(coupon.valid_from);
+    terms->set_valid_until(coupon.valid_until);
     auto* mc = response.add_welcome_coupons();
     mc->set_code(coupon.code);
     mc->set_template_id(coupon.template_id);

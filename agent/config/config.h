@@ -132,6 +132,10 @@ struct SyncConfig {
   std::int64_t max_page_members = 2000;         // sync.max_page_members: rows per transaction
   std::string reconcile_start = "02:00";        // sync.reconcile_start: nightly window, store time
   std::int64_t reconcile_window_minutes = 180;  // sync.reconcile_window_minutes
+  // sync.reserve_timeout_ms: online-first budget for holding a checkout's coupons and points
+  // burn at HQ before committing; 0 turns reservations off (offline rules whenever HQ is not
+  // known to be reachable).
+  std::int64_t reserve_timeout_ms = 300;
   bool enabled() const { return !hq_host.empty(); }
   Status validate() const;
 };

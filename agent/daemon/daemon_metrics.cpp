@@ -50,6 +50,14 @@ void add_daemon_metrics(api::Metrics& metrics, const scan::ScanService& scans, S
     api::sample(out, "pma_sync_last_success_info",
                 fmt::format("at=\"{}\"", api::label_value(state.last_success())),
                 state.last_success().empty() ? 0 : 1);
+    api::family(out, "pma_reservations_total", "counter",
+                "Online-first reservations at HQ by outcome (unanswered: offline rules applied).");
+    api::sample(out, "pma_reservations_total", "outcome=\"granted\"",
+                static_cast<double>(state.reservations_granted()));
+    api::sample(out, "pma_reservations_total", "outcome=\"refused\"",
+                static_cast<double>(state.reservations_refused()));
+    api::sample(out, "pma_reservations_total", "outcome=\"unanswered\"",
+                static_cast<double>(state.reservations_unanswered()));
   });
   metrics.add_collector([&printers](std::string& out) {
     api::family(out, "pma_printer_state", "gauge", "Printer state (1 for the current one).");

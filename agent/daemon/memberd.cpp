@@ -239,6 +239,7 @@ int main(int argc, char** argv) {
     }
   });
   checkout_api.set_hq_online_source([&] { return sync_link.hq_online(); });
+  checkout_api.set_reservations(sync_link.reservations());
   checkout_api.add_routes(router);
 
   pma::scan::ScanService scan_service(member_api, events, config->codes.rules, unix_now_ms, log);

@@ -56,18 +56,36 @@ Status SyncLink::start() {
   if (auto ok = client.validate(); !ok) return ok;
   client_ = std::make_unique<sync::SyncClient>(io_, sync_store_, client, now_ms);
   if (auto ok = client_->start(); !ok) return ok;
+  if (s.reserve_timeout_ms > 0) {
+    reserver_ = std::make_unique<sync::Reserver>(
+        io_, client,
+        sync::ReserverConfig{.budget = std::chrono::milliseconds(s.reserve_timeout_ms)});
+    if (auto ok = reserver_->start(); !ok) return ok;
+    log_->info("sync: online-first reservations on ({} ms budget)", s.reserve_timeout_ms);
+  }
   log_->info("sync: HQ at {}:{}, trickle every {} ms", s.hq_host, s.hq_port, s.trickle_interval_ms);
   return {};
 }
 
 void SyncLink::stop() {
   if (retry_) retry_->cancel();
+  if (reserver_) reserver_->stop();
   if (client_) client_->stop();
 }
 
 bool SyncLink::hq_online() const {
   // Asked before every quote and commit: must not touch the database.
   return client_ != nullptr && client_->reachable();
+}
+
+api::HqReservations SyncLink::reservations() {
+  if (!reserver_) return {};
+  return api::HqReservations{
+      .reserve =
+          [this](pma::v1::ReserveRequest request) {
+            return reserver_->reserve(std::move(request));
+          },
+      .release = [this](std::string txn_id) { reserver_->release(std::move(txn_id)); }};
 }
 
 void SyncLink::load_rules() {
@@ -106,6 +124,12 @@ pma::v1::SyncState SyncLink::state() {
     return state;
   }
   state.set_hq_reachable(status->reachable);
+  if (reserver_) {
+    const auto& r = reserver_->stats();
+    state.set_reservations_granted(r.granted);
+    state.set_reservations_refused(r.refused);
+    state.set_reservations_unanswered(r.unanswered + r.skipped);
+  }
   state.set_outbox_depth(status->outbox_depth);
   state.set_oldest_unsent_age_seconds(status->oldest_unsent_age_s.value_or(0));
   if (status->last_success_ms) {

@@ -9,8 +9,10 @@
 #include <memory>
 #include <optional>
 
+#include "api/checkout_api.h"
 #include "api/router.h"
 #include "checkout/checkout_service.h"
+#include "client/reserver.h"
 #include "client/sync_client.h"
 #include "config/config.h"
 #include "pma/v1/api.pb.h"
@@ -32,6 +34,8 @@ class SyncLink {
   void stop();
 
   bool hq_online() const;
+  // Online-first reservations through HQ; empty when sync is off or reserve_timeout_ms is 0.
+  api::HqReservations reservations();
   pma::v1::SyncState state();
   void add_routes(api::Router& router);
 
@@ -51,6 +55,7 @@ class SyncLink {
   std::shared_ptr<spdlog::logger> log_;
   store::SqliteSyncStore sync_store_;
   std::unique_ptr<sync::SyncClient> client_;
+  std::unique_ptr<sync::Reserver> reserver_;
   bool running_ = false;
   std::unique_ptr<boost::asio::steady_timer> retry_;
   std::string last_run_;

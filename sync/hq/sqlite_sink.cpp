@@ -306,7 +306,16 @@ Status SqliteSink::register_member(Context& context, const pma::v1::Delta& delta
     del->bind(1, r.provisional_id());
     PMA_TRY(del->run());
   }
-  for (const auto& code : r.welcome_coupons()) {
+  for (const auto& t : r.welcome_coupon_terms()) {
+    auto c = db_->prepare(
+        "INSERT OR IGNORE INTO coupons(code, member_id, template_id, title, valid_from, "
+        "valid_until, state) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 1)");
+    if (!c) return std::unexpected(c.error());
+    c->bind(1, t.code()).bind(2, canonical).bind(3, t.template_id()).bind(4, t.title());
+    c->bind(5, t.valid_from()).bind(6, t.valid_until());
+    PMA_TRY(c->run());
+  }
+  for (const auto& code : r.welcome_coupons()) {  // an older agent's codes without terms
     auto c = db_->prepare(
         "INSERT OR IGNORE INTO coupons(code, member_id, template_id, state) "
         "VALUES(?1, ?2, 'welcome', 1)");

@@ -9,71 +9,14 @@
 #include <thread>
 
 #include "memberd_process.h"
+#include "memberhq_process.h"
 #include "pma/v1/api.pb.h"
 
 using pma::test::MemberdProcess;
 
-namespace {
-
-int run(const std::string& command) { return WEXITSTATUS(std::system(command.c_str())); }
-
-// memberhq serving on a free port from a CA made here; killed on destruction.
-struct Hq {
-  pma::test::TempDir dir;
-  int port = pma::test::free_port();
-  pid_t pid = -1;
-
-  Hq() {
-    std::string hq = PMA_MEMBERHQ;
-    std::string quiet = " > " + dir.file("setup.log") + " 2>&1";
-    REQUIRE(run("cd " + dir.path().string() + " && " + hq + " ca init ca" + quiet) == 0);
-    REQUIRE(run("cd " + dir.path().string() + " && " + hq + " ca issue S001 T01 --dir ca --out t1" +
-                quiet) == 0);
-    pid = fork();
-    if (pid == 0) {
-      if (chdir(dir.path().c_str()) != 0) _exit(126);
-      if (std::freopen("hq.log", "w", stdout) == nullptr) _exit(126);
-      dup2(STDOUT_FILENO, STDERR_FILENO);
-      std::string p = std::to_string(port);
-      execl(PMA_MEMBERHQ, "memberhq", "serve", "--db", "hq.db", "--ca-dir", "ca", "--listen",
-            "127.0.0.1", "--port", p.c_str(), nullptr);
-      _exit(127);
-    }
-  }
-  ~Hq() {
-    if (pid > 0) kill(pid, SIGTERM), waitpid(pid, nullptr, 0);
-  }
-  std::string sync_config() const {
-    return "[sync]\nhq_host = \"127.0.0.1\"\nhq_port = " + std::to_string(port) + "\nca = \"" +
-           dir.file("ca/ca.crt") + "\"\ncert = \"" + dir.file("t1/S001-T01.crt") + "\"\nkey = \"" +
-           dir.file("t1/S001-T01.key") +
-           "\"\ntrickle_interval_ms = 600000\nbackoff_initial_ms = 200\n";
-  }
-};
-
-pma::v1::SyncState sync_state(pma::api::HttpClient& client) {
-  auto reply = client.request("GET", "/v1/sync");
-  REQUIRE(reply);
-  pma::v1::SyncState state;
-  REQUIRE(google::protobuf::util::JsonStringToMessage(reply->body, &state).ok());
-  return state;
-}
-
-// Asks memberd to sync now and waits (generously) for the run to end.
-pma::v1::SyncState sync_now(pma::api::HttpClient& client) {
-  auto started = client.request("POST", "/v1/sync");
-  REQUIRE(started);
-  REQUIRE(started->status == 202);
-  for (int i = 0; i < 300; ++i) {
-    auto state = sync_state(client);
-    if (!state.running() && !state.last_run().empty()) return state;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  FAIL("sync did not finish");
-  return {};
-}
-
-}  // namespace
+using Hq = pma::test::MemberhqProcess;
+using pma::test::sync_now;
+using pma::test::sync_state;
 
 TEST_CASE("memberd ships its checkouts to memberhq and the outbox drains", "[e2e][sync]") {
   Hq hq;
