@@ -54,6 +54,13 @@ int cmd_status(const Config& config, bool json) {
     row("HQ", sync.hq_reachable() ? paint("reachable", "32") : paint("unreachable", "31"));
     row("last sync", sync.last_success().empty() ? "never" : sync.last_success());
     if (!sync.last_error().empty()) row("last error", sync.last_error());
+    std::uint64_t asked =
+        sync.reservations_granted() + sync.reservations_refused() + sync.reservations_unanswered();
+    if (asked > 0) {
+      row("HQ holds", fmt::format("{} granted, {} refused, {} unanswered (offline rules)",
+                                  sync.reservations_granted(), sync.reservations_refused(),
+                                  sync.reservations_unanswered()));
+    }
   }
   row("outbox",
       fmt::format("{} deltas waiting{}", sync.outbox_depth(),

@@ -9,6 +9,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <cstdint>
@@ -31,8 +32,10 @@ asio::awaitable<Result<wire::Frame>> read_frame(Stream& stream, std::uint32_t ma
   auto [ec, n] = co_await asio::async_read(stream, asio::buffer(header_bytes),
                                            asio::as_tuple(asio::use_awaitable));
   if (ec) {
-    if (n == 0 && (ec == asio::error::eof || ec.category() == asio::error::get_ssl_category() ||
-                   ec == asio::error::connection_reset)) {
+    // A peer that closes TCP without a TLS close_notify between frames has left, not failed.
+    if (n == 0 &&
+        (ec == asio::error::eof || ec.category() == asio::error::get_ssl_category() ||
+         ec == asio::ssl::error::stream_truncated || ec == asio::error::connection_reset)) {
       co_return fail("io_closed", fmt::format("connection closed: {}", ec.message()));
     }
     if (n > 0) {

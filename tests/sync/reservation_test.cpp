@@ -258,3 +258,33 @@ TEST_CASE("A Reserver facing a silent or absent HQ gives up within its budget an
   silent.stop();
   absent.stop();
 }
+
+TEST_CASE("A welcome coupon issued at a till reaches other stores with its terms",
+          "[sync][reserve]") {
+  SyncWorld world;
+  Till& a = world.add_till("A", "T1");
+  Till& b = world.add_till("B", "T1");
+  pma::v1::Delta delta;
+  auto* r = delta.mutable_member_registered();
+  r->set_provisional_id("P-A-1");
+  r->add_welcome_coupons("W-A-1");
+  auto* terms = r->add_welcome_coupon_terms();
+  terms->set_code("W-A-1");
+  terms->set_template_id("welcome");
+  terms->set_title("Welcome: 10 yuan off");
+  terms->set_valid_from(1'790'000'000);
+  terms->set_valid_until(1'792'592'000);
+  world.write_delta(a, delta, "P-A-1", 0, "member_registered");
+  REQUIRE(world.sync(a));
+  auto page = world.sink->member_page(terminal(b), 0, 100, 0);
+  REQUIRE(page);
+  REQUIRE(page->members_size() == 1);
+  REQUIRE(page->members(0).coupons_size() == 1);
+  const auto& c = page->members(0).coupons(0);
+  CHECK(c.code() == "W-A-1");
+  CHECK(c.template_id() == "welcome");
+  CHECK(c.title() == "Welcome: 10 yuan off");
+  CHECK(c.valid_from() == 1'790'000'000);
+  CHECK(c.valid_until() == 1'792'592'000);
+  CHECK(c.state() == pma::v1::COUPON_ISSUED);
+}
