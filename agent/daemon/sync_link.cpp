@@ -74,8 +74,9 @@ void SyncLink::stop() {
 }
 
 bool SyncLink::hq_online() const {
-  // Asked before every quote and commit: must not touch the database.
-  return client_ != nullptr && client_->reachable();
+  // Asked before every quote and commit: must not touch the database. A reservation HQ just
+  // left unanswered counts too, so quotes show what the commit will do (offline limits).
+  return client_ != nullptr && client_->reachable() && !(reserver_ && reserver_->paused());
 }
 
 api::HqReservations SyncLink::reservations() {

@@ -79,6 +79,8 @@ void Reserver::stop() {
 
 const ReserverStats& Reserver::stats() const { return state_->stats; }
 
+bool Reserver::paused() const { return SteadyClock::now() < state_->pause_until; }
+
 asio::awaitable<Result<pma::v1::ReserveReply>> Reserver::reserve(pma::v1::ReserveRequest request) {
   auto state = state_;
   if (state->stopped || !state->tls) {

@@ -57,6 +57,8 @@ class Reserver {
   void release(std::string txn_id);
 
   const ReserverStats& stats() const;
+  // True within retry_pause after an unanswered reservation (the next ones are skipped).
+  bool paused() const;
 
   struct State;  // internal
 

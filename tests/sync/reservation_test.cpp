@@ -193,6 +193,7 @@ TEST_CASE("The Reserver gets HQ's answer over mutual TLS and reuses its connecti
   REQUIRE(second);
   CHECK(second->granted());
   CHECK(ra.stats().connections == 1);
+  CHECK_FALSE(ra.paused());
   CHECK(ra.stats().granted == 2);
   CHECK(world.server->stats().reservations_granted == 2);
   CHECK(world.server->stats().reservations_refused == 1);
@@ -245,6 +246,7 @@ TEST_CASE("A Reserver facing a silent or absent HQ gives up within its budget an
   CHECK(skipped.error().code == "hq_skipped");
   CHECK(silent.stats().unanswered == 1);
   CHECK(silent.stats().skipped == 1);
+  CHECK(silent.paused());
 
   // Nothing listens on this port: refused at once.
   tcp::acceptor closed(world.io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
