@@ -1,12 +1,15 @@
 // Online-first reservations: HQ holds coupons and points burns for one checkout, all or
 // nothing; the checkout's Delta consumes the hold; the Reserver gets HQ's answer over real
 // mutual TLS within its budget or reports why it could not.
+#include <fmt/format.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <catch2/catch.hpp>
 #include <optional>
 
 #include "client/reserver.h"
+#include "fault_proxy.h"
 #include "sync_world.h"
 
 namespace {
@@ -289,4 +292,41 @@ TEST_CASE("A welcome coupon issued at a till reaches other stores with its terms
   CHECK(c.valid_from() == 1'790'000'000);
   CHECK(c.valid_until() == 1'792'592'000);
   CHECK(c.state() == pma::v1::COUPON_ISSUED);
+}
+
+TEST_CASE("Reservations through a faulty link end in an answer or an error, never a wrong grant",
+          "[sync][reserve][faults]") {
+  SyncWorld world;
+  world.import_members(3, 1'000'000);
+  pma::test::FaultProxy proxy(world.io, world.port, 42);
+  Till& a = world.add_till("A", "T1");
+  int granted = 0, failed = 0;
+  std::vector<std::string> asked;
+  for (int i = 0; i < 60; ++i) {
+    std::string txn = fmt::format("A-{}", i);
+    asked.push_back(txn);
+    // A fresh connection each time: the proxy injects one fault per connection.
+    pma::sync::Reserver reserver(world.io, world.client_config(a, proxy.port()),
+                                 {.budget = std::chrono::milliseconds(1500)});
+    REQUIRE(reserver.start());
+    auto reply = run(world.io, reserver.reserve(ask(txn, fmt::format("M{}", 1 + i % 3), 10)));
+    reserver.stop();
+    if (reply) {
+      CHECK(reply->txn_id() == txn);
+      CHECK(reply->granted());
+      ++granted;
+    } else {
+      ++failed;
+    }
+  }
+  INFO("granted " << granted << ", failed " << failed << ", connections " << proxy.connections());
+  CHECK(granted > 0);
+  CHECK(failed > 0);
+  // Every grant the till saw is a hold at HQ; HQ may hold more (it answered, the answer was
+  // lost): those lapse, or the checkout consumes them, or the till releases them.
+  auto held = holds(*world.sink, 0);
+  CHECK(held >= static_cast<std::uint64_t>(granted));
+  CHECK(held <= asked.size());
+  for (const auto& txn : asked) REQUIRE(world.sink->release(terminal(a), txn));
+  CHECK(holds(*world.sink, 0) == 0);
 }
