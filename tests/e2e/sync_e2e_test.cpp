@@ -8,8 +8,8 @@
 #include <cstdlib>
 #include <thread>
 
-#include "memberd_process.h"
 #include "pma/v1/api.pb.h"
+#include "support/memberd_process.h"
 
 using pma::test::MemberdProcess;
 
