@@ -41,7 +41,7 @@ class PrinterFleet {
   printer::Paper paper(const std::string& name) const;
 
   // "ready", "absent" or "error" per printer; the reason is "<code>: <message>" when not ready,
-  // e.g. "device_absent: /dev/usb/lp0 does not exist (printer unplugged or switched off?)".
+  // e.g. "device_absent: /dev/usb/lp0 does not exist: is the printer unplugged or switched off?".
   std::vector<pma::v1::DeviceState> states() const;
   // Jobs accepted but not yet printed, per printer name.
   std::vector<std::pair<std::string, std::int64_t>> queue_depths();

@@ -74,7 +74,7 @@ void DevicePresence::recheck() { update(exists(path_)); }
 Status DevicePresence::status() const {
   if (present_) return {};
   return fail("device_absent",
-              fmt::format("{} does not exist (printer unplugged or switched off?)", path_));
+              fmt::format("{} does not exist: is the printer unplugged or switched off?", path_));
 }
 
 std::string_view DevicePresence::method() const {
