@@ -221,6 +221,13 @@ int main(int argc, char** argv) {
       log);
   member_api.add_routes(router);
 
+  printers.on_state_change([&](const pma::v1::DeviceState& state) {
+    log->info("printer {}: {}{}{}", state.name(), state.state(), state.reason().empty() ? "" : ": ",
+              state.reason());
+    pma::v1::Event event;
+    *event.mutable_device() = state;
+    events.publish(std::move(event), unix_now_ms());
+  });
   if (auto ok = printers.start(config->printers); !ok) {
     log->critical("printers: {}", ok.error().message);
     return 1;

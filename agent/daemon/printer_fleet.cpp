@@ -4,11 +4,19 @@ namespace pma::daemon {
 
 Status PrinterFleet::start(const std::vector<config::PrinterConfig>& printers) {
   for (const auto& config : printers) {
+    const std::size_t index = printers_.size();
+    std::unique_ptr<printer::DevicePresence> presence;
     std::unique_ptr<printer::Transport> transport;
     if (config.transport == "tcp") {
       transport = printer::make_tcp_transport(io_.get_executor(), config.tcp);
     } else if (config.transport == "device") {
-      transport = printer::make_device_file_transport(io_.get_executor(), config.device);
+      // A USB printer comes and goes with its device node: watch it, so the state says so
+      // while the queue is idle, and a waiting job opens the device as soon as it is back.
+      presence = std::make_unique<printer::DevicePresence>(io_.get_executor(), config.device.path);
+      presence->subscribe([this, index](bool) { report(index); });
+      presence->start();
+      transport = printer::wait_for_presence(
+          printer::make_device_file_transport(io_.get_executor(), config.device), *presence);
     } else {
       transport = printer::make_serial_transport(io_.get_executor(), config.serial);
     }
@@ -18,14 +26,20 @@ Status PrinterFleet::start(const std::vector<config::PrinterConfig>& printers) {
     options.retry_interval = std::chrono::milliseconds(config.retry_ms);
     if (auto ok = options.validate(); !ok) return ok;
     auto queue = std::make_unique<printing::PrintQueue>(io_, db_, std::move(transport), options);
+    queue->on_printed([this, index](const printing::PrintJob&) { report(index); });
     queue->start();
-    printers_.push_back(Printer{config, std::move(queue)});
+    printers_.push_back(Printer{config, std::move(presence), std::move(queue), ""});
+    auto initial = state_of(printers_.back());
+    printers_.back().last_reported = initial.state() + "\n" + initial.reason();
   }
   return {};
 }
 
 void PrinterFleet::stop() {
-  for (auto& p : printers_) p.queue->stop();
+  for (auto& p : printers_) {
+    p.queue->stop();
+    if (p.presence) p.presence->stop();
+  }
 }
 
 bool PrinterFleet::stopped() const {
@@ -62,28 +76,50 @@ std::vector<std::pair<std::string, std::int64_t>> PrinterFleet::queue_depths() {
   return out;
 }
 
+pma::v1::DeviceState PrinterFleet::state_of(const Printer& p) const {
+  const auto& health = p.queue->health();
+  pma::v1::DeviceState state;
+  state.set_name(p.config.name);
+  state.set_kind("printer/" + p.config.transport);
+  if (p.presence) {
+    // The watch knows first: an idle queue has not tried the device yet, and a waiting one is
+    // parked in open() until the device is back.
+    if (auto present = p.presence->status(); !present) {
+      state.set_state("absent");
+      state.set_reason(present.error().code + ": " + present.error().message);
+      return state;
+    }
+  }
+  if (health.activity == "idle" || health.activity == "printing") {
+    state.set_state("ready");
+    if (health.activity == "printing") state.set_reason("printing");
+  } else if (health.activity == "waiting") {
+    bool gone = health.reason == "printer_unreachable" || health.reason == "device_absent" ||
+                health.reason == "printer_disconnected";
+    state.set_state(gone ? "absent" : "error");
+    state.set_reason(health.message.empty() ? health.reason
+                                            : health.reason + ": " + health.message);
+  } else {
+    state.set_state("absent");
+    state.set_reason(health.activity);
+  }
+  return state;
+}
+
 std::vector<pma::v1::DeviceState> PrinterFleet::states() const {
   std::vector<pma::v1::DeviceState> out;
-  for (const auto& p : printers_) {
-    const auto& health = p.queue->health();
-    pma::v1::DeviceState state;
-    state.set_name(p.config.name);
-    state.set_kind("printer/" + p.config.transport);
-    if (health.activity == "idle" || health.activity == "printing") {
-      state.set_state("ready");
-      if (health.activity == "printing") state.set_reason("printing");
-    } else if (health.activity == "waiting") {
-      bool gone = health.reason == "printer_unreachable" || health.reason == "device_absent" ||
-                  health.reason == "printer_disconnected";
-      state.set_state(gone ? "absent" : "error");
-      state.set_reason(health.message.empty() ? health.reason : health.message);
-    } else {
-      state.set_state("absent");
-      state.set_reason(health.activity);
-    }
-    out.push_back(std::move(state));
-  }
+  for (const auto& p : printers_) out.push_back(state_of(p));
   return out;
+}
+
+void PrinterFleet::report(std::size_t index) {
+  if (index >= printers_.size()) return;  // start() has not finished adding this printer
+  Printer& p = printers_[index];
+  auto state = state_of(p);
+  std::string key = state.state() + "\n" + state.reason();
+  if (key == p.last_reported) return;
+  p.last_reported = std::move(key);
+  if (on_state_change_) on_state_change_(state);
 }
 
 }  // namespace pma::daemon

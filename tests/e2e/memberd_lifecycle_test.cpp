@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "memberd_process.h"
+#include "support/memberd_process.h"
 
 using pma::test::MemberdProcess;
 

@@ -13,7 +13,7 @@
 #include <sstream>
 #include <thread>
 
-#include "memberd_process.h"
+#include "support/memberd_process.h"
 
 namespace pma::test {
 

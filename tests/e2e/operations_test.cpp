@@ -8,8 +8,8 @@
 #include <set>
 #include <thread>
 
-#include "memberd_process.h"
 #include "store/member_store.h"
+#include "support/memberd_process.h"
 #include "support/pty_pair.h"
 
 using pma::test::MemberdProcess;

@@ -3,8 +3,8 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 
-#include "memberd_process.h"
 #include "pma/v1/receipt.pb.h"
+#include "support/memberd_process.h"
 #include "support/virtual_printer.h"
 
 using pma::test::MemberdProcess;

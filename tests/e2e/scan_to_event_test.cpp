@@ -10,8 +10,8 @@
 
 #include "codes/crypto.h"
 #include "codes/member_qr.h"
-#include "memberd_process.h"
 #include "pma/v1/api.pb.h"
+#include "support/memberd_process.h"
 #include "support/pty_pair.h"
 
 namespace websocket = boost::beast::websocket;

@@ -8,9 +8,9 @@
 #include <cstdlib>
 #include <thread>
 
-#include "memberd_process.h"
 #include "memberhq_process.h"
 #include "pma/v1/api.pb.h"
+#include "support/memberd_process.h"
 
 using pma::test::MemberdProcess;
 

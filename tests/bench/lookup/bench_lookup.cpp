@@ -2,10 +2,7 @@
 // point query, MemberStore's lookup, and memberd's HTTP API over a keep-alive connection;
 // then memberd's resident memory with that cache. Prints figures; asserts nothing.
 #include <fmt/format.h>
-#include <signal.h>
 #include <sqlite3.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -13,13 +10,13 @@
 #include <fstream>
 #include <iostream>
 #include <random>
-#include <thread>
 #include <vector>
 
 #include "admin/demo_members.h"
 #include "api/http_client.h"
 #include "config/state_files.h"
 #include "store/member_store.h"
+#include "support/memberd_process.h"
 #include "support/temp_dir.h"
 
 namespace {
@@ -124,37 +121,23 @@ int main(int argc, char** argv) {
   }
 
   // 3. memberd's HTTP API over one keep-alive connection, from this (second) process.
-  int port = 20000 + (getpid() % 20000);
-  std::string config = dir.file("memberd.toml");
-  std::ofstream(config) << "[state]\ndir = \"" << state << "\"\n[api]\nport = " << port
-                        << "\n[log]\nlevel = \"warn\"\n";
-  pid_t pid = fork();
-  if (pid == 0) {
-    execl(PMA_MEMBERD, "memberd", "--config", config.c_str(), nullptr);
-    _exit(127);
+  pma::test::MemberdProcess memberd(
+      {.demo_members = -1, .state_dir = state, .log_level = "warn"});  // the cache seeded above
+  if (!memberd.wait_ready()) {
+    return std::cerr << "memberd did not come up:\n" << memberd.log(), 1;
   }
-  std::string token;
-  std::optional<pma::api::HttpClient> client;
-  for (int i = 0; i < 400 && !client; ++i) {
-    if (auto t = pma::config::read_secret(state + "/api-token")) {
-      pma::api::HttpClient c("127.0.0.1", static_cast<std::uint16_t>(port), *t);
-      if (c.request("GET", "/v1/health")) client.emplace(std::move(c));
-    }
-    if (!client) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  if (!client) return std::cerr << "memberd did not come up\n", kill(pid, SIGKILL), 1;
-  std::string rss_idle = proc_status(pid, "VmRSS");
+  auto client = memberd.client();
+  std::string rss_idle = proc_status(memberd.pid(), "VmRSS");
   std::vector<double> api_us;
   for (const auto& card : cards) {
     std::string body = "{\"cardNo\":\"" + card + "\"}";
     auto t0 = Clock::now();
-    auto reply = client->request("POST", "/v1/members/lookup", body);
+    auto reply = client.request("POST", "/v1/members/lookup", body);
     if (!reply || reply->status != 200) return std::cerr << "api: lookup failed\n", 1;
     api_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
   }
-  std::string rss = proc_status(pid, "VmRSS"), hwm = proc_status(pid, "VmHWM");
-  kill(pid, SIGTERM);
-  waitpid(pid, nullptr, 0);
+  std::string rss = proc_status(memberd.pid(), "VmRSS"), hwm = proc_status(memberd.pid(), "VmHWM");
+  memberd.stop();
 
   auto bare = summarize(bare_us), st = summarize(store_us), api = summarize(api_us);
   std::cout << fmt::format("members: {}  (seeded in {:.1f} s)  lookups per method: {}\n", members,

@@ -4,9 +4,6 @@
 // delay, so this is the agent's time beyond the wire. Also prints ESC/POS bytes per member
 // receipt. Prints figures; asserts nothing.
 #include <fmt/format.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -15,26 +12,17 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 #include <chrono>
-#include <fstream>
 #include <iostream>
-#include <thread>
 #include <vector>
 
-#include "config/state_files.h"
 #include "printing/receipt_block.h"
+#include "support/memberd_process.h"
 #include "support/pty_pair.h"
-#include "support/temp_dir.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 namespace websocket = boost::beast::websocket;
-
-int free_port() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
 
 }  // namespace
 
@@ -46,37 +34,17 @@ int main(int argc, char** argv) {
   app.add_option("--members", members, "demo members in the cache (default 5000)");
   CLI11_PARSE(app, argc, argv);
 
-  pma::test::TempDir dir;
   pma::test::PtyPair scanner;
-  int port = free_port();
-  std::string state = dir.file("state");
-  std::ofstream(dir.file("memberd.toml"))
-      << "[state]\ndir = \"" << state << "\"\n[api]\nport = " << port
-      << "\n[log]\nlevel = \"warn\"\n[[scanner]]\nname = \"bench\"\npath = \""
-      << scanner.device_path() << "\"\nterminator = \"cr\"\nduplicate_window_ms = 0\n";
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (std::freopen(dir.file("memberd.log").c_str(), "w", stdout) == nullptr) _exit(126);
-    dup2(STDOUT_FILENO, STDERR_FILENO);
-    std::string demo = std::to_string(members);
-    std::string config = dir.file("memberd.toml");
-    execl(PMA_MEMBERD, "memberd", "--config", config.c_str(), "--demo", demo.c_str(), nullptr);
-    _exit(127);
+  pma::test::MemberdProcess memberd(
+      {.extra_toml = "[[scanner]]\nname = \"bench\"\npath = \"" + scanner.device_path() +
+                     "\"\nterminator = \"cr\"\nduplicate_window_ms = 0\n",
+       .demo_members = members,
+       .log_level = "warn"});
+  if (!memberd.wait_ready(std::chrono::seconds(30))) {
+    return std::cerr << "memberd did not come up:\n" << memberd.log(), 1;
   }
-  std::string token;
-  for (int i = 0; i < 600 && token.empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (auto t = pma::config::read_secret(state + "/api-token")) {
-      try {
-        boost::asio::io_context io;
-        boost::asio::ip::tcp::socket s(io);
-        s.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
-        token = *t;
-      } catch (const std::exception&) {
-      }
-    }
-  }
-  if (token.empty()) return std::cerr << "memberd did not come up\n", kill(pid, SIGKILL), 1;
+  const int port = memberd.port();
+  const std::string& token = memberd.token();
 
   boost::asio::io_context io;
   websocket::stream<boost::beast::tcp_stream> ws(io);
@@ -102,14 +70,12 @@ int main(int argc, char** argv) {
       bytes_per_event = text.size();
       if (text.find("\"accepted\":true") == std::string::npos) {
         std::cerr << "scan rejected: " << text << "\n";
-        kill(pid, SIGTERM);
         return 1;
       }
       break;
     }
   }
-  kill(pid, SIGTERM);
-  waitpid(pid, nullptr, 0);
+  memberd.stop();
   std::sort(us.begin(), us.end());
   auto at = [&](double q) { return us[static_cast<std::size_t>(q * (us.size() - 1))]; };
   std::cout << fmt::format("scan -> WebSocket event through a pty, {} scans, {} members cached\n",

@@ -1,4 +1,4 @@
-#include "memberd_process.h"
+#include "support/memberd_process.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -21,28 +21,34 @@ int free_port() {
   return acceptor.local_endpoint().port();
 }
 
-MemberdProcess::MemberdProcess(const std::string& extra_toml, int demo_members) {
+MemberdProcess::MemberdProcess(MemberdOptions options) {
   port_ = free_port();
+  state_dir_ = options.state_dir.empty() ? dir.file("state") : options.state_dir;
   std::string config = dir.file("memberd.toml");
-  std::ofstream(config) << "[state]\ndir = \"" << dir.file("state") << "\"\n[api]\nport = " << port_
-                        << "\n[log]\nlevel = \"debug\"\n"
-                        << extra_toml << "\n";
+  std::ofstream(config) << "[state]\ndir = \"" << state_dir_ << "\"\n[api]\nport = " << port_
+                        << "\n[log]\nlevel = \"" << options.log_level << "\"\n"
+                        << options.extra_toml << "\n";
   std::string log_path = dir.file("memberd.log");
-  std::string demo = std::to_string(demo_members);
+  std::string demo = std::to_string(options.demo_members);
   pid_ = fork();
   if (pid_ == 0) {
     if (std::freopen(log_path.c_str(), "w", stdout) == nullptr) _exit(126);
     dup2(STDOUT_FILENO, STDERR_FILENO);
-    execl(PMA_MEMBERD, "memberd", "--config", config.c_str(), "--demo", demo.c_str(), nullptr);
+    if (options.demo_members >= 0) {
+      execl(PMA_MEMBERD, "memberd", "--config", config.c_str(), "--demo", demo.c_str(), nullptr);
+    } else {
+      execl(PMA_MEMBERD, "memberd", "--config", config.c_str(), nullptr);
+    }
     _exit(127);
   }
 }
 
 MemberdProcess::~MemberdProcess() { stop(); }
 
-bool MemberdProcess::wait_ready() {
-  for (int i = 0; i < 300; ++i) {
-    if (auto token = config::read_secret(dir.file("state") + "/api-token")) {
+bool MemberdProcess::wait_ready(std::chrono::milliseconds deadline) {
+  auto end = std::chrono::steady_clock::now() + deadline;
+  while (std::chrono::steady_clock::now() < end) {
+    if (auto token = config::read_secret(state_dir_ + "/api-token")) {
       api::HttpClient c("127.0.0.1", static_cast<std::uint16_t>(port_), *token);
       if (auto reply = c.request("GET", "/v1/health"); reply && reply->status == 200) {
         token_ = *token;
@@ -50,7 +56,7 @@ bool MemberdProcess::wait_ready() {
       }
     }
     int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+    if (pid_ <= 0 || waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
       return false;
     }
