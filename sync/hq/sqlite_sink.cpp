@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "hq/spend_window.h"
+
 namespace pma::hq {
 
 namespace {
@@ -57,6 +59,7 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::open(const std::string& path,
   PMA_TRY((*db)->exec(kSchema));
   PMA_TRY((*db)->exec(kAdminSchema));
   std::unique_ptr<SqliteSink> sink(new SqliteSink(std::move(*db)));
+  PMA_TRY(sink->add_spend_columns());
   auto q = sink->db_->prepare(
       "SELECT (SELECT COALESCE(MAX(version), 0) FROM members), (SELECT COUNT(*) FROM members)");
   if (!q) return std::unexpected(q.error());
@@ -182,21 +185,32 @@ Status SqliteSink::add_points(Context& context, const pma::v1::Delta& delta,
                               std::int64_t spend_fen) {
   // No RETURNING here: SQLite runs a RETURNING statement through an ephemeral table (a
   // temporary b-tree opened and closed per execution), which made this upsert ~3x costlier.
-  // Only a spend needs the balance, so only a spend reads it back. An erased member's row is
-  // left alone (no change counted), which is how an erasure is noticed at no extra cost.
+  // Only a spend needs the balance, so only a spend reads it back. The spend goes to the row's
+  // bucket in the same statement (an empty bucket takes the delta's month); when that is not
+  // possible (a bucket of another month) or the member is erased, nothing changes and
+  // roll_spend_month takes over.
+  const std::int64_t version = static_cast<std::int64_t>(next_version());
+  const std::int64_t month = utc_month_index(delta.occurred_at_ms());
   auto q = db_->prepare(
-      "INSERT INTO members(member_id, points, version) VALUES(?1, ?2, ?3) "
-      "ON CONFLICT(member_id) DO UPDATE SET points = points + excluded.points, "
-      "version = excluded.version WHERE erased = 0");
+      "INSERT INTO members(member_id, points, version, spend_month, spend_month_fen) "
+      "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(member_id) DO UPDATE SET "
+      "points = points + excluded.points, version = excluded.version, "
+      "spend_month = IIF(spend_month_fen = 0, excluded.spend_month, spend_month), "
+      "spend_month_fen = spend_month_fen + excluded.spend_month_fen WHERE erased = 0 AND "
+      "(excluded.spend_month_fen = 0 OR spend_month = excluded.spend_month OR "
+      "spend_month_fen = 0)");
   if (!q) return std::unexpected(q.error());
-  q->bind(1, member_id).bind(2, points).bind(3, static_cast<std::int64_t>(next_version()));
+  q->bind(1, member_id).bind(2, points).bind(3, version).bind(4, month).bind(5, spend_fen);
   PMA_TRY(q->run());
   if (db_->changes() == 0) {
-    return record_conflict(context, delta, "erased_member_activity", member_id, "",
-                           fmt::format("txn {} for an erased member ignored ({} points, {} fen)",
-                                       delta.txn_id(), points, spend_fen));
+    auto applied = roll_spend_month(member_id, points, version, month, spend_fen);
+    if (!applied) return std::unexpected(applied.error());
+    if (!*applied) {
+      return record_conflict(context, delta, "erased_member_activity", member_id, "",
+                             fmt::format("txn {} for an erased member ignored ({} points, {} fen)",
+                                         delta.txn_id(), points, spend_fen));
+    }
   }
-  if (spend_fen != 0) PMA_TRY(add_spend(member_id, delta.occurred_at_ms(), spend_fen));
   if (!spends) return {};
   auto read = db_->prepare("SELECT points FROM members WHERE member_id = ?1");
   if (!read) return std::unexpected(read.error());

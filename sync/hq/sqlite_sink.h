@@ -54,8 +54,14 @@ class SqliteSink final : public Sink {
   // Inside a write transaction: catches up with versions another process (memberhq erase or
   // import while the server runs) has committed, so versions stay increasing in commit order.
   Status refresh_version();
-  Status add_spend(const std::string& member_id, std::int64_t occurred_at_ms,
-                   std::int64_t spend_fen);
+  // Spend: the member row holds the newest month's bucket (spend_month, spend_month_fen), so
+  // a checkout costs no extra write; older months live in member_spend.
+  Status add_spend_columns();
+  // add_points' slow path: false when the member is erased (nothing changed); otherwise applies
+  // the points and files the spend under another month than the row's bucket.
+  Result<bool> roll_spend_month(const std::string& member_id, std::int64_t points,
+                                std::int64_t version, std::int64_t month, std::int64_t spend_fen);
+  Status add_spend(const std::string& member_id, std::int64_t month, std::int64_t spend_fen);
   Status move_spend(const std::string& from_member_id, const std::string& to_member_id);
 
   std::unique_ptr<SqliteDb> db_;

@@ -53,17 +53,84 @@ Status SqliteSink::refresh_version() {
   return q->run();
 }
 
-Status SqliteSink::add_spend(const std::string& member_id, std::int64_t occurred_at_ms,
+Status SqliteSink::add_spend_columns() {
+  // A database from before the spend columns gets them (ALTER has no IF NOT EXISTS).
+  for (const char* column : {"spend_month", "spend_month_fen"}) {
+    auto q = db_->prepare("SELECT COUNT(*) FROM pragma_table_info('members') WHERE name = ?1");
+    if (!q) return std::unexpected(q.error());
+    q->bind(1, std::string_view(column));
+    auto row = q->step();
+    if (!row) return std::unexpected(row.error());
+    bool present = q->int64(0) != 0;
+    PMA_TRY(q->run());
+    if (!present) {
+      PMA_TRY(db_->exec(
+          fmt::format("ALTER TABLE members ADD COLUMN {} INTEGER NOT NULL DEFAULT 0", column)));
+    }
+  }
+  return {};
+}
+
+Result<bool> SqliteSink::roll_spend_month(const std::string& member_id, std::int64_t points,
+                                          std::int64_t version, std::int64_t month,
+                                          std::int64_t spend_fen) {
+  auto q =
+      db_->prepare("SELECT erased, spend_month, spend_month_fen FROM members WHERE member_id = ?1");
+  if (!q) return std::unexpected(q.error());
+  q->bind(1, member_id);
+  auto row = q->step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return fail("sqlite_error", fmt::format("member {} vanished mid-batch", member_id));
+  const bool erased = q->int64(0) != 0;
+  const std::int64_t row_month = q->int64(1), row_fen = q->int64(2);
+  PMA_TRY(q->run());
+  if (erased) return false;
+  if (month > row_month) {
+    // A new month: the row's bucket moves to member_spend and the row starts the new one.
+    if (row_fen != 0) PMA_TRY(add_spend(member_id, row_month, row_fen));
+    auto u = db_->prepare(
+        "UPDATE members SET points = points + ?2, version = ?3, spend_month = ?4, "
+        "spend_month_fen = ?5 WHERE member_id = ?1");
+    if (!u) return std::unexpected(u.error());
+    u->bind(1, member_id).bind(2, points).bind(3, version).bind(4, month).bind(5, spend_fen);
+    PMA_TRY(u->run());
+    return true;
+  }
+  // A late delta (an offline till, a refund) for an older month.
+  PMA_TRY(add_spend(member_id, month, spend_fen));
+  auto u =
+      db_->prepare("UPDATE members SET points = points + ?2, version = ?3 WHERE member_id = ?1");
+  if (!u) return std::unexpected(u.error());
+  u->bind(1, member_id).bind(2, points).bind(3, version);
+  PMA_TRY(u->run());
+  return true;
+}
+
+Status SqliteSink::add_spend(const std::string& member_id, std::int64_t month,
                              std::int64_t spend_fen) {
   auto q = db_->prepare(
       "INSERT INTO member_spend(member_id, month, spend_fen) VALUES(?1, ?2, ?3) "
       "ON CONFLICT(member_id, month) DO UPDATE SET spend_fen = spend_fen + excluded.spend_fen");
   if (!q) return std::unexpected(q.error());
-  q->bind(1, member_id).bind(2, utc_month_index(occurred_at_ms)).bind(3, spend_fen);
+  q->bind(1, member_id).bind(2, month).bind(3, spend_fen);
   return q->run();
 }
 
 Status SqliteSink::move_spend(const std::string& from_member_id, const std::string& to_member_id) {
+  // The source row's own bucket first (each fen is stored in exactly one place, so buckets of
+  // the same month in the row and in member_spend simply add up).
+  auto bucket = db_->prepare(
+      "SELECT spend_month, spend_month_fen FROM members WHERE member_id = ?1 AND "
+      "spend_month_fen <> 0");
+  if (!bucket) return std::unexpected(bucket.error());
+  bucket->bind(1, from_member_id);
+  auto has = bucket->step();
+  if (!has) return std::unexpected(has.error());
+  if (*has) {
+    std::int64_t month = bucket->int64(0), fen = bucket->int64(1);
+    PMA_TRY(bucket->run());
+    PMA_TRY(add_spend(to_member_id, month, fen));
+  }
   auto q = db_->prepare(
       "INSERT INTO member_spend(member_id, month, spend_fen) SELECT ?2, month, spend_fen "
       "FROM member_spend WHERE member_id = ?1 ON CONFLICT(member_id, month) DO UPDATE SET "
@@ -106,7 +173,7 @@ Result<ErasureReport> SqliteSink::erase_member(const std::string& member_id) {
   // The provisional-id mapping stays: late deltas under it must still find the erased row.
   auto wipe = db_->prepare(
       "UPDATE members SET erased = 1, card_no = NULL, phone_hash = NULL, phone_masked = '', "
-      "name = '', birthday = '', version = ?2 WHERE member_id = ?1");
+      "name = '', birthday = '', spend_month_fen = 0, version = ?2 WHERE member_id = ?1");
   if (!wipe) return failed(wipe.error());
   wipe->bind(1, *canonical).bind(2, static_cast<std::int64_t>(report.version));
   if (auto ok = wipe->run(); !ok) return failed(ok.error());

@@ -31,9 +31,10 @@ Result<pma::v1::MemberPage> SqliteSink::member_page(const TerminalIdentity& term
   page.set_next_cursor(cursor);
   auto q = db_->prepare(
       "SELECT member_id, version, erased, COALESCE(card_no, ''), phone_hash, phone_masked, name, "
-      "birthday, tier, points, (SELECT MAX(0, COALESCE(SUM(spend_fen), 0)) FROM member_spend s "
-      "WHERE s.member_id = members.member_id AND s.month >= ?3) "
-      "FROM members WHERE version > ?1 ORDER BY version LIMIT ?2");
+      "birthday, tier, points, MAX(0, IIF(spend_month >= ?3, spend_month_fen, 0) + "
+      "(SELECT COALESCE(SUM(spend_fen), 0) FROM member_spend s WHERE s.member_id = "
+      "members.member_id AND s.month >= ?3)) FROM members WHERE version > ?1 "
+      "ORDER BY version LIMIT ?2");
   if (!q) return std::unexpected(q.error());
   q->bind(1, static_cast<std::int64_t>(cursor)).bind(2, std::int64_t{max_members} + 1);
   q->bind(3, first_window_month(now_ms));

@@ -99,6 +99,17 @@ TEST_CASE("HQ's rolling spend sums the last 12 months of checkouts minus refunds
   REQUIRE(applied);
   CHECK(applied->duplicates == 4);
   CHECK(page_spend(world, utc_ms(2026, 5, 28)) == 2500);
+  // A new month starts a new bucket; May's stays counted until it leaves the window.
+  pma::v1::Batch june;
+  *june.add_deltas() = spend_delta(5, utc_ms(2026, 6, 10), 300);
+  *june.add_deltas() = spend_delta(6, utc_ms(2026, 6, 11), 40);
+  *june.add_deltas() = spend_delta(7, utc_ms(2026, 5, 30), 7);  // a late one from an offline till
+  REQUIRE(world.sink->apply_batch({"S", "T1"}, june, utc_ms(2026, 6, 12)));
+  CHECK(page_spend(world, utc_ms(2026, 6, 12)) == 500 + 340 + 7);
+  CHECK(page_spend(world, utc_ms(2027, 4, 30)) == 500 + 340 + 7);
+  CHECK(page_spend(world, utc_ms(2027, 5, 1)) == 340);
+  CHECK(page_spend(world, utc_ms(2027, 7, 1)) == 0);
+  CHECK(world.hq_balance("M1") == 0);  // spend only: no points moved
 }
 
 TEST_CASE("Spend earned at store A shows in store B's tier progress and counts once at A",
