@@ -11,9 +11,6 @@ namespace {
 constexpr std::string_view kSchema =
 #include "hq/sqlite_sink_schema.inc"
     ;
-constexpr std::string_view kAdminSchema =
-#include "hq/sqlite_sink_admin_schema.inc"
-    ;
 
 // Rolls back unless committed.
 class Tx {
@@ -57,9 +54,8 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::open(const std::string& path,
   auto db = SqliteDb::open(path, synchronous);
   if (!db) return std::unexpected(db.error());
   PMA_TRY((*db)->exec(kSchema));
-  PMA_TRY((*db)->exec(kAdminSchema));
   std::unique_ptr<SqliteSink> sink(new SqliteSink(std::move(*db)));
-  PMA_TRY(sink->add_spend_columns());
+  PMA_TRY(sink->open_admin_schema());
   auto q = sink->db_->prepare(
       "SELECT (SELECT COALESCE(MAX(version), 0) FROM members), (SELECT COUNT(*) FROM members)");
   if (!q) return std::unexpected(q.error());

@@ -56,7 +56,7 @@ class SqliteSink final : public Sink {
   Status refresh_version();
   // Spend: the member row holds the newest month's bucket (spend_month, spend_month_fen), so
   // a checkout costs no extra write; older months live in member_spend.
-  Status add_spend_columns();
+  Status open_admin_schema();  // member_spend, terminal_access, the spend columns
   // add_points' slow path: false when the member is erased (nothing changed); otherwise applies
   // the points and files the spend under another month than the row's bucket.
   Result<bool> roll_spend_month(const std::string& member_id, std::int64_t points,

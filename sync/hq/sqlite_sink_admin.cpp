@@ -38,6 +38,10 @@ class WriteTx {
   bool open_ = false;
 };
 
+constexpr std::string_view kAdminSchema =
+#include "hq/sqlite_sink_admin_schema.inc"
+    ;
+
 // Whether last_seen_ms is refreshed: at most once a minute per terminal, so a trickle of
 // sessions does not cost a commit (and an fsync) each.
 constexpr std::int64_t kLastSeenResolutionMs = 60'000;
@@ -53,8 +57,12 @@ Status SqliteSink::refresh_version() {
   return q->run();
 }
 
-Status SqliteSink::add_spend_columns() {
-  // A database from before the spend columns gets them (ALTER has no IF NOT EXISTS).
+Status SqliteSink::open_admin_schema() {
+  // One transaction (one fsync) for the tables and the columns; a database from before the
+  // spend columns gets them here (ALTER has no IF NOT EXISTS).
+  WriteTx tx(*db_);
+  PMA_TRY(tx.begin());
+  PMA_TRY(db_->exec(kAdminSchema));
   for (const char* column : {"spend_month", "spend_month_fen"}) {
     auto q = db_->prepare("SELECT COUNT(*) FROM pragma_table_info('members') WHERE name = ?1");
     if (!q) return std::unexpected(q.error());
@@ -68,7 +76,7 @@ Status SqliteSink::add_spend_columns() {
           fmt::format("ALTER TABLE members ADD COLUMN {} INTEGER NOT NULL DEFAULT 0", column)));
     }
   }
-  return {};
+  return tx.commit();
 }
 
 Result<bool> SqliteSink::roll_spend_month(const std::string& member_id, std::int64_t points,

@@ -7,6 +7,7 @@
 
 #include "checkout/checkout_service.h"
 #include "hq/spend_window.h"
+#include "hq/sqlite_db.h"
 #include "store/phone.h"
 #include "sync_world.h"
 
@@ -154,4 +155,36 @@ TEST_CASE("Spend earned at store A shows in store B's tier progress and counts o
   // A second round at A changes nothing: still once.
   REQUIRE(world.sync(a));
   CHECK(quoted_spend(at_a, 10'000) == spent + next_payable);
+}
+
+TEST_CASE("An HQ database from before the spend columns gains them when opened",
+          "[sync][hq][spend]") {
+  pma::test::TempDir dir;
+  const std::string path = dir.file("old-hq.db");
+  {
+    auto old = pma::hq::SqliteDb::open(path);
+    REQUIRE(old);
+    constexpr std::string_view kOldSchema =
+#include "hq/sqlite_sink_schema.inc"
+        ;
+    REQUIRE((*old)->exec(kOldSchema));
+    REQUIRE((*old)->exec("INSERT INTO members(member_id, points, version) VALUES('M1', 5, 1)"));
+  }
+  auto sink = pma::hq::SqliteSink::open(path);
+  REQUIRE(sink);
+  pma::v1::Batch batch;
+  *batch.add_deltas() = spend_delta(1, utc_ms(2026, 5, 2), 1200);
+  REQUIRE((*sink)->apply_batch({"S", "T1"}, batch, utc_ms(2026, 5, 2)));
+  auto page = (*sink)->member_page({"S", "T1"}, 0, 10, 0, utc_ms(2026, 5, 28));
+  REQUIRE(page);
+  REQUIRE(page->members_size() == 1);
+  CHECK(page->members(0).spend_12m_fen() == 1200);
+  CHECK(page->members(0).points() == 5);
+  // Opening again finds the columns there and changes nothing.
+  sink->reset();
+  auto again = pma::hq::SqliteSink::open(path);
+  REQUIRE(again);
+  page = (*again)->member_page({"S", "T1"}, 0, 10, 0, utc_ms(2026, 5, 28));
+  REQUIRE(page);
+  CHECK(page->members(0).spend_12m_fen() == 1200);
 }
