@@ -54,8 +54,9 @@ class SqliteSink final : public Sink {
   // Inside a write transaction: catches up with versions another process (memberhq erase or
   // import while the server runs) has committed, so versions stay increasing in commit order.
   Status refresh_version();
-  // Spend: the member row holds the newest month's bucket (spend_month, spend_month_fen), so
-  // a checkout costs no extra write; older months live in member_spend.
+  // Spend: the member row holds one month's bucket (spend_month, spend_month_fen; normally the
+  // newest), so a checkout costs no extra write; other months live in member_spend. Each fen
+  // is stored in exactly one place, so the window's sum counts both.
   Status open_admin_schema();  // member_spend, terminal_access, the spend columns
   // add_points' slow path: false when the member is erased (nothing changed); otherwise applies
   // the points and files the spend under another month than the row's bucket.
