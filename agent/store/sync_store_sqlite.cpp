@@ -236,12 +236,12 @@ Status SqliteSyncStore::apply_member(const pma::v1::MemberDelta& m, bool unrefle
   }
   constexpr std::string_view kUpsert =
       "INSERT INTO members(member_id, card_no, phone_hash, phone_masked, name, birthday, tier, "
-      "hq_points, hq_version, updated_at) VALUES(?1, NULLIF(?2, ''), ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-      "?10) ON CONFLICT(member_id) DO UPDATE SET card_no = excluded.card_no, "
+      "hq_points, hq_version, updated_at, spend_12m_fen) VALUES(?1, NULLIF(?2, ''), ?3, ?4, ?5, "
+      "?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT(member_id) DO UPDATE SET card_no = excluded.card_no, "
       "phone_hash = excluded.phone_hash, phone_masked = excluded.phone_masked, "
       "name = excluded.name, birthday = excluded.birthday, tier = excluded.tier, "
       "hq_points = excluded.hq_points, hq_version = excluded.hq_version, "
-      "updated_at = excluded.updated_at";
+      "updated_at = excluded.updated_at, spend_12m_fen = excluded.spend_12m_fen";
   for (int attempt = 0;; ++attempt) {
     auto stmt = db_.prepare(kUpsert);
     if (!stmt) return std::unexpected(stmt.error());
@@ -254,6 +254,9 @@ Status SqliteSyncStore::apply_member(const pma::v1::MemberDelta& m, bool unrefle
     stmt->bind(4, m.phone_masked()).bind(5, m.name()).bind(6, m.birthday());
     stmt->bind(7, static_cast<std::int64_t>(m.tier() == 0 ? 1 : m.tier()));
     stmt->bind(8, m.points()).bind(9, static_cast<std::int64_t>(m.version())).bind(10, now);
+    // HQ's rolling spend; like hq_points it reflects this terminal's deltas up to
+    // reflected_seq, whose ledger rows stop counting locally just below.
+    stmt->bind(11, m.spend_12m_fen());
     auto ok = stmt->run();
     if (ok) break;
     if (ok.error().code != "sqlite_constraint" || attempt > 0) return ok;
@@ -266,8 +269,9 @@ Status SqliteSyncStore::apply_member(const pma::v1::MemberDelta& m, bool unrefle
     clear->bind_blob(1, bytes_of(m.phone_hash())).bind(2, m.member_id());
     PMA_TRY(clear->run());
   }
-  // Invariant 2: hq_points now includes this terminal's deltas up to reflected_seq, so the
-  // matching ledger rows stop counting on top of it, in the same transaction.
+  // Invariant 2: hq_points (and spend_12m_fen) now include this terminal's deltas up to
+  // reflected_seq, so the matching ledger rows stop counting on top of them, in the same
+  // transaction.
   if (unreflected) {
     PMA_TRY(run(db_,
                 "UPDATE ledger SET hq_reflected = 1 WHERE member_id = ?1 AND hq_reflected = 0 "

@@ -123,6 +123,13 @@ asio::awaitable<Result<SyncReport>> SyncClient::run_once(ProgressFn progress, bo
     co_return failed(
         {"hq_busy", fmt::format("HQ is busy; retry after {} ms", busy.retry_after_ms())});
   }
+  if (frame->type == wire::FrameType::error) {
+    // HQ refused the session (e.g. terminal_revoked): its code and message, as HQ gave them.
+    pma::v1::SyncError refused;
+    (void)wire::decode_message(*frame, wire::FrameType::error, refused);
+    co_return failed({refused.code().empty() ? "hq_refused" : refused.code(),
+                      fmt::format("HQ refused the session: {}", refused.message())});
+  }
   pma::v1::Handshake handshake;
   if (auto ok = wire::decode_message(*frame, wire::FrameType::handshake, handshake); !ok) {
     co_return failed(ok.error());

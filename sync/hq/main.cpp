@@ -1,11 +1,14 @@
 // memberhq: the HQ sync endpoint and its set-up commands. main owns the io_context and the
 // sink and passes them into the Server; no globals.
+#include <fmt/chrono.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <chrono>
 #include <csignal>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 
@@ -26,6 +29,63 @@ std::string read_file(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string utc_time(std::int64_t ms) {
+  if (ms <= 0) return "never";
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(static_cast<std::time_t>(ms / 1000)));
+}
+
+int erase_command(pma::hq::Sink& sink, const std::string& member_id) {
+  auto done = sink.erase_member(member_id);
+  if (!done) {
+    report(done.error());
+    return done.error().code == "member_not_found" ? 2 : 1;
+  }
+  if (done->already_erased) {
+    fmt::print("member {} was already erased (version {}); nothing changed\n", done->member_id,
+               done->version);
+    return 0;
+  }
+  fmt::print(
+      "erased member {}: card number, phone hash, masked phone, name and birthday wiped, {} "
+      "issued coupon(s) revoked, 12-month spend dropped; version {} takes the erasure to every "
+      "till at its next sync\n",
+      done->member_id, done->coupons_revoked, done->version);
+  return 0;
+}
+
+int revoke_command(pma::hq::Sink& sink, const pma::hq::TerminalIdentity& id, bool revoked) {
+  auto known = sink.set_terminal_revoked(id, revoked, now_ms());
+  if (!known) return report(known.error());
+  if (revoked) {
+    fmt::print("terminal {}/{} revoked: HQ refuses its sessions with terminal_revoked\n",
+               id.store_id, id.terminal_id);
+  } else {
+    fmt::print("terminal {}/{} reinstated: HQ serves it again\n", id.store_id, id.terminal_id);
+  }
+  if (!*known)
+    fmt::print("note: HQ has not seen terminal {}/{} yet\n", id.store_id, id.terminal_id);
+  return 0;
+}
+
+int list_terminals_command(pma::hq::Sink& sink) {
+  auto list = sink.terminals();
+  if (!list) return report(list.error());
+  fmt::print("STORE\tTERMINAL\tHIGHEST_SEQ\tLAST_SEEN\tSTATUS\n");
+  for (const auto& t : *list) {
+    fmt::print("{}\t{}\t{}\t{}\t{}\n", t.store_id, t.terminal_id, t.highest_seq,
+               utc_time(t.last_seen_ms),
+               t.revoked ? fmt::format("revoked since {}", utc_time(t.changed_at_ms)) : "active");
+  }
+  fmt::print("{} terminal(s)\n", list->size());
+  return 0;
 }
 
 }  // namespace
@@ -88,6 +148,26 @@ int main(int argc, char** argv) {
   rules->add_option("FILE", rule_file)->required()->check(CLI::ExistingFile);
   rules->add_option("--db", db_path)->capture_default_str();
 
+  auto* erase = app.add_subcommand(
+      "erase", "erase a member: PII wiped, coupons revoked; tills drop it at their next sync");
+  std::string erase_id;
+  erase->add_option("MEMBER_ID", erase_id, "HQ member id (or a till's provisional id)")->required();
+  erase->add_option("--db", db_path)->capture_default_str();
+
+  auto* terminal = app.add_subcommand("terminal", "revoke, reinstate or list terminals");
+  terminal->require_subcommand(1);
+  auto* revoke = terminal->add_subcommand(
+      "revoke", "refuse the terminal's sessions (terminal_revoked) from its next session on");
+  auto* reinstate = terminal->add_subcommand("reinstate", "serve a revoked terminal again");
+  for (auto* sub : {revoke, reinstate}) {
+    sub->add_option("STORE", store_id)->required();
+    sub->add_option("TERMINAL", terminal_id)->required();
+    sub->add_option("--db", db_path)->capture_default_str();
+  }
+  auto* list = terminal->add_subcommand(
+      "list", "every terminal: store, terminal, highest seq, last seen (UTC), revoked or not");
+  list->add_option("--db", db_path)->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
   if (ca_init->parsed()) {
@@ -103,6 +183,11 @@ int main(int argc, char** argv) {
   }
   auto sink = pma::hq::SqliteSink::open(db_path);
   if (!sink) return report(sink.error());
+  if (erase->parsed()) return erase_command(**sink, erase_id);
+  if (revoke->parsed() || reinstate->parsed()) {
+    return revoke_command(**sink, {store_id, terminal_id}, revoke->parsed());
+  }
+  if (list->parsed()) return list_terminals_command(**sink);
   if (conflicts->parsed()) {
     auto list = (*sink)->conflicts();
     if (!list) return report(list.error());

@@ -172,7 +172,8 @@ asio::awaitable<Status> converse(TlsStream& stream, net::Watchdog& watchdog,
       std::uint32_t limit = pull.max_members() == 0
                                 ? config.max_page_members
                                 : std::min(pull.max_members(), config.max_page_members);
-      auto page = ctx.sink.member_page(id, pull.member_cursor(), limit, pull.rule_set_version());
+      auto page = ctx.sink.member_page(id, pull.member_cursor(), limit, pull.rule_set_version(),
+                                       ctx.clock());
       if (!page) co_return std::unexpected(page.error());
       out = wire::encode_message(wire::FrameType::member_page, *page);
       if (out.size() - wire::kHeaderSize > config.max_frame_bytes) {
@@ -187,6 +188,35 @@ asio::awaitable<Status> converse(TlsStream& stream, net::Watchdog& watchdog,
     watchdog.arm(config.io_timeout);
     if (auto ok = co_await net::write_frame(stream, out); !ok) co_return ok;
   }
+}
+
+// A revoked terminal (memberhq terminal revoke) is told so and let go, before admission so it
+// never takes a session slot. Fails closed when the sink cannot tell. True: refused.
+asio::awaitable<bool> refused_terminal(TlsStream& stream, net::Watchdog& watchdog,
+                                       const TerminalIdentity& id, const std::string& peer,
+                                       SessionContext& ctx) {
+  auto revoked = ctx.sink.check_terminal(id, ctx.clock());
+  if (revoked && !*revoked) co_return false;
+  Error error;
+  if (!revoked) {
+    ++ctx.stats.protocol_errors;
+    error = {"terminal_check_failed",
+             fmt::format("HQ cannot check terminal {}: {}", who(id), revoked.error().message)};
+    spdlog::error("hq: {} ({}) refused: {}", who(id), peer, error.message);
+  } else {
+    ++ctx.stats.refused_revoked;
+    error = {"terminal_revoked",
+             fmt::format("terminal {} is revoked at HQ; HQ operations can reinstate it", who(id))};
+    spdlog::warn("hq: {} ({}) refused: terminal revoked", who(id), peer);
+  }
+  // Read the Hello first: closing with it unread would reset the connection, and the reset can
+  // overtake the error frame on its way to the client.
+  (void)co_await net::read_frame(stream, ctx.config.max_frame_bytes);
+  watchdog.arm(std::chrono::milliseconds(2000));
+  co_await send(stream, wire::encode_error(error));
+  (void)co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
+  watchdog.disarm();
+  co_return true;
 }
 
 asio::awaitable<void> session(std::shared_ptr<TlsStream> stream, SessionContext ctx) {
@@ -216,6 +246,7 @@ asio::awaitable<void> session(std::shared_ptr<TlsStream> stream, SessionContext 
     co_await send(*stream, wire::encode_error(id.error()));
     co_return;
   }
+  if (co_await refused_terminal(*stream, watchdog, *id, peer, ctx)) co_return;
   if (ctx.stats.sessions_active >= ctx.config.max_sessions) {
     ++ctx.stats.refused_busy;
     pma::v1::Busy busy;

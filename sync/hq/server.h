@@ -41,6 +41,7 @@ struct ServerStats {
   std::uint64_t sessions_active = 0;
   std::uint64_t refused_busy = 0;
   std::uint64_t refused_tls = 0;      // failed handshakes and unusable certificates
+  std::uint64_t refused_revoked = 0;  // terminals revoked by memberhq terminal revoke
   std::uint64_t protocol_errors = 0;  // bad frames, storage errors
   std::uint64_t deltas_applied = 0;
   std::uint64_t batches = 0;

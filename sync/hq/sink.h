@@ -29,7 +29,9 @@ struct ApplyOutcome {
 
 struct Conflict {
   std::int64_t id = 0;
-  std::string kind;  // "coupon_redeemed_twice", "coupon_revoked_redeemed", "points_overdrawn"
+  // "coupon_redeemed_twice", "coupon_revoked_redeemed", "points_overdrawn",
+  // "erased_member_activity"
+  std::string kind;
   std::string member_id;
   std::string coupon_code;
   std::string store_id;
@@ -56,6 +58,25 @@ struct MemberSnapshot {
   std::int64_t points = 0;
   int tier = 1;
   std::uint64_t version = 0;
+  bool erased = false;
+};
+
+// What `memberhq erase` did.
+struct ErasureReport {
+  std::string member_id;
+  std::uint64_t version = 0;  // the version that carries the erasure downstream
+  std::uint32_t coupons_revoked = 0;
+  bool already_erased = false;  // nothing changed
+};
+
+// One terminal HQ has seen or an operator has revoked.
+struct TerminalInfo {
+  std::string store_id;
+  std::string terminal_id;
+  std::uint64_t highest_seq = 0;
+  std::int64_t last_seen_ms = 0;  // last admitted or refused session, 0: never
+  bool revoked = false;
+  std::int64_t changed_at_ms = 0;  // last revoke or reinstate, 0: never
 };
 
 class Sink {
@@ -72,10 +93,12 @@ class Sink {
                                            const pma::v1::Batch& batch, std::int64_t now_ms) = 0;
 
   // Up to max_members members changed after cursor, in version order, with the terminal's
-  // watermark, and the newest rule set when newer than rule_set_version.
+  // watermark, and the newest rule set when newer than rule_set_version. now_ms (UTC) places
+  // the rolling 12-month spend window.
   virtual Result<pma::v1::MemberPage> member_page(const TerminalIdentity& terminal,
                                                   std::uint64_t cursor, std::uint32_t max_members,
-                                                  std::int64_t rule_set_version) = 0;
+                                                  std::int64_t rule_set_version,
+                                                  std::int64_t now_ms) = 0;
 
   virtual Status put_rule_set(std::int64_t version, const std::string& rule_set) = 0;
   // Inserts or replaces members (one transaction per call). Returns how many were written.
@@ -97,6 +120,19 @@ class Sink {
   virtual Status release(const TerminalIdentity& terminal, const std::string& txn_id) = 0;
   // Holds still in force at now_ms (for audits and tests).
   virtual Result<std::uint64_t> active_holds(std::int64_t now_ms) = 0;
+
+  // Administration (memberhq erase / terminal). Erases a member in one transaction: PII wiped,
+  // issued coupons revoked, a new version so the next page carries the erasure. Later deltas
+  // for the member change nothing and are recorded as "erased_member_activity" conflicts.
+  // Errors: "member_not_found".
+  virtual Result<ErasureReport> erase_member(const std::string& member_id) = 0;
+  // Revokes (or reinstates) a terminal: its sessions are refused after the TLS handshake.
+  // Returns whether HQ had heard of the terminal before (applied deltas or a session).
+  virtual Result<bool> set_terminal_revoked(const TerminalIdentity& terminal, bool revoked,
+                                            std::int64_t now_ms) = 0;
+  // Records a session attempt at now_ms; true when the terminal is revoked.
+  virtual Result<bool> check_terminal(const TerminalIdentity& terminal, std::int64_t now_ms) = 0;
+  virtual Result<std::vector<TerminalInfo>> terminals() = 0;
 };
 
 }  // namespace pma::hq

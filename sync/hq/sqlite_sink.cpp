@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "hq/spend_window.h"
+
 namespace pma::hq {
 
 namespace {
@@ -53,6 +55,7 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::open(const std::string& path,
   if (!db) return std::unexpected(db.error());
   PMA_TRY((*db)->exec(kSchema));
   std::unique_ptr<SqliteSink> sink(new SqliteSink(std::move(*db)));
+  PMA_TRY(sink->open_admin_schema());
   auto q = sink->db_->prepare(
       "SELECT (SELECT COALESCE(MAX(version), 0) FROM members), (SELECT COUNT(*) FROM members)");
   if (!q) return std::unexpected(q.error());
@@ -76,6 +79,7 @@ Result<ApplyOutcome> SqliteSink::apply_batch(const TerminalIdentity& terminal,
                                              const pma::v1::Batch& batch, std::int64_t now_ms) {
   Tx tx(*db_);
   PMA_TRY(tx.begin());
+  PMA_TRY(refresh_version());
   auto highest = highest_applied(terminal);
   if (!highest) return std::unexpected(highest.error());
   ApplyOutcome outcome{.highest_applied = *highest};
@@ -132,7 +136,7 @@ Status SqliteSink::apply_delta(Context& context, const pma::v1::Delta& delta) {
       if (!member) return std::unexpected(member.error());
       for (const auto& code : c.coupon_codes()) PMA_TRY(redeem(context, delta, *member, code));
       return add_points(context, delta, *member, c.points_earned() - c.points_burned(),
-                        c.points_burned() > 0);
+                        c.points_burned() > 0, c.paid_fen());
     }
     case Delta::kRefund: {
       const auto& r = delta.refund();
@@ -143,7 +147,7 @@ Status SqliteSink::apply_delta(Context& context, const pma::v1::Delta& delta) {
         PMA_TRY(restore_coupon(context, code, r.original_txn_id()));
       }
       return add_points(context, delta, *member, r.points_restored() - r.points_reversed(),
-                        r.points_reversed() > 0);
+                        r.points_reversed() > 0, -r.refunded_fen());
     }
     case Delta::kMemberRegistered:
       return register_member(context, delta);
@@ -174,17 +178,36 @@ Result<std::string> SqliteSink::resolve(const std::string& member_id) {
 }
 
 Status SqliteSink::add_points(Context& context, const pma::v1::Delta& delta,
-                              const std::string& member_id, std::int64_t points, bool spends) {
+                              const std::string& member_id, std::int64_t points, bool spends,
+                              std::int64_t spend_fen) {
   // No RETURNING here: SQLite runs a RETURNING statement through an ephemeral table (a
   // temporary b-tree opened and closed per execution), which made this upsert ~3x costlier.
-  // Only a spend needs the balance, so only a spend reads it back.
+  // Only a spend needs the balance, so only a spend reads it back. The spend goes to the row's
+  // bucket in the same statement (an empty bucket takes the delta's month); when that is not
+  // possible (a bucket of another month) or the member is erased, nothing changes and
+  // roll_spend_month takes over.
+  const std::int64_t version = static_cast<std::int64_t>(next_version());
+  const std::int64_t month = utc_month_index(delta.occurred_at_ms());
   auto q = db_->prepare(
-      "INSERT INTO members(member_id, points, version) VALUES(?1, ?2, ?3) "
-      "ON CONFLICT(member_id) DO UPDATE SET points = points + excluded.points, "
-      "version = excluded.version");
+      "INSERT INTO members(member_id, points, version, spend_month, spend_month_fen) "
+      "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(member_id) DO UPDATE SET "
+      "points = points + excluded.points, version = excluded.version, "
+      "spend_month = IIF(spend_month_fen = 0, excluded.spend_month, spend_month), "
+      "spend_month_fen = spend_month_fen + excluded.spend_month_fen WHERE erased = 0 AND "
+      "(excluded.spend_month_fen = 0 OR spend_month = excluded.spend_month OR "
+      "spend_month_fen = 0)");
   if (!q) return std::unexpected(q.error());
-  q->bind(1, member_id).bind(2, points).bind(3, static_cast<std::int64_t>(next_version()));
+  q->bind(1, member_id).bind(2, points).bind(3, version).bind(4, month).bind(5, spend_fen);
   PMA_TRY(q->run());
+  if (db_->changes() == 0) {
+    auto applied = roll_spend_month(member_id, points, version, month, spend_fen);
+    if (!applied) return std::unexpected(applied.error());
+    if (!*applied) {
+      return record_conflict(context, delta, "erased_member_activity", member_id, "",
+                             fmt::format("txn {} for an erased member ignored ({} points, {} fen)",
+                                         delta.txn_id(), points, spend_fen));
+    }
+  }
   if (!spends) return {};
   auto read = db_->prepare("SELECT points FROM members WHERE member_id = ?1");
   if (!read) return std::unexpected(read.error());
@@ -301,6 +324,7 @@ Status SqliteSink::register_member(Context& context, const pma::v1::Delta& delta
     std::int64_t points = moved->int64(0);
     PMA_TRY(moved->run());
     PMA_TRY(add_points(context, delta, canonical, points, false));
+    PMA_TRY(move_spend(r.provisional_id(), canonical));
     auto del = db_->prepare("DELETE FROM members WHERE member_id = ?1");
     if (!del) return std::unexpected(del.error());
     del->bind(1, r.provisional_id());

@@ -20,8 +20,8 @@ class SqliteSink final : public Sink {
   Result<ApplyOutcome> apply_batch(const TerminalIdentity& terminal, const pma::v1::Batch& batch,
                                    std::int64_t now_ms) override;
   Result<pma::v1::MemberPage> member_page(const TerminalIdentity& terminal, std::uint64_t cursor,
-                                          std::uint32_t max_members,
-                                          std::int64_t rule_set_version) override;
+                                          std::uint32_t max_members, std::int64_t rule_set_version,
+                                          std::int64_t now_ms) override;
   Status put_rule_set(std::int64_t version, const std::string& rule_set) override;
   Result<std::size_t> import_members(std::span<const ImportedMember> members) override;
   Result<std::vector<Conflict>> conflicts() override;
@@ -32,14 +32,22 @@ class SqliteSink final : public Sink {
                                         std::int64_t hold_until_ms) override;
   Status release(const TerminalIdentity& terminal, const std::string& txn_id) override;
   Result<std::uint64_t> active_holds(std::int64_t now_ms) override;
+  // sqlite_sink_admin.cpp
+  Result<ErasureReport> erase_member(const std::string& member_id) override;
+  Result<bool> set_terminal_revoked(const TerminalIdentity& terminal, bool revoked,
+                                    std::int64_t now_ms) override;
+  Result<bool> check_terminal(const TerminalIdentity& terminal, std::int64_t now_ms) override;
+  Result<std::vector<TerminalInfo>> terminals() override;
 
  private:
   struct Context;
   explicit SqliteSink(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
   Status apply_delta(Context& context, const pma::v1::Delta& delta);
   Result<std::string> resolve(const std::string& member_id);
+  // spend_fen (checkouts +, refunds -) goes to the member's month bucket. Nothing changes for
+  // an erased member: an "erased_member_activity" conflict is recorded instead.
   Status add_points(Context& context, const pma::v1::Delta& delta, const std::string& member_id,
-                    std::int64_t points, bool spends);
+                    std::int64_t points, bool spends, std::int64_t spend_fen = 0);
   Status redeem(Context& context, const pma::v1::Delta& delta, const std::string& member_id,
                 const std::string& code);
   Status restore_coupon(Context& context, const std::string& code, const std::string& txn);
@@ -52,6 +60,19 @@ class SqliteSink final : public Sink {
                        std::uint64_t from_seq, std::uint64_t through_seq);
   Status drop_hold(const TerminalIdentity& terminal, const std::string& txn_id);
   std::uint64_t next_version() { return ++version_; }
+  // Inside a write transaction: catches up with versions another process (memberhq erase or
+  // import while the server runs) has committed, so versions stay increasing in commit order.
+  Status refresh_version();
+  // Spend: the member row holds one month's bucket (spend_month, spend_month_fen; normally the
+  // newest), so a checkout costs no extra write; other months live in member_spend. Each fen
+  // is stored in exactly one place, so the window's sum counts both.
+  Status open_admin_schema();  // member_spend, terminal_access, the spend columns
+  // add_points' slow path: false when the member is erased (nothing changed); otherwise applies
+  // the points and files the spend under another month than the row's bucket.
+  Result<bool> roll_spend_month(const std::string& member_id, std::int64_t points,
+                                std::int64_t version, std::int64_t month, std::int64_t spend_fen);
+  Status add_spend(const std::string& member_id, std::int64_t month, std::int64_t spend_fen);
+  Status move_spend(const std::string& from_member_id, const std::string& to_member_id);
 
   std::unique_ptr<SqliteDb> db_;
   std::uint64_t version_ = 0;

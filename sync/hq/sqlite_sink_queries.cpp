@@ -1,6 +1,7 @@
 // SqliteSink's read side and bulk writes: member pages, rule sets, imports, conflicts.
 #include <fmt/format.h>
 
+#include "hq/spend_window.h"
 #include "hq/sqlite_sink.h"
 
 namespace pma::hq {
@@ -15,7 +16,8 @@ std::span<const std::uint8_t> bytes_of(const std::string& s) {
 
 Result<pma::v1::MemberPage> SqliteSink::member_page(const TerminalIdentity& terminal,
                                                     std::uint64_t cursor, std::uint32_t max_members,
-                                                    std::int64_t rule_set_version) {
+                                                    std::int64_t rule_set_version,
+                                                    std::int64_t now_ms) {
   // One read transaction: the watermark and the member rows come from the same snapshot.
   if (auto ok = db_->exec("BEGIN"); !ok) return std::unexpected(ok.error());
   struct End {
@@ -29,9 +31,13 @@ Result<pma::v1::MemberPage> SqliteSink::member_page(const TerminalIdentity& term
   page.set_next_cursor(cursor);
   auto q = db_->prepare(
       "SELECT member_id, version, erased, COALESCE(card_no, ''), phone_hash, phone_masked, name, "
-      "birthday, tier, points FROM members WHERE version > ?1 ORDER BY version LIMIT ?2");
+      "birthday, tier, points, MAX(0, IIF(spend_month >= ?3, spend_month_fen, 0) + "
+      "(SELECT COALESCE(SUM(spend_fen), 0) FROM member_spend s WHERE s.member_id = "
+      "members.member_id AND s.month >= ?3)) FROM members WHERE version > ?1 "
+      "ORDER BY version LIMIT ?2");
   if (!q) return std::unexpected(q.error());
   q->bind(1, static_cast<std::int64_t>(cursor)).bind(2, std::int64_t{max_members} + 1);
+  q->bind(3, first_window_month(now_ms));
   for (;;) {
     auto row = q->step();
     if (!row) return std::unexpected(row.error());
@@ -53,6 +59,7 @@ Result<pma::v1::MemberPage> SqliteSink::member_page(const TerminalIdentity& term
       m->set_birthday(q->text(7));
       m->set_tier(static_cast<std::int32_t>(q->int64(8)));
       m->set_points(q->int64(9));
+      m->set_spend_12m_fen(q->int64(10));
     }
     page.set_next_cursor(m->version());
   }
@@ -106,6 +113,7 @@ Result<std::size_t> SqliteSink::import_members(std::span<const ImportedMember> m
     version_ = version_before;
     return std::unexpected(std::move(error));
   };
+  if (auto ok = refresh_version(); !ok) return rollback(ok.error());
   std::size_t written = 0;
   for (const auto& m : members) {
     auto q = db_->prepare(
@@ -114,7 +122,7 @@ Result<std::size_t> SqliteSink::import_members(std::span<const ImportedMember> m
         "ON CONFLICT(member_id) DO UPDATE SET card_no = excluded.card_no, "
         "phone_hash = excluded.phone_hash, phone_masked = excluded.phone_masked, "
         "name = excluded.name, birthday = excluded.birthday, tier = excluded.tier, "
-        "points = excluded.points, version = excluded.version, erased = 0");
+        "points = excluded.points, version = excluded.version WHERE erased = 0");
     if (!q) return rollback(q.error());
     q->bind(1, m.member_id).bind(2, m.card_no);
     if (m.phone_hash.empty()) {
@@ -128,7 +136,8 @@ Result<std::size_t> SqliteSink::import_members(std::span<const ImportedMember> m
       return rollback(
           Error{ok.error().code, fmt::format("member {}: {}", m.member_id, ok.error().message)});
     }
-    ++written;
+    // An erased member stays erased: an old export imported again does not bring it back.
+    if (db_->changes() > 0) ++written;
   }
   if (auto ok = db_->exec("COMMIT"); !ok) return rollback(ok.error());
   next_member_number_ += static_cast<std::int64_t>(written);
@@ -152,15 +161,15 @@ Result<std::vector<Conflict>> SqliteSink::conflicts() {
 }
 
 Result<std::optional<MemberSnapshot>> SqliteSink::member(const std::string& member_id) {
-  auto q = db_->prepare("SELECT points, tier, version FROM members WHERE member_id = ?1");
+  auto q = db_->prepare("SELECT points, tier, version, erased FROM members WHERE member_id = ?1");
   if (!q) return std::unexpected(q.error());
   q->bind(1, member_id);
   auto row = q->step();
   if (!row) return std::unexpected(row.error());
   if (!*row) return std::optional<MemberSnapshot>();
-  return std::optional<MemberSnapshot>(MemberSnapshot{member_id, q->int64(0),
-                                                      static_cast<int>(q->int64(1)),
-                                                      static_cast<std::uint64_t>(q->int64(2))});
+  return std::optional<MemberSnapshot>(
+      MemberSnapshot{member_id, q->int64(0), static_cast<int>(q->int64(1)),
+                     static_cast<std::uint64_t>(q->int64(2)), q->int64(3) != 0});
 }
 
 Result<std::uint64_t> SqliteSink::applied_count(const TerminalIdentity& terminal) {

@@ -37,6 +37,16 @@ MemberhqProcess::MemberhqProcess() : port(free_port()) {
           "127.0.0.1", "--port", p.c_str(), nullptr);
     _exit(127);
   }
+  // Serving only once it says so (a till started earlier would see "connection refused").
+  bool listening = false;
+  for (int i = 0; i < 600 && !listening; ++i) {
+    std::ifstream in(dir.file("hq.log"));
+    std::stringstream text;
+    text << in.rdbuf();
+    listening = text.str().find("listening") != std::string::npos;
+    if (!listening) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(listening);
 }
 
 MemberhqProcess::~MemberhqProcess() {

@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "memberhq_process.h"
@@ -72,4 +74,54 @@ TEST_CASE("With HQ down, checkouts keep committing and wait in the outbox", "[e2
   // The age of the waiting delta is seconds, not milliseconds, and not in the future.
   CHECK(state.oldest_unsent_age_seconds() >= 0);
   CHECK(state.oldest_unsent_age_seconds() < 600);
+}
+
+namespace {
+
+// Runs memberhq in the HQ's folder (next to the serving process); output in out.
+int memberhq(Hq& hq, const std::string& args, std::string& out) { return hq.command(args, &out); }
+
+std::string read_all(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST_CASE("memberhq revokes and reinstates a terminal and erases a member while it serves",
+          "[e2e][sync][hq]") {
+  Hq hq;
+  MemberdProcess memberd(hq.sync_config());
+  REQUIRE(memberd.wait_ready());
+  auto client = memberd.client();
+  auto commit = client.request(
+      "POST", "/v1/checkout/commit",
+      R"({"txnId":"ADM-1","memberId":"M00000001","lines":[{"sku":"A","qty":1,"unitPriceFen":990,"category":"bread","discountable":true}]})");
+  REQUIRE(commit);
+  REQUIRE(commit->status == 200);
+  REQUIRE_THAT(sync_now(client).last_run(), Catch::StartsWith("ok"));
+
+  std::string out;
+  REQUIRE(memberhq(hq, "terminal revoke S001 T01", out) == 0);
+  CHECK_THAT(out, Catch::Contains("S001/T01 revoked"));
+  auto refused = sync_now(client);
+  CHECK_THAT(refused.last_run(), Catch::StartsWith("failed"));
+  CHECK_THAT(refused.last_run(), Catch::Contains("revoked"));
+  CHECK_THAT(read_all(hq.dir.file("hq.log")), Catch::Contains("S001/T01"));
+  REQUIRE(memberhq(hq, "terminal list", out) == 0);
+  CHECK_THAT(out, Catch::Contains("S001\tT01\t1\t"));
+  CHECK_THAT(out, Catch::Contains("revoked since"));
+  REQUIRE(memberhq(hq, "terminal reinstate S001 T01", out) == 0);
+  CHECK_THAT(sync_now(client).last_run(), Catch::StartsWith("ok"));
+  REQUIRE(memberhq(hq, "terminal list", out) == 0);
+  CHECK_THAT(out, Catch::Contains("active"));
+
+  CHECK(memberhq(hq, "erase NOPE", out) == 2);
+  CHECK_THAT(out, Catch::Contains("member_not_found"));
+  REQUIRE(client.request("GET", "/v1/members/M00000001")->status == 200);
+  REQUIRE(memberhq(hq, "erase M00000001", out) == 0);
+  CHECK_THAT(out, Catch::Contains("erased member M00000001"));
+  // The serving memberhq hands out versions after the erasure's, so the till sees it.
+  CHECK_THAT(sync_now(client).last_run(), Catch::StartsWith("ok"));
+  CHECK(client.request("GET", "/v1/members/M00000001")->status == 404);
 }

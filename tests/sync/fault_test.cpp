@@ -82,8 +82,9 @@ class KillingSink final : public pma::hq::Sink {
     return result;
   }
   pma::Result<pma::v1::MemberPage> member_page(const pma::hq::TerminalIdentity& t, std::uint64_t c,
-                                               std::uint32_t m, std::int64_t r) override {
-    return inner->member_page(t, c, m, r);
+                                               std::uint32_t m, std::int64_t r,
+                                               std::int64_t now) override {
+    return inner->member_page(t, c, m, r, now);
   }
   pma::Status put_rule_set(std::int64_t v, const std::string& r) override {
     return inner->put_rule_set(v, r);
@@ -108,6 +109,19 @@ class KillingSink final : public pma::hq::Sink {
   }
   pma::Result<std::uint64_t> active_holds(std::int64_t now) override {
     return inner->active_holds(now);
+  }
+  pma::Result<pma::hq::ErasureReport> erase_member(const std::string& id) override {
+    return inner->erase_member(id);
+  }
+  pma::Result<bool> set_terminal_revoked(const pma::hq::TerminalIdentity& t, bool revoked,
+                                         std::int64_t now) override {
+    return inner->set_terminal_revoked(t, revoked, now);
+  }
+  pma::Result<bool> check_terminal(const pma::hq::TerminalIdentity& t, std::int64_t now) override {
+    return inner->check_terminal(t, now);
+  }
+  pma::Result<std::vector<pma::hq::TerminalInfo>> terminals() override {
+    return inner->terminals();
   }
 };
 

@@ -281,7 +281,7 @@ TEST_CASE("A welcome coupon issued at a till reaches other stores with its terms
   terms->set_valid_until(1'792'592'000);
   world.write_delta(a, delta, "P-A-1", 0, "member_registered");
   REQUIRE(world.sync(a));
-  auto page = world.sink->member_page(terminal(b), 0, 100, 0);
+  auto page = world.sink->member_page(terminal(b), 0, 100, 0, kNow);
   REQUIRE(page);
   REQUIRE(page->members_size() == 1);
   REQUIRE(page->members(0).coupons_size() == 1);

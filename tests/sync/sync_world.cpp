@@ -21,7 +21,14 @@ SyncWorld::SyncWorld(hq::ServerConfig server_config, hq::Sink* sink_override) {
   server_config.listen_address = "127.0.0.1";
   server_config.port = 0;
   server_config.tls = {ca_dir + "/ca.crt", ca_dir + "/server.crt", ca_dir + "/server.key"};
-  server = std::make_unique<hq::Server>(io, sink_override ? *sink_override : *sink, server_config);
+  hq::Server::Clock clock = [this] {
+    if (hq_now_ms != 0) return hq_now_ms;
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  server = std::make_unique<hq::Server>(io, sink_override ? *sink_override : *sink, server_config,
+                                        std::move(clock));
   auto bound = server->start();
   REQUIRE(bound);
   port = *bound;

@@ -41,6 +41,8 @@ class SyncWorld {
   std::unique_ptr<hq::SqliteSink> sink;
   std::unique_ptr<hq::Server> server;
   std::uint16_t port = 0;
+  // HQ's clock (UTC ms) for stamps and the spend window; 0: the system clock.
+  std::int64_t hq_now_ms = 0;
 
   // A till with its own certificate and database; port 0: HQ's port.
   Till& add_till(const std::string& store_id, const std::string& terminal_id,

@@ -1,0 +1,269 @@
+// SqliteSink's administration side: member erasure, terminal revocation, and the rolling
+// 12-month spend buckets that apply_batch feeds.
+#include <fmt/format.h>
+
+#include "hq/spend_window.h"
+#include "hq/sqlite_sink.h"
+
+namespace pma::hq {
+
+namespace {
+
+#define PMA_TRY(expr)                                    \
+  do {                                                   \
+    if (auto pma_ok = (expr); !pma_ok) {                 \
+      return std::unexpected(std::move(pma_ok.error())); \
+    }                                                    \
+  } while (0)
+
+// An IMMEDIATE transaction that rolls back unless committed.
+class WriteTx {
+ public:
+  explicit WriteTx(SqliteDb& db) : db_(db) {}
+  Status begin() {
+    auto ok = db_.exec("BEGIN IMMEDIATE");
+    open_ = ok.has_value();
+    return ok;
+  }
+  Status commit() {
+    open_ = false;
+    return db_.exec("COMMIT");
+  }
+  ~WriteTx() {
+    if (open_) (void)db_.exec("ROLLBACK");
+  }
+
+ private:
+  SqliteDb& db_;
+  bool open_ = false;
+};
+
+constexpr std::string_view kAdminSchema =
+#include "hq/sqlite_sink_admin_schema.inc"
+    ;
+
+// Whether last_seen_ms is refreshed: at most once a minute per terminal, so a trickle of
+// sessions does not cost a commit (and an fsync) each.
+constexpr std::int64_t kLastSeenResolutionMs = 60'000;
+
+}  // namespace
+
+Status SqliteSink::refresh_version() {
+  auto q = db_->prepare("SELECT COALESCE(MAX(version), 0) FROM members");
+  if (!q) return std::unexpected(q.error());
+  auto row = q->step();
+  if (!row) return std::unexpected(row.error());
+  version_ = std::max(version_, static_cast<std::uint64_t>(q->int64(0)));
+  return q->run();
+}
+
+Status SqliteSink::open_admin_schema() {
+  // One transaction (one fsync) for the tables and the columns; a database from before the
+  // spend columns gets them here (ALTER has no IF NOT EXISTS).
+  WriteTx tx(*db_);
+  PMA_TRY(tx.begin());
+  PMA_TRY(db_->exec(kAdminSchema));
+  for (const char* column : {"spend_month", "spend_month_fen"}) {
+    auto q = db_->prepare("SELECT COUNT(*) FROM pragma_table_info('members') WHERE name = ?1");
+    if (!q) return std::unexpected(q.error());
+    q->bind(1, std::string_view(column));
+    auto row = q->step();
+    if (!row) return std::unexpected(row.error());
+    bool present = q->int64(0) != 0;
+    PMA_TRY(q->run());
+    if (!present) {
+      PMA_TRY(db_->exec(
+          fmt::format("ALTER TABLE members ADD COLUMN {} INTEGER NOT NULL DEFAULT 0", column)));
+    }
+  }
+  return tx.commit();
+}
+
+Result<bool> SqliteSink::roll_spend_month(const std::string& member_id, std::int64_t points,
+                                          std::int64_t version, std::int64_t month,
+                                          std::int64_t spend_fen) {
+  auto q =
+      db_->prepare("SELECT erased, spend_month, spend_month_fen FROM members WHERE member_id = ?1");
+  if (!q) return std::unexpected(q.error());
+  q->bind(1, member_id);
+  auto row = q->step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return fail("sqlite_error", fmt::format("member {} vanished mid-batch", member_id));
+  const bool erased = q->int64(0) != 0;
+  const std::int64_t row_month = q->int64(1), row_fen = q->int64(2);
+  PMA_TRY(q->run());
+  if (erased) return false;
+  if (month > row_month) {
+    // A new month: the row's bucket moves to member_spend and the row starts the new one.
+    if (row_fen != 0) PMA_TRY(add_spend(member_id, row_month, row_fen));
+    auto u = db_->prepare(
+        "UPDATE members SET points = points + ?2, version = ?3, spend_month = ?4, "
+        "spend_month_fen = ?5 WHERE member_id = ?1");
+    if (!u) return std::unexpected(u.error());
+    u->bind(1, member_id).bind(2, points).bind(3, version).bind(4, month).bind(5, spend_fen);
+    PMA_TRY(u->run());
+    return true;
+  }
+  // A late delta (an offline till, a refund) for an older month.
+  PMA_TRY(add_spend(member_id, month, spend_fen));
+  auto u =
+      db_->prepare("UPDATE members SET points = points + ?2, version = ?3 WHERE member_id = ?1");
+  if (!u) return std::unexpected(u.error());
+  u->bind(1, member_id).bind(2, points).bind(3, version);
+  PMA_TRY(u->run());
+  return true;
+}
+
+Status SqliteSink::add_spend(const std::string& member_id, std::int64_t month,
+                             std::int64_t spend_fen) {
+  auto q = db_->prepare(
+      "INSERT INTO member_spend(member_id, month, spend_fen) VALUES(?1, ?2, ?3) "
+      "ON CONFLICT(member_id, month) DO UPDATE SET spend_fen = spend_fen + excluded.spend_fen");
+  if (!q) return std::unexpected(q.error());
+  q->bind(1, member_id).bind(2, month).bind(3, spend_fen);
+  return q->run();
+}
+
+Status SqliteSink::move_spend(const std::string& from_member_id, const std::string& to_member_id) {
+  // The source row's own bucket first (each fen is stored in exactly one place, so buckets of
+  // the same month in the row and in member_spend simply add up).
+  auto bucket = db_->prepare(
+      "SELECT spend_month, spend_month_fen FROM members WHERE member_id = ?1 AND "
+      "spend_month_fen <> 0");
+  if (!bucket) return std::unexpected(bucket.error());
+  bucket->bind(1, from_member_id);
+  auto has = bucket->step();
+  if (!has) return std::unexpected(has.error());
+  if (*has) {
+    std::int64_t month = bucket->int64(0), fen = bucket->int64(1);
+    PMA_TRY(bucket->run());
+    PMA_TRY(add_spend(to_member_id, month, fen));
+  }
+  auto q = db_->prepare(
+      "INSERT INTO member_spend(member_id, month, spend_fen) SELECT ?2, month, spend_fen "
+      "FROM member_spend WHERE member_id = ?1 ON CONFLICT(member_id, month) DO UPDATE SET "
+      "spend_fen = spend_fen + excluded.spend_fen");
+  if (!q) return std::unexpected(q.error());
+  q->bind(1, from_member_id).bind(2, to_member_id);
+  PMA_TRY(q->run());
+  auto del = db_->prepare("DELETE FROM member_spend WHERE member_id = ?1");
+  if (!del) return std::unexpected(del.error());
+  del->bind(1, from_member_id);
+  return del->run();
+}
+
+Result<ErasureReport> SqliteSink::erase_member(const std::string& member_id) {
+  WriteTx tx(*db_);
+  PMA_TRY(tx.begin());
+  std::uint64_t version_before = version_;
+  auto failed = [&](Error error) -> Result<ErasureReport> {
+    version_ = version_before;
+    return std::unexpected(std::move(error));
+  };
+  if (auto ok = refresh_version(); !ok) return failed(ok.error());
+  version_before = version_;
+  // A provisional id a till registered under names the same member.
+  auto canonical = resolve(member_id);
+  if (!canonical) return failed(canonical.error());
+  ErasureReport report{.member_id = *canonical};
+  auto q = db_->prepare("SELECT erased, version FROM members WHERE member_id = ?1");
+  if (!q) return failed(q.error());
+  q->bind(1, *canonical);
+  auto row = q->step();
+  if (!row) return failed(row.error());
+  if (!*row) return failed({"member_not_found", fmt::format("no member {} at HQ", member_id)});
+  report.already_erased = q->int64(0) != 0;
+  report.version = static_cast<std::uint64_t>(q->int64(1));
+  PMA_TRY(q->run());
+  if (report.already_erased) return report;
+
+  report.version = next_version();
+  // The provisional-id mapping stays: late deltas under it must still find the erased row.
+  auto wipe = db_->prepare(
+      "UPDATE members SET erased = 1, card_no = NULL, phone_hash = NULL, phone_masked = '', "
+      "name = '', birthday = '', spend_month_fen = 0, version = ?2 WHERE member_id = ?1");
+  if (!wipe) return failed(wipe.error());
+  wipe->bind(1, *canonical).bind(2, static_cast<std::int64_t>(report.version));
+  if (auto ok = wipe->run(); !ok) return failed(ok.error());
+  auto revoke = db_->prepare("UPDATE coupons SET state = ?2 WHERE member_id = ?1 AND state = ?3");
+  if (!revoke) return failed(revoke.error());
+  revoke->bind(1, *canonical).bind(2, std::int64_t{pma::v1::COUPON_REVOKED});
+  revoke->bind(3, std::int64_t{pma::v1::COUPON_ISSUED});
+  if (auto ok = revoke->run(); !ok) return failed(ok.error());
+  report.coupons_revoked = static_cast<std::uint32_t>(db_->changes());
+  // Purchase history by month goes too; the points balance stays on the tombstone row.
+  auto spend = db_->prepare("DELETE FROM member_spend WHERE member_id = ?1");
+  if (!spend) return failed(spend.error());
+  spend->bind(1, *canonical);
+  if (auto ok = spend->run(); !ok) return failed(ok.error());
+  if (auto ok = tx.commit(); !ok) return failed(ok.error());
+  return report;
+}
+
+Result<bool> SqliteSink::set_terminal_revoked(const TerminalIdentity& terminal, bool revoked,
+                                              std::int64_t now_ms) {
+  WriteTx tx(*db_);
+  PMA_TRY(tx.begin());
+  auto known = db_->prepare(
+      "SELECT EXISTS(SELECT 1 FROM terminals WHERE store_id = ?1 AND terminal_id = ?2) OR "
+      "EXISTS(SELECT 1 FROM terminal_access WHERE store_id = ?1 AND terminal_id = ?2)");
+  if (!known) return std::unexpected(known.error());
+  known->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
+  auto row = known->step();
+  if (!row) return std::unexpected(row.error());
+  bool seen = known->int64(0) != 0;
+  PMA_TRY(known->run());
+  auto q = db_->prepare(
+      "INSERT INTO terminal_access(store_id, terminal_id, revoked, changed_at_ms) "
+      "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(store_id, terminal_id) DO UPDATE SET "
+      "revoked = excluded.revoked, changed_at_ms = excluded.changed_at_ms");
+  if (!q) return std::unexpected(q.error());
+  q->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
+  q->bind(3, std::int64_t{revoked ? 1 : 0}).bind(4, now_ms);
+  PMA_TRY(q->run());
+  PMA_TRY(tx.commit());
+  return seen;
+}
+
+Result<bool> SqliteSink::check_terminal(const TerminalIdentity& terminal, std::int64_t now_ms) {
+  auto q = db_->prepare(
+      "SELECT revoked, last_seen_ms FROM terminal_access WHERE store_id = ?1 AND "
+      "terminal_id = ?2");
+  if (!q) return std::unexpected(q.error());
+  q->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
+  auto row = q->step();
+  if (!row) return std::unexpected(row.error());
+  bool revoked = *row && q->int64(0) != 0;
+  std::int64_t last_seen = *row ? q->int64(1) : 0;
+  PMA_TRY(q->run());
+  if (now_ms - last_seen >= kLastSeenResolutionMs || now_ms < last_seen) {
+    auto seen = db_->prepare(
+        "INSERT INTO terminal_access(store_id, terminal_id, last_seen_ms) VALUES(?1, ?2, ?3) "
+        "ON CONFLICT(store_id, terminal_id) DO UPDATE SET last_seen_ms = excluded.last_seen_ms");
+    if (!seen) return std::unexpected(seen.error());
+    seen->bind(1, terminal.store_id).bind(2, terminal.terminal_id).bind(3, now_ms);
+    PMA_TRY(seen->run());
+  }
+  return revoked;
+}
+
+Result<std::vector<TerminalInfo>> SqliteSink::terminals() {
+  auto q = db_->prepare(
+      "SELECT store_id, terminal_id, MAX(highest_seq), MAX(last_seen_ms), MAX(revoked), "
+      "MAX(changed_at_ms) FROM (SELECT store_id, terminal_id, highest_seq, 0 AS last_seen_ms, "
+      "0 AS revoked, 0 AS changed_at_ms FROM terminals UNION ALL SELECT store_id, terminal_id, "
+      "0, last_seen_ms, revoked, changed_at_ms FROM terminal_access) "
+      "GROUP BY store_id, terminal_id ORDER BY store_id, terminal_id");
+  if (!q) return std::unexpected(q.error());
+  std::vector<TerminalInfo> out;
+  for (;;) {
+    auto row = q->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.push_back({q->text(0), q->text(1), static_cast<std::uint64_t>(q->int64(2)), q->int64(3),
+                   q->int64(4) != 0, q->int64(5)});
+  }
+  return out;
+}
+
+}  // namespace pma::hq

@@ -1,0 +1,190 @@
+// Rolling 12-month spend: HQ keeps checkouts minus refunds in monthly buckets, member pages
+// carry the window's sum, and a till counts each of its checkouts exactly once.
+#include <fmt/format.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+
+#include "checkout/checkout_service.h"
+#include "hq/spend_window.h"
+#include "hq/sqlite_db.h"
+#include "store/phone.h"
+#include "sync_world.h"
+
+using pma::test::SyncWorld;
+using pma::test::Till;
+
+namespace {
+
+std::int64_t utc_ms(int y, unsigned m, unsigned d) {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(sys_days(year(y) / month(m) / day(d)).time_since_epoch())
+      .count();
+}
+
+pma::v1::BasketLine line(const std::string& sku, std::int64_t unit_fen) {
+  pma::v1::BasketLine l;
+  l.set_sku(sku);
+  l.set_qty(1);
+  l.set_unit_price_fen(unit_fen);
+  l.set_discountable(true);
+  l.set_category("bakery");
+  return l;
+}
+
+pma::v1::Delta spend_delta(std::uint64_t seq, std::int64_t at_ms, std::int64_t fen) {
+  pma::v1::Delta d;
+  d.set_seq(seq);
+  d.set_txn_id(fmt::format("txn-{}", seq));
+  d.set_occurred_at_ms(at_ms);
+  if (fen >= 0) {
+    d.mutable_checkout()->set_member_id("M1");
+    d.mutable_checkout()->set_paid_fen(fen);
+  } else {
+    d.mutable_refund()->set_member_id("M1");
+    d.mutable_refund()->set_refunded_fen(-fen);
+  }
+  return d;
+}
+
+std::int64_t page_spend(SyncWorld& world, std::int64_t now_ms) {
+  auto page = world.sink->member_page({"X", "T1"}, 0, 100, 0, now_ms);
+  REQUIRE(page);
+  for (const auto& m : page->members()) {
+    if (m.member_id() == "M1") return m.spend_12m_fen();
+  }
+  FAIL("M1 is not in the page");
+  return -1;
+}
+
+// The tier progress a quote at this till shows for the basket.
+std::int64_t quoted_spend(pma::checkout::CheckoutService& service, std::int64_t basket_fen,
+                          std::int64_t* payable = nullptr) {
+  pma::v1::QuoteRequest request;
+  request.set_member_id("M1");
+  *request.add_lines() = line("bread", basket_fen);
+  auto quote = service.quote(request);
+  REQUIRE(quote);
+  if (payable) *payable = quote->quote().payable_fen();
+  return quote->quote().tier().spend_12m_fen();
+}
+
+}  // namespace
+
+TEST_CASE("Month indexes count UTC calendar months from January 1970", "[sync][hq][spend]") {
+  CHECK(pma::hq::utc_month_index(0) == 0);
+  CHECK(pma::hq::utc_month_index(-1) == -1);
+  CHECK(pma::hq::utc_month_index(utc_ms(1970, 2, 1)) == 1);
+  CHECK(pma::hq::utc_month_index(utc_ms(2026, 5, 31) + 86'399'999) == 56 * 12 + 4);
+  CHECK(pma::hq::first_window_month(utc_ms(2026, 5, 28)) ==
+        pma::hq::utc_month_index(utc_ms(2025, 6, 1)));
+}
+
+TEST_CASE("HQ's rolling spend sums the last 12 months of checkouts minus refunds",
+          "[sync][hq][spend]") {
+  SyncWorld world;
+  world.import_members(1, 0);
+  pma::v1::Batch batch;
+  *batch.add_deltas() = spend_delta(1, utc_ms(2026, 5, 2), 1000);   // this month
+  *batch.add_deltas() = spend_delta(2, utc_ms(2025, 6, 30), 2000);  // 11 months back
+  *batch.add_deltas() = spend_delta(3, utc_ms(2025, 5, 31), 4000);  // 12 months back: out
+  *batch.add_deltas() = spend_delta(4, utc_ms(2026, 5, 3), -500);   // a refund
+  auto applied = world.sink->apply_batch({"S", "T1"}, batch, utc_ms(2026, 5, 28));
+  REQUIRE(applied);
+  REQUIRE(applied->applied == 4);
+  CHECK(page_spend(world, utc_ms(2026, 5, 28)) == 2500);
+  CHECK(page_spend(world, utc_ms(2026, 6, 1)) == 500);  // June 2025 has left the window
+  CHECK(page_spend(world, utc_ms(2027, 6, 1)) == 0);    // everything has, never negative
+  // Redelivery counts nothing twice.
+  applied = world.sink->apply_batch({"S", "T1"}, batch, utc_ms(2026, 5, 28));
+  REQUIRE(applied);
+  CHECK(applied->duplicates == 4);
+  CHECK(page_spend(world, utc_ms(2026, 5, 28)) == 2500);
+  // A new month starts a new bucket; May's stays counted until it leaves the window.
+  pma::v1::Batch june;
+  *june.add_deltas() = spend_delta(5, utc_ms(2026, 6, 10), 300);
+  *june.add_deltas() = spend_delta(6, utc_ms(2026, 6, 11), 40);
+  *june.add_deltas() = spend_delta(7, utc_ms(2026, 5, 30), 7);  // a late one from an offline till
+  REQUIRE(world.sink->apply_batch({"S", "T1"}, june, utc_ms(2026, 6, 12)));
+  CHECK(page_spend(world, utc_ms(2026, 6, 12)) == 500 + 340 + 7);
+  CHECK(page_spend(world, utc_ms(2027, 4, 30)) == 500 + 340 + 7);
+  CHECK(page_spend(world, utc_ms(2027, 5, 1)) == 340);
+  CHECK(page_spend(world, utc_ms(2027, 7, 1)) == 0);
+  CHECK(world.hq_balance("M1") == 0);  // spend only: no points moved
+}
+
+TEST_CASE("Spend earned at store A shows in store B's tier progress and counts once at A",
+          "[sync][hq][spend][e2e]") {
+  const std::int64_t now = utc_ms(2026, 5, 28) + 2 * 3600 * 1000;
+  SyncWorld world;
+  world.hq_now_ms = now;
+  world.import_members(1, 0);
+  Till& a = world.add_till("A", "T1");
+  Till& b = world.add_till("B", "T1");
+  REQUIRE(world.sync(a));
+  REQUIRE(world.sync(b));
+  pma::store::PhoneHasher hasher("chain-key");
+  pma::checkout::ManualClock clock(now);
+  pma::checkout::CheckoutService at_a(*a.db, hasher, {"A", "T1"}, clock);
+  pma::checkout::CheckoutService at_b(*b.db, hasher, {"B", "T1"}, clock);
+  std::int64_t next_payable = 0;
+  REQUIRE(quoted_spend(at_b, 10'000, &next_payable) == next_payable);  // nothing spent yet
+
+  pma::v1::CommitRequest commit;
+  commit.set_txn_id("A-T1-0001");
+  commit.set_member_id("M1");
+  *commit.add_lines() = line("cake", 30'000);
+  auto committed = at_a.commit(commit);
+  REQUIRE(committed);
+  const std::int64_t spent = committed->message.quote().payable_fen();
+  REQUIRE(spent > 0);
+  // Before any sync, A counts its own checkout locally and B knows nothing of it.
+  CHECK(quoted_spend(at_a, 10'000) == spent + next_payable);
+  CHECK(quoted_spend(at_b, 10'000) == next_payable);
+
+  REQUIRE(world.sync(a));
+  // After the sync HQ's figure carries the checkout and A's ledger row no longer counts.
+  CHECK(world.count(a, "SELECT spend_12m_fen FROM members WHERE member_id = 'M1'") == spent);
+  CHECK(world.count(a, "SELECT COUNT(*) FROM ledger WHERE hq_reflected = 0") == 0);
+  CHECK(quoted_spend(at_a, 10'000) == spent + next_payable);
+
+  REQUIRE(world.sync(b));
+  CHECK(world.count(b, "SELECT spend_12m_fen FROM members WHERE member_id = 'M1'") == spent);
+  CHECK(quoted_spend(at_b, 10'000) == spent + next_payable);
+
+  // A second round at A changes nothing: still once.
+  REQUIRE(world.sync(a));
+  CHECK(quoted_spend(at_a, 10'000) == spent + next_payable);
+}
+
+TEST_CASE("An HQ database from before the spend columns gains them when opened",
+          "[sync][hq][spend]") {
+  pma::test::TempDir dir;
+  const std::string path = dir.file("old-hq.db");
+  {
+    auto old = pma::hq::SqliteDb::open(path);
+    REQUIRE(old);
+    constexpr std::string_view kOldSchema =
+#include "hq/sqlite_sink_schema.inc"
+        ;
+    REQUIRE((*old)->exec(kOldSchema));
+    REQUIRE((*old)->exec("INSERT INTO members(member_id, points, version) VALUES('M1', 5, 1)"));
+  }
+  auto sink = pma::hq::SqliteSink::open(path);
+  REQUIRE(sink);
+  pma::v1::Batch batch;
+  *batch.add_deltas() = spend_delta(1, utc_ms(2026, 5, 2), 1200);
+  REQUIRE((*sink)->apply_batch({"S", "T1"}, batch, utc_ms(2026, 5, 2)));
+  auto page = (*sink)->member_page({"S", "T1"}, 0, 10, 0, utc_ms(2026, 5, 28));
+  REQUIRE(page);
+  REQUIRE(page->members_size() == 1);
+  CHECK(page->members(0).spend_12m_fen() == 1200);
+  CHECK(page->members(0).points() == 5);
+  // Opening again finds the columns there and changes nothing.
+  sink->reset();
+  auto again = pma::hq::SqliteSink::open(path);
+  REQUIRE(again);
+  page = (*again)->member_page({"S", "T1"}, 0, 10, 0, utc_ms(2026, 5, 28));
+  REQUIRE(page);
+  CHECK(page->members(0).spend_12m_fen() == 1200);
+}
