@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <optional>
+
 #include "api/json.h"
 
 namespace pma::api {
@@ -42,6 +44,9 @@ boost::asio::awaitable<ApiResponse> CheckoutApi::commit(const ApiRequest& reques
   bool online = hq_online_ && hq_online_();
   std::string hq_check;
   bool held = false;
+  // A hold to drop if the commit fails: granted (its id), or maybe made by an HQ that answered
+  // too late (id 0: whatever hold there is for this txn).
+  std::optional<std::uint64_t> release_id;
   if (reservations_.reserve) {
     hq_check = "not_needed";
     auto plan = checkout_.reservation_for(body);
@@ -51,6 +56,7 @@ boost::asio::awaitable<ApiResponse> CheckoutApi::commit(const ApiRequest& reques
       if (reply && reply->granted()) {
         online = true;
         held = true;
+        release_id = reply->hold_id();
         hq_check = "reserved";
       } else if (reply) {
         auto refused = refusal_error(*reply);
@@ -59,6 +65,11 @@ boost::asio::awaitable<ApiResponse> CheckoutApi::commit(const ApiRequest& reques
       } else {
         online = false;
         hq_check = "offline";
+        const auto& code = reply.error().code;
+        if (code != "hq_skipped" && code != "connect" && code != "hq_busy" &&
+            code != "tls_handshake") {
+          release_id = 0;  // the request may have reached HQ
+        }
         log_->info("checkout {}: HQ did not decide ({}); offline rules apply", body.txn_id(),
                    reply.error().code);
       }
@@ -68,7 +79,7 @@ boost::asio::awaitable<ApiResponse> CheckoutApi::commit(const ApiRequest& reques
   checkout_.set_hq_online(online);
   auto reply = checkout_.commit(body, hq_check);
   if (!reply) {
-    if (held && reservations_.release) reservations_.release(body.txn_id());
+    if (release_id && reservations_.release) reservations_.release(body.txn_id(), *release_id);
     log_->info("checkout {} refused: {}", body.txn_id(), reply.error().code);
     co_return error_response(reply.error());
   }

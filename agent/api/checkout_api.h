@@ -23,7 +23,8 @@ namespace pma::api {
 // decide" and the commit falls back to the offline rules.
 struct HqReservations {
   std::function<boost::asio::awaitable<Result<v1::ReserveReply>>(v1::ReserveRequest)> reserve;
-  std::function<void(std::string txn_id)> release;
+  // hold_id from the grant; 0 after an unanswered reservation.
+  std::function<void(std::string txn_id, std::uint64_t hold_id)> release;
 };
 
 class CheckoutApi {

@@ -31,7 +31,15 @@ Result<std::optional<v1::ReserveRequest>> CheckoutService::reservation_for(
   out.set_points(q.points_burned());
   if (out.coupon_codes().empty() && out.points() == 0) return std::optional<v1::ReserveRequest>();
   if (!q.member_id().empty()) {
-    out.set_unreflected_points(priced->member.points - priced->member.hq_points);
+    auto entries = store::Ledger(db_).unreflected(q.member_id());
+    if (!entries) return std::unexpected(entries.error());
+    for (const auto& e : *entries) {
+      if (e.points == 0) continue;
+      auto* u = out.add_unreflected();
+      u->set_seq(e.outbox_seq);
+      u->set_txn_id(e.txn_id);
+      u->set_points(e.points);
+    }
   }
   return std::optional<v1::ReserveRequest>(std::move(out));
 }

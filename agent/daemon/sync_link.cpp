@@ -86,7 +86,8 @@ api::HqReservations SyncLink::reservations() {
           [this](pma::v1::ReserveRequest request) {
             return reserver_->reserve(std::move(request));
           },
-      .release = [this](std::string txn_id) { reserver_->release(std::move(txn_id)); }};
+      .release = [this](std::string txn_id,
+                        std::uint64_t hold_id) { reserver_->release(std::move(txn_id), hold_id); }};
 }
 
 void SyncLink::load_rules() {

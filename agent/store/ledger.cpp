@@ -58,12 +58,26 @@ Result<std::int64_t> Ledger::offline_burned_since(std::string_view member_id,
   return single_int(*stmt);
 }
 
+Result<std::vector<LedgerEntry>> Ledger::unreflected(std::string_view member_id) {
+  auto stmt = db_.prepare(
+      "SELECT member_id, txn_id, kind, points, amount_fen, created_at, COALESCE(outbox_seq, 0), "
+      "offline FROM ledger WHERE member_id = ?1 AND hq_reflected = 0 ORDER BY id");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, member_id);
+  return rows(*stmt);
+}
+
 Result<std::vector<LedgerEntry>> Ledger::entries_for_txn(std::string_view txn_id) {
   auto stmt = db_.prepare(
       "SELECT member_id, txn_id, kind, points, amount_fen, created_at, COALESCE(outbox_seq, 0), "
       "offline FROM ledger WHERE txn_id = ?1 ORDER BY id");
   if (!stmt) return std::unexpected(stmt.error());
   stmt->bind(1, txn_id);
+  return rows(*stmt);
+}
+
+Result<std::vector<LedgerEntry>> Ledger::rows(Statement& stmt_ref) {
+  auto* stmt = &stmt_ref;
   std::vector<LedgerEntry> out;
   for (;;) {
     auto row = stmt->step();

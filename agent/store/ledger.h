@@ -39,11 +39,15 @@ class Ledger {
   // Points burned offline at this store by the member since since_ms (a positive number).
   Result<std::int64_t> offline_burned_since(std::string_view member_id, std::int64_t since_ms);
 
+  // The member's rows HQ has not reflected yet, oldest first (what a reservation tells HQ).
+  Result<std::vector<LedgerEntry>> unreflected(std::string_view member_id);
+
   // Every row of a txn id, oldest first (tests, diagnostics).
   Result<std::vector<LedgerEntry>> entries_for_txn(std::string_view txn_id);
 
  private:
   Result<std::int64_t> single_int(Statement& stmt);
+  Result<std::vector<LedgerEntry>> rows(Statement& stmt);
   Database& db_;
 };
 

@@ -100,9 +100,13 @@ asio::awaitable<Result<pma::v1::ReserveReply>> Reserver::reserve(pma::v1::Reserv
   Error last{"hq_timeout", ""};
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto timed_out = std::make_shared<bool>(false);
+    // Set once the exchange is over: an expiry already queued then must not close a connection
+    // parked for reuse.
+    auto over = std::make_shared<bool>(false);
     if (!stream) stream = std::make_shared<TlsStream>(io_, *state->tls);
     std::weak_ptr<TlsStream> weak = stream;
-    net::Watchdog watchdog(io_.get_executor(), [weak, timed_out] {
+    net::Watchdog watchdog(io_.get_executor(), [weak, timed_out, over] {
+      if (*over) return;
       *timed_out = true;
       close(weak.lock());
     });
@@ -119,8 +123,9 @@ asio::awaitable<Result<pma::v1::ReserveReply>> Reserver::reserve(pma::v1::Reserv
     } else {
       frame = std::unexpected(sent.error());
     }
+    *over = true;
     watchdog.disarm();
-    if (frame) {
+    if (frame && !*timed_out) {
       pma::v1::ReserveReply reply;
       Status ok = Status{};
       if (frame->type == wire::FrameType::busy) {
@@ -168,11 +173,12 @@ asio::awaitable<Result<pma::v1::ReserveReply>> Reserver::reserve(pma::v1::Reserv
   co_return std::unexpected(std::move(last));
 }
 
-void Reserver::release(std::string txn_id) {
+void Reserver::release(std::string txn_id, std::uint64_t hold_id) {
   auto state = state_;
   if (state->stopped || !state->tls) return;
   pma::v1::ReleaseRequest release;
   release.set_txn_id(txn_id);
+  release.set_hold_id(hold_id);
   auto out = std::make_shared<std::vector<std::uint8_t>>(
       wire::encode_message(wire::FrameType::release, release));
   auto stream = std::exchange(state->idle, nullptr);

@@ -1,7 +1,7 @@
 // Online-first reservations: asks memberhq, within a short budget (300 ms by default), to hold
 // a checkout's coupons and points burn before the till commits it. Keeps one idle TLS
-// connection for reuse (closed after idle_close, before HQ's own idle timeout). When HQ does not
-// answer in time the caller falls back to the offline rules; after such a failure the Reserver
+// connection for reuse (closed after idle_close, long before HQ's own idle timeout). When HQ does
+// not answer in time the caller falls back to the offline rules; after such a failure the Reserver
 // does not try again for retry_pause, so a till with HQ down does not wait on every checkout.
 // Lives on one io_context thread, which must outlive it.
 #pragma once
@@ -21,8 +21,9 @@
 namespace pma::sync {
 
 struct ReserverConfig {
-  std::chrono::milliseconds budget{300};         // [sync] reserve_timeout_ms
-  std::chrono::milliseconds idle_close{20000};   // below memberhq's io_timeout (30 s)
+  std::chrono::milliseconds budget{300};  // [sync] reserve_timeout_ms
+  // Kept short: an open connection takes one of memberhq's max_sessions slots.
+  std::chrono::milliseconds idle_close{2000};
   std::chrono::milliseconds retry_pause{10000};  // no attempt for this long after a failure
 };
 
@@ -52,9 +53,10 @@ class Reserver {
   // own error codes.
   boost::asio::awaitable<Result<pma::v1::ReserveReply>> reserve(pma::v1::ReserveRequest request);
 
-  // Drops a hold whose checkout was not committed. Best effort, in the background: a hold HQ
-  // never hears about lapses after memberhq's reservation_hold_ms.
-  void release(std::string txn_id);
+  // Drops a hold whose checkout was not committed (hold_id from the grant; 0 after an
+  // unanswered reservation). Best effort, in the background: a hold HQ never hears about
+  // lapses after memberhq's reservation_hold_ms.
+  void release(std::string txn_id, std::uint64_t hold_id);
 
   const ReserverStats& stats() const;
   // True within retry_pause after an unanswered reservation (the next ones are skipped).

@@ -80,7 +80,9 @@ Result<std::vector<std::uint8_t>> reservation(const wire::Frame& frame, const Te
     if (auto ok = wire::decode_message(frame, wire::FrameType::release, release); !ok) {
       return std::unexpected(ok.error());
     }
-    if (auto ok = ctx.sink.release(id, release.txn_id()); !ok) return std::unexpected(ok.error());
+    if (auto ok = ctx.sink.release(id, release.txn_id(), release.hold_id()); !ok) {
+      return std::unexpected(ok.error());
+    }
     spdlog::info("hq: {} released the hold for {}", who(id), release.txn_id());
     return std::vector<std::uint8_t>{};
   }

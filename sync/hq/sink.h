@@ -116,8 +116,10 @@ class Sink {
                                                 const pma::v1::ReserveRequest& request,
                                                 std::int64_t now_ms,
                                                 std::int64_t hold_until_ms) = 0;
-  // Drops the terminal's hold for txn_id (nothing when there is none).
-  virtual Status release(const TerminalIdentity& terminal, const std::string& txn_id) = 0;
+  // Drops the terminal's hold for txn_id if its id is hold_id (0: whatever its id); nothing when
+  // there is none.
+  virtual Status release(const TerminalIdentity& terminal, const std::string& txn_id,
+                         std::uint64_t hold_id) = 0;
   // Holds still in force at now_ms (for audits and tests).
   virtual Result<std::uint64_t> active_holds(std::int64_t now_ms) = 0;
 

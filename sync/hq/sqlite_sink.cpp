@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include "hq/spend_window.h"
 
 namespace pma::hq {
@@ -62,6 +65,16 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::open(const std::string& path,
   PMA_TRY(q->step());
   sink->version_ = static_cast<std::uint64_t>(q->int64(0));
   sink->next_member_number_ = q->int64(1) + 1;
+  PMA_TRY(q->run());
+  // Hold ids keep increasing across restarts: past the table's and past the clock (in us), so
+  // a release still in flight from before a restart cannot name a new hold.
+  auto holds = sink->db_->prepare("SELECT COALESCE(MAX(hold_id), 0) FROM holds");
+  if (!holds) return std::unexpected(holds.error());
+  PMA_TRY(holds->step());
+  auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  sink->hold_counter_ = static_cast<std::uint64_t>(std::max<std::int64_t>(holds->int64(0), now_us));
   return sink;
 }
 

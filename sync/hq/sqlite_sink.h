@@ -30,7 +30,8 @@ class SqliteSink final : public Sink {
   Result<pma::v1::ReserveReply> reserve(const TerminalIdentity& terminal,
                                         const pma::v1::ReserveRequest& request, std::int64_t now_ms,
                                         std::int64_t hold_until_ms) override;
-  Status release(const TerminalIdentity& terminal, const std::string& txn_id) override;
+  Status release(const TerminalIdentity& terminal, const std::string& txn_id,
+                 std::uint64_t hold_id) override;
   Result<std::uint64_t> active_holds(std::int64_t now_ms) override;
   // sqlite_sink_admin.cpp
   Result<ErasureReport> erase_member(const std::string& member_id) override;
@@ -58,7 +59,17 @@ class SqliteSink final : public Sink {
   // Drops the holds of the batch's checkouts (sqlite_sink_reservations.cpp).
   Status consume_holds(const TerminalIdentity& terminal, const pma::v1::Batch& batch,
                        std::uint64_t from_seq, std::uint64_t through_seq);
-  Status drop_hold(const TerminalIdentity& terminal, const std::string& txn_id);
+  // hold_id 0: whatever the hold's id.
+  Status drop_hold(const TerminalIdentity& terminal, const std::string& txn_id,
+                   std::uint64_t hold_id = 0);
+  // Whether the terminal's delta for txn_id is among its last applied ones (a reservation that
+  // arrives after its checkout must not leave a hold nobody consumes).
+  Result<bool> recently_applied(const TerminalIdentity& terminal, const std::string& txn_id);
+  // Points the member may burn for this terminal's request (invariant 2), and the points held
+  // for other checkouts.
+  Result<std::pair<std::int64_t, std::int64_t>> points_available(
+      const TerminalIdentity& terminal, const std::string& member_id, std::int64_t hq_points,
+      const pma::v1::ReserveRequest& request, std::int64_t now_ms);
   std::uint64_t next_version() { return ++version_; }
   // Inside a write transaction: catches up with versions another process (memberhq erase or
   // import while the server runs) has committed, so versions stay increasing in commit order.
@@ -76,6 +87,7 @@ class SqliteSink final : public Sink {
 
   std::unique_ptr<SqliteDb> db_;
   std::uint64_t version_ = 0;
+  std::uint64_t hold_counter_ = 0;  // hold ids: seeded from the clock and the table at open
   std::int64_t next_member_number_ = 1;
 };
 

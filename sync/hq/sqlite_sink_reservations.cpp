@@ -2,6 +2,8 @@
 // checkout, taken before the till commits and consumed when the checkout's Delta is applied.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "hq/sqlite_sink.h"
 
 namespace pma::hq {
@@ -30,7 +32,20 @@ struct CouponHold {
 
 }  // namespace
 
-Status SqliteSink::drop_hold(const TerminalIdentity& terminal, const std::string& txn_id) {
+Status SqliteSink::drop_hold(const TerminalIdentity& terminal, const std::string& txn_id,
+                             std::uint64_t hold_id) {
+  if (hold_id != 0) {
+    auto q = db_->prepare(
+        "SELECT 1 FROM holds WHERE store_id = ?1 AND terminal_id = ?2 AND txn_id = ?3 AND "
+        "hold_id = ?4");
+    if (!q) return std::unexpected(q.error());
+    q->bind(1, terminal.store_id).bind(2, terminal.terminal_id).bind(3, txn_id);
+    q->bind(4, static_cast<std::int64_t>(hold_id));
+    auto row = q->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return {};  // a newer hold for this txn (or none): not this release's to drop
+    PMA_TRY(q->run());
+  }
   for (std::string_view sql :
        {"DELETE FROM holds WHERE store_id = ?1 AND terminal_id = ?2 AND txn_id = ?3",
         "DELETE FROM held_coupons WHERE store_id = ?1 AND terminal_id = ?2 AND txn_id = ?3"}) {
@@ -40,6 +55,24 @@ Status SqliteSink::drop_hold(const TerminalIdentity& terminal, const std::string
     PMA_TRY(q->run());
   }
   return {};
+}
+
+Result<bool> SqliteSink::recently_applied(const TerminalIdentity& terminal,
+                                          const std::string& txn_id) {
+  auto highest = highest_applied(terminal);
+  if (!highest) return std::unexpected(highest.error());
+  // A range of the primary key: the last 1,000 deltas, cheap without an index on txn_id.
+  auto q = db_->prepare(
+      "SELECT EXISTS(SELECT 1 FROM applied WHERE store_id = ?1 AND terminal_id = ?2 AND "
+      "seq > ?3 AND txn_id = ?4)");
+  if (!q) return std::unexpected(q.error());
+  q->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
+  q->bind(3, static_cast<std::int64_t>(*highest > 1000 ? *highest - 1000 : 0)).bind(4, txn_id);
+  auto row = q->step();
+  if (!row) return std::unexpected(row.error());
+  bool found = *row && q->int64(0) != 0;
+  PMA_TRY(q->run());
+  return found;
 }
 
 Status SqliteSink::consume_holds(const TerminalIdentity& terminal, const pma::v1::Batch& batch,
@@ -82,10 +115,16 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
       if (open) (void)db.exec("ROLLBACK");
     }
   } guard{*db_};
+  auto commit = [&]() -> Status {
+    PMA_TRY(db_->exec("COMMIT"));
+    guard.open = false;
+    return {};
+  };
 
   pma::v1::ReserveReply reply;
   reply.set_txn_id(request.txn_id());
-  // Asking again under the same txn_id replaces the earlier hold; stale holds go.
+  // Asking again under the same txn_id replaces the earlier hold (granted or refused); stale
+  // holds go.
   PMA_TRY(drop_hold(terminal, request.txn_id()));
   for (std::string_view sql :
        {"DELETE FROM holds WHERE until_ms < ?1", "DELETE FROM held_coupons WHERE until_ms < ?1"}) {
@@ -93,6 +132,15 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
     if (!q) return std::unexpected(q.error());
     q->bind(1, now_ms);
     PMA_TRY(q->run());
+  }
+  // A reservation read after its checkout was applied (it waited in a socket while HQ was
+  // busy, and the till gave up on it): the checkout is in; holding now would hold for nobody.
+  auto late = recently_applied(terminal, request.txn_id());
+  if (!late) return std::unexpected(late.error());
+  if (*late) {
+    PMA_TRY(commit());
+    reply.set_granted(true);
+    return reply;
   }
 
   std::string member_id = request.member_id();
@@ -118,21 +166,15 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
       refuse(reply, "member_erased", "",
              fmt::format("member {} was erased at HQ; its points and coupons are gone", member_id));
     } else if (member_known) {
-      auto held = db_->prepare(
-          "SELECT COALESCE(SUM(points), 0) FROM holds WHERE member_id = ?1 AND until_ms >= ?2");
-      if (!held) return std::unexpected(held.error());
-      held->bind(1, member_id).bind(2, now_ms);
-      PMA_TRY(held->step());
-      std::int64_t held_points = held->int64(0);
-      PMA_TRY(held->run());
-      std::int64_t available = hq_points + request.unreflected_points() - held_points;
-      reply.set_points_available(available);
-      if (request.points() > available) {
+      auto available = points_available(terminal, member_id, hq_points, request, now_ms);
+      if (!available) return std::unexpected(available.error());
+      reply.set_points_available(available->first);
+      if (request.points() > available->first) {
         refuse(reply, "points_insufficient_at_hq", "",
                fmt::format("member {} has {} points available chain-wide ({} held for other "
                            "checkouts); {} asked",
-                           member_id, std::max<std::int64_t>(available, 0), held_points,
-                           request.points()));
+                           member_id, std::max<std::int64_t>(available->first, 0),
+                           available->second, request.points()));
       }
     } else {
       // Registered at this till and not synced yet: no other store can spend its points.
@@ -142,6 +184,7 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
 
   std::vector<std::string> to_hold;
   for (const auto& code : request.coupon_codes()) {
+    if (std::find(to_hold.begin(), to_hold.end(), code) != to_hold.end()) continue;
     auto q = db_->prepare(
         "SELECT state, COALESCE(redeemed_store, ''), COALESCE(redeemed_terminal, '') "
         "FROM coupons WHERE code = ?1");
@@ -183,26 +226,20 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
   }
 
   if (reply.refusals_size() > 0) {
-    guard.open = false;
-    PMA_TRY(db_->exec("ROLLBACK"));
+    PMA_TRY(commit());  // keeps the replaced hold dropped and the purge; holds nothing new
     return reply;
   }
-  if (request.points() > 0 && member_known) {
+  const std::uint64_t hold_id = ++hold_counter_;
+  if ((request.points() > 0 && member_known) || !to_hold.empty()) {
+    // Without points the row still marks that this terminal holds coupons (consume_holds
+    // probes it).
     auto q = db_->prepare(
-        "INSERT INTO holds(store_id, terminal_id, txn_id, member_id, points, until_ms) "
-        "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+        "INSERT INTO holds(store_id, terminal_id, txn_id, member_id, points, until_ms, hold_id) "
+        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     if (!q) return std::unexpected(q.error());
     q->bind(1, terminal.store_id).bind(2, terminal.terminal_id).bind(3, request.txn_id());
-    q->bind(4, member_id).bind(5, request.points()).bind(6, hold_until_ms);
-    PMA_TRY(q->run());
-  } else if (!to_hold.empty()) {
-    // A zero-point row marks that this terminal holds something (consume_holds probes it).
-    auto q = db_->prepare(
-        "INSERT INTO holds(store_id, terminal_id, txn_id, member_id, points, until_ms) "
-        "VALUES(?1, ?2, ?3, ?4, 0, ?5)");
-    if (!q) return std::unexpected(q.error());
-    q->bind(1, terminal.store_id).bind(2, terminal.terminal_id).bind(3, request.txn_id());
-    q->bind(4, member_id).bind(5, hold_until_ms);
+    q->bind(4, member_id).bind(5, member_known ? request.points() : 0).bind(6, hold_until_ms);
+    q->bind(7, static_cast<std::int64_t>(hold_id));
     PMA_TRY(q->run());
   }
   for (const auto& code : to_hold) {
@@ -214,15 +251,55 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
     q->bind(4, request.txn_id()).bind(5, hold_until_ms);
     PMA_TRY(q->run());
   }
-  guard.open = false;
-  PMA_TRY(db_->exec("COMMIT"));
+  PMA_TRY(commit());
   reply.set_granted(true);
   reply.set_hold_until_ms(hold_until_ms);
+  reply.set_hold_id(hold_id);
   return reply;
 }
 
-Status SqliteSink::release(const TerminalIdentity& terminal, const std::string& txn_id) {
-  return drop_hold(terminal, txn_id);
+Result<std::pair<std::int64_t, std::int64_t>> SqliteSink::points_available(
+    const TerminalIdentity& terminal, const std::string& member_id, std::int64_t hq_points,
+    const pma::v1::ReserveRequest& request, std::int64_t now_ms) {
+  // Invariant 2 at HQ: its balance has this terminal's deltas up to its highest applied seq;
+  // the till's entries beyond it are added once. Holds of this terminal whose txns the till has
+  // committed (an entry beyond that seq stands for them) do not count a second time.
+  auto highest = highest_applied(terminal);
+  if (!highest) return std::unexpected(highest.error());
+  std::int64_t pending = 0;
+  std::vector<std::string> committed;
+  for (const auto& e : request.unreflected()) {
+    if (e.seq() <= *highest) continue;
+    pending += e.points();
+    committed.push_back(e.txn_id());
+  }
+  auto held = db_->prepare(
+      "SELECT store_id, terminal_id, txn_id, points FROM holds WHERE member_id = ?1 AND "
+      "until_ms >= ?2 AND points > 0");
+  if (!held) return std::unexpected(held.error());
+  held->bind(1, member_id).bind(2, now_ms);
+  std::int64_t held_points = 0;
+  for (;;) {
+    auto row = held->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    bool ours = held->text(0) == terminal.store_id && held->text(1) == terminal.terminal_id;
+    if (ours && std::find(committed.begin(), committed.end(), held->text(2)) != committed.end()) {
+      continue;
+    }
+    held_points += held->int64(3);
+  }
+  return std::pair{hq_points + pending - held_points, held_points};
+}
+
+Status SqliteSink::release(const TerminalIdentity& terminal, const std::string& txn_id,
+                           std::uint64_t hold_id) {
+  PMA_TRY(db_->exec("BEGIN IMMEDIATE"));
+  if (auto ok = drop_hold(terminal, txn_id, hold_id); !ok) {
+    (void)db_->exec("ROLLBACK");
+    return ok;
+  }
+  return db_->exec("COMMIT");
 }
 
 Result<std::uint64_t> SqliteSink::active_holds(std::int64_t now_ms) {

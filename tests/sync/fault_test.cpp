@@ -104,8 +104,9 @@ class KillingSink final : public pma::hq::Sink {
                                              std::int64_t until) override {
     return inner->reserve(t, r, now, until);
   }
-  pma::Status release(const pma::hq::TerminalIdentity& t, const std::string& txn) override {
-    return inner->release(t, txn);
+  pma::Status release(const pma::hq::TerminalIdentity& t, const std::string& txn,
+                      std::uint64_t id) override {
+    return inner->release(t, txn, id);
   }
   pma::Result<std::uint64_t> active_holds(std::int64_t now) override {
     return inner->active_holds(now);

@@ -3,6 +3,7 @@
 // mutual TLS within its budget or reports why it could not.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <catch2/catch.hpp>
@@ -26,7 +27,12 @@ pma::v1::ReserveRequest ask(const std::string& txn, const std::string& member, s
   r.set_txn_id(txn);
   r.set_member_id(member);
   r.set_points(points);
-  r.set_unreflected_points(unreflected);
+  if (unreflected != 0) {  // a local entry far beyond anything HQ has applied
+    auto* e = r.add_unreflected();
+    e->set_seq(1'000'000);
+    e->set_txn_id("LOCAL-" + txn);
+    e->set_points(unreflected);
+  }
   for (auto& c : coupons) r.add_coupon_codes(c);
   return r;
 }
@@ -147,10 +153,10 @@ TEST_CASE("Points holds count against the chain-wide balance, all or nothing", "
   auto with_local = sink.reserve(terminal(b), ask("B-2", "M1", 300, {}, 150), kNow, kNow + kHold);
   REQUIRE(with_local);
   CHECK(with_local->granted());
-  REQUIRE(sink.release(terminal(b), "B-2"));
+  REQUIRE(sink.release(terminal(b), "B-2", with_local->hold_id()));
 
   // A released hold and an expired hold both free their points.
-  REQUIRE(sink.release(terminal(a), "A-1"));
+  REQUIRE(sink.release(terminal(a), "A-1", 0));
   auto freed = sink.reserve(terminal(b), ask("B-3", "M1", 900), kNow, kNow + 1000);
   REQUIRE(freed);
   CHECK(freed->granted());
@@ -202,7 +208,7 @@ TEST_CASE("The Reserver gets HQ's answer over mutual TLS and reuses its connecti
   CHECK(world.server->stats().reservations_refused == 1);
 
   // A release frees the coupon for B.
-  ra.release("A-1");
+  ra.release("A-1", granted->hold_id());
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (holds(*world.sink, 0) != 1 && std::chrono::steady_clock::now() < deadline) {
     world.io.restart();
@@ -302,31 +308,117 @@ TEST_CASE("Reservations through a faulty link end in an answer or an error, neve
   Till& a = world.add_till("A", "T1");
   int granted = 0, failed = 0;
   std::vector<std::string> asked;
-  for (int i = 0; i < 60; ++i) {
+  std::vector<std::uint64_t> grants;
+  std::optional<pma::sync::Reserver> reserver;
+  for (int i = 0; i < 90; ++i) {
     std::string txn = fmt::format("A-{}", i);
     asked.push_back(txn);
-    // A fresh connection each time: the proxy injects one fault per connection.
-    pma::sync::Reserver reserver(world.io, world.client_config(a, proxy.port()),
-                                 {.budget = std::chrono::milliseconds(1500)});
-    REQUIRE(reserver.start());
-    auto reply = run(world.io, reserver.reserve(ask(txn, fmt::format("M{}", 1 + i % 3), 10)));
-    reserver.stop();
+    // The proxy injects one fault per connection: a new Reserver (connection) every third
+    // reservation, the others ride the connection it keeps (where a duplicated reply would be
+    // read as the next reservation's answer if the Reserver did not check it).
+    if (i % 3 == 0) {
+      if (reserver) reserver->stop();
+      reserver.emplace(world.io, world.client_config(a, proxy.port()),
+                       pma::sync::ReserverConfig{.budget = std::chrono::milliseconds(1500),
+                                                 .idle_close = std::chrono::seconds(60),
+                                                 .retry_pause = std::chrono::milliseconds(0)});
+      REQUIRE(reserver->start());
+    }
+    auto reply = run(world.io, reserver->reserve(ask(txn, fmt::format("M{}", 1 + i % 3), 10)));
     if (reply) {
-      CHECK(reply->txn_id() == txn);
-      CHECK(reply->granted());
+      REQUIRE(reply->granted());
+      grants.push_back(reply->hold_id());
       ++granted;
     } else {
       ++failed;
     }
   }
+  reserver->stop();
+  // Hold ids are distinct: no reply was taken for another reservation's.
+  std::sort(grants.begin(), grants.end());
+  CHECK(std::adjacent_find(grants.begin(), grants.end()) == grants.end());
   INFO("granted " << granted << ", failed " << failed << ", connections " << proxy.connections());
   CHECK(granted > 0);
   CHECK(failed > 0);
   // Every grant the till saw is a hold at HQ; HQ may hold more (it answered, the answer was
   // lost): those lapse, or the checkout consumes them, or the till releases them.
-  auto held = holds(*world.sink, 0);
-  CHECK(held >= static_cast<std::uint64_t>(granted));
-  CHECK(held <= asked.size());
-  for (const auto& txn : asked) REQUIRE(world.sink->release(terminal(a), txn));
+  CHECK(holds(*world.sink, 0) >= static_cast<std::uint64_t>(granted));
+  for (const auto& txn : asked) REQUIRE(world.sink->release(terminal(a), txn, 0));
   CHECK(holds(*world.sink, 0) == 0);
+}
+
+TEST_CASE("A till's own committed burns count once at HQ, before and after HQ applies them",
+          "[sync][reserve]") {
+  SyncWorld world;
+  world.import_members(1, 1000);
+  Till& a = world.add_till("A", "T1");
+  Till& b = world.add_till("B", "T1");
+  auto& sink = *world.sink;
+  auto with_entries = [](pma::v1::ReserveRequest r,
+                         std::vector<std::tuple<std::uint64_t, std::string, std::int64_t>> es) {
+    for (auto& [seq, txn, points] : es) {
+      auto* e = r.add_unreflected();
+      e->set_seq(seq);
+      e->set_txn_id(txn);
+      e->set_points(points);
+    }
+    return r;
+  };
+  // A burns 600 (held, then committed locally: an unreflected entry), then asks to burn 300.
+  auto first = sink.reserve(terminal(a), ask("A-1", "M1", 600), kNow, kNow + kHold);
+  REQUIRE(first);
+  REQUIRE(first->granted());
+  checkout_as(world, a, "A-1", "M1", 600, {});
+  auto seq1 = static_cast<std::uint64_t>(world.count(a, "SELECT MAX(seq) FROM outbox"));
+  auto second = sink.reserve(
+      terminal(a), with_entries(ask("A-2", "M1", 300), {{seq1, "A-1", -600}}), kNow, kNow + kHold);
+  REQUIRE(second);
+  CHECK(second->granted());  // 1000 - 600 = 400 left, not 1000 - 600 - 600
+  CHECK(second->points_available() == 400);
+  // Another store sees both holds.
+  auto other = sink.reserve(terminal(b), ask("B-1", "M1", 200), kNow, kNow + kHold);
+  REQUIRE(other);
+  CHECK_FALSE(other->granted());
+  CHECK(other->points_available() == 100);
+  // HQ applies A-1; the till has not pulled the page yet, so it still lists the entry: HQ must
+  // not count it again (its seq is at or below what HQ applied).
+  REQUIRE(world.sync(a));
+  REQUIRE(sink.release(terminal(a), "A-2", second->hold_id()));
+  auto third = sink.reserve(terminal(a), with_entries(ask("A-3", "M1", 400), {{seq1, "A-1", -600}}),
+                            kNow, kNow + kHold);
+  REQUIRE(third);
+  CHECK(third->granted());
+  CHECK(third->points_available() == 400);
+}
+
+TEST_CASE("A late release cannot drop a newer hold, and a late reservation holds nothing",
+          "[sync][reserve]") {
+  SyncWorld world;
+  Till& a = world.add_till("A", "T1");
+  Till& b = world.add_till("B", "T1");
+  seed(world, a);
+  auto& sink = *world.sink;
+  auto old_hold = sink.reserve(terminal(a), ask("A-1", "M1", 0, {"W-1"}), kNow, kNow + kHold);
+  REQUIRE(old_hold);
+  REQUIRE(old_hold->granted());
+  // The commit failed; the POS retried under the same txn id before the release arrived.
+  auto new_hold = sink.reserve(terminal(a), ask("A-1", "M1", 0, {"W-1"}), kNow + 5, kNow + kHold);
+  REQUIRE(new_hold);
+  REQUIRE(new_hold->granted());
+  CHECK(new_hold->hold_id() != old_hold->hold_id());
+  REQUIRE(sink.release(terminal(a), "A-1", old_hold->hold_id()));
+  auto still = sink.reserve(terminal(b), ask("B-1", "M1", 0, {"W-1"}), kNow + 10, kNow + kHold);
+  REQUIRE(still);
+  CHECK_FALSE(still->granted());
+  CHECK(still->refusals(0).code() == "coupon_reserved_elsewhere");
+  REQUIRE(sink.release(terminal(a), "A-1", new_hold->hold_id()));
+  CHECK(holds(sink, kNow) == 0);
+
+  // A reservation HQ reads only after the checkout's delta was applied holds nothing.
+  checkout_as(world, a, "A-9", "M1", 100, {});
+  REQUIRE(world.sync(a));
+  auto late = sink.reserve(terminal(a), ask("A-9", "M1", 100), kNow + 20, kNow + kHold);
+  REQUIRE(late);
+  CHECK(late->granted());
+  CHECK(holds(sink, kNow + 20) == 0);
 }
