@@ -33,9 +33,9 @@ asio::awaitable<Result<wire::Frame>> read_frame(Stream& stream, std::uint32_t ma
                                            asio::as_tuple(asio::use_awaitable));
   if (ec) {
     // A peer that closes TCP without a TLS close_notify between frames has left, not failed.
-    if (n == 0 &&
-        (ec == asio::error::eof || ec.category() == asio::error::get_ssl_category() ||
-         ec == asio::ssl::error::stream_truncated || ec == asio::error::connection_reset)) {
+    // Other TLS errors (a bad record, an alert) are failures and reported as such.
+    if (n == 0 && (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
+                   ec == asio::error::connection_reset)) {
       co_return fail("io_closed", fmt::format("connection closed: {}", ec.message()));
     }
     if (n > 0) {
