@@ -182,6 +182,9 @@ Status SqliteSink::apply_delta(Context& context, const pma::v1::Delta& delta) {
 }
 
 Result<std::string> SqliteSink::resolve(const std::string& member_id) {
+  // Tills name members they registered "P-<store>-<terminal>-<n>" until HQ maps them; any
+  // other id is canonical already (this skips a lookup for nearly every delta).
+  if (!member_id.starts_with("P-")) return member_id;
   auto q = db_->prepare("SELECT member_id FROM provisional_ids WHERE provisional_id = ?1");
   if (!q) return std::unexpected(q.error());
   q->bind(1, member_id);
