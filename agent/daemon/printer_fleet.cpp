@@ -2,6 +2,18 @@
 
 namespace pma::daemon {
 
+namespace {
+
+// What counts as a state change for the event stream: ready, or not ready for a reason code.
+// Another message for the same code (a retry's wording, printing vs idle) is no change.
+std::string change_key(const pma::v1::DeviceState& state) {
+  if (state.state() == "ready") return "ready";
+  const std::string& reason = state.reason();
+  return state.state() + "\n" + reason.substr(0, reason.find(':'));
+}
+
+}  // namespace
+
 Status PrinterFleet::start(const std::vector<config::PrinterConfig>& printers) {
   for (const auto& config : printers) {
     const std::size_t index = printers_.size();
@@ -26,11 +38,12 @@ Status PrinterFleet::start(const std::vector<config::PrinterConfig>& printers) {
     options.retry_interval = std::chrono::milliseconds(config.retry_ms);
     if (auto ok = options.validate(); !ok) return ok;
     auto queue = std::make_unique<printing::PrintQueue>(io_, db_, std::move(transport), options);
-    queue->on_printed([this, index](const printing::PrintJob&) { report(index); });
+    // One path for every transport: the queue reports what it learns when it opens, writes
+    // or reads status (paper out, cover open, unreachable, back to ready).
+    queue->on_health_change([this, index](const printing::QueueHealth&) { report(index); });
     queue->start();
     printers_.push_back(Printer{config, std::move(presence), std::move(queue), ""});
-    auto initial = state_of(printers_.back());
-    printers_.back().last_reported = initial.state() + "\n" + initial.reason();
+    printers_.back().last_reported = change_key(state_of(printers_.back()));
   }
   return {};
 }
@@ -116,7 +129,7 @@ void PrinterFleet::report(std::size_t index) {
   if (index >= printers_.size()) return;  // start() has not finished adding this printer
   Printer& p = printers_[index];
   auto state = state_of(p);
-  std::string key = state.state() + "\n" + state.reason();
+  std::string key = change_key(state);
   if (key == p.last_reported) return;
   p.last_reported = std::move(key);
   if (on_state_change_) on_state_change_(state);

@@ -22,8 +22,10 @@ class PrinterFleet {
  public:
   PrinterFleet(boost::asio::io_context& io, store::Database& db) : io_(io), db_(db) {}
 
-  // Called on the io_context thread when a printer's state (or reason) changes: its device
-  // appears or vanishes, or a printed job brings it back to ready. Set before start().
+  // Called on the io_context thread once per change of a printer's state or reason code: its
+  // device appears or vanishes, or its queue learns it is out of paper, its cover is open, it
+  // is unreachable (or any other reason), or ready again. A fault that persists while the queue
+  // retries is not reported again. Set before start().
   void on_state_change(std::function<void(const pma::v1::DeviceState&)> callback) {
     on_state_change_ = std::move(callback);
   }
@@ -51,7 +53,7 @@ class PrinterFleet {
     config::PrinterConfig config;
     std::unique_ptr<printer::DevicePresence> presence;  // device transports only
     std::unique_ptr<printing::PrintQueue> queue;        // destroyed before the presence it uses
-    std::string last_reported;                          // state + reason last sent out
+    std::string last_reported;                          // state + reason code last sent out
   };
   const Printer* find(const std::string& name) const;
   pma::v1::DeviceState state_of(const Printer& p) const;

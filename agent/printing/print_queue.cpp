@@ -5,6 +5,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <utility>
 
 #include "printer/escpos.h"
 
@@ -22,6 +23,12 @@ Status PrintQueueOptions::validate() const {
     return fail("invalid_printer_config", "printer retry and status timeouts must be positive");
   }
   return {};
+}
+
+std::string_view QueueHealth::condition() const {
+  if (activity == "idle" || activity == "printing") return "ready";
+  if (activity == "waiting") return reason;
+  return activity;
 }
 
 PrintQueue::PrintQueue(asio::io_context& io, store::Database& db,
@@ -52,6 +59,10 @@ void PrintQueue::start() {
   if (running_) return;
   running_ = true;
   stopping_ = false;
+  // Nothing is known about the printer yet: it counts as ready (as /v1/health shows an idle
+  // queue) until opening, writing or a status reply says otherwise.
+  health_ = QueueHealth{"idle", "", "", health_.last_status};
+  reported_condition_ = "ready";
   asio::co_spawn(io_, work(), [this](std::exception_ptr error) {
     running_ = false;
     health_.activity = "stopped";
@@ -71,10 +82,20 @@ asio::awaitable<void> PrintQueue::pause(std::chrono::milliseconds delay) {
   co_await retry_.async_wait(asio::as_tuple(asio::use_awaitable));
 }
 
+void PrintQueue::set_health(std::string activity, std::string reason, std::string message) {
+  health_.activity = std::move(activity);
+  health_.reason = std::move(reason);
+  health_.message = std::move(message);
+  // A stopping worker sees its own close() (aborted reads, "printer_closed"): not the printer.
+  if (stopping_) return;
+  std::string_view condition = health_.condition();
+  if (condition == "stopped" || condition == reported_condition_) return;
+  reported_condition_ = std::string(condition);
+  if (on_health_change_) on_health_change_(health_);
+}
+
 Status PrintQueue::wait_because(const PrintJob& job, const Error& error, bool requeue) {
-  health_.activity = "waiting";
-  health_.reason = error.code;
-  health_.message = error.message;
+  set_health("waiting", error.code, error.message);
   return jobs_.note_error(job.id, fmt::format("{}: {}", error.code, error.message), requeue);
 }
 
@@ -82,15 +103,12 @@ asio::awaitable<void> PrintQueue::work() {
   while (!stopping_) {
     auto next = jobs_.next(options_.printer);
     if (!next) {  // the database is unhappy (disk full, locked): try again later
-      health_ =
-          QueueHealth{"waiting", next.error().code, next.error().message, health_.last_status};
+      set_health("waiting", next.error().code, next.error().message);
       co_await pause(options_.retry_interval);
       continue;
     }
     if (!*next) {
-      health_.activity = "idle";
-      health_.reason.clear();
-      health_.message.clear();
+      set_health("idle");
       wake_.expires_at(asio::steady_timer::time_point::max());
       co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
@@ -102,16 +120,22 @@ asio::awaitable<void> PrintQueue::work() {
 
 asio::awaitable<Status> PrintQueue::print_one(PrintJob job) {
   printer::Transport& transport = *transport_;
-  if (!transport.is_open()) {
-    if (auto opened = co_await transport.open(); !opened) {
-      (void)wait_because(job, opened.error(), false);
-      co_return std::unexpected(opened.error());
+  // A connection kept open since the last job may have been closed by the printer meanwhile
+  // (an idle timeout, a reboot, a pulled cable): that alone says nothing about the printer now,
+  // so the first failed status query on it reconnects at once, and health is what that finds.
+  bool reused = transport.is_open();
+  for (;;) {
+    if (!transport.is_open()) {
+      if (auto opened = co_await transport.open(); !opened) {
+        (void)wait_because(job, opened.error(), false);
+        co_return std::unexpected(opened.error());
+      }
     }
-  }
-  if (transport.can_read()) {
+    if (!transport.can_read()) break;
     auto status = co_await printer::query_status(transport, options_.status_timeout);
     if (!status) {
       transport.close();
+      if (std::exchange(reused, false) && !stopping_) continue;
       (void)wait_because(job, status.error(), false);
       co_return std::unexpected(status.error());
     }
@@ -121,6 +145,7 @@ asio::awaitable<Status> PrintQueue::print_one(PrintJob job) {
       (void)wait_because(job, error, false);
       co_return std::unexpected(error);
     }
+    break;
   }
 
   // A job already in 'printing' may have reached the paper in part: say so on top.
@@ -133,9 +158,7 @@ asio::awaitable<Status> PrintQueue::print_one(PrintJob job) {
   }
   // Committed before the first byte leaves, so a crash from here on is seen at start-up.
   if (auto marked = jobs_.mark_printing(job.id); !marked) co_return marked;
-  health_.activity = "printing";
-  health_.reason.clear();
-  health_.message.clear();
+  set_health("printing");
 
   printer::WriteResult sent = co_await transport.write(bytes);
   if (auto recorded = jobs_.set_bytes_sent(job.id, static_cast<std::int64_t>(sent.written));
@@ -166,7 +189,7 @@ asio::awaitable<Status> PrintQueue::print_one(PrintJob job) {
   if (stopping_) co_return fail("print_queue_stopped", "stopped while the job was printing");
 
   if (auto done = jobs_.mark_printed(job.id, now()); !done) co_return done;
-  health_.activity = "printing";
+  set_health("printing");  // back from a paper-out held mid-job
   if (on_printed_) {
     if (auto printed = jobs_.find(job.id); printed && *printed) on_printed_(**printed);
   }

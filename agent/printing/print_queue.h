@@ -2,7 +2,8 @@
 // enqueue() returns; a worker coroutine on the io_context prints them in order, waits (state
 // visible) while the printer is out of paper, offline or unplugged, and never prints an idem
 // key twice. A job found mid-print (after a crash or a dropped connection) is printed again
-// under a REPRINT banner, never silently duplicated.
+// under a REPRINT banner, never silently duplicated. Each change of the printer's health as the
+// queue learns it (opening, writing, reading status) is reported once through on_health_change.
 // Not thread-safe: every call on the io_context thread that also owns the Database.
 #pragma once
 
@@ -14,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "printer/status.h"
 #include "printer/transport.h"
@@ -39,6 +41,10 @@ struct QueueHealth {
   std::string reason;                // while waiting: "paper_out", "printer_unreachable", ...
   std::string message;               // the error message behind reason
   printer::PrinterStatus last_status;
+
+  // What on_health_change reports a change of: "ready" while idle or printing, the reason
+  // while waiting ("paper_out", "cover_open", "printer_unreachable", ...), or "stopped".
+  std::string_view condition() const;
 };
 
 class PrintQueue {
@@ -69,12 +75,23 @@ class PrintQueue {
   void on_printed(std::function<void(const PrintJob&)> callback) {
     on_printed_ = std::move(callback);
   }
+  // Called on the io_context thread each time health().condition() changes: the printer turns
+  // not ready for a reason, another reason, or ready again. Once per change: a fault that
+  // persists while the worker retries is not reported again, and neither is a new message for
+  // the same reason. The queue assumes "ready" when it starts (nothing learned yet); stop()
+  // and what a stopping worker sees are not reported. The callback may read health() and
+  // enqueue(), but must not destroy the queue.
+  void on_health_change(std::function<void(const QueueHealth&)> callback) {
+    on_health_change_ = std::move(callback);
+  }
 
  private:
   boost::asio::awaitable<void> work();
   boost::asio::awaitable<Status> print_one(PrintJob job);
   boost::asio::awaitable<void> pause(std::chrono::milliseconds delay);
   Status wait_because(const PrintJob& job, const Error& error, bool requeue);
+  // Sets health_ (keeping last_status) and reports a change of its condition.
+  void set_health(std::string activity, std::string reason = {}, std::string message = {});
   std::int64_t now() const;
 
   boost::asio::io_context& io_;
@@ -85,6 +102,8 @@ class PrintQueue {
   boost::asio::steady_timer retry_;
   QueueHealth health_;
   std::function<void(const PrintJob&)> on_printed_;
+  std::function<void(const QueueHealth&)> on_health_change_;
+  std::string reported_condition_ = "ready";  // the condition last reported (or assumed)
   bool running_ = false;
   bool stopping_ = false;
 };

@@ -1,8 +1,14 @@
 #include <google/protobuf/util/json_util.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <vector>
 
+#include "pma/v1/api.pb.h"
 #include "pma/v1/receipt.pb.h"
 #include "support/memberd_process.h"
 #include "support/virtual_printer.h"
@@ -122,4 +128,139 @@ TEST_CASE("Render returns ESC/POS bytes and text lines without printing", "[e2e]
   REQUIRE(no_printer);
   CHECK(no_printer->status == 409);
   CHECK_THAT(no_printer->body, Catch::Contains("no_printer"));
+}
+
+namespace {
+
+// A POS front-end's event stream (/v1/events, from the first event on) read on the test's
+// io_context, the one that also runs the virtual printer: device events are collected as they
+// arrive while pump() runs.
+class DeviceEventStream {
+ public:
+  DeviceEventStream(boost::asio::io_context& io, int port, const std::string& token) : ws_(io) {
+    boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address("127.0.0.1"),
+                                            static_cast<unsigned short>(port));
+    boost::beast::get_lowest_layer(ws_).connect(endpoint);
+    ws_.handshake("127.0.0.1", "/v1/events?since=0&access_token=" + token);
+    read();
+  }
+
+  std::vector<pma::v1::DeviceState> printer_events() const {
+    std::vector<pma::v1::DeviceState> out;
+    for (const auto& d : devices_) {
+      if (d.kind().starts_with("printer/")) out.push_back(d);
+    }
+    return out;
+  }
+
+ private:
+  void read() {
+    ws_.async_read(buffer_, [this](boost::beast::error_code ec, std::size_t) {
+      if (ec) return;  // closed (memberd stopped)
+      pma::v1::Event event;
+      auto text = boost::beast::buffers_to_string(buffer_.data());
+      buffer_.consume(buffer_.size());
+      if (google::protobuf::util::JsonStringToMessage(text, &event).ok() && event.has_device()) {
+        devices_.push_back(event.device());
+      }
+      read();
+    });
+  }
+
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::flat_buffer buffer_;
+  std::vector<pma::v1::DeviceState> devices_;
+};
+
+std::string print_body(const std::string& idem_key) {
+  pma::v1::PrintReceiptRequest request;
+  request.set_idem_key(idem_key);
+  request.mutable_receipt()->set_member_name("王小明");
+  request.mutable_receipt()->set_points_balance(88);
+  std::string body;
+  REQUIRE(google::protobuf::util::MessageToJsonString(request, &body).ok());
+  return body;
+}
+
+}  // namespace
+
+TEST_CASE("Paper out and back reach the POS on /v1/events once each, and the job prints once",
+          "[e2e][printer][events]") {
+  boost::asio::io_context io;
+  pma::test::VirtualPrinter printer(io, 48);
+  std::uint16_t port = printer.listen_tcp(0);
+  MemberdProcess memberd(printer_config(port));
+  REQUIRE(memberd.wait_ready());
+  DeviceEventStream pos(io, memberd.port(), memberd.token());
+  auto client = memberd.client();
+
+  printer.set_state(pma::test::PrinterState::paper_out);
+  auto reply = client.request("POST", "/v1/print", print_body("print-paper-1"));
+  REQUIRE(reply);
+  INFO(reply->body);
+  REQUIRE(reply->status == 200);
+  REQUIRE(pump(io, [&] { return !pos.printer_events().empty(); }));
+  INFO(memberd.log());
+  auto events = pos.printer_events();
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].name() == "receipt");
+  CHECK(events[0].state() == "error");
+  CHECK_THAT(events[0].reason(), Catch::StartsWith("paper_out: "));
+
+  // memberd keeps asking the printer (retry_ms = 100): still one event, nothing printed.
+  int queries = printer.status_queries();
+  REQUIRE(pump(io, [&] { return printer.status_queries() > queries + 8; }));
+  CHECK(pos.printer_events().size() == 1);
+  CHECK(printer.receipts().empty());
+
+  printer.set_state(pma::test::PrinterState::online);
+  REQUIRE(pump(io, [&] { return pos.printer_events().size() >= 2; }));
+  REQUIRE(pump(io, [&] { return !printer.receipts().empty() && printer.receipts()[0].cut; }));
+  events = pos.printer_events();
+  REQUIRE(events.size() == 2);
+  CHECK(events[1].state() == "ready");
+  CHECK(printer.receipts().size() == 1);
+  CHECK(printer.parser().cut_receipts_containing("王小明") == 1);
+  CHECK(memberd.stop() == 0);
+}
+
+TEST_CASE("A printer that stops taking connections reaches the POS as absent once, then ready",
+          "[e2e][printer][events]") {
+  boost::asio::io_context io;
+  pma::test::VirtualPrinter printer(io, 48);
+  auto port = static_cast<std::uint16_t>(pma::test::free_port());
+  MemberdProcess memberd(printer_config(port));
+  REQUIRE(memberd.wait_ready());
+  // Listening only once memberd runs: a child forked while the listener is open inherits it and
+  // keeps the port accepting connections after stop_listening().
+  printer.listen_tcp(port);
+  DeviceEventStream pos(io, memberd.port(), memberd.token());
+  auto client = memberd.client();
+
+  auto first = client.request("POST", "/v1/print", print_body("print-cable-1"));
+  REQUIRE(first);
+  REQUIRE(first->status == 200);
+  REQUIRE(pump(io, [&] { return !printer.receipts().empty() && printer.receipts()[0].cut; }));
+
+  printer.stop_listening();  // the cable is pulled
+  auto second = client.request("POST", "/v1/print", print_body("print-cable-2"));
+  REQUIRE(second);
+  REQUIRE(second->status == 200);
+  bool reported = pump(io, [&] { return !pos.printer_events().empty(); });
+  INFO(memberd.log());
+  REQUIRE(reported);
+  auto events = pos.printer_events();
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].state() == "absent");
+  CHECK_THAT(events[0].reason(), Catch::StartsWith("printer_unreachable: "));
+
+  printer.listen_tcp(port);
+  REQUIRE(pump(io, [&] { return printer.receipts().size() >= 2 && printer.receipts()[1].cut; }));
+  REQUIRE(pump(io, [&] { return pos.printer_events().size() >= 2; }));
+  events = pos.printer_events();
+  CHECK(events.size() == 2);
+  CHECK(events[1].state() == "ready");
+  CHECK(printer.receipts().size() == 2);
+  CHECK(printer.parser().cut_receipts_containing("王小明") == 2);
+  CHECK(memberd.stop() == 0);
 }
