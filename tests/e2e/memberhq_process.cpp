@@ -32,6 +32,7 @@ MemberhqProcess::MemberhqProcess() : port(free_port()) {
     if (chdir(dir.path().c_str()) != 0) _exit(126);
     if (std::freopen("hq.log", "w", stdout) == nullptr) _exit(126);
     dup2(STDOUT_FILENO, STDERR_FILENO);
+    close_range(3, ~0U, 0);  // the test's sockets must not live on in memberhq
     std::string p = std::to_string(port);
     execl(PMA_MEMBERHQ, "memberhq", "serve", "--db", "hq.db", "--ca-dir", "ca", "--listen",
           "127.0.0.1", "--port", p.c_str(), nullptr);

@@ -34,6 +34,8 @@ MemberdProcess::MemberdProcess(MemberdOptions options) {
   if (pid_ == 0) {
     if (std::freopen(log_path.c_str(), "w", stdout) == nullptr) _exit(126);
     dup2(STDOUT_FILENO, STDERR_FILENO);
+    // The test's own sockets (a virtual printer's listener, ...) must not live on in memberd.
+    close_range(3, ~0U, 0);
     if (options.demo_members >= 0) {
       execl(PMA_MEMBERD, "memberd", "--config", config.c_str(), "--demo", demo.c_str(), nullptr);
     } else {
