@@ -239,7 +239,7 @@ Status SqliteSyncStore::apply_member(const pma::v1::MemberDelta& m, bool unrefle
       "hq_points, hq_version, updated_at, spend_12m_fen) VALUES(?1, NULLIF(?2, ''), ?3, ?4, ?5, "
       "?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT(member_id) DO UPDATE SET card_no = excluded.card_no, "
       "phone_hash = excluded.phone_hash, phone_masked = excluded.phone_masked, "
-      "name = excluded.name, birthday = excluded.birthday, tier = excluded.tier, "
+      "name = excluded.name, birthday = excluded.birthday, tier = MAX(tier, excluded.tier), "
       "hq_points = excluded.hq_points, hq_version = excluded.hq_version, "
       "updated_at = excluded.updated_at, spend_12m_fen = excluded.spend_12m_fen";
   for (int attempt = 0;; ++attempt) {

@@ -16,6 +16,7 @@
 #include "hq/member_import.h"
 #include "hq/server.h"
 #include "hq/sqlite_sink.h"
+#include "pma/v1/rules.pb.h"
 
 namespace {
 
@@ -209,7 +210,13 @@ int main(int argc, char** argv) {
     return parsed.errors.empty() ? 0 : 2;
   }
   if (rules->parsed()) {
-    if (auto ok = (*sink)->put_rule_set(rule_version, read_file(rule_file)); !ok) {
+    std::string bytes = read_file(rule_file);
+    pma::v1::RuleSet parsed;
+    if (!parsed.ParseFromString(bytes)) {
+      return report(
+          {"rule_set_garbled", fmt::format("{} is not a serialised pma.v1.RuleSet", rule_file)});
+    }
+    if (auto ok = (*sink)->put_rule_set(rule_version, bytes); !ok) {
       return report(ok.error());
     }
     return 0;

@@ -1,8 +1,11 @@
 // SqliteSink's read side and bulk writes: member pages, rule sets, imports, conflicts.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "hq/spend_window.h"
 #include "hq/sqlite_sink.h"
+#include "pma/v1/rules.pb.h"
 
 namespace pma::hq {
 
@@ -25,6 +28,8 @@ Result<pma::v1::MemberPage> SqliteSink::member_page(const TerminalIdentity& term
     ~End() { (void)db.exec("COMMIT"); }
   } end{*db_};
   pma::v1::MemberPage page;
+  auto thresholds = tier_thresholds();
+  if (!thresholds) return std::unexpected(thresholds.error());
   auto highest = highest_applied(terminal);
   if (!highest) return std::unexpected(highest.error());
   page.set_reflected_seq(*highest);
@@ -57,9 +62,15 @@ Result<pma::v1::MemberPage> SqliteSink::member_page(const TerminalIdentity& term
       m->set_phone_masked(q->text(5));
       m->set_name(q->text(6));
       m->set_birthday(q->text(7));
-      m->set_tier(static_cast<std::int32_t>(q->int64(8)));
       m->set_points(q->int64(9));
       m->set_spend_12m_fen(q->int64(10));
+      // Tiers go up with the chain-wide spend (the store that saw the threshold crossed
+      // upgraded its own cache already); the stored tier (e.g. imported) is the floor.
+      auto tier = static_cast<std::int32_t>(q->int64(8));
+      for (const auto& [threshold, upgraded] : **thresholds) {
+        if (m->spend_12m_fen() >= threshold) tier = std::max(tier, upgraded);
+      }
+      m->set_tier(tier);
     }
     page.set_next_cursor(m->version());
   }
@@ -96,6 +107,32 @@ Result<pma::v1::MemberPage> SqliteSink::member_page(const TerminalIdentity& term
     page.mutable_rule_set()->set_rule_set(std::string(bytes.begin(), bytes.end()));
   }
   return page;
+}
+
+Result<const std::vector<std::pair<std::int64_t, std::int32_t>>*> SqliteSink::tier_thresholds() {
+  auto q = db_->prepare("SELECT version, rule_set FROM rule_sets ORDER BY version DESC LIMIT 1");
+  if (!q) return std::unexpected(q.error());
+  auto row = q->step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) {
+    thresholds_.clear();  // no rule set published: tiers stay as stored
+    thresholds_version_ = 0;
+    return &thresholds_;
+  }
+  std::int64_t version = q->int64(0);
+  if (version == thresholds_version_) return &thresholds_;
+  auto bytes = q->blob(1);
+  (void)q->run();
+  pma::v1::RuleSet rules;
+  thresholds_.clear();
+  thresholds_version_ = version;
+  if (!rules.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return &thresholds_;  // `memberhq rules` checks what it stores; tills refuse it too
+  }
+  for (const auto& t : rules.tiers()) {
+    if (t.upgrade_spend_fen() > 0) thresholds_.emplace_back(t.upgrade_spend_fen(), t.tier());
+  }
+  return &thresholds_;
 }
 
 Status SqliteSink::put_rule_set(std::int64_t version, const std::string& rule_set) {

@@ -188,3 +188,78 @@ TEST_CASE("An HQ database from before the spend columns gains them when opened",
   REQUIRE(page);
   CHECK(page->members(0).spend_12m_fen() == 1200);
 }
+
+TEST_CASE("A tier upgrade earned at store A stays at A after the sync and reaches store B",
+          "[sync][hq][spend][e2e]") {
+  const std::int64_t now = utc_ms(2026, 5, 28) + 2 * 3600 * 1000;
+  SyncWorld world;
+  world.hq_now_ms = now;
+  world.import_members(1, 0);
+  // HQ publishes the rules the tills use: silver from 1,000 yuan of 12-month spend.
+  pma::v1::RuleSet rules;
+  rules.set_version(7);
+  for (auto [tier, permille, from_fen] :
+       {std::tuple{pma::v1::TIER_NORMAL, 1000, 0L}, std::tuple{pma::v1::TIER_SILVER, 950, 100'000L},
+        std::tuple{pma::v1::TIER_GOLD, 900, 500'000L}}) {
+    auto* t = rules.add_tiers();
+    t->set_tier(tier);
+    t->set_price_permille(permille);
+    t->set_upgrade_spend_fen(from_fen);
+    t->set_points_multiplier_percent(100);
+  }
+  rules.mutable_redemption()->set_points_per_unit(100);
+  rules.mutable_redemption()->set_unit_value_fen(100);
+  REQUIRE(world.sink->put_rule_set(7, rules.SerializeAsString()));
+  Till& a = world.add_till("A", "T1");
+  Till& b = world.add_till("B", "T1");
+  REQUIRE(world.sync(a));
+  REQUIRE(world.sync(b));
+  pma::store::PhoneHasher hasher("chain-key");
+  pma::checkout::ManualClock clock(now);
+  pma::checkout::CheckoutService at_a(*a.db, hasher, {"A", "T1"}, clock);
+  REQUIRE(at_a.set_rules(rules));
+
+  pma::v1::CommitRequest commit;
+  commit.set_txn_id("A-T1-0001");
+  commit.set_member_id("M1");
+  *commit.add_lines() = line("cake", 120'000);
+  auto committed = at_a.commit(commit);
+  REQUIRE(committed);
+  REQUIRE(committed->message.quote().tier().upgrade_to() == pma::v1::TIER_SILVER);
+  auto tier_at = [&](Till& till) {
+    return world.count(till, "SELECT tier FROM members WHERE member_id = 'M1'");
+  };
+  CHECK(tier_at(a) == pma::v1::TIER_SILVER);  // effective from the next checkout at A
+
+  // HQ reflects the checkout: the page it sends back must not take the upgrade away.
+  REQUIRE(world.sync(a));
+  CHECK(tier_at(a) == pma::v1::TIER_SILVER);
+  REQUIRE(world.sync(b));
+  CHECK(tier_at(b) == pma::v1::TIER_SILVER);
+  auto page = world.sink->member_page({"X", "T1"}, 0, 100, 0, now);
+  REQUIRE(page);
+  REQUIRE(page->members_size() == 1);
+  CHECK(page->members(0).tier() == pma::v1::TIER_SILVER);
+}
+
+TEST_CASE("Without a rule set at HQ a till keeps the tier it upgraded a member to",
+          "[sync][hq][spend][e2e]") {
+  const std::int64_t now = utc_ms(2026, 5, 28) + 2 * 3600 * 1000;
+  SyncWorld world;
+  world.hq_now_ms = now;
+  world.import_members(1, 0);
+  Till& a = world.add_till("A", "T1");
+  REQUIRE(world.sync(a));
+  pma::store::PhoneHasher hasher("chain-key");
+  pma::checkout::ManualClock clock(now);
+  pma::checkout::CheckoutService at_a(*a.db, hasher, {"A", "T1"}, clock);  // default rules
+  pma::v1::CommitRequest commit;
+  commit.set_txn_id("A-T1-0001");
+  commit.set_member_id("M1");
+  *commit.add_lines() = line("cake", 120'000);
+  auto committed = at_a.commit(commit);
+  REQUIRE(committed);
+  REQUIRE(committed->message.quote().tier().upgrade_to() == pma::v1::TIER_SILVER);
+  REQUIRE(world.sync(a));  // HQ's page says TIER_NORMAL: it knows no thresholds
+  CHECK(world.count(a, "SELECT tier FROM members WHERE member_id = 'M1'") == pma::v1::TIER_SILVER);
+}
