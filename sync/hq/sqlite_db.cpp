@@ -4,7 +4,54 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 namespace pma::hq {
+
+// Every 100 ms a PASSIVE checkpoint on a second connection: copies committed WAL frames into
+// the database without blocking the writer, which then restarts the WAL from its start.
+class SqliteDb::Checkpointer {
+ public:
+  explicit Checkpointer(const std::string& path) {
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+        SQLITE_OK) {
+      sqlite3_close_v2(db_);
+      db_ = nullptr;  // the safety valve still checkpoints
+      return;
+    }
+    sqlite3_busy_timeout(db_, 1000);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Checkpointer() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) thread_.join();
+    if (db_ != nullptr) sqlite3_close_v2(db_);
+  }
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+
+ private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stop_; })) {
+      lock.unlock();
+      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      lock.lock();
+    }
+  }
+  sqlite3* db_ = nullptr;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+};
 
 Query::~Query() {
   if (stmt_ != nullptr) {
@@ -88,16 +135,22 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path,
   }
   std::unique_ptr<SqliteDb> db(new SqliteDb(handle));
   sqlite3_busy_timeout(handle, 5000);
+  // The committing connection checkpoints only as a safety valve (a WAL of 64 MiB); the
+  // Checkpointer keeps it far smaller.
   if (auto ok = db->exec(fmt::format("PRAGMA journal_mode=WAL; PRAGMA synchronous={}; "
-                                     "PRAGMA cache_size=-65536;",
+                                     "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=16384;",
                                      synchronous));
       !ok) {
     return fail("sqlite_open", fmt::format("cannot set up '{}': {}", path, ok.error().message));
   }
+  db->checkpointer_ = std::make_unique<Checkpointer>(path);
   return db;
 }
 
+SqliteDb::SqliteDb(sqlite3* db) : db_(db) {}
+
 SqliteDb::~SqliteDb() {
+  checkpointer_.reset();
   for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
   sqlite3_close_v2(db_);
 }

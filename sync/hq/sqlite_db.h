@@ -48,7 +48,8 @@ class Query {
 
 class SqliteDb {
  public:
-  // synchronous: "FULL" or "NORMAL". Errors: "sqlite_open".
+  // synchronous: "FULL" or "NORMAL". WAL checkpoints run on a thread of their own (with its own
+  // connection), so the thread that commits does not stop for them. Errors: "sqlite_open".
   static Result<std::unique_ptr<SqliteDb>> open(const std::string& path,
                                                 const std::string& synchronous = "FULL");
   ~SqliteDb();
@@ -61,8 +62,10 @@ class SqliteDb {
   Error error(std::string code, std::string_view sql) const;
 
  private:
-  explicit SqliteDb(sqlite3* db) : db_(db) {}
+  explicit SqliteDb(sqlite3* db);
+  class Checkpointer;
   sqlite3* db_;
+  std::unique_ptr<Checkpointer> checkpointer_;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
