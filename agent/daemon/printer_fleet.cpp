@@ -6,8 +6,12 @@ namespace {
 
 // What counts as a state change for the event stream: ready, or not ready for a reason code.
 // Another message for the same code (a retry's wording, printing vs idle) is no change.
+// What makes a state worth an event. Absent is absent whatever the queue last saw: a pulled
+// USB cable is first a failed write ("printer_disconnected"), then a vanished device file
+// ("device_absent"), and when it is plugged back in the queue's failure stays on record until
+// its next attempt; neither is news to the cashier.
 std::string change_key(const pma::v1::DeviceState& state) {
-  if (state.state() == "ready") return "ready";
+  if (state.state() == "ready" || state.state() == "absent") return state.state();
   const std::string& reason = state.reason();
   return state.state() + "\n" + reason.substr(0, reason.find(':'));
 }

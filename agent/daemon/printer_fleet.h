@@ -25,7 +25,8 @@ class PrinterFleet {
   // Called on the io_context thread once per change of a printer's state or reason code: its
   // device appears or vanishes, or its queue learns it is out of paper, its cover is open, it
   // is unreachable (or any other reason), or ready again. A fault that persists while the queue
-  // retries is not reported again. Set before start().
+  // retries is not reported again, and an absent printer is absent once, whatever it is absent
+  // for (a failed write, then its device file gone). Set before start().
   void on_state_change(std::function<void(const pma::v1::DeviceState&)> callback) {
     on_state_change_ = std::move(callback);
   }

@@ -153,13 +153,16 @@ Status PrintJobs::set_bytes_sent(std::int64_t id, std::int64_t bytes) {
   return run(db_, "UPDATE print_queue SET bytes_sent = ? WHERE id = ?", bytes, id);
 }
 
+Status PrintJobs::requeue_unsent(std::int64_t id) {
+  return run(db_,
+             "UPDATE print_queue SET state = 'queued' WHERE id = ? AND state = 'printing' AND "
+             "bytes_sent = 0",
+             id);
+}
+
 Status PrintJobs::note_error(std::int64_t id, std::string_view error, bool requeue) {
   if (requeue) {
-    auto requeued = run(db_,
-                        "UPDATE print_queue SET state = 'queued' WHERE id = ? "
-                        "AND state = 'printing' AND bytes_sent = 0",
-                        id);
-    if (!requeued) return requeued;
+    if (auto requeued = requeue_unsent(id); !requeued) return requeued;
   }
   return run(db_, "UPDATE print_queue SET last_error = ? WHERE id = ?", std::string(error), id);
 }

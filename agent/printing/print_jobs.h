@@ -59,6 +59,8 @@ class PrintJobs {
   Status set_bytes_sent(std::int64_t id, std::int64_t bytes);
   // Records why the job waits; `requeue` puts a job none of whose bytes went out back to queued.
   Status note_error(std::int64_t id, std::string_view error, bool requeue);
+  // Puts a job in 'printing' none of whose bytes went out back to queued (its error unchanged).
+  Status requeue_unsent(std::int64_t id);
   Status mark_printed(std::int64_t id, std::int64_t now);
   // An operator gives up on a job: failed (never printed by the worker again).
   Status cancel(std::int64_t id);

@@ -95,6 +95,9 @@ void PrintQueue::set_health(std::string activity, std::string reason, std::strin
 }
 
 Status PrintQueue::wait_because(const PrintJob& job, const Error& error, bool requeue) {
+  // What a stopping worker sees is its own close(), not the printer: the job keeps the error
+  // it had (a job that sent nothing still goes back to the queue for the next start).
+  if (stopping_) return requeue ? jobs_.requeue_unsent(job.id) : Status{};
   set_health("waiting", error.code, error.message);
   return jobs_.note_error(job.id, fmt::format("{}: {}", error.code, error.message), requeue);
 }

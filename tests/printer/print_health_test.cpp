@@ -207,4 +207,5 @@ TEST_CASE("Stopping the queue reports nothing", "[printer][queue][health]") {
   CHECK(f.reported.empty());
   CHECK(f.queue->health().condition() == "stopped");
   CHECK(f.job(1).state == JobState::queued);
+  CHECK(f.job(1).last_error.empty());  // the queue's own close() is not the printer's fault
 }

@@ -104,3 +104,43 @@ TEST_CASE(
 
   stop(io, *fleet);
 }
+
+TEST_CASE(
+    "A device printer unplugged mid-job is one absent event and, plugged back in, one ready "
+    "event",
+    "[printer]") {
+  pma::test::TempDir dir;
+  boost::asio::io_context io;
+  auto db = pma::test::open_agent_db(dir.file("agent.db"));
+  std::string path = dir.file("lp0");
+  auto before = std::make_unique<pma::test::VirtualPrinter>(io);
+  fs::create_symlink(before->serve_pty(), path);
+
+  PrinterFleet fleet(io, *db);
+  std::vector<pma::v1::DeviceState> events;
+  fleet.on_state_change([&](const pma::v1::DeviceState& s) { events.push_back(s); });
+  REQUIRE(fleet.start({device_printer(path)}).has_value());
+  REQUIRE(fleet.queue("")->enqueue("job-1", pma::test::numbered_job(1)));
+  REQUIRE(run_until(io, [&] { return before->receipts().size() == 1; }));
+
+  // The cable is pulled before the next job: its write fails first, then the file vanishes.
+  before.reset();
+  REQUIRE(fleet.queue("")->enqueue("job-2", pma::test::numbered_job(2)));
+  REQUIRE(run_until(io, [&] { return fleet.queue("")->health().activity == "waiting"; }));
+  CHECK(fleet.states().at(0).state() == "absent");
+  fs::remove(path);
+  REQUIRE(run_until(io, [&] { return !fleet.states().at(0).reason().starts_with("printer_"); }));
+  settle(io);
+
+  pma::test::VirtualPrinter after(io);
+  fs::create_symlink(after.serve_pty(), path);  // plugged back in
+  REQUIRE(
+      run_until(io, [&] { return fleet.queue("")->jobs().pending_count("receipt").value() == 0; }));
+  settle(io);
+  CHECK(after.parser().cut_receipts_containing("订单 2") == 1);
+
+  std::vector<std::string> seen;
+  for (const auto& e : events) seen.push_back(e.state());
+  CHECK(seen == std::vector<std::string>{"absent", "ready"});
+  stop(io, fleet);
+}
