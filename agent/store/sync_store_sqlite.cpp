@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "pma/v1/delta.pb.h"
+#include "store/member_rows.h"
 
 namespace pma::store {
 
@@ -157,10 +160,7 @@ Status SqliteSyncStore::map_member(const std::string& provisional_id,
     PMA_TRY(run(db_, "UPDATE members SET member_id = ?2 WHERE member_id = ?1", provisional_id,
                 member_id));
   }
-  PMA_TRY(
-      run(db_, "UPDATE ledger SET member_id = ?2 WHERE member_id = ?1", provisional_id, member_id));
-  return run(db_, "UPDATE coupons SET member_id = ?2 WHERE member_id = ?1", provisional_id,
-             member_id);
+  return rename_member_rows(db_, provisional_id, member_id);
 }
 
 namespace {
@@ -188,6 +188,37 @@ class RelaxedSync {
   std::int64_t previous_ = -1;
 };
 
+// PRAGMA secure_delete=ON for the life of the guard, then back: an erasure overwrites the
+// content it deletes (and the old versions of the cells it rewrites) instead of leaving it in
+// free space in the database file. Set outside any transaction.
+class SecureDelete {
+ public:
+  explicit SecureDelete(Database& db) : db_(db) {
+    {
+      auto stmt = db_.prepare("PRAGMA secure_delete");
+      if (!stmt || !stmt->step().value_or(false)) return;
+      previous_ = stmt->column_int64(0);
+    }
+    if (previous_ == 1 || !db_.exec("PRAGMA secure_delete=ON")) previous_ = -1;
+  }
+  ~SecureDelete() {
+    if (previous_ >= 0) (void)db_.exec(fmt::format("PRAGMA secure_delete={}", previous_));
+  }
+  SecureDelete(const SecureDelete&) = delete;
+  SecureDelete& operator=(const SecureDelete&) = delete;
+
+ private:
+  Database& db_;
+  std::int64_t previous_ = -1;
+};
+
+bool erases_anyone(const pma::v1::MemberPage& page) {
+  for (const auto& member : page.members()) {
+    if (member.erased()) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Status SqliteSyncStore::apply_member_page(const pma::v1::MemberPage& page, std::int64_t now) {
@@ -202,6 +233,8 @@ Status SqliteSyncStore::apply_member_page(const pma::v1::MemberPage& page, std::
   // - Everything else on this connection (checkouts, outbox, acknowledgements) still commits
   //   FULL, and a FULL commit's WAL fsync also covers every page committed before it.
   RelaxedSync relaxed(db_);
+  std::optional<SecureDelete> secure;
+  if (erases_anyone(page)) secure.emplace(db_);
   // One page, one transaction: pages are bounded (a few thousand rows) so a writer never holds
   // the write lock long (readers in WAL mode never wait for it).
   auto tx = Transaction::begin(db_);
@@ -230,10 +263,7 @@ Status SqliteSyncStore::apply_member_page(const pma::v1::MemberPage& page, std::
 
 Status SqliteSyncStore::apply_member(const pma::v1::MemberDelta& m, bool unreflected,
                                      std::uint64_t reflected_seq, std::int64_t now) {
-  if (m.erased()) {
-    PMA_TRY(run(db_, "DELETE FROM coupons WHERE member_id = ?1", m.member_id()));
-    return run(db_, "DELETE FROM members WHERE member_id = ?1", m.member_id());
-  }
+  if (m.erased()) return erase_member_rows(db_, m.member_id());
   constexpr std::string_view kUpsert =
       "INSERT INTO members(member_id, card_no, phone_hash, phone_masked, name, birthday, tier, "
       "hq_points, hq_version, updated_at, spend_12m_fen) VALUES(?1, NULLIF(?2, ''), ?3, ?4, ?5, "
