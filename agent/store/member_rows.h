@@ -28,6 +28,7 @@ namespace pma::store {
 // - refund_lines, sync_state, outbox: untouched. refund_lines names no member; the outbox
 //   deltas not yet sent carry the member id (and amounts) and must still reach HQ (invariant 3);
 //   they leave the database when HQ acknowledges them.
+// Deleted and rewritten content is overwritten in the file (Database::open sets secure_delete).
 // Errors: SQLite errors; "checkout_record_corrupt" for a stored quote that does not decode.
 Status erase_member_rows(Database& db, std::string_view member_id);
 

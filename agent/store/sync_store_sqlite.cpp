@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <optional>
-
 #include "pma/v1/delta.pb.h"
 #include "store/member_rows.h"
 
@@ -188,37 +186,6 @@ class RelaxedSync {
   std::int64_t previous_ = -1;
 };
 
-// PRAGMA secure_delete=ON for the life of the guard, then back: an erasure overwrites the
-// content it deletes (and the old versions of the cells it rewrites) instead of leaving it in
-// free space in the database file. Set outside any transaction.
-class SecureDelete {
- public:
-  explicit SecureDelete(Database& db) : db_(db) {
-    {
-      auto stmt = db_.prepare("PRAGMA secure_delete");
-      if (!stmt || !stmt->step().value_or(false)) return;
-      previous_ = stmt->column_int64(0);
-    }
-    if (previous_ == 1 || !db_.exec("PRAGMA secure_delete=ON")) previous_ = -1;
-  }
-  ~SecureDelete() {
-    if (previous_ >= 0) (void)db_.exec(fmt::format("PRAGMA secure_delete={}", previous_));
-  }
-  SecureDelete(const SecureDelete&) = delete;
-  SecureDelete& operator=(const SecureDelete&) = delete;
-
- private:
-  Database& db_;
-  std::int64_t previous_ = -1;
-};
-
-bool erases_anyone(const pma::v1::MemberPage& page) {
-  for (const auto& member : page.members()) {
-    if (member.erased()) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 Status SqliteSyncStore::apply_member_page(const pma::v1::MemberPage& page, std::int64_t now) {
@@ -233,8 +200,6 @@ Status SqliteSyncStore::apply_member_page(const pma::v1::MemberPage& page, std::
   // - Everything else on this connection (checkouts, outbox, acknowledgements) still commits
   //   FULL, and a FULL commit's WAL fsync also covers every page committed before it.
   RelaxedSync relaxed(db_);
-  std::optional<SecureDelete> secure;
-  if (erases_anyone(page)) secure.emplace(db_);
   // One page, one transaction: pages are bounded (a few thousand rows) so a writer never holds
   // the write lock long (readers in WAL mode never wait for it).
   auto tx = Transaction::begin(db_);

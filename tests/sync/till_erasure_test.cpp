@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <iterator>
 #include <vector>
 
 #include "checkout/checkout_service.h"
@@ -268,6 +270,15 @@ TEST_CASE(
   REQUIRE(*at_hq);
   CHECK((*at_hq)->erased);
   CHECK(mentions(a, needles) == std::vector<std::string>{});
+  // Nor in the file's free space, once the WAL is checkpointed (secure_delete).
+  REQUIRE(a.db->exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+  std::ifstream in(a.db_path, std::ios::binary);
+  const std::string file{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  REQUIRE(file.size() > 4096);
+  for (const auto& needle : needles) {
+    INFO(needle.size() << "-byte needle " << (needle.size() < 20 ? needle : "(phone hash)"));
+    CHECK(file.find(needle) == std::string::npos);
+  }
 }
 
 TEST_CASE("A refund after HQ mapped the provisional id books under the canonical id",
