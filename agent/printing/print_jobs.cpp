@@ -143,10 +143,16 @@ Result<std::int64_t> PrintJobs::pending_count(std::string_view printer) {
 }
 
 Status PrintJobs::mark_printing(std::int64_t id) {
-  return run(db_,
-             "UPDATE print_queue SET state = 'printing', attempts = attempts + 1, "
-             "bytes_sent = 0 WHERE id = ?",
-             id);
+  auto marked = run(db_,
+                    "UPDATE print_queue SET state = 'printing', attempts = attempts + 1, "
+                    "bytes_sent = 0 WHERE id = ? AND state IN ('queued', 'printing')",
+                    id);
+  if (!marked) return marked;
+  if (db_.changes() == 0) {
+    return fail("print_job_cancelled",
+                fmt::format("print job {} was cancelled (or erased) while it waited", id));
+  }
+  return {};
 }
 
 Status PrintJobs::set_bytes_sent(std::int64_t id, std::int64_t bytes) {
@@ -169,8 +175,8 @@ Status PrintJobs::note_error(std::int64_t id, std::string_view error, bool reque
 
 Status PrintJobs::mark_printed(std::int64_t id, std::int64_t now) {
   return run(db_,
-             "UPDATE print_queue SET state = 'printed', printed_at = ?, last_error = '' "
-             "WHERE id = ?",
+             "UPDATE print_queue SET state = 'printed', printed_at = ?, last_error = '', "
+             "payload = X'' WHERE id = ?",
              now, id);
 }
 

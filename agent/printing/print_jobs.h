@@ -28,7 +28,10 @@ struct PrintJob {
   std::string last_error;       // why the job waits ("" when none)
   std::int64_t created_at = 0;  // unix seconds
   std::optional<std::int64_t> printed_at;
-  std::string payload;  // ESC/POS bytes (filled by next() and find(), not by list())
+  // ESC/POS bytes (filled by next() and find(), not by list()); emptied once printed (a
+  // receipt shows personal data, and nothing prints a printed job again) and by a member's
+  // erasure (store/member_rows.h).
+  std::string payload;
 };
 
 struct Accepted {
@@ -55,12 +58,15 @@ class PrintJobs {
   Result<std::int64_t> pending_count(std::string_view printer);
 
   // state = printing, attempts + 1, bytes_sent = 0: committed before the first byte is sent.
+  // "print_job_cancelled" when the job is no longer queued or printing (cancelled, or failed by
+  // a member's erasure, while the worker held it): nothing may be sent then.
   Status mark_printing(std::int64_t id);
   Status set_bytes_sent(std::int64_t id, std::int64_t bytes);
   // Records why the job waits; `requeue` puts a job none of whose bytes went out back to queued.
   Status note_error(std::int64_t id, std::string_view error, bool requeue);
   // Puts a job in 'printing' none of whose bytes went out back to queued (its error unchanged).
   Status requeue_unsent(std::int64_t id);
+  // state = printed; the payload is dropped.
   Status mark_printed(std::int64_t id, std::int64_t now);
   // An operator gives up on a job: failed (never printed by the worker again).
   Status cancel(std::int64_t id);

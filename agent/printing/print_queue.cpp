@@ -160,7 +160,11 @@ asio::awaitable<Status> PrintQueue::print_one(PrintJob job) {
     bytes = std::move(*marked);
   }
   // Committed before the first byte leaves, so a crash from here on is seen at start-up.
-  if (auto marked = jobs_.mark_printing(job.id); !marked) co_return marked;
+  if (auto marked = jobs_.mark_printing(job.id); !marked) {
+    // Cancelled while this worker awaited the printer: skip it, the next job is due.
+    if (marked.error().code == "print_job_cancelled") co_return Status{};
+    co_return marked;
+  }
   set_health("printing");
 
   printer::WriteResult sent = co_await transport.write(bytes);

@@ -130,9 +130,13 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path,
   // wal_autocheckpoint > 0) and also records the WAL's size for checkpoint_if_needed().
   db->wal_autocheckpoint_ = options.wal_autocheckpoint;
   sqlite3_wal_hook(handle, &Database::on_wal_commit, db.get());
-  std::string pragmas =
-      fmt::format("PRAGMA foreign_keys=ON; PRAGMA synchronous={}; PRAGMA cache_size=-{};",
-                  options.synchronous, options.cache_size_kib);
+  // secure_delete: deleted rows (an erased member's, acknowledged outbox deltas with a
+  // registration's name and phone) are overwritten, not left in free pages. Debian's SQLite
+  // defaults to it; set here so no build depends on that.
+  std::string pragmas = fmt::format(
+      "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON; PRAGMA synchronous={}; "
+      "PRAGMA cache_size=-{};",
+      options.synchronous, options.cache_size_kib);
   if (!options.read_only) pragmas = "PRAGMA journal_mode=WAL; " + pragmas;
   if (auto ok = db->exec(pragmas); !ok) {
     return fail("sqlite_open",

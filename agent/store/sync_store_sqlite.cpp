@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "pma/v1/delta.pb.h"
+#include "store/member_rows.h"
 
 namespace pma::store {
 
@@ -157,10 +158,7 @@ Status SqliteSyncStore::map_member(const std::string& provisional_id,
     PMA_TRY(run(db_, "UPDATE members SET member_id = ?2 WHERE member_id = ?1", provisional_id,
                 member_id));
   }
-  PMA_TRY(
-      run(db_, "UPDATE ledger SET member_id = ?2 WHERE member_id = ?1", provisional_id, member_id));
-  return run(db_, "UPDATE coupons SET member_id = ?2 WHERE member_id = ?1", provisional_id,
-             member_id);
+  return rename_member_rows(db_, provisional_id, member_id);
 }
 
 namespace {
@@ -230,10 +228,7 @@ Status SqliteSyncStore::apply_member_page(const pma::v1::MemberPage& page, std::
 
 Status SqliteSyncStore::apply_member(const pma::v1::MemberDelta& m, bool unreflected,
                                      std::uint64_t reflected_seq, std::int64_t now) {
-  if (m.erased()) {
-    PMA_TRY(run(db_, "DELETE FROM coupons WHERE member_id = ?1", m.member_id()));
-    return run(db_, "DELETE FROM members WHERE member_id = ?1", m.member_id());
-  }
+  if (m.erased()) return erase_member_rows(db_, m.member_id());
   constexpr std::string_view kUpsert =
       "INSERT INTO members(member_id, card_no, phone_hash, phone_masked, name, birthday, tier, "
       "hq_points, hq_version, updated_at, spend_12m_fen) VALUES(?1, NULLIF(?2, ''), ?3, ?4, ?5, "

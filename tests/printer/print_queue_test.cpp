@@ -206,3 +206,26 @@ TEST_CASE("Print jobs without a key or payload are refused", "[printer][queue]")
   CHECK(f.queue->enqueue("", "x").error().code == "invalid_print_job");
   CHECK(f.queue->enqueue("k", "").error().code == "invalid_print_job");
 }
+
+TEST_CASE("A printed job keeps no payload, and a job failed while held is never marked printing",
+          "[printer][queue]") {
+  QueueFixture f;
+  REQUIRE(f.queue->enqueue("txn-1", test::numbered_job(1)).has_value());
+  f.queue->start();
+  REQUIRE(f.wait([&] { return f.all_printed(); }));
+  CHECK(f.job(1).state == JobState::printed);
+  CHECK(f.job(1).payload.empty());
+  REQUIRE(f.printer.receipts().size() == 1);
+
+  // What the worker does with a job it picked before an operator (or a member's erasure)
+  // failed it: mark_printing refuses, so not a byte is sent.
+  printing::PrintJobs& jobs = f.queue->jobs();
+  auto held = jobs.add("txn-2", "elsewhere", test::numbered_job(2), 1764000000);
+  REQUIRE(held.has_value());
+  REQUIRE(jobs.cancel(held->job_id).has_value());
+  auto marked = jobs.mark_printing(held->job_id);
+  REQUIRE_FALSE(marked.has_value());
+  CHECK(marked.error().code == "print_job_cancelled");
+  CHECK(f.job(held->job_id).state == JobState::failed);
+  CHECK(f.job(held->job_id).attempts == 0);
+}

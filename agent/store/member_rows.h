@@ -1,0 +1,43 @@
+// Every row of the agent's database that names a member, across the tables of several modules,
+// for the two operations that must reach all of them at once: erasure (PIPL) and HQ's mapping
+// of a provisional id to a canonical one. Borrows the Database; thread-compatible.
+#pragma once
+
+#include <string_view>
+
+#include "store/sqlite.h"
+
+namespace pma::store {
+
+// Removes what this till holds about a member HQ has erased, inside the caller's (open)
+// transaction, table by table (migrations.cpp):
+// - members, coupons: the member's rows are deleted.
+// - ledger: the member's rows are deleted, reflected or not (the balance they fed is gone with
+//   the member; HQ still receives the points through the outbox deltas, and ignores them for an
+//   erased member as "erased_member_activity").
+// - checkout_txns: the member's checkouts are kept for refunds of the money but anonymised:
+//   member_id '' and the stored quote without its member part (member id, points, balances,
+//   tier progress, bonus reasons, coupons), so a later refund books as a refund without member.
+// - idempotency: the records of the member's checkouts and refunds keep their key (a replay
+//   must not commit twice) but lose request and response (member id, phone, points); a replay
+//   is refused with "member_erased" (checkout/replay.h).
+// - print_queue: jobs keyed by the member's transactions ("<txn>" or "receipt:<txn>") or whose
+//   bytes show the member's masked phone lose their payload; such a job not printed yet is
+//   failed with last_error "member_erased" (a receipt printed after the erasure would disclose
+//   the data again).
+// - refund_lines, sync_state, outbox: untouched. refund_lines names no member; the outbox
+//   deltas not yet sent carry the member id (and amounts) and must still reach HQ (invariant 3);
+//   they leave the database when HQ acknowledges them.
+// Deleted and rewritten content is overwritten in the file (Database::open sets secure_delete).
+// Errors: SQLite errors; "checkout_record_corrupt" for a stored quote that does not decode.
+Status erase_member_rows(Database& db, std::string_view member_id);
+
+// Moves every row of provisional_id to member_id, inside the caller's transaction: ledger,
+// coupons, checkout_txns (column and stored quote, so a refund books under the canonical id).
+// The members row itself is the caller's (it may merge into an existing one). Idempotency
+// records keep the provisional id: a replay is compared byte for byte with the POS's request,
+// which still names it. Print jobs name no member id.
+Status rename_member_rows(Database& db, std::string_view provisional_id,
+                          std::string_view member_id);
+
+}  // namespace pma::store
