@@ -31,8 +31,10 @@ struct IdParts {
   std::uint32_t width = 0;            // digit count when zero-padded, else 0
 };
 
+// Trailing digits split off an id: fits an int64 with room for the +1.
+constexpr std::size_t kMaxDigits = 18;
+
 IdParts split_id(const std::string& id) {
-  constexpr std::size_t kMaxDigits = 18;  // fits an int64 with room for the +1
   std::size_t start = id.size();
   while (start > 0 && id.size() - start < kMaxDigits && id[start - 1] >= '0' &&
          id[start - 1] <= '9') {
@@ -59,6 +61,8 @@ Result<std::string> join_id(const std::string& prefix, std::uint64_t number_plus
     if (width != 0) return std::unexpected(garbled("a width without a number"));
     return prefix;
   }
+  // split_id never writes more: a wider width would be a string the sender did not pay for.
+  if (width > kMaxDigits) return std::unexpected(garbled(fmt::format("a width of {}", width)));
   std::string digits = std::to_string(number_plus_one - 1);
   if (width != 0) {
     if (digits.size() > width) return std::unexpected(garbled("a number wider than its width"));

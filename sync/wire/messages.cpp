@@ -7,6 +7,20 @@
 
 namespace pma::wire {
 
+namespace {
+
+// A peer's error code is passed on as ours only when it is one (stable snake_case ASCII): the
+// code reaches logs, metrics labels and the POS's JSON.
+bool is_error_code(std::string_view code) {
+  if (code.empty() || code.size() > 64 || code.front() < 'a' || code.front() > 'z') return false;
+  for (char c : code) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::vector<std::uint8_t> encode_message(FrameType type,
                                          const google::protobuf::MessageLite& message,
                                          int zstd_level) {
@@ -23,7 +37,7 @@ Status decode_message(const Frame& frame, FrameType expected, google::protobuf::
     if (!remote.ParseFromArray(frame.payload.data(), static_cast<int>(frame.payload.size()))) {
       return fail("protobuf_garbled", "peer sent an unreadable error frame");
     }
-    return fail(remote.code().empty() ? "peer_error" : remote.code(),
+    return fail(is_error_code(remote.code()) ? remote.code() : "peer_error",
                 fmt::format("peer reported: {}", remote.message()));
   }
   if (frame.type != expected) {
