@@ -59,7 +59,8 @@ Status SyncLink::start() {
   if (s.reserve_timeout_ms > 0) {
     reserver_ = std::make_unique<sync::Reserver>(
         io_, client,
-        sync::ReserverConfig{.budget = std::chrono::milliseconds(s.reserve_timeout_ms)});
+        sync::ReserverConfig{.budget = std::chrono::milliseconds(s.reserve_timeout_ms)},
+        client_.get());
     if (auto ok = reserver_->start(); !ok) return ok;
     log_->info("sync: online-first reservations on ({} ms budget)", s.reserve_timeout_ms);
   }

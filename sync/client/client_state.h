@@ -26,6 +26,10 @@ struct SyncClient::State {
   bool started = false;
   bool reachable = false;
   std::string last_error;
+  // Set while HQ refuses this terminal (a failed TLS handshake, or an error in answer to Hello:
+  // terminal_revoked, an unusable certificate, ...); cleared by the next handshake or a failed
+  // connect. HQ is then not reachable.
+  std::string refusal;
   std::uint32_t failures = 0;
   std::uint32_t retry_after_ms = 0;
   std::mt19937_64 random{std::random_device{}()};

@@ -54,8 +54,13 @@ asio::awaitable<void> close_politely(std::shared_ptr<TlsStream> stream) {
 
 }  // namespace
 
-Reserver::Reserver(asio::io_context& io, ClientConfig client, ReserverConfig config)
-    : io_(io), client_(std::move(client)), config_(config), state_(std::make_shared<State>(io)) {}
+Reserver::Reserver(asio::io_context& io, ClientConfig client, ReserverConfig config,
+                   const SyncClient* link)
+    : io_(io),
+      client_(std::move(client)),
+      config_(config),
+      link_(link),
+      state_(std::make_shared<State>(io)) {}
 
 Reserver::~Reserver() { stop(); }
 
@@ -86,6 +91,13 @@ asio::awaitable<Result<pma::v1::ReserveReply>> Reserver::reserve(pma::v1::Reserv
   if (state->stopped || !state->tls) {
     ++state->stats.skipped;
     co_return fail("hq_skipped", "reservations are not running");
+  }
+  if (link_ && !link_->hq_refusal().empty()) {
+    // HQ answered the last sync session with a refusal of this terminal: asking would only
+    // cost the checkout a round trip to the same answer.
+    ++state->stats.skipped;
+    co_return fail("hq_skipped", fmt::format("HQ refuses this terminal ({}); offline rules apply",
+                                             link_->hq_refusal()));
   }
   auto started = SteadyClock::now();
   if (started < state->pause_until) {
@@ -130,6 +142,11 @@ asio::awaitable<Result<pma::v1::ReserveReply>> Reserver::reserve(pma::v1::Reserv
       Status ok = Status{};
       if (frame->type == wire::FrameType::busy) {
         ok = fail("hq_busy", "HQ is busy");
+      } else if (frame->type == wire::FrameType::error) {
+        pma::v1::SyncError refused;
+        (void)wire::decode_message(*frame, wire::FrameType::error, refused);
+        ok = fail(refused.code().empty() ? "hq_refused" : refused.code(),
+                  fmt::format("HQ refused the reservation: {}", refused.message()));
       } else {
         ok = wire::decode_message(*frame, wire::FrameType::reserve_reply, reply);
       }

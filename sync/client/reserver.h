@@ -2,8 +2,9 @@
 // a checkout's coupons and points burn before the till commits it. Keeps one idle TLS
 // connection for reuse (closed after idle_close, long before HQ's own idle timeout). When HQ does
 // not answer in time the caller falls back to the offline rules; after such a failure the Reserver
-// does not try again for retry_pause, so a till with HQ down does not wait on every checkout.
-// Lives on one io_context thread, which must outlive it.
+// does not try again for retry_pause, so a till with HQ down does not wait on every checkout;
+// nor while the SyncClient it is linked to says HQ refuses this terminal (terminal_revoked).
+// Lives on one io_context thread, which must outlive it (and so must the linked SyncClient).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -37,8 +38,10 @@ struct ReserverStats {
 
 class Reserver {
  public:
-  // Errors of start(): "config_invalid", "tls_config".
-  Reserver(boost::asio::io_context& io, ClientConfig client, ReserverConfig config = {});
+  // Errors of start(): "config_invalid", "tls_config". link (may be null): the terminal's
+  // SyncClient, whose hq_refusal() stops reservations while HQ refuses the terminal.
+  Reserver(boost::asio::io_context& io, ClientConfig client, ReserverConfig config = {},
+           const SyncClient* link = nullptr);
   ~Reserver();
   Reserver(const Reserver&) = delete;
   Reserver& operator=(const Reserver&) = delete;
@@ -49,8 +52,8 @@ class Reserver {
 
   // HQ's answer (granted or refused) within the budget. Errors, all meaning "HQ did not
   // decide; apply the offline rules": "hq_timeout", "connect", "tls_handshake", "hq_busy",
-  // "hq_skipped" (a recent attempt failed), "io_*" / "frame_*" / "protocol_garbled" and HQ's
-  // own error codes.
+  // "hq_skipped" (not tried: a recent attempt failed, or HQ refuses this terminal), "io_*" /
+  // "frame_*" / "protocol_garbled" and HQ's own error codes ("terminal_revoked", ...).
   boost::asio::awaitable<Result<pma::v1::ReserveReply>> reserve(pma::v1::ReserveRequest request);
 
   // Drops a hold whose checkout was not committed (hold_id from the grant; 0 after an
@@ -68,6 +71,7 @@ class Reserver {
   boost::asio::io_context& io_;
   ClientConfig client_;
   ReserverConfig config_;
+  const SyncClient* link_;
   std::shared_ptr<State> state_;
 };
 

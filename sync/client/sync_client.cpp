@@ -108,6 +108,8 @@ void SyncClient::sync_now(ProgressFn progress, std::function<void(Result<SyncRep
 
 bool SyncClient::reachable() const { return state_->reachable; }
 
+const std::string& SyncClient::hq_refusal() const { return state_->refusal; }
+
 Result<SyncStatus> SyncClient::status() {
   auto stats = store_.outbox_stats();
   if (!stats) return std::unexpected(stats.error());
@@ -121,6 +123,7 @@ Result<SyncStatus> SyncClient::status() {
   if (*last) status.last_success_ms = std::stoll(**last);
   status.reachable = state_->reachable;
   status.last_error = state_->last_error;
+  status.refusal = state_->refusal;
   status.consecutive_failures = state_->failures;
   return status;
 }

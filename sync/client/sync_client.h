@@ -58,8 +58,13 @@ struct SyncStatus {
   std::uint64_t outbox_depth = 0;
   std::optional<std::int64_t> oldest_unsent_age_s;
   std::optional<std::int64_t> last_success_ms;  // UTC
+  // False when the last session could not connect or HQ refused this terminal (refusal says
+  // why); true when HQ answered, even with Busy (last_error "hq_busy: ...": reachable, busy).
   bool reachable = false;
   std::string last_error;
+  // "<code>: <message>" while HQ refuses this terminal (terminal_revoked, a certificate HQ does
+  // not take); empty otherwise.
+  std::string refusal;
   std::uint32_t consecutive_failures = 0;
 };
 
@@ -82,15 +87,20 @@ class SyncClient {
   void sync_now(ProgressFn progress, std::function<void(Result<SyncReport>)> done);
 
   // One complete session. full_reconcile restarts the member cursor at 0.
-  // Errors: "connect", "tls_handshake", "hq_busy" (message holds the retry hint), "io_*",
-  // "frame_*", "protocol", storage errors from the SyncStore.
+  // Errors: "connect", "tls_handshake", "hq_busy" (message holds the retry hint), HQ's refusal
+  // codes ("terminal_revoked", ...), "io_*", "frame_*", "protocol", storage errors from the
+  // SyncStore.
   boost::asio::awaitable<Result<SyncReport>> run_once(ProgressFn progress,
                                                       bool full_reconcile = false);
 
   // Outbox figures read from the store, plus the link state below.
   Result<SyncStatus> status();
-  // Whether the last session reached HQ: no I/O, for the checkout path (offline limits).
+  // Whether the last session reached HQ and HQ served this terminal: no I/O, for the checkout
+  // path (offline limits).
   bool reachable() const;
+  // Why HQ refuses this terminal ("<code>: <message>"), empty when it does not: no I/O, for
+  // the Reserver (no reservation attempt while HQ refuses the terminal).
+  const std::string& hq_refusal() const;
   // Backoff before attempt n (1-based) after failures: min(max, initial * 2^(n-1)) scaled by a
   // random factor in [0.5, 1]. Pure given the random draw u in [0, 1).
   static std::chrono::milliseconds backoff_delay(const ClientConfig& config, std::uint32_t n,

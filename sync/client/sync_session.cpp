@@ -86,7 +86,13 @@ asio::awaitable<Result<SyncReport>> SyncClient::run_once(ProgressFn progress, bo
   auto failed = [&](Error error) -> Result<SyncReport> {
     if (error.code != "hq_busy") ++state->failures;
     state->last_error = fmt::format("{}: {}", error.code, error.message);
-    if (error.code == "connect" || error.code == "tls_handshake") state->reachable = false;
+    if (error.code == "connect") {
+      state->reachable = false;
+      state->refusal.clear();  // HQ is down or cut off: it refuses nothing
+    } else if (error.code == "tls_handshake") {
+      state->reachable = false;  // HQ (or something on the way) does not take our certificate
+      state->refusal = state->last_error;
+    }
     return std::unexpected(std::move(error));
   };
   report_progress();
@@ -125,15 +131,21 @@ asio::awaitable<Result<SyncReport>> SyncClient::run_once(ProgressFn progress, bo
   }
   if (frame->type == wire::FrameType::error) {
     // HQ refused the session (e.g. terminal_revoked): its code and message, as HQ gave them.
+    // HQ answers but will not serve this terminal, so it is not reachable for it (unlike Busy,
+    // which only says "later").
     pma::v1::SyncError refused;
     (void)wire::decode_message(*frame, wire::FrameType::error, refused);
-    co_return failed({refused.code().empty() ? "hq_refused" : refused.code(),
-                      fmt::format("HQ refused the session: {}", refused.message())});
+    Error error{refused.code().empty() ? "hq_refused" : refused.code(),
+                fmt::format("HQ refused the session: {}", refused.message())};
+    state->reachable = false;
+    state->refusal = fmt::format("{}: {}", error.code, error.message);
+    co_return failed(std::move(error));
   }
   pma::v1::Handshake handshake;
   if (auto ok = wire::decode_message(*frame, wire::FrameType::handshake, handshake); !ok) {
     co_return failed(ok.error());
   }
+  state->refusal.clear();
   if (auto ok = store_.on_handshake(handshake.highest_applied_seq()); !ok) {
     co_return failed(ok.error());
   }

@@ -56,9 +56,10 @@ int erase_command(pma::hq::Sink& sink, const std::string& member_id) {
   }
   fmt::print(
       "erased member {}: card number, phone hash, masked phone, name and birthday wiped, {} "
-      "issued coupon(s) revoked, 12-month spend dropped; version {} takes the erasure to every "
-      "till at its next sync\n",
-      done->member_id, done->coupons_revoked, done->version);
+      "issued coupon(s) revoked, {} reservation hold(s) and {} coupon hold(s) released, "
+      "12-month spend dropped; version {} takes the erasure to every till at its next sync\n",
+      done->member_id, done->coupons_revoked, done->holds_released, done->coupon_holds_released,
+      done->version);
   return 0;
 }
 
@@ -129,6 +130,13 @@ int main(int argc, char** argv) {
                    "checkout does not arrive")
       ->capture_default_str()
       ->check(CLI::Range(std::int64_t{1000}, std::int64_t{7} * 24 * 3600 * 1000));
+  std::int64_t flush_ms = config.last_seen_flush.count();
+  serve
+      ->add_option("--last-seen-flush-ms", flush_ms,
+                   "how often the terminals' last-seen times are written to the database "
+                   "(what `terminal list` shows)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{100}, std::int64_t{3600} * 1000));
 
   auto* conflicts = app.add_subcommand("conflicts", "list recorded conflicts");
   conflicts->add_option("--db", db_path)->capture_default_str();
@@ -166,7 +174,9 @@ int main(int argc, char** argv) {
     sub->add_option("--db", db_path)->capture_default_str();
   }
   auto* list = terminal->add_subcommand(
-      "list", "every terminal: store, terminal, highest seq, last seen (UTC), revoked or not");
+      "list",
+      "every terminal: store, terminal, highest seq, last seen (UTC; a running server writes it "
+      "every --last-seen-flush-ms, 10 s by default), revoked or not");
   list->add_option("--db", db_path)->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
@@ -223,6 +233,7 @@ int main(int argc, char** argv) {
   }
   config.tls = {ca_dir + "/ca.crt", ca_dir + "/server.crt", ca_dir + "/server.key"};
   config.reservation_hold = std::chrono::milliseconds(hold_ms);
+  config.last_seen_flush = std::chrono::milliseconds(flush_ms);
   boost::asio::io_context io;
   pma::hq::Server server(io, **sink, config);
   auto port = server.start();

@@ -6,7 +6,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <list>
+#include <optional>
 
 #include "net/frame_stream.h"
 #include "net/watchdog.h"
@@ -28,6 +30,9 @@ Status ServerConfig::validate() const {
   if (max_frame_bytes < 1024) {
     return fail("config_invalid", "server.max_frame_bytes must be at least 1024");
   }
+  if (last_seen_flush.count() <= 0) {
+    return fail("config_invalid", "server.last_seen_flush_ms must be positive");
+  }
   if (max_batch_deltas == 0 || max_page_members == 0) {
     return fail("config_invalid", "max_batch_deltas and max_page_members must be positive");
   }
@@ -37,6 +42,7 @@ Status ServerConfig::validate() const {
 struct Server::State {
   std::shared_ptr<ssl::context> tls;
   std::unique_ptr<tcp::acceptor> acceptor;
+  std::unique_ptr<asio::steady_timer> flush_timer;
   std::list<std::weak_ptr<TlsStream>> sessions;
   bool stopped = false;
 };
@@ -192,33 +198,37 @@ asio::awaitable<Status> converse(TlsStream& stream, net::Watchdog& watchdog,
   }
 }
 
-// A revoked terminal (memberhq terminal revoke) is told so and let go, before admission so it
-// never takes a session slot. Fails closed when the sink cannot tell. True: refused.
-asio::awaitable<bool> refused_terminal(TlsStream& stream, net::Watchdog& watchdog,
-                                       const TerminalIdentity& id, const std::string& peer,
-                                       SessionContext& ctx) {
+// Whether a terminal is refused (memberhq terminal revoke), and why. A read only (last_seen is
+// noted in memory and written by flush_loop), so a memberhq command holding the database's
+// write lock does not hold up sessions. Fails closed when the sink cannot tell.
+std::optional<Error> terminal_refusal(const TerminalIdentity& id, const std::string& peer,
+                                      SessionContext& ctx) {
   auto revoked = ctx.sink.check_terminal(id, ctx.clock());
-  if (revoked && !*revoked) co_return false;
-  Error error;
+  if (revoked && !*revoked) return std::nullopt;
   if (!revoked) {
     ++ctx.stats.protocol_errors;
-    error = {"terminal_check_failed",
-             fmt::format("HQ cannot check terminal {}: {}", who(id), revoked.error().message)};
+    Error error{"terminal_check_failed",
+                fmt::format("HQ cannot check terminal {}: {}", who(id), revoked.error().message)};
     spdlog::error("hq: {} ({}) refused: {}", who(id), peer, error.message);
-  } else {
-    ++ctx.stats.refused_revoked;
-    error = {"terminal_revoked",
-             fmt::format("terminal {} is revoked at HQ; HQ operations can reinstate it", who(id))};
-    spdlog::warn("hq: {} ({}) refused: terminal revoked", who(id), peer);
+    return error;
   }
-  // Read the Hello first: closing with it unread would reset the connection, and the reset can
-  // overtake the error frame on its way to the client.
+  ++ctx.stats.refused_revoked;
+  spdlog::warn("hq: {} ({}) refused: terminal revoked", who(id), peer);
+  return Error{
+      "terminal_revoked",
+      fmt::format("terminal {} is revoked at HQ; HQ operations can reinstate it", who(id))};
+}
+
+// Tells a refused terminal why and lets it go.
+asio::awaitable<void> refuse(TlsStream& stream, net::Watchdog& watchdog, const Error& error,
+                             SessionContext& ctx) {
+  // Read the first frame first: closing with it unread would reset the connection, and the
+  // reset can overtake the error frame on its way to the client.
   (void)co_await net::read_frame(stream, ctx.config.max_frame_bytes);
   watchdog.arm(std::chrono::milliseconds(2000));
   co_await send(stream, wire::encode_error(error));
   (void)co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
   watchdog.disarm();
-  co_return true;
 }
 
 asio::awaitable<void> session(std::shared_ptr<TlsStream> stream, SessionContext ctx) {
@@ -248,12 +258,18 @@ asio::awaitable<void> session(std::shared_ptr<TlsStream> stream, SessionContext 
     co_await send(*stream, wire::encode_error(id.error()));
     co_return;
   }
-  if (co_await refused_terminal(*stream, watchdog, *id, peer, ctx)) co_return;
+  // Admission before any database work: a full HQ answers Busy without touching the sink.
   if (ctx.stats.sessions_active >= ctx.config.max_sessions) {
     ++ctx.stats.refused_busy;
     pma::v1::Busy busy;
     busy.set_retry_after_ms(ctx.config.retry_after_ms);
     co_await send(*stream, wire::encode_message(wire::FrameType::busy, busy));
+    co_return;
+  }
+  // No suspension between the admission check and taking the slot; a refused terminal never
+  // takes one.
+  if (auto refusal = terminal_refusal(*id, peer, ctx)) {
+    co_await refuse(*stream, watchdog, *refusal, ctx);
     co_return;
   }
   ++ctx.stats.sessions_active;
@@ -293,6 +309,25 @@ asio::awaitable<void> accept_loop(std::shared_ptr<Server::State> state, SessionC
   }
 }
 
+void flush_terminal_activity(Sink& sink, std::chrono::milliseconds interval) {
+  if (auto ok = sink.flush_terminal_activity(); !ok) {
+    spdlog::warn("hq: terminals' last-seen times not written yet ({}); next try in {} ms",
+                 ok.error().message, interval.count());
+  }
+}
+
+// Writes the terminals' last-seen times every interval, off the sessions' path; a flush that
+// finds the database locked (a memberhq command) is retried at the next tick.
+asio::awaitable<void> flush_loop(std::shared_ptr<Server::State> state, Sink& sink,
+                                 std::chrono::milliseconds interval) {
+  for (;;) {
+    state->flush_timer->expires_after(interval);
+    (void)co_await state->flush_timer->async_wait(asio::as_tuple(asio::use_awaitable));
+    if (state->stopped) co_return;
+    flush_terminal_activity(sink, interval);
+  }
+}
+
 }  // namespace
 
 Server::Server(asio::io_context& io, Sink& sink, ServerConfig config, Clock clock)
@@ -329,6 +364,8 @@ Result<std::uint16_t> Server::start() {
   }
   std::uint16_t port = acceptor->local_endpoint().port();
   state_->acceptor = std::move(acceptor);
+  state_->flush_timer = std::make_unique<asio::steady_timer>(io_);
+  asio::co_spawn(io_, flush_loop(state_, sink_, config_.last_seen_flush), asio::detached);
   asio::co_spawn(
       io_,
       accept_loop(state_, SessionContext(sink_, std::make_shared<const ServerConfig>(config_),
@@ -344,6 +381,10 @@ void Server::stop() {
   if (state_->acceptor) state_->acceptor->close(ec);
   for (auto& weak : state_->sessions) {
     if (auto s = weak.lock()) s->lowest_layer().close(ec);
+  }
+  if (state_->flush_timer) {
+    state_->flush_timer->cancel();
+    flush_terminal_activity(sink_, config_.last_seen_flush);
   }
 }
 

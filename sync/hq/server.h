@@ -1,7 +1,8 @@
 // memberhq's TLS endpoint: accepts terminals (mutual TLS; identity from the client
-// certificate), admits up to max_sessions at once (others get Busy{retry_after_ms}), applies
-// batches through the Sink and serves member pages. Runs on one io_context thread, which also
-// owns the Sink; the Sink and the io_context must outlive the Server.
+// certificate), admits up to max_sessions at once (others get Busy{retry_after_ms}, before any
+// database work), refuses revoked terminals, applies batches through the Sink and serves member
+// pages. Runs on one io_context thread, which also owns the Sink; the Sink and the io_context
+// must outlive the Server.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -32,6 +33,9 @@ struct ServerConfig {
   // [server] reservation_hold_ms: how long an online-first hold lasts when the checkout's
   // Delta does not arrive (the till crashed or went offline after reserving).
   std::chrono::milliseconds reservation_hold{15 * 60 * 1000};
+  // [server] last_seen_flush_ms: how often the terminals' last-seen times are written (one
+  // transaction; retried at the next tick while a memberhq command holds the database).
+  std::chrono::milliseconds last_seen_flush{10000};
 
   Status validate() const;
 };
@@ -59,7 +63,7 @@ class Server {
 
   // Binds and starts accepting. Returns the bound port. Errors: "tls_config", "listen".
   Result<std::uint16_t> start();
-  // Stops accepting and closes every session.
+  // Stops accepting, closes every session and writes the last-seen times noted so far.
   void stop();
   const ServerStats& stats() const { return *stats_; }
 

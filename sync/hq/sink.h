@@ -66,6 +66,10 @@ struct ErasureReport {
   std::string member_id;
   std::uint64_t version = 0;  // the version that carries the erasure downstream
   std::uint32_t coupons_revoked = 0;
+  // Online-first holds released: checkouts reserved for the member (points and coupons), and
+  // holds on its coupons (a till that reserved before the erasure gets nothing from them).
+  std::uint32_t holds_released = 0;
+  std::uint32_t coupon_holds_released = 0;
   bool already_erased = false;  // nothing changed
 };
 
@@ -74,7 +78,9 @@ struct TerminalInfo {
   std::string store_id;
   std::string terminal_id;
   std::uint64_t highest_seq = 0;
-  std::int64_t last_seen_ms = 0;  // last admitted or refused session, 0: never
+  // Last session attempt (admitted or refused), 0: never. The server notes it in memory and
+  // writes it every ServerConfig::last_seen_flush, so another process sees it that late.
+  std::int64_t last_seen_ms = 0;
   bool revoked = false;
   std::int64_t changed_at_ms = 0;  // last revoke or reinstate, 0: never
 };
@@ -124,16 +130,22 @@ class Sink {
   virtual Result<std::uint64_t> active_holds(std::int64_t now_ms) = 0;
 
   // Administration (memberhq erase / terminal). Erases a member in one transaction: PII wiped,
-  // issued coupons revoked, a new version so the next page carries the erasure. Later deltas
-  // for the member change nothing and are recorded as "erased_member_activity" conflicts.
+  // issued coupons revoked, the member's online-first holds released, a new version so the
+  // next page carries the erasure. Later deltas for the member change nothing and are recorded
+  // as "erased_member_activity" conflicts; a late refund leaves the member's coupons revoked.
   // Errors: "member_not_found".
   virtual Result<ErasureReport> erase_member(const std::string& member_id) = 0;
   // Revokes (or reinstates) a terminal: its sessions are refused after the TLS handshake.
   // Returns whether HQ had heard of the terminal before (applied deltas or a session).
   virtual Result<bool> set_terminal_revoked(const TerminalIdentity& terminal, bool revoked,
                                             std::int64_t now_ms) = 0;
-  // Records a session attempt at now_ms; true when the terminal is revoked.
+  // True when the terminal is revoked. A read only, so it never waits for another process's
+  // write lock; the attempt at now_ms is noted in memory for flush_terminal_activity.
   virtual Result<bool> check_terminal(const TerminalIdentity& terminal, std::int64_t now_ms) = 0;
+  // Writes the attempts noted since the last flush (last_seen_ms) in one transaction. Does not
+  // wait for a lock another process holds: it fails ("sqlite_busy_deferred") and the attempts
+  // stay noted for the next flush.
+  virtual Status flush_terminal_activity() = 0;
   virtual Result<std::vector<TerminalInfo>> terminals() = 0;
 };
 

@@ -134,7 +134,7 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::open(const std::string& path,
     return fail("sqlite_open", message);
   }
   std::unique_ptr<SqliteDb> db(new SqliteDb(handle));
-  sqlite3_busy_timeout(handle, 5000);
+  sqlite3_busy_timeout(handle, static_cast<int>(kBusyTimeout.count()));
   // The committing connection checkpoints only as a safety valve (a WAL of 64 MiB); the
   // Checkpointer keeps it far smaller.
   if (auto ok = db->exec(fmt::format("PRAGMA journal_mode=WAL; PRAGMA synchronous={}; "
@@ -181,6 +181,10 @@ Result<Query> SqliteDb::prepare(std::string_view sql) {
 }
 
 int SqliteDb::changes() const { return sqlite3_changes(db_); }
+
+void SqliteDb::set_busy_timeout(std::chrono::milliseconds timeout) {
+  sqlite3_busy_timeout(db_, static_cast<int>(timeout.count()));
+}
 
 Error SqliteDb::error(std::string code, std::string_view sql) const {
   return Error{std::move(code), fmt::format("{} in: {}", sqlite3_errmsg(db_), sql.substr(0, 160))};

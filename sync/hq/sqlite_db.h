@@ -2,6 +2,7 @@
 // sqlite_db.cpp is the only file in sync/ that includes sqlite3.h. Thread-compatible.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -48,6 +49,8 @@ class Query {
 
 class SqliteDb {
  public:
+  // How long a statement waits for another connection's lock before it fails, from open on.
+  static constexpr std::chrono::milliseconds kBusyTimeout{5000};
   // synchronous: "FULL" or "NORMAL". WAL checkpoints run on a thread of their own (with its own
   // connection), so the thread that commits does not stop for them. Errors: "sqlite_open".
   static Result<std::unique_ptr<SqliteDb>> open(const std::string& path,
@@ -59,6 +62,8 @@ class SqliteDb {
   Status exec(std::string_view sql);
   Result<Query> prepare(std::string_view sql);
   int changes() const;
+  // Replaces kBusyTimeout for this connection; 0 fails at once.
+  void set_busy_timeout(std::chrono::milliseconds timeout);
   Error error(std::string code, std::string_view sql) const;
 
  private:

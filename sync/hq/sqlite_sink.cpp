@@ -282,17 +282,22 @@ Status SqliteSink::redeem(Context& context, const pma::v1::Delta& delta,
 }
 
 Status SqliteSink::restore_coupon(Context&, const std::string& code, const std::string& txn) {
+  // A refund gives the coupon back to its member, unless the member was erased since: erasure
+  // revoked its issued coupons, and one redeemed then comes back revoked too.
   auto q = db_->prepare(
-      "UPDATE coupons SET state = 1, redeemed_store = NULL, redeemed_terminal = NULL, "
-      "redeemed_txn = NULL WHERE code = ?1 AND state = 2 AND redeemed_txn = ?2 "
-      "RETURNING member_id");
+      "UPDATE coupons SET state = IIF(EXISTS(SELECT 1 FROM members m WHERE m.member_id = "
+      "coupons.member_id AND m.erased = 1), 3, 1), redeemed_store = NULL, "
+      "redeemed_terminal = NULL, redeemed_txn = NULL WHERE code = ?1 AND state = 2 AND "
+      "redeemed_txn = ?2 RETURNING member_id, state");
   if (!q) return std::unexpected(q.error());
   q->bind(1, code).bind(2, txn);
   auto row = q->step();
   if (!row) return std::unexpected(row.error());
   if (!*row) return {};
   std::string member_id = q->text(0);
+  const bool revoked = q->int64(1) == pma::v1::COUPON_REVOKED;
   PMA_TRY(q->run());
+  if (revoked) return {};  // the erased member's tombstone has nothing new to carry
   return touch(member_id);
 }
 

@@ -2,8 +2,10 @@
 // io_context thread); owns its connection.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "hq/sink.h"
 #include "hq/sqlite_db.h"
@@ -38,6 +40,7 @@ class SqliteSink final : public Sink {
   Result<bool> set_terminal_revoked(const TerminalIdentity& terminal, bool revoked,
                                     std::int64_t now_ms) override;
   Result<bool> check_terminal(const TerminalIdentity& terminal, std::int64_t now_ms) override;
+  Status flush_terminal_activity() override;
   Result<std::vector<TerminalInfo>> terminals() override;
 
  private:
@@ -94,6 +97,9 @@ class SqliteSink final : public Sink {
   std::vector<std::pair<std::int64_t, std::int32_t>> thresholds_;
   std::int64_t thresholds_version_ = -1;  // hold ids: seeded from the clock and the table at open
   std::int64_t next_member_number_ = 1;
+  // Session attempts (store, terminal) -> last seen UTC ms, noted by check_terminal and not
+  // yet written by flush_terminal_activity.
+  std::map<std::pair<std::string, std::string>, std::int64_t> seen_;
 };
 
 }  // namespace pma::hq

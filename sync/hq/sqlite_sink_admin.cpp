@@ -2,6 +2,9 @@
 // 12-month spend buckets that apply_batch feeds.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <tuple>
+
 #include "hq/spend_window.h"
 #include "hq/sqlite_sink.h"
 
@@ -41,10 +44,6 @@ class WriteTx {
 constexpr std::string_view kAdminSchema =
 #include "hq/sqlite_sink_admin_schema.inc"
     ;
-
-// Whether last_seen_ms is refreshed: at most once a minute per terminal, so a trickle of
-// sessions does not cost a commit (and an fsync) each.
-constexpr std::int64_t kLastSeenResolutionMs = 60'000;
 
 }  // namespace
 
@@ -196,6 +195,24 @@ Result<ErasureReport> SqliteSink::erase_member(const std::string& member_id) {
   if (!spend) return failed(spend.error());
   spend->bind(1, *canonical);
   if (auto ok = spend->run(); !ok) return failed(ok.error());
+  // Online-first holds go now rather than when they lapse: a checkout a till reserved for the
+  // member (held under its HQ id or a provisional one), and any hold on its coupons.
+  const std::pair<std::string_view, std::uint32_t*> releases[] = {
+      {"DELETE FROM held_coupons WHERE code IN (SELECT code FROM coupons WHERE member_id = ?1) "
+       "OR (store_id, terminal_id, txn_id) IN (SELECT store_id, terminal_id, txn_id FROM holds "
+       "WHERE member_id = ?1 OR member_id IN (SELECT provisional_id FROM provisional_ids WHERE "
+       "member_id = ?1))",
+       &report.coupon_holds_released},
+      {"DELETE FROM holds WHERE member_id = ?1 OR member_id IN (SELECT provisional_id FROM "
+       "provisional_ids WHERE member_id = ?1)",
+       &report.holds_released}};
+  for (const auto& [sql, count] : releases) {
+    auto release = db_->prepare(sql);
+    if (!release) return failed(release.error());
+    release->bind(1, *canonical);
+    if (auto ok = release->run(); !ok) return failed(ok.error());
+    *count = static_cast<std::uint32_t>(db_->changes());
+  }
   if (auto ok = tx.commit(); !ok) return failed(ok.error());
   return report;
 }
@@ -226,25 +243,45 @@ Result<bool> SqliteSink::set_terminal_revoked(const TerminalIdentity& terminal, 
 }
 
 Result<bool> SqliteSink::check_terminal(const TerminalIdentity& terminal, std::int64_t now_ms) {
-  auto q = db_->prepare(
-      "SELECT revoked, last_seen_ms FROM terminal_access WHERE store_id = ?1 AND "
-      "terminal_id = ?2");
+  // A read only: a write here would wait behind any memberhq command holding the write lock,
+  // and every store's session would be refused meanwhile. last_seen_ms waits in seen_.
+  auto q =
+      db_->prepare("SELECT revoked FROM terminal_access WHERE store_id = ?1 AND terminal_id = ?2");
   if (!q) return std::unexpected(q.error());
   q->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
   auto row = q->step();
   if (!row) return std::unexpected(row.error());
   bool revoked = *row && q->int64(0) != 0;
-  std::int64_t last_seen = *row ? q->int64(1) : 0;
   PMA_TRY(q->run());
-  if (now_ms - last_seen >= kLastSeenResolutionMs || now_ms < last_seen) {
-    auto seen = db_->prepare(
-        "INSERT INTO terminal_access(store_id, terminal_id, last_seen_ms) VALUES(?1, ?2, ?3) "
-        "ON CONFLICT(store_id, terminal_id) DO UPDATE SET last_seen_ms = excluded.last_seen_ms");
-    if (!seen) return std::unexpected(seen.error());
-    seen->bind(1, terminal.store_id).bind(2, terminal.terminal_id).bind(3, now_ms);
-    PMA_TRY(seen->run());
-  }
+  auto& seen = seen_[{terminal.store_id, terminal.terminal_id}];
+  seen = std::max(seen, now_ms);
   return revoked;
+}
+
+Status SqliteSink::flush_terminal_activity() {
+  if (seen_.empty()) return {};
+  // Not waiting for the lock: the caller is the thread that serves every session.
+  db_->set_busy_timeout(std::chrono::milliseconds(0));
+  WriteTx tx(*db_);
+  auto began = tx.begin();
+  db_->set_busy_timeout(SqliteDb::kBusyTimeout);
+  if (!began) {
+    return fail("sqlite_busy_deferred",
+                fmt::format("{} terminal(s)' last-seen times wait for the next flush: {}",
+                            seen_.size(), began.error().message));
+  }
+  for (const auto& [terminal, at_ms] : seen_) {
+    auto q = db_->prepare(
+        "INSERT INTO terminal_access(store_id, terminal_id, last_seen_ms) VALUES(?1, ?2, ?3) "
+        "ON CONFLICT(store_id, terminal_id) DO UPDATE SET "
+        "last_seen_ms = MAX(last_seen_ms, excluded.last_seen_ms)");
+    if (!q) return std::unexpected(q.error());
+    q->bind(1, terminal.first).bind(2, terminal.second).bind(3, at_ms);
+    PMA_TRY(q->run());
+  }
+  PMA_TRY(tx.commit());
+  seen_.clear();
+  return {};
 }
 
 Result<std::vector<TerminalInfo>> SqliteSink::terminals() {
@@ -262,6 +299,24 @@ Result<std::vector<TerminalInfo>> SqliteSink::terminals() {
     if (!*row) break;
     out.push_back({q->text(0), q->text(1), static_cast<std::uint64_t>(q->int64(2)), q->int64(3),
                    q->int64(4) != 0, q->int64(5)});
+  }
+  // Attempts this process noted and has not written yet (the serving process's own view).
+  bool added = false;
+  for (const auto& [terminal, at_ms] : seen_) {
+    auto it = std::find_if(out.begin(), out.end(), [&](const TerminalInfo& t) {
+      return t.store_id == terminal.first && t.terminal_id == terminal.second;
+    });
+    if (it != out.end()) {
+      it->last_seen_ms = std::max(it->last_seen_ms, at_ms);
+    } else {
+      out.push_back({terminal.first, terminal.second, 0, at_ms, false, 0});
+      added = true;
+    }
+  }
+  if (added) {
+    std::sort(out.begin(), out.end(), [](const TerminalInfo& a, const TerminalInfo& b) {
+      return std::tie(a.store_id, a.terminal_id) < std::tie(b.store_id, b.terminal_id);
+    });
   }
   return out;
 }

@@ -107,12 +107,33 @@ TEST_CASE("memberhq revokes and reinstates a terminal and erases a member while 
   auto refused = sync_now(client);
   CHECK_THAT(refused.last_run(), Catch::StartsWith("failed"));
   CHECK_THAT(refused.last_run(), Catch::Contains("revoked"));
+  // HQ answers but will not serve this till: not reachable, with the refusal as the reason.
+  CHECK_FALSE(refused.hq_reachable());
+  CHECK_THAT(refused.last_error(), Catch::StartsWith("terminal_revoked"));
   CHECK_THAT(read_all(hq.dir.file("hq.log")), Catch::Contains("S001/T01"));
+  // A burn is committed under the offline rules without asking HQ for a hold (the points come
+  // from a large sale first, which needs no hold).
+  auto earn = client.request(
+      "POST", "/v1/checkout/commit",
+      R"({"txnId":"ADM-2","memberId":"M00000001","lines":[{"sku":"A","qty":1,"unitPriceFen":500000,"category":"bread","discountable":true}]})");
+  REQUIRE(earn);
+  REQUIRE(earn->status == 200);
+  auto burn = client.request(
+      "POST", "/v1/checkout/commit",
+      R"({"txnId":"ADM-3","memberId":"M00000001","lines":[{"sku":"A","qty":1,"unitPriceFen":40000,"category":"bread","discountable":true}],"pointsToBurn":1000})");
+  REQUIRE(burn);
+  INFO(burn->body);
+  CHECK(burn->status == 200);
+  CHECK_THAT(burn->body, Catch::Contains("\"hqCheck\":\"offline\""));
+  CHECK(sync_state(client).reservations_unanswered() == 1);
   REQUIRE(memberhq(hq, "terminal list", out) == 0);
   CHECK_THAT(out, Catch::Contains("S001\tT01\t1\t"));
   CHECK_THAT(out, Catch::Contains("revoked since"));
   REQUIRE(memberhq(hq, "terminal reinstate S001 T01", out) == 0);
-  CHECK_THAT(sync_now(client).last_run(), Catch::StartsWith("ok"));
+  auto served = sync_now(client);
+  CHECK_THAT(served.last_run(), Catch::StartsWith("ok"));
+  CHECK(served.hq_reachable());
+  CHECK(served.last_error().empty());
   REQUIRE(memberhq(hq, "terminal list", out) == 0);
   CHECK_THAT(out, Catch::Contains("active"));
 

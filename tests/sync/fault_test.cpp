@@ -121,6 +121,7 @@ class KillingSink final : public pma::hq::Sink {
   pma::Result<bool> check_terminal(const pma::hq::TerminalIdentity& t, std::int64_t now) override {
     return inner->check_terminal(t, now);
   }
+  pma::Status flush_terminal_activity() override { return inner->flush_terminal_activity(); }
   pma::Result<std::vector<pma::hq::TerminalInfo>> terminals() override {
     return inner->terminals();
   }

@@ -1,5 +1,6 @@
 // memberhq erase: a member erased at HQ leaves every till's cache at its next sync, its PII is
-// gone at HQ, and nothing a store sends afterwards brings it back.
+// gone at HQ, its holds are released, and nothing a store sends afterwards (a late checkout or
+// refund) brings it or its coupons back.
 #include <fmt/format.h>
 
 #include <catch2/catch.hpp>
@@ -169,4 +170,127 @@ TEST_CASE("Erasing at HQ refuses an unknown id, is idempotent, and survives a re
   REQUIRE(world.sync(a));
   CHECK(world.count(a, "SELECT COUNT(*) FROM members WHERE member_id = 'M1'") == 0);
   CHECK(world.count(a, "SELECT COUNT(*) FROM members") == 2);
+}
+
+namespace {
+
+// A checkout (or its refund) under a POS transaction id of the test's choosing.
+void redeem_as(SyncWorld& world, Till& till, const std::string& txn, const std::string& member,
+               const std::string& coupon) {
+  pma::v1::Delta delta;
+  delta.set_txn_id(txn);
+  auto* c = delta.mutable_checkout();
+  c->set_member_id(member);
+  c->add_coupon_codes(coupon);
+  world.write_delta(till, delta, member, 0, "checkout");
+}
+
+void refund_as(SyncWorld& world, Till& till, const std::string& original_txn,
+               const std::string& member, const std::string& coupon) {
+  pma::v1::Delta delta;
+  delta.set_txn_id("R-" + original_txn);
+  auto* r = delta.mutable_refund();
+  r->set_member_id(member);
+  r->set_original_txn_id(original_txn);
+  r->add_coupons_restored(coupon);
+  world.write_delta(till, delta, member, 0, "refund");
+}
+
+std::int64_t hq_count(SyncWorld& world, const std::string& sql) {
+  auto db = pma::hq::SqliteDb::open(world.dir.file("hq.db"));
+  REQUIRE(db);
+  auto q = (*db)->prepare(sql);
+  REQUIRE(q);
+  auto row = q->step();
+  REQUIRE(row);
+  REQUIRE(*row);
+  return q->int64(0);
+}
+
+}  // namespace
+
+TEST_CASE("A refund arriving after the erasure leaves the erased member's coupon revoked",
+          "[sync][hq][erase]") {
+  SyncWorld world;
+  Till& a = world.add_till("A", "T1");
+  register_with_coupon(world, a, "P-A-T1-1", "W-1");
+  // A second member (no phone) whose refund must still give its coupon back.
+  pma::v1::Delta other;
+  other.mutable_member_registered()->set_provisional_id("P-A-T1-2");
+  other.mutable_member_registered()->add_welcome_coupons("W-2");
+  world.write_delta(a, other, "P-A-T1-2", 0, "member_registered");
+  redeem_as(world, a, "SALE-1", "P-A-T1-1", "W-1");
+  redeem_as(world, a, "SALE-2", "P-A-T1-2", "W-2");
+  REQUIRE(world.sync(a));
+  REQUIRE(hq_count(world, "SELECT COUNT(*) FROM coupons WHERE state = 2") == 2);
+
+  auto erased = world.sink->erase_member("P-A-T1-1");
+  REQUIRE(erased);
+  CHECK(erased->coupons_revoked == 0);  // W-1 was redeemed, not issued
+  // The till refunds both sales before it hears of the erasure.
+  refund_as(world, a, "SALE-1", "P-A-T1-1", "W-1");
+  refund_as(world, a, "SALE-2", "P-A-T1-2", "W-2");
+  REQUIRE(world.sync(a));
+
+  CHECK(hq_count(world, "SELECT state FROM coupons WHERE code = 'W-1'") == pma::v1::COUPON_REVOKED);
+  CHECK(hq_count(world, "SELECT state FROM coupons WHERE code = 'W-2'") == pma::v1::COUPON_ISSUED);
+  CHECK(hq_count(world,
+                 "SELECT COUNT(*) FROM coupons WHERE code = 'W-1' AND "
+                 "redeemed_txn IS NULL") == 1);
+  CHECK(hq_row(world, erased->member_id) == "1|null|null||||W-1:3");
+  // Nobody can hold or redeem it afterwards.
+  pma::v1::ReserveRequest ask;
+  ask.set_txn_id("A-9");
+  ask.add_coupon_codes("W-1");
+  auto reply = world.sink->reserve({"A", "T1"}, ask, 1, 2);
+  REQUIRE(reply);
+  CHECK_FALSE(reply->granted());
+  CHECK(reply->refusals(0).code() == "coupon_revoked");
+}
+
+TEST_CASE("Erasing a member releases its online-first holds in the same transaction",
+          "[sync][hq][erase][reserve]") {
+  constexpr std::int64_t kNow = 1'790'000'000'000;
+  constexpr std::int64_t kUntil = kNow + 15 * 60 * 1000;
+  SyncWorld world;
+  world.import_members(2, 1000);
+  Till& a = world.add_till("A", "T1");
+  register_with_coupon(world, a, "P-A-T1-1", "W-1");
+  REQUIRE(world.sync(a));
+  auto& sink = *world.sink;
+  auto reserve = [&](const std::string& store, const std::string& txn, const std::string& member,
+                     std::int64_t points, const std::string& coupon) {
+    pma::v1::ReserveRequest r;
+    r.set_txn_id(txn);
+    r.set_member_id(member);
+    r.set_points(points);
+    if (!coupon.empty()) r.add_coupon_codes(coupon);
+    auto reply = sink.reserve({store, "T1"}, r, kNow, kUntil);
+    REQUIRE(reply);
+    return *reply;
+  };
+  REQUIRE(reserve("B", "B-1", "M1", 300, "").granted());
+  REQUIRE(reserve("A", "A-1", "P-A-T1-1", 0, "W-1").granted());  // by its provisional id
+  REQUIRE(reserve("B", "B-2", "M2", 100, "").granted());
+  REQUIRE(*sink.active_holds(kNow) == 3);
+
+  auto m1 = sink.erase_member("M1");
+  REQUIRE(m1);
+  CHECK(m1->holds_released == 1);
+  CHECK(m1->coupon_holds_released == 0);
+  CHECK(*sink.active_holds(kNow) == 2);
+  auto registered = sink.erase_member("P-A-T1-1");
+  REQUIRE(registered);
+  CHECK(registered->coupons_revoked == 1);
+  CHECK(registered->holds_released == 1);
+  CHECK(registered->coupon_holds_released == 1);
+  CHECK(*sink.active_holds(kNow) == 1);  // M2's stays
+
+  // W-1 is revoked, not "being redeemed elsewhere"; M2 still has 100 of its points held.
+  auto w1 = reserve("B", "B-3", "M2", 0, "W-1");
+  CHECK_FALSE(w1.granted());
+  CHECK(w1.refusals(0).code() == "coupon_revoked");
+  auto m2 = reserve("A", "A-2", "M2", 950, "");
+  CHECK_FALSE(m2.granted());
+  CHECK(m2.points_available() == 900);
 }

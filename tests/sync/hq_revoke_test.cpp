@@ -1,9 +1,11 @@
 // memberhq terminal revoke / reinstate over real mutual TLS: a revoked terminal is refused
-// right after the handshake with terminal_revoked; every other terminal keeps being served.
+// right after the handshake with terminal_revoked; every other terminal keeps being served, also
+// while another process holds HQ's write lock.
 #include <fmt/format.h>
 
 #include <catch2/catch.hpp>
 
+#include "hq/sqlite_db.h"
 #include "sync_world.h"
 
 using pma::test::SyncWorld;
@@ -84,4 +86,58 @@ TEST_CASE("A terminal HQ has never seen can be revoked before its first session"
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == "terminal_revoked");
   CHECK(*world.sink->highest_applied({"Z", "T9"}) == 0);
+}
+
+TEST_CASE(
+    "Sessions are admitted and served while a memberhq command holds HQ's write lock, and a "
+    "revoked terminal is still refused",
+    "[sync][hq][revoke]") {
+  SyncWorld world;
+  world.import_members(3, 100);
+  Till& a = world.add_till("A", "T1");
+  Till& r = world.add_till("R", "T1");
+  REQUIRE(world.sink->set_terminal_revoked({"R", "T1"}, true, 1'800'000'000'000));
+
+  // Another process (memberhq erase, import, terminal revoke) in the middle of its transaction.
+  auto other = pma::hq::SqliteDb::open(world.dir.file("hq.db"));
+  REQUIRE(other);
+  REQUIRE((*other)->exec("BEGIN IMMEDIATE"));
+  REQUIRE((*other)->exec("UPDATE terminal_access SET changed_at_ms = changed_at_ms"));
+
+  // A terminal HQ has never seen: its first session used to write last_seen before admission.
+  auto served = world.sync(a);
+  REQUIRE(served);
+  CHECK(served->members_applied == 3);
+  CHECK(world.till_balance(a, "M2") == 100);
+  auto refused = world.sync(r);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == "terminal_revoked");
+  CHECK(world.server->stats().refused_revoked == 1);
+  CHECK(world.server->stats().protocol_errors == 0);  // no terminal_check_failed
+  CHECK(world.server->stats().sessions_total == 1);
+
+  // last_seen waits in memory: the flush does not wait for the lock, and HQ's own view has it.
+  auto deferred = world.sink->flush_terminal_activity();
+  REQUIRE_FALSE(deferred);
+  CHECK(deferred.error().code == "sqlite_busy_deferred");
+  auto list = world.sink->terminals();
+  REQUIRE(list);
+  REQUIRE(list->size() == 2);
+  CHECK((*list)[0].store_id == "A");
+  CHECK((*list)[0].last_seen_ms > 0);
+  CHECK((*list)[1].store_id == "R");
+  CHECK((*list)[1].revoked);
+  CHECK((*list)[1].last_seen_ms > 0);
+
+  // Once the command commits, the next flush writes both for other processes to see.
+  REQUIRE((*other)->exec("COMMIT"));
+  REQUIRE(world.sink->flush_terminal_activity());
+  auto written = (*other)->prepare(
+      "SELECT COUNT(*) FROM terminal_access WHERE last_seen_ms > 0 AND "
+      "((store_id = 'A' AND revoked = 0) OR (store_id = 'R' AND revoked = 1))");
+  REQUIRE(written);
+  REQUIRE(written->step());
+  CHECK(written->int64(0) == 2);
+  REQUIRE(written->run());
+  REQUIRE(world.sink->flush_terminal_activity());  // nothing noted since: nothing to do
 }
