@@ -15,8 +15,10 @@ std::string full_status_request() {
 }
 
 bool PrinterStatus::ready() const {
+  // An autocutter error alone (without the error bit some printers set with it) still means
+  // the receipt cannot be cut off: wait, as reason() says.
   return known && online && !cover_open && !paper_out && !paper_end_stop && !error &&
-         !unrecoverable_error;
+         !unrecoverable_error && !autocutter_error;
 }
 
 std::string PrinterStatus::reason() const {

@@ -25,14 +25,8 @@ void check_status(const PrinterStatus& status) {
             reason == "offline" || reason == "unknown",
         fmt::format("undocumented reason '{}'", reason));
   // ready() may still be false with an empty reason only for faults reason() does not name.
-  // Known inconsistency (reported, not fixed here): ready() ignores an autocutter error that
-  // reason() names as "error"; harmless while reason() is only read for a printer not ready.
-  if (status.ready() && !status.autocutter_error) {
-    check(reason.empty(), "ready printer gives a reason to wait");
-  }
-  if (!reason.empty() && !status.autocutter_error) {
-    check(!status.ready(), "a reason to wait but ready");
-  }
+  if (status.ready()) check(reason.empty(), "ready printer gives a reason to wait");
+  if (!reason.empty()) check(!status.ready(), "a reason to wait but ready");
 }
 
 }  // namespace

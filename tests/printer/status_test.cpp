@@ -48,6 +48,14 @@ TEST_CASE("Cover open, near end, errors and the feed button are decoded", "[prin
     CHECK(s.autocutter_error);
     CHECK(s.unrecoverable_error);
     CHECK(s.reason() == "error");
+    CHECK_FALSE(s.ready());
+  }
+  SECTION("an autocutter error alone is not ready either") {
+    auto s = parse_full_status("\x12\x12\x1a\x12").value();
+    CHECK(s.autocutter_error);
+    CHECK_FALSE(s.error);
+    CHECK(s.reason() == "error");
+    CHECK_FALSE(s.ready());
   }
   SECTION("drawer pin and feed button") {
     auto s = parse_full_status("\x56\x12\x12\x12").value();
