@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <zstd.h>
 
+#include <memory>
+
 namespace pma::wire {
 
 std::vector<std::uint8_t> zstd_compress(std::span<const std::uint8_t> input, int level) {
@@ -37,27 +39,29 @@ Result<std::vector<std::uint8_t>> zstd_decompress(std::span<const std::uint8_t> 
     return out;
   }
   // Unknown content size: stream with a running cap.
-  ZSTD_DCtx* ctx = ZSTD_createDCtx();
+  std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> ctx(ZSTD_createDCtx(), &ZSTD_freeDCtx);
   ZSTD_inBuffer in{input.data(), input.size(), 0};
   std::vector<std::uint8_t> chunk(ZSTD_DStreamOutSize());
   std::size_t rc = 1;
-  while (in.pos < in.size) {
+  for (;;) {
     ZSTD_outBuffer o{chunk.data(), chunk.size(), 0};
-    rc = ZSTD_decompressStream(ctx, &o, &in);
+    rc = ZSTD_decompressStream(ctx.get(), &o, &in);
     if (ZSTD_isError(rc)) {
-      std::string what = ZSTD_getErrorName(rc);
-      ZSTD_freeDCtx(ctx);
-      return fail("zstd_garbled", fmt::format("corrupt zstd payload: {}", what));
+      return fail("zstd_garbled", fmt::format("corrupt zstd payload: {}", ZSTD_getErrorName(rc)));
     }
     if (out.size() + o.pos > max_size) {
-      ZSTD_freeDCtx(ctx);
       return fail("zstd_too_large", fmt::format("zstd payload exceeds {} bytes", max_size));
     }
     out.insert(out.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(o.pos));
-    if (rc == 0 && in.pos < in.size) break;
+    if (rc == 0) break;  // the frame is complete
+    // All input read and the output not full: the decoder needs bytes that never came. (A full
+    // output means more is buffered inside the decoder: go round again.)
+    if (in.pos == in.size && o.pos < o.size) break;
   }
-  ZSTD_freeDCtx(ctx);
   if (rc != 0) return fail("zstd_garbled", "zstd payload is truncated");
+  if (in.pos != in.size) {
+    return fail("zstd_garbled", fmt::format("{} bytes follow the zstd frame", in.size - in.pos));
+  }
   return out;
 }
 

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "pma/v1/sync.pb.h"
@@ -150,4 +151,44 @@ TEST_CASE("Garbled payloads are rejected with the layer that failed", "[sync][wi
     REQUIRE_FALSE(ok);
     CHECK(ok.error().code == "busy_db");
   }
+}
+
+TEST_CASE("A zstd payload that does not declare its size is inflated whole, with a cap",
+          "[sync][wire]") {
+  // Made by `zstd -c` reading a pipe, which cannot know the size up front: no content size in
+  // the frame header, so the decoder streams.
+  const std::vector<std::uint8_t> hello = {0x28, 0xb5, 0x2f, 0xfd, 0x04, 0x58, 0x65, 0x00, 0x00,
+                                           0x30, 0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x20, 0x01, 0x00,
+                                           0x31, 0x4a, 0x11, 0xa2, 0xed, 0x1e, 0x0c};
+  // 1,000,000 zero bytes from a pipe: 51 bytes in, far more out than one output chunk.
+  const std::vector<std::uint8_t> zeros = {
+      0x28, 0xb5, 0x2f, 0xfd, 0x04, 0x58, 0x54, 0x00, 0x00, 0x10, 0x00, 0x00, 0x01,
+      0x00, 0xfb, 0xff, 0x39, 0xc0, 0x02, 0x02, 0x00, 0x10, 0x00, 0x02, 0x00, 0x10,
+      0x00, 0x02, 0x00, 0x10, 0x00, 0x02, 0x00, 0x10, 0x00, 0x02, 0x00, 0x10, 0x00,
+      0x02, 0x00, 0x10, 0x00, 0x03, 0x12, 0x0a, 0x00, 0xcc, 0xae, 0xca, 0x39};
+
+  auto text = zstd_decompress(hello, 1024);
+  REQUIRE(text.has_value());
+  CHECK(std::string(text->begin(), text->end()) == "hello hello hello");
+
+  auto big = zstd_decompress(zeros, 2'000'000);
+  REQUIRE(big.has_value());  // all input is read before the output is: it must still come out
+  CHECK(big->size() == 1'000'000);
+  CHECK(std::all_of(big->begin(), big->end(), [](std::uint8_t b) { return b == 0; }));
+
+  auto capped = zstd_decompress(zeros, 999'999);
+  REQUIRE_FALSE(capped.has_value());
+  CHECK(capped.error().code == "zstd_too_large");
+
+  auto trailing = hello;
+  trailing.insert(trailing.end(), {0xde, 0xad});
+  auto refused = zstd_decompress(trailing, 1024);
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code == "zstd_garbled");
+  CHECK(refused.error().message == "2 bytes follow the zstd frame");
+
+  auto cut = std::vector<std::uint8_t>(hello.begin(), hello.end() - 3);
+  auto truncated = zstd_decompress(cut, 1024);
+  REQUIRE_FALSE(truncated.has_value());
+  CHECK(truncated.error().code == "zstd_garbled");
 }
