@@ -70,7 +70,25 @@ Status SqliteSyncStore::raise_seq_floor(std::uint64_t floor) {
              static_cast<std::int64_t>(floor));
 }
 
-Status SqliteSyncStore::on_handshake(std::uint64_t hq_highest_seq) {
+Result<std::vector<std::string>> SqliteSyncStore::unmapped_ids(std::size_t limit) {
+  // Registration makes "P-<store>-<terminal>-<n>"; map_member renames the row when HQ answers.
+  auto stmt = db_.prepare(
+      "SELECT member_id FROM members WHERE member_id >= 'P-' AND member_id < 'P.' "
+      "ORDER BY member_id LIMIT ?1");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, static_cast<std::int64_t>(limit));
+  std::vector<std::string> ids;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    ids.push_back(stmt->column_text(0));
+  }
+  return ids;
+}
+
+Status SqliteSyncStore::on_handshake(std::uint64_t hq_highest_seq,
+                                     const std::vector<pma::v1::IdMapping>& id_mappings) {
   auto tx = Transaction::begin(db_);
   if (!tx) return std::unexpected(tx.error());
   auto met = get_state("hq_met");
@@ -96,6 +114,9 @@ Status SqliteSyncStore::on_handshake(std::uint64_t hq_highest_seq) {
   }
   PMA_TRY(raise_seq_floor(std::max(hq_highest_seq, empty ? 0 : max_seq) + 1));
   PMA_TRY(set_state("hq_met", "1"));
+  for (const auto& mapping : id_mappings) {
+    PMA_TRY(map_member(mapping.provisional_id(), mapping.member_id()));
+  }
   return tx->commit();
 }
 

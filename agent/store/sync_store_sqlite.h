@@ -14,7 +14,9 @@ class SqliteSyncStore final : public sync::SyncStore {
   Result<std::vector<sync::OutboxEntry>> outbox_from(std::uint64_t from_seq, std::size_t max_count,
                                                      std::size_t max_bytes) override;
   Result<sync::OutboxStats> outbox_stats() override;
-  Status on_handshake(std::uint64_t hq_highest_seq) override;
+  Result<std::vector<std::string>> unmapped_ids(std::size_t limit) override;
+  Status on_handshake(std::uint64_t hq_highest_seq,
+                      const std::vector<pma::v1::IdMapping>& id_mappings) override;
   Status acknowledge(std::uint64_t seq,
                      const std::vector<pma::v1::IdMapping>& id_mappings) override;
   Status apply_member_page(const pma::v1::MemberPage& page, std::int64_t now) override;

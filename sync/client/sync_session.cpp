@@ -119,6 +119,9 @@ asio::awaitable<Result<SyncReport>> SyncClient::run_once(ProgressFn progress, bo
   hello.set_protocol_version(kProtocolVersion);
   hello.set_member_cursor(cursor->member_cursor);
   hello.set_rule_set_version(cursor->rule_set_version);
+  auto unmapped = store_.unmapped_ids(wire::kMaxUnmappedIds);
+  if (!unmapped) co_return failed(unmapped.error());
+  for (auto& id : *unmapped) hello.add_provisional_ids(std::move(id));
   auto out = wire::encode_message(wire::FrameType::hello, hello);
   auto frame = co_await exchange(*stream, watchdog, config_.io_timeout, out);
   if (!frame) co_return failed(frame.error());
@@ -146,7 +149,10 @@ asio::awaitable<Result<SyncReport>> SyncClient::run_once(ProgressFn progress, bo
     co_return failed(ok.error());
   }
   state->refusal.clear();
-  if (auto ok = store_.on_handshake(handshake.highest_applied_seq()); !ok) {
+  if (auto ok = store_.on_handshake(handshake.highest_applied_seq(),
+                                    std::vector<pma::v1::IdMapping>(handshake.id_mappings().begin(),
+                                                                    handshake.id_mappings().end()));
+      !ok) {
     co_return failed(ok.error());
   }
   SyncReport report;

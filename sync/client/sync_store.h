@@ -41,10 +41,16 @@ class SyncStore {
                                                        std::size_t max_bytes) = 0;
   virtual Result<OutboxStats> outbox_stats() = 0;
 
+  // Provisional member ids still in the cache (not yet mapped to HQ's ids), at most `limit`.
+  virtual Result<std::vector<std::string>> unmapped_ids(std::size_t limit) = 0;
+
   // After HQ states its highest applied seq for this terminal, in one transaction: never
-  // allocate a seq at or below it again (seq_floor); drop outbox entries HQ already has; and,
-  // if this database never met HQ before (a reinstall), renumber its outbox past HQ's seq.
-  virtual Status on_handshake(std::uint64_t hq_highest_seq) = 0;
+  // allocate a seq at or below it again (seq_floor); drop outbox entries HQ already has; map
+  // the provisional ids HQ answered for (as acknowledge() does: an ack carrying them may have
+  // been lost); and, if this database never met HQ before (a reinstall), renumber its outbox
+  // past HQ's seq.
+  virtual Status on_handshake(std::uint64_t hq_highest_seq,
+                              const std::vector<pma::v1::IdMapping>& id_mappings) = 0;
 
   // HQ acknowledged everything up to seq: in one transaction, prune the outbox up to it and
   // map provisional member ids to HQ's canonical ids (members, ledger and coupons).

@@ -144,6 +144,11 @@ asio::awaitable<Status> converse(TlsStream& stream, net::Watchdog& watchdog,
       handshake.set_store_id(id.store_id);
       handshake.set_terminal_id(id.terminal_id);
       handshake.set_protocol_version(wire::kColumnarProtocolVersion);
+      const std::vector<std::string> asked(hello.provisional_ids().begin(),
+                                           hello.provisional_ids().end());
+      auto mappings = ctx.sink.id_mappings(id, asked);
+      if (!mappings) co_return std::unexpected(mappings.error());
+      for (auto& m : *mappings) *handshake.add_id_mappings() = std::move(m);
       out = wire::encode_message(wire::FrameType::handshake, handshake);
       greeted = true;
     } else if (frame->type == wire::FrameType::batch) {

@@ -92,6 +92,11 @@ class Sink {
   // Highest contiguous seq applied for the terminal (0 when none).
   virtual Result<std::uint64_t> highest_applied(const TerminalIdentity& terminal) = 0;
 
+  // HQ's ids for those of `provisional_ids` the terminal itself registered (its own
+  // "P-<store>-<terminal>-" prefix) and HQ has applied; others are left out.
+  virtual Result<std::vector<pma::v1::IdMapping>> id_mappings(
+      const TerminalIdentity& terminal, std::span<const std::string> provisional_ids) = 0;
+
   // Applies the batch in one transaction, each delta at most once (unique (store, terminal,
   // seq)): seqs at or below the watermark are counted as duplicates; a seq beyond
   // watermark + 1 stops the batch and sets gap_from. now_ms stamps conflicts.

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "hq/spend_window.h"
+#include "wire/messages.h"
 
 namespace pma::hq {
 
@@ -86,6 +87,27 @@ Result<std::uint64_t> SqliteSink::highest_applied(const TerminalIdentity& termin
   auto row = q->step();
   if (!row) return std::unexpected(row.error());
   return *row ? static_cast<std::uint64_t>(q->int64(0)) : 0;
+}
+
+Result<std::vector<pma::v1::IdMapping>> SqliteSink::id_mappings(
+    const TerminalIdentity& terminal, std::span<const std::string> provisional_ids) {
+  const std::string own = fmt::format("P-{}-{}-", terminal.store_id, terminal.terminal_id);
+  std::vector<pma::v1::IdMapping> found;
+  for (const std::string& id :
+       provisional_ids.first(std::min(provisional_ids.size(), wire::kMaxUnmappedIds))) {
+    if (!id.starts_with(own)) continue;  // another terminal's registration is not ours to tell
+    auto q = db_->prepare("SELECT member_id FROM provisional_ids WHERE provisional_id = ?1");
+    if (!q) return std::unexpected(q.error());
+    q->bind(1, id);
+    auto row = q->step();
+    if (!row) return std::unexpected(row.error());
+    if (*row) {
+      pma::v1::IdMapping& m = found.emplace_back();
+      m.set_provisional_id(id);
+      m.set_member_id(q->text(0));
+    }
+  }
+  return found;
 }
 
 Result<ApplyOutcome> SqliteSink::apply_batch(const TerminalIdentity& terminal,

@@ -19,6 +19,8 @@ class SqliteSink final : public Sink {
                                                   const std::string& synchronous = "FULL");
 
   Result<std::uint64_t> highest_applied(const TerminalIdentity& terminal) override;
+  Result<std::vector<pma::v1::IdMapping>> id_mappings(
+      const TerminalIdentity& terminal, std::span<const std::string> provisional_ids) override;
   Result<ApplyOutcome> apply_batch(const TerminalIdentity& terminal, const pma::v1::Batch& batch,
                                    std::int64_t now_ms) override;
   Result<pma::v1::MemberPage> member_page(const TerminalIdentity& terminal, std::uint64_t cursor,

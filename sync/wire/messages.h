@@ -35,6 +35,8 @@ Status decode_batch(const Frame& frame, pma::v1::Batch& out,
 
 // The first protocol version whose receiver reads Batch.checkouts.
 inline constexpr std::uint32_t kColumnarProtocolVersion = 2;
+// Hello.provisional_ids beyond this many are not looked up (the rest wait for the next session).
+inline constexpr std::size_t kMaxUnmappedIds = 1000;
 
 // An error frame for the peer.
 std::vector<std::uint8_t> encode_error(const Error& error);

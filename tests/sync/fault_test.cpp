@@ -70,6 +70,10 @@ class KillingSink final : public pma::hq::Sink {
   pma::Result<std::uint64_t> highest_applied(const pma::hq::TerminalIdentity& t) override {
     return inner->highest_applied(t);
   }
+  pma::Result<std::vector<pma::v1::IdMapping>> id_mappings(
+      const pma::hq::TerminalIdentity& t, std::span<const std::string> ids) override {
+    return inner->id_mappings(t, ids);
+  }
   pma::Result<pma::hq::ApplyOutcome> apply_batch(const pma::hq::TerminalIdentity& t,
                                                  const pma::v1::Batch& b,
                                                  std::int64_t now) override {
