@@ -78,14 +78,6 @@ Status Statement::run() {
   }
 }
 
-Statement& Statement::reset() {
-  sqlite3_reset(stmt_);
-  sqlite3_clear_bindings(stmt_);
-  bind_error_ = 0;
-  bind_error_index_ = 0;
-  return *this;
-}
-
 std::int64_t Statement::column_int64(int column) const {
   return sqlite3_column_int64(stmt_, column);
 }

@@ -74,9 +74,6 @@ class Statement {
   Result<bool> step();
   // Steps to completion, for statements that return no rows.
   Status run();
-  // Makes the statement ready to bind and run again within this borrow (what the destructor
-  // does), so a loop reuses one borrowed statement.
-  Statement& reset();
 
   std::int64_t column_int64(int column) const;
   std::string column_text(int column) const;

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
+
 #include "pma/v1/delta.pb.h"
 
 namespace pma::store {
@@ -14,6 +17,26 @@ namespace {
       return std::unexpected(std::move(pma_ok.error())); \
     }                                                    \
   } while (0)
+
+constexpr int kMonthsPerInsert = 12;
+
+// INSERT of `rows` spend months of one member (?1), each (?2k, ?2k+1); 1..kMonthsPerInsert.
+const std::string& insert_spend_months_sql(int rows) {
+  static const auto kSql = [] {
+    std::array<std::string, kMonthsPerInsert + 1> sql;
+    for (int n = 1; n <= kMonthsPerInsert; ++n) {
+      std::string& text = sql[static_cast<std::size_t>(n)];
+      text = "INSERT INTO member_spend_months(member_id, month, fen) VALUES";
+      for (int k = 0; k < n; ++k) {
+        text += fmt::format("{}(?1, ?{}, ?{})", k == 0 ? " " : ", ", 2 + 2 * k, 3 + 2 * k);
+      }
+      // A month twice (HQ merges them, but a page is input) adds up.
+      text += " ON CONFLICT(member_id, month) DO UPDATE SET fen = fen + excluded.fen";
+    }
+    return sql;
+  }();
+  return kSql[static_cast<std::size_t>(rows)];
+}
 
 std::span<const std::uint8_t> bytes_of(const std::string& s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
@@ -284,15 +307,19 @@ Status SqliteSyncStore::apply_member(const pma::v1::MemberDelta& m, PageState& p
   if (page.spend_months) {
     PMA_TRY(run(db_, "DELETE FROM member_spend_months WHERE member_id = ?1", m.member_id()));
   }
-  if (m.spend_months_size() > 0) {
-    auto insert = db_.prepare(
-        "INSERT INTO member_spend_months(member_id, month, fen) VALUES(?1, ?2, ?3) "
-        "ON CONFLICT(member_id, month) DO UPDATE SET fen = fen + excluded.fen");
+  // All of a member's months in one statement (a window has at most 12; more go in chunks):
+  // per-statement overhead, not the b-tree, was most of the cost of one row per statement.
+  const int months = m.spend_months_size();
+  for (int first = 0; first < months; first += kMonthsPerInsert) {
+    const int rows = std::min(kMonthsPerInsert, months - first);
+    auto insert = db_.prepare(insert_spend_months_sql(rows));
     if (!insert) return std::unexpected(insert.error());
-    for (const auto& bucket : m.spend_months()) {
-      insert->reset().bind(1, m.member_id()).bind(2, bucket.month()).bind(3, bucket.fen());
-      PMA_TRY(insert->run());
+    insert->bind(1, m.member_id());
+    for (int k = 0; k < rows; ++k) {
+      const auto& bucket = m.spend_months(first + k);
+      insert->bind(2 + 2 * k, bucket.month()).bind(3 + 2 * k, bucket.fen());
     }
+    PMA_TRY(insert->run());
     page.spend_months = true;
   }
   // Invariant 2: hq_points (and the spend) now include this terminal's deltas up to
