@@ -17,20 +17,21 @@ Status CheckoutRecords::add_checkout(std::string_view txn_id, const v1::Quote& q
   return stmt->run();
 }
 
-Result<std::optional<v1::Quote>> CheckoutRecords::find_checkout(std::string_view txn_id) {
-  auto stmt = db_.prepare("SELECT quote FROM checkout_txns WHERE txn_id = ?1");
+Result<std::optional<CommittedCheckout>> CheckoutRecords::find_checkout(std::string_view txn_id) {
+  auto stmt = db_.prepare("SELECT quote, created_at FROM checkout_txns WHERE txn_id = ?1");
   if (!stmt) return std::unexpected(stmt.error());
   stmt->bind(1, txn_id);
   auto row = stmt->step();
   if (!row) return std::unexpected(row.error());
-  if (!*row) return std::optional<v1::Quote>();
+  if (!*row) return std::optional<CommittedCheckout>();
   auto blob = stmt->column_blob(0);
-  v1::Quote q;
-  if (!q.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
+  CommittedCheckout found;
+  if (!found.quote.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
     return fail("checkout_record_corrupt",
                 fmt::format("stored checkout {} cannot be decoded", txn_id));
   }
-  return std::optional<v1::Quote>(std::move(q));
+  found.committed_at_ms = stmt->column_int64(1);
+  return std::optional<CommittedCheckout>(std::move(found));
 }
 
 Result<std::vector<std::int64_t>> CheckoutRecords::refunded_qty(std::string_view txn_id,

@@ -13,13 +13,20 @@
 
 namespace pma::checkout {
 
+// A checkout as committed: its priced quote and when (its Delta's occurred_at_ms).
+struct CommittedCheckout {
+  v1::Quote quote;
+  std::int64_t committed_at_ms = 0;  // UTC
+};
+
 class CheckoutRecords {
  public:
   explicit CheckoutRecords(store::Database& db) : db_(db) {}
 
   // Inside the caller's transaction.
   Status add_checkout(std::string_view txn_id, const v1::Quote& quote, std::int64_t now_ms);
-  Result<std::optional<v1::Quote>> find_checkout(std::string_view txn_id);
+  // Errors: "checkout_record_corrupt" when the stored quote does not decode.
+  Result<std::optional<CommittedCheckout>> find_checkout(std::string_view txn_id);
 
   // Quantities already refunded per line of txn_id (size line_count).
   Result<std::vector<std::int64_t>> refunded_qty(std::string_view txn_id, int line_count);

@@ -18,7 +18,6 @@ namespace pma::checkout {
 
 namespace {
 
-constexpr std::int64_t kYearMs = 365LL * 24 * 3600 * 1000;
 constexpr std::size_t kMaxKeyLength = 128;
 
 v1::Tier to_tier(int tier) {
@@ -72,7 +71,8 @@ Result<CheckoutService::Priced> CheckoutService::price(
     }
     out.member = std::move(**found);
     store::Ledger ledger(db_);
-    auto spend = ledger.spend_12m(member_id, now.now_ms - kYearMs);
+    auto spend =
+        ledger.spend_12m(member_id, now.spend_window_first_month, now.spend_window_start_ms);
     if (!spend) return std::unexpected(spend.error());
     auto burned = ledger.offline_burned_since(member_id, now.local_day_start_ms);
     if (!burned) return std::unexpected(burned.error());

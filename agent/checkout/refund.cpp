@@ -36,7 +36,7 @@ Result<Reply<v1::RefundResponse>> CheckoutService::refund(const v1::RefundReques
                 fmt::format("transaction {} was not committed at this till; refund it through HQ",
                             request.original_txn_id()));
   }
-  const v1::Quote& q = **original;
+  const v1::Quote& q = (*original)->quote;
   auto done = records.refunded_qty(request.original_txn_id(), q.lines_size());
   if (!done) return std::unexpected(done.error());
   std::vector<v1::RefundLine> wanted(request.lines().begin(), request.lines().end());
@@ -139,6 +139,8 @@ Result<Reply<v1::RefundResponse>> CheckoutService::refund(const v1::RefundReques
   body->set_points_restored(plan->points_restored);
   *body->mutable_coupons_restored() = response.coupons_restored();
   body->set_points_debt(response.points_debt());
+  // HQ takes the spend back from the purchase's month, not the refund's.
+  body->set_original_occurred_at_ms((*original)->committed_at_ms);
   auto appended = store::Outbox(db_).append(delta, "refund");
   if (!appended) return std::unexpected(appended.error());
   response.set_outbox_seq(*appended);

@@ -34,13 +34,18 @@ Result<std::int64_t> Ledger::balance(std::string_view member_id) {
   return v;
 }
 
-Result<std::int64_t> Ledger::spend_12m(std::string_view member_id, std::int64_t since_ms) {
+Result<std::int64_t> Ledger::spend_12m(std::string_view member_id, std::int64_t first_month,
+                                       std::int64_t since_ms) {
+  // HQ's months from first_month on (at least 0 together, as at HQ) or, when HQ sent no
+  // months (an older HQ), the figure it sent; plus local spend HQ has not reflected yet.
   auto stmt = db_.prepare(
-      "SELECT spend_12m_fen + (SELECT COALESCE(SUM(amount_fen), 0) FROM ledger "
-      "WHERE member_id = ?1 AND hq_reflected = 0 AND created_at >= ?2) "
+      "SELECT IIF(EXISTS(SELECT 1 FROM member_spend_months WHERE member_id = ?1), "
+      "MAX(0, (SELECT COALESCE(SUM(fen), 0) FROM member_spend_months WHERE member_id = ?1 "
+      "AND month >= ?2)), spend_12m_fen) + (SELECT COALESCE(SUM(amount_fen), 0) FROM ledger "
+      "WHERE member_id = ?1 AND hq_reflected = 0 AND created_at >= ?3) "
       "FROM members WHERE member_id = ?1");
   if (!stmt) return std::unexpected(stmt.error());
-  stmt->bind(1, member_id).bind(2, since_ms);
+  stmt->bind(1, member_id).bind(2, first_month).bind(3, since_ms);
   auto v = single_int(*stmt);
   if (!v && v.error().code == "member_not_found") {
     return fail("member_not_found", fmt::format("member {} is not in the cache", member_id));

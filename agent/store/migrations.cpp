@@ -104,6 +104,14 @@ CREATE TABLE refund_lines(
 ) WITHOUT ROWID;
 CREATE INDEX refund_lines_by_txn ON refund_lines(txn_id);
 )sql"},
+    Migration{5, "rolling spend per month from HQ, so the till ages it between pages", R"sql(
+CREATE TABLE member_spend_months(
+  member_id TEXT NOT NULL,
+  month     INTEGER NOT NULL, -- months since January 1970, UTC (pma.v1.SpendMonth)
+  fen       INTEGER NOT NULL,
+  PRIMARY KEY (member_id, month)
+) WITHOUT ROWID;
+)sql"},
 };
 
 }  // namespace

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
+
 #include "pma/v1/delta.pb.h"
 #include "store/member_rows.h"
 
@@ -15,6 +18,26 @@ namespace {
       return std::unexpected(std::move(pma_ok.error())); \
     }                                                    \
   } while (0)
+
+constexpr int kMonthsPerInsert = 12;
+
+// INSERT of `rows` spend months of one member (?1), each (?2k, ?2k+1); 1..kMonthsPerInsert.
+const std::string& insert_spend_months_sql(int rows) {
+  static const auto kSql = [] {
+    std::array<std::string, kMonthsPerInsert + 1> sql;
+    for (int n = 1; n <= kMonthsPerInsert; ++n) {
+      std::string& text = sql[static_cast<std::size_t>(n)];
+      text = "INSERT INTO member_spend_months(member_id, month, fen) VALUES";
+      for (int k = 0; k < n; ++k) {
+        text += fmt::format("{}(?1, ?{}, ?{})", k == 0 ? " " : ", ", 2 + 2 * k, 3 + 2 * k);
+      }
+      // A month twice (HQ merges them, but a page is input) adds up.
+      text += " ON CONFLICT(member_id, month) DO UPDATE SET fen = fen + excluded.fen";
+    }
+    return sql;
+  }();
+  return kSql[static_cast<std::size_t>(rows)];
+}
 
 std::span<const std::uint8_t> bytes_of(const std::string& s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
@@ -173,11 +196,17 @@ Status SqliteSyncStore::map_member(const std::string& provisional_id,
   bool canonical_known = *row;
   PMA_TRY(exists->run());
   if (canonical_known) {
-    // HQ matched the registration to a member this cache already holds: merge into it.
+    // HQ matched the registration to a member this cache already holds: merge into it. HQ
+    // moves the provisional id's spend to the canonical member and sends it again.
     PMA_TRY(run(db_, "DELETE FROM members WHERE member_id = ?1", provisional_id));
+    PMA_TRY(run(db_, "DELETE FROM member_spend_months WHERE member_id = ?1", provisional_id));
   } else {
     PMA_TRY(run(db_, "UPDATE members SET member_id = ?2 WHERE member_id = ?1", provisional_id,
                 member_id));
+    // A page may have carried the provisional id (HQ saw its spend before its registration).
+    PMA_TRY(run(db_,
+                "UPDATE OR REPLACE member_spend_months SET member_id = ?2 WHERE member_id = ?1",
+                provisional_id, member_id));
   }
   return rename_member_rows(db_, provisional_id, member_id);
 }
@@ -226,16 +255,20 @@ Status SqliteSyncStore::apply_member_page(const pma::v1::MemberPage& page, std::
   auto tx = Transaction::begin(db_);
   if (!tx) return std::unexpected(tx.error());
   // Most pages touch members this till never served: skip the per-member watermark update
-  // when the ledger has nothing unreflected at all.
-  auto pending = db_.prepare("SELECT EXISTS(SELECT 1 FROM ledger WHERE hq_reflected = 0)");
+  // when the ledger has nothing unreflected at all, and the per-member removal of old spend
+  // months when no member has any (the first full load, or an older HQ).
+  auto pending = db_.prepare(
+      "SELECT EXISTS(SELECT 1 FROM ledger WHERE hq_reflected = 0), "
+      "EXISTS(SELECT 1 FROM member_spend_months)");
   if (!pending) return std::unexpected(pending.error());
   auto row = pending->step();
   if (!row) return std::unexpected(row.error());
-  bool unreflected = pending->column_int64(0) != 0;
+  PageState state{.unreflected = pending->column_int64(0) != 0,
+                  .spend_months = pending->column_int64(1) != 0,
+                  .reflected_seq = page.reflected_seq(),
+                  .now = now};
   PMA_TRY(pending->run());
-  for (const auto& member : page.members()) {
-    PMA_TRY(apply_member(member, unreflected, page.reflected_seq(), now));
-  }
+  for (const auto& member : page.members()) PMA_TRY(apply_member(member, state));
   PMA_TRY(set_state("member_cursor", std::to_string(page.next_cursor())));
   if (page.has_rule_set()) {
     PMA_TRY(set_state("rule_set_version", std::to_string(page.rule_set().version())));
@@ -247,9 +280,12 @@ Status SqliteSyncStore::apply_member_page(const pma::v1::MemberPage& page, std::
   return tx->commit();
 }
 
-Status SqliteSyncStore::apply_member(const pma::v1::MemberDelta& m, bool unreflected,
-                                     std::uint64_t reflected_seq, std::int64_t now) {
-  if (m.erased()) return erase_member_rows(db_, m.member_id());
+Status SqliteSyncStore::apply_member(const pma::v1::MemberDelta& m, PageState& page) {
+  const std::int64_t now = page.now;
+  if (m.erased()) {
+    PMA_TRY(run(db_, "DELETE FROM member_spend_months WHERE member_id = ?1", m.member_id()));
+    return erase_member_rows(db_, m.member_id());
+  }
   constexpr std::string_view kUpsert =
       "INSERT INTO members(member_id, card_no, phone_hash, phone_masked, name, birthday, tier, "
       "hq_points, hq_version, updated_at, spend_12m_fen) VALUES(?1, NULLIF(?2, ''), ?3, ?4, ?5, "
@@ -285,14 +321,33 @@ Status SqliteSyncStore::apply_member(const pma::v1::MemberDelta& m, bool unrefle
     clear->bind_blob(1, bytes_of(m.phone_hash())).bind(2, m.member_id());
     PMA_TRY(clear->run());
   }
-  // Invariant 2: hq_points (and spend_12m_fen) now include this terminal's deltas up to
+  // HQ's spend months replace the member's (Ledger::spend_12m ages them as months pass).
+  if (page.spend_months) {
+    PMA_TRY(run(db_, "DELETE FROM member_spend_months WHERE member_id = ?1", m.member_id()));
+  }
+  // All of a member's months in one statement (a window has at most 12; more go in chunks):
+  // per-statement overhead, not the b-tree, was most of the cost of one row per statement.
+  const int months = m.spend_months_size();
+  for (int first = 0; first < months; first += kMonthsPerInsert) {
+    const int rows = std::min(kMonthsPerInsert, months - first);
+    auto insert = db_.prepare(insert_spend_months_sql(rows));
+    if (!insert) return std::unexpected(insert.error());
+    insert->bind(1, m.member_id());
+    for (int k = 0; k < rows; ++k) {
+      const auto& bucket = m.spend_months(first + k);
+      insert->bind(2 + 2 * k, bucket.month()).bind(3 + 2 * k, bucket.fen());
+    }
+    PMA_TRY(insert->run());
+    page.spend_months = true;
+  }
+  // Invariant 2: hq_points (and the spend) now include this terminal's deltas up to
   // reflected_seq, so the matching ledger rows stop counting on top of them, in the same
   // transaction.
-  if (unreflected) {
+  if (page.unreflected) {
     PMA_TRY(run(db_,
                 "UPDATE ledger SET hq_reflected = 1 WHERE member_id = ?1 AND hq_reflected = 0 "
                 "AND outbox_seq IS NOT NULL AND outbox_seq <= ?2",
-                m.member_id(), static_cast<std::int64_t>(reflected_seq)));
+                m.member_id(), static_cast<std::int64_t>(page.reflected_seq)));
   }
   for (const auto& c : m.coupons()) {
     const char* state = c.state() == pma::v1::COUPON_REDEEMED  ? "redeemed"

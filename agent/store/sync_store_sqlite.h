@@ -29,8 +29,14 @@ class SqliteSyncStore final : public sync::SyncStore {
   Status renumber_outbox(std::uint64_t first_seq);
   Status raise_seq_floor(std::uint64_t floor);
   Status map_member(const std::string& provisional_id, const std::string& member_id);
-  Status apply_member(const pma::v1::MemberDelta& member, bool unreflected,
-                      std::uint64_t reflected_seq, std::int64_t now);
+  // What apply_member needs to know of the page being applied.
+  struct PageState {
+    bool unreflected = false;   // the ledger has rows HQ has not reflected
+    bool spend_months = false;  // member_spend_months may hold rows (set once one is written)
+    std::uint64_t reflected_seq = 0;
+    std::int64_t now = 0;
+  };
+  Status apply_member(const pma::v1::MemberDelta& member, PageState& page);
 
   Database& db_;
 };

@@ -45,6 +45,16 @@ class Tx {
     }                                                    \
   } while (0)
 
+// The instant whose month a delta's spend belongs to: a refund takes back spend of the
+// purchase's month (filed under its own month it would leave the purchase's bucket too high
+// and age out a year late), unless an older till did not say when the purchase was.
+std::int64_t spend_time_ms(const pma::v1::Delta& delta) {
+  if (delta.has_refund() && delta.refund().original_occurred_at_ms() != 0) {
+    return delta.refund().original_occurred_at_ms();
+  }
+  return delta.occurred_at_ms();
+}
+
 }  // namespace
 
 struct SqliteSink::Context {
@@ -225,7 +235,7 @@ Status SqliteSink::add_points(Context& context, const pma::v1::Delta& delta,
   // possible (a bucket of another month) or the member is erased, nothing changes and
   // roll_spend_month takes over.
   const std::int64_t version = static_cast<std::int64_t>(next_version());
-  const std::int64_t month = utc_month_index(delta.occurred_at_ms());
+  const std::int64_t month = utc_month_index(spend_time_ms(delta));
   auto q = db_->prepare(
       "INSERT INTO members(member_id, points, version, spend_month, spend_month_fen) "
       "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(member_id) DO UPDATE SET "

@@ -50,7 +50,8 @@ class SqliteSink final : public Sink {
   explicit SqliteSink(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
   Status apply_delta(Context& context, const pma::v1::Delta& delta);
   Result<std::string> resolve(const std::string& member_id);
-  // spend_fen (checkouts +, refunds -) goes to the member's month bucket. Nothing changes for
+  // spend_fen (checkouts +, refunds -) goes to the member's bucket of the delta's month (a
+  // refund's: the refunded purchase's month when the till says so). Nothing changes for
   // an erased member: an "erased_member_activity" conflict is recorded instead.
   Status add_points(Context& context, const pma::v1::Delta& delta, const std::string& member_id,
                     std::int64_t points, bool spends, std::int64_t spend_fen = 0);

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "hq/spend_window.h"
 #include "hq/sqlite_sink.h"
@@ -34,15 +35,16 @@ Result<pma::v1::MemberPage> SqliteSink::member_page(const TerminalIdentity& term
   if (!highest) return std::unexpected(highest.error());
   page.set_reflected_seq(*highest);
   page.set_next_cursor(cursor);
+  const std::int64_t first_month = first_window_month(now_ms);
+  // The row's own bucket (spend_month, spend_month_fen) of each member, in page order; the
+  // other months are read per member below.
+  std::vector<std::pair<std::int64_t, std::int64_t>> row_buckets;
   auto q = db_->prepare(
       "SELECT member_id, version, erased, COALESCE(card_no, ''), phone_hash, phone_masked, name, "
-      "birthday, tier, points, MAX(0, IIF(spend_month >= ?3, spend_month_fen, 0) + "
-      "(SELECT COALESCE(SUM(spend_fen), 0) FROM member_spend s WHERE s.member_id = "
-      "members.member_id AND s.month >= ?3)) FROM members WHERE version > ?1 "
+      "birthday, tier, points, spend_month, spend_month_fen FROM members WHERE version > ?1 "
       "ORDER BY version LIMIT ?2");
   if (!q) return std::unexpected(q.error());
   q->bind(1, static_cast<std::int64_t>(cursor)).bind(2, std::int64_t{max_members} + 1);
-  q->bind(3, first_window_month(now_ms));
   for (;;) {
     auto row = q->step();
     if (!row) return std::unexpected(row.error());
@@ -62,21 +64,54 @@ Result<pma::v1::MemberPage> SqliteSink::member_page(const TerminalIdentity& term
       m->set_phone_masked(q->text(5));
       m->set_name(q->text(6));
       m->set_birthday(q->text(7));
+      m->set_tier(static_cast<std::int32_t>(q->int64(8)));  // raised by spend below
       m->set_points(q->int64(9));
-      m->set_spend_12m_fen(q->int64(10));
-      // Tiers go up with the chain-wide spend (the store that saw the threshold crossed
-      // upgraded its own cache already); the stored tier (e.g. imported) is the floor.
-      auto tier = static_cast<std::int32_t>(q->int64(8));
-      for (const auto& [threshold, upgraded] : **thresholds) {
-        if (m->spend_12m_fen() >= threshold) tier = std::max(tier, upgraded);
-      }
-      m->set_tier(tier);
     }
+    row_buckets.emplace_back(q->int64(10), q->int64(11));
     page.set_next_cursor(m->version());
   }
   (void)q->run();
-  for (auto& m : *page.mutable_members()) {
+  std::vector<std::pair<std::int64_t, std::int64_t>> months;
+  for (int i = 0; i < page.members_size(); ++i) {
+    auto& m = *page.mutable_members(i);
     if (m.erased()) continue;
+    // The window's buckets: member_spend's months plus the row's, which may share a month
+    // with one of them (each fen is stored once, so they add up).
+    months.clear();
+    if (const auto& [month, fen] = row_buckets[static_cast<std::size_t>(i)];
+        month >= first_month && fen != 0) {
+      months.emplace_back(month, fen);
+    }
+    auto s = db_->prepare(
+        "SELECT month, spend_fen FROM member_spend WHERE member_id = ?1 AND month >= ?2 "
+        "AND spend_fen <> 0");
+    if (!s) return std::unexpected(s.error());
+    s->bind(1, m.member_id()).bind(2, first_month);
+    for (;;) {
+      auto row = s->step();
+      if (!row) return std::unexpected(row.error());
+      if (!*row) break;
+      months.emplace_back(s->int64(0), s->int64(1));
+    }
+    std::sort(months.begin(), months.end());
+    std::int64_t total = 0, month_fen = 0;
+    for (std::size_t k = 0; k < months.size(); ++k) {
+      month_fen += months[k].second;
+      if (k + 1 < months.size() && months[k + 1].first == months[k].first) continue;
+      if (month_fen != 0) {
+        auto* bucket = m.add_spend_months();
+        bucket->set_month(static_cast<std::int32_t>(months[k].first));
+        bucket->set_fen(month_fen);
+        total += month_fen;
+      }
+      month_fen = 0;
+    }
+    m.set_spend_12m_fen(std::max<std::int64_t>(0, total));
+    // Tiers go up with the chain-wide spend (the store that saw the threshold crossed
+    // upgraded its own cache already); the stored tier (e.g. imported) is the floor.
+    for (const auto& [threshold, upgraded] : **thresholds) {
+      if (m.spend_12m_fen() >= threshold) m.set_tier(std::max(m.tier(), upgraded));
+    }
     auto c = db_->prepare(
         "SELECT code, template_id, title, valid_from, valid_until, state FROM coupons "
         "WHERE member_id = ?1 ORDER BY code");

@@ -288,3 +288,24 @@ TEST_CASE("Expired coupons are not restored by a refund", "[checkout][refund]") 
   CHECK(r->message.coupons_not_restored(0).reason_code() == "coupon_expired");
   CHECK(till.coupon_state("W1") == "redeemed");
 }
+
+TEST_CASE("A refund tells HQ when the refunded checkout happened", "[checkout][refund]") {
+  Till till;
+  till.add_member("M1");
+  REQUIRE(till.service->commit(commit_of("S", "M1", {basket_line("cake", 1, 3000)})));
+  const std::int64_t sold_at = till.clock.now().now_ms;
+  till.clock.advance(40LL * 86400 * 1000);  // the next month
+  v1::RefundRequest whole;
+  whole.set_refund_id("R");
+  whole.set_original_txn_id("S");
+  REQUIRE(till.service->refund(whole));
+  auto stmt = till.db->prepare("SELECT payload FROM outbox WHERE kind = 'refund'");
+  REQUIRE(stmt);
+  REQUIRE(stmt->step().value());
+  auto payload = stmt->column_blob(0);
+  v1::Delta delta;
+  REQUIRE(delta.ParseFromArray(payload.data(), static_cast<int>(payload.size())));
+  REQUIRE(delta.has_refund());
+  CHECK(delta.occurred_at_ms() == sold_at + 40LL * 86400 * 1000);
+  CHECK(delta.refund().original_occurred_at_ms() == sold_at);
+}

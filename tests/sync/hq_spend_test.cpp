@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <utility>
+#include <vector>
 
 #include "checkout/checkout_service.h"
 #include "hq/spend_window.h"
@@ -46,6 +48,37 @@ pma::v1::Delta spend_delta(std::uint64_t seq, std::int64_t at_ms, std::int64_t f
   }
   return d;
 }
+
+// A refund of fen, with the refunded purchase's time (0: an older till that does not say).
+pma::v1::Delta refund_delta(std::uint64_t seq, std::int64_t at_ms, std::int64_t fen,
+                            std::int64_t purchase_at_ms) {
+  pma::v1::Delta d = spend_delta(seq, at_ms, -fen);
+  d.mutable_refund()->set_original_occurred_at_ms(purchase_at_ms);
+  return d;
+}
+
+pma::v1::MemberDelta page_member(SyncWorld& world, std::int64_t now_ms) {
+  auto page = world.sink->member_page({"X", "T1"}, 0, 100, 0, now_ms);
+  REQUIRE(page);
+  for (const auto& m : page->members()) {
+    if (m.member_id() == "M1") return m;
+  }
+  FAIL("M1 is not in the page");
+  return {};
+}
+
+// The page's spend months of M1 as (month index, fen).
+std::vector<std::pair<std::int64_t, std::int64_t>> page_months(SyncWorld& world,
+                                                               std::int64_t now_ms) {
+  std::vector<std::pair<std::int64_t, std::int64_t>> out;
+  const pma::v1::MemberDelta member = page_member(world, now_ms);
+  for (const auto& b : member.spend_months()) {
+    out.emplace_back(b.month(), b.fen());
+  }
+  return out;
+}
+
+std::int64_t month_of(int y, unsigned m) { return pma::hq::utc_month_index(utc_ms(y, m, 1)); }
 
 std::int64_t page_spend(SyncWorld& world, std::int64_t now_ms) {
   auto page = world.sink->member_page({"X", "T1"}, 0, 100, 0, now_ms);
@@ -262,4 +295,82 @@ TEST_CASE("Without a rule set at HQ a till keeps the tier it upgraded a member t
   REQUIRE(committed->message.quote().tier().upgrade_to() == pma::v1::TIER_SILVER);
   REQUIRE(world.sync(a));  // HQ's page says TIER_NORMAL: it knows no thresholds
   CHECK(world.count(a, "SELECT tier FROM members WHERE member_id = 'M1'") == pma::v1::TIER_SILVER);
+}
+
+TEST_CASE("A refund takes the spend back from the purchase's month, which ages out whole",
+          "[sync][hq][spend]") {
+  using Months = std::vector<std::pair<std::int64_t, std::int64_t>>;
+  SyncWorld world;
+  world.import_members(1, 0);
+  const std::int64_t bought = utc_ms(2025, 11, 10);
+  pma::v1::Batch batch;
+  *batch.add_deltas() = spend_delta(1, bought, 1000);  // November
+  SECTION("refunded in December, while HQ's member row still holds November's bucket") {
+    *batch.add_deltas() = refund_delta(2, utc_ms(2025, 12, 20), 1000, bought);
+    *batch.add_deltas() = spend_delta(3, utc_ms(2025, 12, 21), 300);
+    REQUIRE(world.sink->apply_batch({"S", "T1"}, batch, utc_ms(2025, 12, 21)));
+    CHECK(page_spend(world, utc_ms(2025, 12, 28)) == 300);
+    CHECK(page_months(world, utc_ms(2025, 12, 28)) == Months{{month_of(2025, 12), 300}});
+    // November 2026: November 2025 has left the window and takes nothing of December's along.
+    CHECK(page_spend(world, utc_ms(2026, 11, 15)) == 300);
+    CHECK(page_spend(world, utc_ms(2026, 12, 1)) == 0);
+    CHECK(page_months(world, utc_ms(2026, 12, 1)).empty());
+  }
+  SECTION("refunded in January, when November's bucket has moved out of the member row") {
+    *batch.add_deltas() = spend_delta(2, utc_ms(2025, 12, 5), 300);
+    *batch.add_deltas() = spend_delta(3, utc_ms(2026, 1, 3), 50);
+    *batch.add_deltas() = refund_delta(4, utc_ms(2026, 1, 4), 1000, bought);
+    REQUIRE(world.sink->apply_batch({"S", "T1"}, batch, utc_ms(2026, 1, 4)));
+    CHECK(page_months(world, utc_ms(2026, 1, 28)) ==
+          Months{{month_of(2025, 12), 300}, {month_of(2026, 1), 50}});
+    CHECK(page_spend(world, utc_ms(2026, 11, 15)) == 350);
+    CHECK(page_spend(world, utc_ms(2026, 12, 15)) == 50);
+  }
+  SECTION("an older till's refund, without the purchase's time, stays in its own month") {
+    *batch.add_deltas() = spend_delta(2, utc_ms(2025, 12, 5), 300);
+    *batch.add_deltas() = refund_delta(3, utc_ms(2025, 12, 20), 1000, 0);
+    REQUIRE(world.sink->apply_batch({"S", "T1"}, batch, utc_ms(2025, 12, 20)));
+    CHECK(page_spend(world, utc_ms(2025, 12, 28)) == 300);
+    CHECK(page_months(world, utc_ms(2025, 12, 28)) ==
+          Months{{month_of(2025, 11), 1000}, {month_of(2025, 12), -700}});
+    CHECK(page_spend(world, utc_ms(2026, 11, 15)) == 0);  // never negative
+  }
+}
+
+TEST_CASE("A till ages HQ's spend months without a new page", "[sync][hq][spend][e2e]") {
+  const std::int64_t now = utc_ms(2026, 5, 28) + 2 * 3600 * 1000;
+  SyncWorld world;
+  world.hq_now_ms = now;
+  world.import_members(1, 0);
+  pma::v1::Batch batch;  // another store's checkouts
+  *batch.add_deltas() = spend_delta(1, utc_ms(2025, 6, 15), 20'000);
+  *batch.add_deltas() = spend_delta(2, utc_ms(2026, 5, 2), 10'000);
+  REQUIRE(world.sink->apply_batch({"B", "T1"}, batch, now));
+  Till& a = world.add_till("A", "T1");
+  REQUIRE(world.sync(a));
+  CHECK(world.count(a, "SELECT COUNT(*) FROM member_spend_months WHERE member_id = 'M1'") == 2);
+  pma::store::PhoneHasher hasher("chain-key");
+  pma::checkout::ManualClock clock(now);  // Shanghai, UTC+8
+  pma::checkout::CheckoutService at_a(*a.db, hasher, {"A", "T1"}, clock);
+  std::int64_t payable = 0;
+  const std::int64_t first = quoted_spend(at_a, 5'000, &payable);  // payable is set here
+  CHECK(first == 30'000 + payable);
+  // 2026-06-01 04:00 in Shanghai (still May 31 in UTC): June 2025 has left the store's window.
+  clock.set(utc_ms(2026, 5, 31) + 20 * 3600 * 1000);
+  CHECK(quoted_spend(at_a, 5'000) == 10'000 + payable);
+  clock.set(utc_ms(2026, 5, 31) + 15 * 3600 * 1000);  // 23:00 on May 31 in Shanghai
+  CHECK(quoted_spend(at_a, 5'000) == 30'000 + payable);
+  clock.set(utc_ms(2027, 6, 1));
+  CHECK(quoted_spend(at_a, 5'000) == payable);
+  // A page without months (an older HQ) leaves the till HQ's figure as sent.
+  pma::v1::MemberPage old_page;
+  auto* m = old_page.add_members();
+  m->set_member_id("M1");
+  m->set_version(1'000);
+  m->set_tier(1);
+  m->set_spend_12m_fen(7'000);
+  old_page.set_next_cursor(1'000);
+  REQUIRE(a.sync_store->apply_member_page(old_page, now));
+  CHECK(world.count(a, "SELECT COUNT(*) FROM member_spend_months") == 0);
+  CHECK(quoted_spend(at_a, 5'000) == 7'000 + payable);
 }

@@ -1,7 +1,8 @@
 // bench_sync: wire bytes per checkout delta vs an SQLite session changeset, HQ ingest rate with
 // 100 concurrent simulated stores, and the downstream apply rate of 1,000,000 members with the
 // p99 of lookups served meanwhile. Prints figures; not a test.
-// Usage: bench_sync [deltas_per_store=10000] [members=1000000]
+// Usage: bench_sync [deltas_per_store=10000] [members=1000000] [spend_months=0]
+// spend_months: the monthly spend buckets (MemberDelta.spend_months) sent with every member.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -270,7 +271,7 @@ void bench_ingest(int deltas_per_store) {
              hq_cpu_s > 0 ? total / hq_cpu_s : 0.0);
 }
 
-void bench_apply(int members) {
+void bench_apply(int members, int spend_months) {
   constexpr int kPage = 2000;
   pma::test::TempDir dir;
   std::string path = dir.file("agent.db");
@@ -308,6 +309,11 @@ void bench_apply(int members) {
       m->set_name("Member");
       m->set_tier(1 + i % 3);
       m->set_points(i % 5000);
+      for (int k = 0; k < spend_months; ++k) {
+        auto* bucket = m->add_spend_months();
+        bucket->set_month(676 - k);
+        bucket->set_fen(1000 + (i + k) % 50'000);
+      }
     }
     page.set_next_cursor(static_cast<std::uint64_t>(std::min(members, first + kPage)));
     auto t0 = Clock::now();
@@ -325,8 +331,8 @@ void bench_apply(int members) {
     std::sort(v.begin(), v.end());
     return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
   };
-  fmt::print("== downstream apply: {} members, pages of {} (one transaction each) ==\n", members,
-             kPage);
+  fmt::print("== downstream apply: {} members, pages of {} (one transaction each){} ==\n", members,
+             kPage, spend_months > 0 ? fmt::format(", {} spend months each", spend_months) : "");
   fmt::print("  {:.0f} rows/s (goal >= 200000); page commit p50 {:.1f} ms, p99 {:.1f} ms\n",
              members / elapsed, pct(page_ms, 0.5), pct(page_ms, 0.99));
   fmt::print(
@@ -343,6 +349,7 @@ int main(int argc, char** argv) {
   int members = argc > 2 ? std::atoi(argv[2]) : 1000000;
   bench_bytes();
   bench_ingest(deltas_per_store);
-  bench_apply(members);
+  int spend_months = argc > 3 ? std::atoi(argv[3]) : 0;
+  bench_apply(members, spend_months);
   return 0;
 }
