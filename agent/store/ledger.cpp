@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "pma/v1/sync.pb.h"
+
 namespace pma::store {
 
 Status Ledger::append(const LedgerEntry& e) {
@@ -39,18 +43,31 @@ Result<std::int64_t> Ledger::spend_12m(std::string_view member_id, std::int64_t 
   // HQ's months from first_month on (at least 0 together, as at HQ) or, when HQ sent no
   // months (an older HQ), the figure it sent; plus local spend HQ has not reflected yet.
   auto stmt = db_.prepare(
-      "SELECT IIF(EXISTS(SELECT 1 FROM member_spend_months WHERE member_id = ?1), "
-      "MAX(0, (SELECT COALESCE(SUM(fen), 0) FROM member_spend_months WHERE member_id = ?1 "
-      "AND month >= ?2)), spend_12m_fen) + (SELECT COALESCE(SUM(amount_fen), 0) FROM ledger "
-      "WHERE member_id = ?1 AND hq_reflected = 0 AND created_at >= ?3) "
+      "SELECT spend_months, spend_12m_fen, (SELECT COALESCE(SUM(amount_fen), 0) FROM ledger "
+      "WHERE member_id = ?1 AND hq_reflected = 0 AND created_at >= ?2) "
       "FROM members WHERE member_id = ?1");
   if (!stmt) return std::unexpected(stmt.error());
-  stmt->bind(1, member_id).bind(2, first_month).bind(3, since_ms);
-  auto v = single_int(*stmt);
-  if (!v && v.error().code == "member_not_found") {
+  stmt->bind(1, member_id).bind(2, since_ms);
+  auto row = stmt->step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) {
     return fail("member_not_found", fmt::format("member {} is not in the cache", member_id));
   }
-  return v;
+  std::int64_t hq = stmt->column_int64(1);
+  if (!stmt->column_is_null(0)) {
+    const std::vector<std::uint8_t> blob = stmt->column_blob(0);
+    pma::v1::SpendWindow window;
+    if (!window.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
+      return fail("ledger_corrupt",
+                  fmt::format("member {}'s spend months do not parse", member_id));
+    }
+    hq = 0;
+    for (int i = 0; i < window.fen_size(); ++i) {
+      if (window.first_month() + i >= first_month) hq += window.fen(i);
+    }
+    hq = std::max<std::int64_t>(hq, 0);
+  }
+  return hq + stmt->column_int64(2);
 }
 
 Result<std::int64_t> Ledger::offline_burned_since(std::string_view member_id,

@@ -19,26 +19,6 @@ namespace {
     }                                                    \
   } while (0)
 
-constexpr int kMonthsPerInsert = 12;
-
-// INSERT of `rows` spend months of one member (?1), each (?2k, ?2k+1); 1..kMonthsPerInsert.
-const std::string& insert_spend_months_sql(int rows) {
-  static const auto kSql = [] {
-    std::array<std::string, kMonthsPerInsert + 1> sql;
-    for (int n = 1; n <= kMonthsPerInsert; ++n) {
-      std::string& text = sql[static_cast<std::size_t>(n)];
-      text = "INSERT INTO member_spend_months(member_id, month, fen) VALUES";
-      for (int k = 0; k < n; ++k) {
-        text += fmt::format("{}(?1, ?{}, ?{})", k == 0 ? " " : ", ", 2 + 2 * k, 3 + 2 * k);
-      }
-      // A month twice (HQ merges them, but a page is input) adds up.
-      text += " ON CONFLICT(member_id, month) DO UPDATE SET fen = fen + excluded.fen";
-    }
-    return sql;
-  }();
-  return kSql[static_cast<std::size_t>(rows)];
-}
-
 std::span<const std::uint8_t> bytes_of(const std::string& s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
@@ -199,14 +179,11 @@ Status SqliteSyncStore::map_member(const std::string& provisional_id,
     // HQ matched the registration to a member this cache already holds: merge into it. HQ
     // moves the provisional id's spend to the canonical member and sends it again.
     PMA_TRY(run(db_, "DELETE FROM members WHERE member_id = ?1", provisional_id));
-    PMA_TRY(run(db_, "DELETE FROM member_spend_months WHERE member_id = ?1", provisional_id));
   } else {
+    // The row keeps its spend months (a page may have carried the provisional id when HQ saw
+    // its spend before its registration).
     PMA_TRY(run(db_, "UPDATE members SET member_id = ?2 WHERE member_id = ?1", provisional_id,
                 member_id));
-    // A page may have carried the provisional id (HQ saw its spend before its registration).
-    PMA_TRY(run(db_,
-                "UPDATE OR REPLACE member_spend_months SET member_id = ?2 WHERE member_id = ?1",
-                provisional_id, member_id));
   }
   return rename_member_rows(db_, provisional_id, member_id);
 }
@@ -255,16 +232,12 @@ Status SqliteSyncStore::apply_member_page(const pma::v1::MemberPage& page, std::
   auto tx = Transaction::begin(db_);
   if (!tx) return std::unexpected(tx.error());
   // Most pages touch members this till never served: skip the per-member watermark update
-  // when the ledger has nothing unreflected at all, and the per-member removal of old spend
-  // months when no member has any (the first full load, or an older HQ).
-  auto pending = db_.prepare(
-      "SELECT EXISTS(SELECT 1 FROM ledger WHERE hq_reflected = 0), "
-      "EXISTS(SELECT 1 FROM member_spend_months)");
+  // when the ledger has nothing unreflected at all.
+  auto pending = db_.prepare("SELECT EXISTS(SELECT 1 FROM ledger WHERE hq_reflected = 0)");
   if (!pending) return std::unexpected(pending.error());
   auto row = pending->step();
   if (!row) return std::unexpected(row.error());
   PageState state{.unreflected = pending->column_int64(0) != 0,
-                  .spend_months = pending->column_int64(1) != 0,
                   .reflected_seq = page.reflected_seq(),
                   .now = now};
   PMA_TRY(pending->run());
@@ -280,20 +253,48 @@ Status SqliteSyncStore::apply_member_page(const pma::v1::MemberPage& page, std::
   return tx->commit();
 }
 
+namespace {
+
+// HQ's months (sparse, within its 12-month window) as the till keeps them; "" when HQ sent
+// none. Months more than kMaxWindowMonths before the newest are dropped (a page is input).
+std::string spend_window(const pma::v1::MemberDelta& m) {
+  constexpr std::int64_t kMaxWindowMonths = 36;
+  if (m.spend_months_size() == 0) return {};
+  std::int64_t last = m.spend_months(0).month();
+  for (const auto& month : m.spend_months()) last = std::max<std::int64_t>(last, month.month());
+  std::int64_t first = last;
+  for (const auto& month : m.spend_months()) {
+    if (last - month.month() < kMaxWindowMonths)
+      first = std::min<std::int64_t>(first, month.month());
+  }
+  pma::v1::SpendWindow window;
+  window.set_first_month(static_cast<std::int32_t>(first));
+  window.mutable_fen()->Resize(static_cast<int>(last - first + 1), 0);
+  for (const auto& month : m.spend_months()) {
+    if (month.month() < first) continue;
+    const int i = static_cast<int>(month.month() - first);
+    window.set_fen(i, window.fen(i) + month.fen());  // a month twice (a page is input) adds up
+  }
+  return window.SerializeAsString();
+}
+
+}  // namespace
+
 Status SqliteSyncStore::apply_member(const pma::v1::MemberDelta& m, PageState& page) {
   const std::int64_t now = page.now;
-  if (m.erased()) {
-    PMA_TRY(run(db_, "DELETE FROM member_spend_months WHERE member_id = ?1", m.member_id()));
-    return erase_member_rows(db_, m.member_id());
-  }
+  if (m.erased()) return erase_member_rows(db_, m.member_id());
   constexpr std::string_view kUpsert =
       "INSERT INTO members(member_id, card_no, phone_hash, phone_masked, name, birthday, tier, "
-      "hq_points, hq_version, updated_at, spend_12m_fen) VALUES(?1, NULLIF(?2, ''), ?3, ?4, ?5, "
-      "?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT(member_id) DO UPDATE SET card_no = excluded.card_no, "
+      "hq_points, hq_version, updated_at, spend_12m_fen, spend_months) VALUES(?1, NULLIF(?2, ''), "
+      "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT(member_id) DO UPDATE SET "
+      "card_no = excluded.card_no, "
       "phone_hash = excluded.phone_hash, phone_masked = excluded.phone_masked, "
       "name = excluded.name, birthday = excluded.birthday, tier = MAX(tier, excluded.tier), "
       "hq_points = excluded.hq_points, hq_version = excluded.hq_version, "
-      "updated_at = excluded.updated_at, spend_12m_fen = excluded.spend_12m_fen";
+      "updated_at = excluded.updated_at, spend_12m_fen = excluded.spend_12m_fen, "
+      "spend_months = excluded.spend_months";
+  // HQ's spend months, which Ledger::spend_12m ages as months pass (NULL: an older HQ).
+  const std::string months = spend_window(m);
   for (int attempt = 0;; ++attempt) {
     auto stmt = db_.prepare(kUpsert);
     if (!stmt) return std::unexpected(stmt.error());
@@ -309,6 +310,11 @@ Status SqliteSyncStore::apply_member(const pma::v1::MemberDelta& m, PageState& p
     // HQ's rolling spend; like hq_points it reflects this terminal's deltas up to
     // reflected_seq, whose ledger rows stop counting locally just below.
     stmt->bind(11, m.spend_12m_fen());
+    if (months.empty()) {
+      stmt->bind(12, nullptr);
+    } else {
+      stmt->bind_blob(12, bytes_of(months));
+    }
     auto ok = stmt->run();
     if (ok) break;
     if (ok.error().code != "sqlite_constraint" || attempt > 0) return ok;
@@ -320,25 +326,6 @@ Status SqliteSyncStore::apply_member(const pma::v1::MemberDelta& m, PageState& p
     if (!clear) return std::unexpected(clear.error());
     clear->bind_blob(1, bytes_of(m.phone_hash())).bind(2, m.member_id());
     PMA_TRY(clear->run());
-  }
-  // HQ's spend months replace the member's (Ledger::spend_12m ages them as months pass).
-  if (page.spend_months) {
-    PMA_TRY(run(db_, "DELETE FROM member_spend_months WHERE member_id = ?1", m.member_id()));
-  }
-  // All of a member's months in one statement (a window has at most 12; more go in chunks):
-  // per-statement overhead, not the b-tree, was most of the cost of one row per statement.
-  const int months = m.spend_months_size();
-  for (int first = 0; first < months; first += kMonthsPerInsert) {
-    const int rows = std::min(kMonthsPerInsert, months - first);
-    auto insert = db_.prepare(insert_spend_months_sql(rows));
-    if (!insert) return std::unexpected(insert.error());
-    insert->bind(1, m.member_id());
-    for (int k = 0; k < rows; ++k) {
-      const auto& bucket = m.spend_months(first + k);
-      insert->bind(2 + 2 * k, bucket.month()).bind(3 + 2 * k, bucket.fen());
-    }
-    PMA_TRY(insert->run());
-    page.spend_months = true;
   }
   // Invariant 2: hq_points (and the spend) now include this terminal's deltas up to
   // reflected_seq, so the matching ledger rows stop counting on top of them, in the same

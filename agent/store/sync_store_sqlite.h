@@ -31,8 +31,7 @@ class SqliteSyncStore final : public sync::SyncStore {
   Status map_member(const std::string& provisional_id, const std::string& member_id);
   // What apply_member needs to know of the page being applied.
   struct PageState {
-    bool unreflected = false;   // the ledger has rows HQ has not reflected
-    bool spend_months = false;  // member_spend_months may hold rows (set once one is written)
+    bool unreflected = false;  // the ledger has rows HQ has not reflected
     std::uint64_t reflected_seq = 0;
     std::int64_t now = 0;
   };

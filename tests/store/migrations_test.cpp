@@ -25,8 +25,8 @@ TEST_CASE("Migrations bring an empty file to the latest schema", "[store][migrat
   REQUIRE(db);
   CHECK((*db)->user_version() == latest_schema_version());
   auto names = tables(**db);
-  for (const char* table : {"members", "coupons", "ledger", "outbox", "idempotency", "print_queue",
-                            "sync_state", "member_spend_months"}) {
+  for (const char* table :
+       {"members", "coupons", "ledger", "outbox", "idempotency", "print_queue", "sync_state"}) {
     INFO(table);
     CHECK(std::find(names.begin(), names.end(), table) != names.end());
   }

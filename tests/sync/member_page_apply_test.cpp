@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <catch2/catch.hpp>
+#include <limits>
 
 #include "store/ledger.h"
 #include "store/member_store.h"
@@ -101,17 +102,18 @@ TEST_CASE("A member page's spend months replace the member's and count within th
   CHECK(ledger.spend_12m("M1", kMay2026 - 1, 0).value() == 700);
   // Months within the window that sum below zero count as nothing, as at HQ.
   REQUIRE(store.apply_member_page(spend_page("M1", 2, {{kMay2026, -50}}, 0), 0));
-  CHECK(scalar(database, "SELECT COUNT(*) FROM member_spend_months") == 1);
   CHECK(ledger.spend_12m("M1", kMay2026 - 11, 0).value() == 0);
+  REQUIRE(store.apply_member_page(spend_page("M1", 3, {{kMay2026, 80}}, 80), 0));
+  CHECK(ledger.spend_12m("M1", kMay2026 - 11, 0).value() == 80);  // replaced, not added
 
   SECTION("a page from an older HQ, without months, leaves HQ's figure") {
-    REQUIRE(store.apply_member_page(spend_page("M1", 3, {}, 4200), 0));
-    CHECK(scalar(database, "SELECT COUNT(*) FROM member_spend_months") == 0);
+    REQUIRE(store.apply_member_page(spend_page("M1", 4, {}, 4200), 0));
+    CHECK(scalar(database, "SELECT COUNT(*) FROM members WHERE spend_months IS NULL") == 1);
     CHECK(ledger.spend_12m("M1", kMay2026 + 100, 0).value() == 4200);
   }
   SECTION("an erasure removes the months with the member") {
-    REQUIRE(store.apply_member_page(spend_page("M1", 3, {}, 0, true), 0));
-    CHECK(scalar(database, "SELECT COUNT(*) FROM member_spend_months") == 0);
+    REQUIRE(store.apply_member_page(spend_page("M1", 4, {}, 0, true), 0));
+    CHECK(scalar(database, "SELECT COUNT(*) FROM members") == 0);
     CHECK(ledger.spend_12m("M1", kMay2026, 0).error().code == "member_not_found");
   }
   SECTION("months of a provisional id follow it to the canonical id") {
@@ -121,7 +123,25 @@ TEST_CASE("A member page's spend months replace the member's and count within th
     mapping.set_member_id("H000000007");
     REQUIRE(store.acknowledge(0, {mapping}));
     CHECK(ledger.spend_12m("H000000007", kMay2026, 0).value() == 900);
-    CHECK(scalar(database,
-                 "SELECT COUNT(*) FROM member_spend_months WHERE member_id = 'P-S-T1-1'") == 0);
+    CHECK(scalar(database, "SELECT COUNT(*) FROM members WHERE member_id = 'P-S-T1-1'") == 0);
   }
+}
+
+TEST_CASE("Spend months from a garbled page are bounded: far-off months drop, repeats add up",
+          "[sync][apply][spend]") {
+  pma::test::TempDir dir;
+  auto db = pma::store::open_store(dir.file("agent.db"));
+  REQUIRE(db);
+  pma::store::SqliteSyncStore store(**db);
+  pma::store::Ledger ledger(**db);
+  constexpr int kMay2026 = 676;
+  REQUIRE(store.apply_member_page(spend_page("M1", 1,
+                                             {{std::numeric_limits<std::int32_t>::min(), 5},
+                                              {kMay2026, 100},
+                                              {kMay2026, 50},
+                                              {kMay2026 - 40, 7}},
+                                             150),
+                                  0));
+  CHECK(ledger.spend_12m("M1", std::numeric_limits<std::int32_t>::min(), 0).value() == 150);
+  CHECK(scalar(**db, "SELECT length(spend_months) < 16 FROM members") == 1);
 }
