@@ -113,30 +113,45 @@ constexpr std::string_view kScrubJobs =
 Status erase_member_rows(Database& db, std::string_view member_id) {
   auto masked = texts(db, "SELECT phone_masked FROM members WHERE member_id = ?1", member_id);
   if (!masked) return std::unexpected(masked.error());
-  // The member's transactions: its checkouts and refunds (ledger), checkouts without a ledger
-  // row, and refunds of its checkouts.
-  auto txns = texts(db,
-                    "SELECT txn_id FROM ledger WHERE member_id = ?1 UNION "
-                    "SELECT txn_id FROM checkout_txns WHERE member_id = ?1 UNION "
-                    "SELECT refund_id FROM refund_lines WHERE txn_id IN "
-                    "(SELECT txn_id FROM checkout_txns WHERE member_id = ?1)",
-                    member_id);
-  if (!txns) return std::unexpected(txns.error());
-  for (const std::string& txn : *txns) {
+  // The member's transactions, each with its kind: checkout and refund ids are both the POS's
+  // own, from counters that may overlap, so a refund id can equal another customer's sale id.
+  auto checkouts = texts(db,
+                         "SELECT txn_id FROM checkout_txns WHERE member_id = ?1 UNION "
+                         "SELECT txn_id FROM ledger WHERE member_id = ?1 AND kind NOT LIKE "
+                         "'refund%'",
+                         member_id);
+  if (!checkouts) return std::unexpected(checkouts.error());
+  auto refunds = texts(db,
+                       "SELECT txn_id FROM ledger WHERE member_id = ?1 AND kind LIKE 'refund%' "
+                       "UNION SELECT refund_id FROM refund_lines WHERE txn_id IN "
+                       "(SELECT txn_id FROM checkout_txns WHERE member_id = ?1)",
+                       member_id);
+  if (!refunds) return std::unexpected(refunds.error());
+  const std::string masked_phone = masked->empty() ? std::string() : masked->front();
+  for (const std::string& txn : *checkouts) {
     PMA_TRY(run(db,
                 "UPDATE idempotency SET request_hash = X'', response = X'' "
-                "WHERE key IN ('checkout:' || ?1, 'refund:' || ?1)",
+                "WHERE key = 'checkout:' || ?1",
                 txn));
     PMA_TRY(run(db, fmt::format("{} WHERE idem_key IN (?1, 'receipt:' || ?1)", kScrubJobs), txn));
+    // Receipts of this sale the POS queued under a key of its own choosing: still to print,
+    // naming this sale and the member's masked phone ("138****5678"; ASCII in every receipt
+    // encoding). Both, since a masked phone alone is shared by many members.
+    if (masked_phone.size() >= 7) {
+      auto stmt = db.prepare(
+          fmt::format("{} WHERE state IN ('queued', 'printing') AND length(payload) > 0 AND "
+                      "instr(payload, ?1) > 0 AND instr(payload, ?2) > 0",
+                      kScrubJobs));
+      if (!stmt) return std::unexpected(stmt.error());
+      stmt->bind_blob(1, bytes_of(masked_phone)).bind_blob(2, bytes_of(txn));
+      PMA_TRY(stmt->run());
+    }
   }
-  // Receipts queued under keys of the POS's own choosing: recognised by the masked phone they
-  // print ("138****5678"; ASCII in every receipt encoding).
-  if (!masked->empty() && masked->front().size() >= 7) {
-    auto stmt = db.prepare(
-        fmt::format("{} WHERE length(payload) > 0 AND instr(payload, ?1) > 0", kScrubJobs));
-    if (!stmt) return std::unexpected(stmt.error());
-    stmt->bind_blob(1, bytes_of(masked->front()));
-    PMA_TRY(stmt->run());
+  for (const std::string& refund : *refunds) {
+    PMA_TRY(run(db,
+                "UPDATE idempotency SET request_hash = X'', response = X'' "
+                "WHERE key = 'refund:' || ?1",
+                refund));
   }
   PMA_TRY(rewrite_checkouts(db, member_id, [](v1::Quote& q) {
     anonymise(q);

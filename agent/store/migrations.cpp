@@ -110,6 +110,11 @@ CREATE INDEX refund_lines_by_txn ON refund_lines(txn_id);
 -- apply next to nothing, where a table of months cost it two thirds of its rate.
 ALTER TABLE members ADD COLUMN spend_months BLOB;
 )sql"},
+    Migration{6, "erasure finds a member's checkouts by index; printed receipts keep no bytes",
+              R"sql(
+CREATE INDEX checkout_txns_by_member ON checkout_txns(member_id) WHERE member_id <> '';
+UPDATE print_queue SET payload = X'' WHERE state = 'printed';
+)sql"},
 };
 
 }  // namespace

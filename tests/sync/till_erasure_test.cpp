@@ -184,6 +184,10 @@ TEST_CASE(
   REQUIRE(world.count(a, "SELECT COUNT(*) FROM members WHERE member_id = 'M1'") == 1);
   auto other = counter.commit("O1", "M1");
   REQUIRE(jobs.add("receipt:O1", "receipt", receipt_bytes(other, "Member 1"), kNow / 1000));
+  // The POS numbers sales and returns apart: M1's sale "R1" shares its id with the erased
+  // member's refund below, and must not be touched by the erasure.
+  auto clash = counter.commit("R1", "M1");
+  REQUIRE(jobs.add("receipt:R1", "receipt", receipt_bytes(clash, "Member 1"), kNow / 1000));
 
   // After that sync: a checkout, a refund of the first checkout, a pending receipt, and one the
   // POS queued under a key of its own. None of it has reached HQ.
@@ -194,9 +198,9 @@ TEST_CASE(
   REQUIRE(world.count(a, fmt::format("SELECT COUNT(*) FROM ledger WHERE member_id = '{}' AND "
                                      "hq_reflected = 0",
                                      member)) >= 2);
-  REQUIRE(world.count(a, "SELECT COUNT(*) FROM idempotency") == 4);
+  REQUIRE(world.count(a, "SELECT COUNT(*) FROM idempotency") == 5);
   const auto unsent = outbox_seqs(a);
-  REQUIRE(unsent.size() == 3);  // O1, C2, R1
+  REQUIRE(unsent.size() == 4);  // O1, sale R1, C2, refund R1
 
   const std::string masked = pma::store::mask_phone(kPhone);
   auto hash = counter.hasher.hash(kPhone);
@@ -223,7 +227,7 @@ TEST_CASE(
   CHECK(mentions(a, needles, "outbox") == std::vector<std::string>{});
   CHECK(outbox_seqs(a) == unsent);
   CHECK(outbox_delta(a, "C2").checkout().member_id() == member);
-  CHECK(world.count(a, "SELECT COUNT(*) FROM ledger WHERE hq_reflected = 0") == 1);  // O1
+  CHECK(world.count(a, "SELECT COUNT(*) FROM ledger WHERE hq_reflected = 0") == 2);  // O1, R1
   // The receipts of the member that were still to print are failed, without their bytes.
   for (const char* key : {"receipt:C2", "pos-7781"}) {
     auto job = jobs.find(std::string(key));
@@ -237,8 +241,16 @@ TEST_CASE(
   REQUIRE(kept);
   CHECK((*kept)->state == pma::printing::JobState::queued);
   CHECK((*kept)->payload == receipt_bytes(other, "Member 1"));
+  auto clash_job = jobs.find(std::string("receipt:R1"));
+  REQUIRE(clash_job);
+  REQUIRE(*clash_job);
+  CHECK((*clash_job)->state == pma::printing::JobState::queued);
+  CHECK((*clash_job)->payload == receipt_bytes(clash, "Member 1"));
+  CHECK(world.count(a, "SELECT length(response) > 0 FROM idempotency WHERE key = 'checkout:R1'") ==
+        1);
   CHECK(a.sync_store->get_state("member_cursor").value() == std::to_string(page->next_cursor()));
-  CHECK(pma::store::Ledger(*a.db).balance("M1").value() == 100 + other.quote().points_to_earn());
+  CHECK(pma::store::Ledger(*a.db).balance("M1").value() ==
+        100 + other.quote().points_to_earn() + clash.quote().points_to_earn());
 
   // A replay of the member's checkout commits nothing again; its money can still be refunded,
   // as a refund without member.
@@ -260,7 +272,7 @@ TEST_CASE(
   auto report = world.sync(a);
   REQUIRE(report);
   CHECK(outbox_seqs(a).empty());
-  CHECK(world.sink->applied_count({"A", "T1"}).value() == 6);  // registration .. R2
+  CHECK(world.sink->applied_count({"A", "T1"}).value() == 7);  // registration .. R2
   auto conflicts = world.sink->conflicts();
   REQUIRE(conflicts);
   CHECK(conflicts->size() == 2);  // C2 and R1
