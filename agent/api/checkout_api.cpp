@@ -67,7 +67,7 @@ boost::asio::awaitable<ApiResponse> CheckoutApi::commit(const ApiRequest& reques
         hq_check = "offline";
         const auto& code = reply.error().code;
         if (code != "hq_skipped" && code != "connect" && code != "hq_busy" &&
-            code != "tls_handshake") {
+            code != "tls_handshake" && code != "tls_refused") {
           release_id = 0;  // the request may have reached HQ
         }
         log_->info("checkout {}: HQ did not decide ({}); offline rules apply", body.txn_id(),

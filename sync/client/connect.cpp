@@ -34,6 +34,10 @@ asio::awaitable<Status> connect_tls(TlsStream& stream, const ClientConfig& confi
   stream.set_verify_callback(ssl::host_name_verification(config.hq_host));
   auto [hec] = co_await stream.async_handshake(ssl::stream_base::client,
                                                asio::as_tuple(asio::use_awaitable));
+  if (hec && net::is_certificate_refusal(hec)) {
+    co_return fail("tls_refused", fmt::format("TLS with {}:{}: a certificate was refused: {}",
+                                              config.hq_host, config.hq_port, hec.message()));
+  }
   if (hec) {
     co_return fail("tls_handshake", fmt::format("TLS with {}:{} failed: {}", config.hq_host,
                                                 config.hq_port, hec.message()));

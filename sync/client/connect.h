@@ -11,7 +11,9 @@
 
 namespace pma::sync {
 
-// Errors: "connect" (cannot resolve or connect), "tls_handshake".
+// Errors: "connect" (cannot resolve or connect), "tls_refused" (HQ refused our certificate or
+// we refused HQ's: configuration, not the network), "tls_handshake" (the handshake failed
+// otherwise: a timeout, a reset; transient).
 boost::asio::awaitable<Status> connect_tls(TlsStream& stream, const ClientConfig& config);
 
 }  // namespace pma::sync

@@ -51,9 +51,9 @@ class Reserver {
   void stop();
 
   // HQ's answer (granted or refused) within the budget. Errors, all meaning "HQ did not
-  // decide; apply the offline rules": "hq_timeout", "connect", "tls_handshake", "hq_busy",
-  // "hq_skipped" (not tried: a recent attempt failed, or HQ refuses this terminal), "io_*" /
-  // "frame_*" / "protocol_garbled" and HQ's own error codes ("terminal_revoked", ...).
+  // decide; apply the offline rules": "hq_timeout", "connect", "tls_handshake", "tls_refused",
+  // "hq_busy", "hq_skipped" (not tried: a recent attempt failed, or HQ refuses this terminal),
+  // "io_*" / "frame_*" / "protocol_garbled" and HQ's own error codes ("terminal_revoked", ...).
   boost::asio::awaitable<Result<pma::v1::ReserveReply>> reserve(pma::v1::ReserveRequest request);
 
   // Drops a hold whose checkout was not committed (hold_id from the grant; 0 after an

@@ -87,9 +87,9 @@ class SyncClient {
   void sync_now(ProgressFn progress, std::function<void(Result<SyncReport>)> done);
 
   // One complete session. full_reconcile restarts the member cursor at 0.
-  // Errors: "connect", "tls_handshake", "hq_busy" (message holds the retry hint), HQ's refusal
-  // codes ("terminal_revoked", ...), "io_*", "frame_*", "protocol", storage errors from the
-  // SyncStore.
+  // Errors: "connect", "tls_handshake", "tls_refused", "hq_busy" (message holds the retry hint),
+  // HQ's refusal codes ("terminal_revoked", ...), "io_*", "frame_*", "protocol", storage errors
+  // from the SyncStore.
   boost::asio::awaitable<Result<SyncReport>> run_once(ProgressFn progress,
                                                       bool full_reconcile = false);
 

@@ -86,11 +86,13 @@ asio::awaitable<Result<SyncReport>> SyncClient::run_once(ProgressFn progress, bo
   auto failed = [&](Error error) -> Result<SyncReport> {
     if (error.code != "hq_busy") ++state->failures;
     state->last_error = fmt::format("{}: {}", error.code, error.message);
-    if (error.code == "connect") {
+    if (error.code == "connect" || error.code == "tls_handshake") {
       state->reachable = false;
-      state->refusal.clear();  // HQ is down or cut off: it refuses nothing
-    } else if (error.code == "tls_handshake") {
-      state->reachable = false;  // HQ (or something on the way) does not take our certificate
+      state->refusal.clear();  // HQ is down or cut off (or timed out): it refuses nothing
+    } else if (error.code == "tls_refused") {
+      // HQ does not take our certificate (or we not HQ's): during the handshake, or with
+      // TLS 1.3 on the first read after it.
+      state->reachable = false;
       state->refusal = state->last_error;
     }
     return std::unexpected(std::move(error));
@@ -108,7 +110,6 @@ asio::awaitable<Result<SyncReport>> SyncClient::run_once(ProgressFn progress, bo
   });
   watchdog.arm(config_.io_timeout);
   if (auto ok = co_await connect_tls(*stream, config_); !ok) co_return failed(ok.error());
-  state->reachable = true;
 
   if (full_reconcile) {
     if (auto ok = store_.reset_member_cursor(); !ok) co_return failed(ok.error());
@@ -125,6 +126,7 @@ asio::awaitable<Result<SyncReport>> SyncClient::run_once(ProgressFn progress, bo
   auto out = wire::encode_message(wire::FrameType::hello, hello);
   auto frame = co_await exchange(*stream, watchdog, config_.io_timeout, out);
   if (!frame) co_return failed(frame.error());
+  state->reachable = true;  // HQ answered (a refusal below says otherwise)
   if (frame->type == wire::FrameType::busy) {
     pma::v1::Busy busy;
     (void)wire::decode_message(*frame, wire::FrameType::busy, busy);

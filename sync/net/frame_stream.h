@@ -16,6 +16,7 @@
 #include <span>
 #include <vector>
 
+#include "net/tls.h"
 #include "pma/error.h"
 #include "wire/frame.h"
 
@@ -41,6 +42,10 @@ asio::awaitable<Result<wire::Frame>> read_frame(Stream& stream, std::uint32_t ma
     if (n > 0) {
       co_return fail("frame_truncated",
                      fmt::format("stream ended after {} header bytes: {}", n, ec.message()));
+    }
+    if (is_certificate_refusal(ec)) {
+      co_return fail("tls_refused",
+                     fmt::format("the peer refused the certificate: {}", ec.message()));
     }
     co_return fail("io_error", fmt::format("reading a frame header: {}", ec.message()));
   }

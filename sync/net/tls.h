@@ -38,4 +38,11 @@ Result<TerminalIdentity> peer_identity(void* ssl_handle);
 // The last OpenSSL error queue entries as text (clears the queue).
 std::string openssl_errors();
 
+// Whether a TLS error is the peer (or our own verification) refusing a certificate: an alert
+// such as bad_certificate, unknown_ca, certificate_revoked/expired/required, access_denied or
+// decrypt_error (a certificate's signature that does not verify),
+// or our failed check of the peer's. Not for timeouts, resets or truncation (transient).
+// With TLS 1.3 a client learns that HQ refused its certificate only on its first read.
+bool is_certificate_refusal(const boost::system::error_code& ec);
+
 }  // namespace pma::net

@@ -169,6 +169,11 @@ TEST_CASE("Certificates from another CA, or none, are refused", "[sync][bad_inpu
     world.checkout(bad, "M1", 5);
     auto result = world.sync(bad);
     REQUIRE_FALSE(result);
+    // HQ refuses the certificate: with TLS 1.3 the client learns it on its first read.
+    INFO(result.error().message);
+    CHECK(result.error().code == "tls_refused");
+    CHECK_FALSE(bad.client->status().value().reachable);
+    CHECK_THAT(bad.client->hq_refusal(), Catch::StartsWith("tls_refused: "));
     CHECK(world.count(bad, "SELECT COUNT(*) FROM outbox") == 1);  // nothing pruned
   }
   CHECK(world.server->stats().refused_tls >= 1);
