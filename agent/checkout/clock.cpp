@@ -15,9 +15,11 @@ StoreTime store_time_at(std::int64_t now_ms, int utc_offset_minutes) {
   t.now_ms = now_ms;
   t.local_date = loyalty::local_date_at(now_ms, utc_offset_minutes);
   t.local_day_start_ms = loyalty::local_day_start_ms(t.local_date, utc_offset_minutes);
-  // Months counted like HQ's buckets (pma.v1.SpendMonth), turning over at store-local midnight.
+  // Months counted as HQ files spend (pma.v1.SpendMonth: UTC calendar months), so the till's
+  // window turns when HQ's does, not at store-local midnight.
+  const loyalty::LocalDate utc_date = loyalty::local_date_at(now_ms, 0);
   const std::int64_t month =
-      (static_cast<std::int64_t>(t.local_date.year) - 1970) * 12 + t.local_date.month - 1;
+      (static_cast<std::int64_t>(utc_date.year) - 1970) * 12 + utc_date.month - 1;
   t.spend_window_first_month = month - (kSpendWindowMonths - 1);
   const std::int64_t years = t.spend_window_first_month >= 0
                                  ? t.spend_window_first_month / 12
@@ -26,7 +28,7 @@ StoreTime store_time_at(std::int64_t now_ms, int utc_offset_minutes) {
       .year = static_cast<int>(1970 + years),
       .month = static_cast<int>(t.spend_window_first_month - years * 12) + 1,
       .day = 1};
-  t.spend_window_start_ms = loyalty::local_day_start_ms(first, utc_offset_minutes);
+  t.spend_window_start_ms = loyalty::local_day_start_ms(first, 0);
   return t;
 }
 

@@ -357,8 +357,11 @@ TEST_CASE("A till ages HQ's spend months without a new page", "[sync][hq][spend]
   std::int64_t payable = 0;
   const std::int64_t first = quoted_spend(at_a, 5'000, &payable);  // payable is set here
   CHECK(first == 30'000 + payable);
-  // 2026-06-01 04:00 in Shanghai (still May 31 in UTC): June 2025 has left the store's window.
+  // 2026-06-01 04:00 in Shanghai is still May 31 in UTC: HQ's months are UTC months, so June
+  // 2025 is still in the window, as at HQ; it leaves at midnight UTC.
   clock.set(utc_ms(2026, 5, 31) + 20 * 3600 * 1000);
+  CHECK(quoted_spend(at_a, 5'000) == 30'000 + payable);
+  clock.set(utc_ms(2026, 6, 1) + 1000);
   CHECK(quoted_spend(at_a, 5'000) == 10'000 + payable);
   clock.set(utc_ms(2026, 5, 31) + 15 * 3600 * 1000);  // 23:00 on May 31 in Shanghai
   CHECK(quoted_spend(at_a, 5'000) == 30'000 + payable);
