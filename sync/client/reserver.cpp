@@ -143,10 +143,8 @@ asio::awaitable<Result<pma::v1::ReserveReply>> Reserver::reserve(pma::v1::Reserv
       if (frame->type == wire::FrameType::busy) {
         ok = fail("hq_busy", "HQ is busy");
       } else if (frame->type == wire::FrameType::error) {
-        pma::v1::SyncError refused;
-        (void)wire::decode_message(*frame, wire::FrameType::error, refused);
-        ok = fail(refused.code().empty() ? "hq_refused" : refused.code(),
-                  fmt::format("HQ refused the reservation: {}", refused.message()));
+        Error refused = wire::peer_error(*frame, "hq_refused");
+        ok = fail(refused.code, fmt::format("HQ refused the reservation: {}", refused.message));
       } else {
         ok = wire::decode_message(*frame, wire::FrameType::reserve_reply, reply);
       }

@@ -138,10 +138,8 @@ asio::awaitable<Result<SyncReport>> SyncClient::run_once(ProgressFn progress, bo
     // HQ refused the session (e.g. terminal_revoked): its code and message, as HQ gave them.
     // HQ answers but will not serve this terminal, so it is not reachable for it (unlike Busy,
     // which only says "later").
-    pma::v1::SyncError refused;
-    (void)wire::decode_message(*frame, wire::FrameType::error, refused);
-    Error error{refused.code().empty() ? "hq_refused" : refused.code(),
-                fmt::format("HQ refused the session: {}", refused.message())};
+    Error refused = wire::peer_error(*frame, "hq_refused");
+    Error error{refused.code, fmt::format("HQ refused the session: {}", refused.message)};
     state->reachable = false;
     state->refusal = fmt::format("{}: {}", error.code, error.message);
     co_return failed(std::move(error));

@@ -12,7 +12,10 @@ namespace {
 // A peer's error code is passed on as ours only when it is one (stable snake_case ASCII): the
 // code reaches logs, metrics labels and the POS's JSON.
 bool is_error_code(std::string_view code) {
-  if (code.empty() || code.size() > 64 || code.front() < 'a' || code.front() > 'z') return false;
+  if (code.empty() || code.size() > 64 || code.front() < 'a' || code.front() > 'z' ||
+      code.back() == '_' || code.find("__") != std::string_view::npos) {
+    return false;
+  }
   for (char c : code) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
   }
@@ -30,15 +33,21 @@ std::vector<std::uint8_t> encode_message(FrameType type,
   return encode_frame(type, zstd_compress(raw, zstd_level));
 }
 
+Error peer_error(const Frame& frame, std::string_view fallback) {
+  pma::v1::SyncError remote;
+  if (!remote.ParseFromArray(frame.payload.data(), static_cast<int>(frame.payload.size()))) {
+    return Error{"protobuf_garbled", "peer sent an unreadable error frame"};
+  }
+  return Error{is_error_code(remote.code()) ? remote.code() : std::string(fallback),
+               remote.message()};
+}
+
 Status decode_message(const Frame& frame, FrameType expected, google::protobuf::MessageLite& out,
                       std::size_t max_decompressed) {
   if (frame.type == FrameType::error && expected != FrameType::error) {
-    pma::v1::SyncError remote;
-    if (!remote.ParseFromArray(frame.payload.data(), static_cast<int>(frame.payload.size()))) {
-      return fail("protobuf_garbled", "peer sent an unreadable error frame");
-    }
-    return fail(is_error_code(remote.code()) ? remote.code() : "peer_error",
-                fmt::format("peer reported: {}", remote.message()));
+    Error remote = peer_error(frame);
+    if (remote.code != "protobuf_garbled") remote.message = "peer reported: " + remote.message;
+    return std::unexpected(std::move(remote));
   }
   if (frame.type != expected) {
     return fail("frame_unexpected",

@@ -87,7 +87,8 @@ TEST_CASE("Checkout columns refuse an id width no encoder writes (a memory bomb 
 TEST_CASE("A peer's error code that is not snake_case becomes peer_error", "[fuzz][sync]") {
   // Found by fuzz_wire_frames: "store_\x03nknown" came back as our own error code.
   for (const std::string& code :
-       {std::string("store_\x03nknown"), std::string("Bad Code"), std::string(100, 'a')}) {
+       {std::string("store_\x03nknown"), std::string("Bad Code"), std::string(100, 'a'),
+        std::string("store__unknown"), std::string("store_")}) {
     const auto frame_bytes = wire::encode_error(Error{code, "refused"});
     const wire::Frame frame{wire::FrameType::error, {frame_bytes.begin() + 5, frame_bytes.end()}};
     pma::v1::Ack ack;
@@ -100,6 +101,13 @@ TEST_CASE("A peer's error code that is not snake_case becomes peer_error", "[fuz
   const wire::Frame frame{wire::FrameType::error, {frame_bytes.begin() + 5, frame_bytes.end()}};
   pma::v1::Ack ack;
   CHECK(wire::decode_message(frame, wire::FrameType::ack, ack).error().code == "store_unknown");
+  // The till's own readers of an error frame (a refused session or reservation) use the same
+  // check, with their own fallback.
+  const auto bad_bytes = wire::encode_error(Error{"Bad Code", "refused"});
+  const wire::Frame bad{wire::FrameType::error, {bad_bytes.begin() + 5, bad_bytes.end()}};
+  CHECK(wire::peer_error(bad, "hq_refused").code == "hq_refused");
+  CHECK(wire::peer_error(bad).message == "refused");
+  CHECK(wire::peer_error(frame, "hq_refused").code == "store_unknown");
 }
 
 TEST_CASE("The framer drops scans with surrogates, overlong forms or code points past U+10FFFF",
