@@ -162,7 +162,28 @@ Status SqliteSyncStore::acknowledge(std::uint64_t seq,
   for (const auto& mapping : id_mappings) {
     PMA_TRY(map_member(mapping.provisional_id(), mapping.member_id()));
   }
-  return tx->commit();
+  PMA_TRY(tx->commit());
+  // The erased member's deltas have left the outbox: their WAL frames go too.
+  auto pending = get_state("wal_scrub");
+  return pending && *pending ? scrub_wal() : Status{};
+}
+
+Status SqliteSyncStore::scrub_wal() {
+  // An erased member's rows live on in WAL frames written before the erasure until they are
+  // overwritten: copy the WAL into the database file (secure_delete zeroes what was deleted
+  // there) and empty it. A reader on an older snapshot makes it busy: tried again after the
+  // next acknowledgement, as long as the outbox still holds deltas sent before the erasure.
+  auto stmt = db_.prepare("PRAGMA wal_checkpoint(TRUNCATE)");
+  if (!stmt) return std::unexpected(stmt.error());
+  auto row = stmt->step();
+  if (!row) return std::unexpected(row.error());
+  const bool busy = *row && stmt->column_int64(0) != 0;
+  PMA_TRY(stmt->run());
+  if (busy) return set_state("wal_scrub", "1");
+  auto stats = outbox_stats();
+  if (!stats) return std::unexpected(stats.error());
+  return stats->depth == 0 ? run(db_, "DELETE FROM sync_state WHERE key = 'wal_scrub'")
+                           : set_state("wal_scrub", "1");
 }
 
 Status SqliteSyncStore::map_member(const std::string& provisional_id,
@@ -241,7 +262,11 @@ Status SqliteSyncStore::apply_member_page(const pma::v1::MemberPage& page, std::
                   .reflected_seq = page.reflected_seq(),
                   .now = now};
   PMA_TRY(pending->run());
-  for (const auto& member : page.members()) PMA_TRY(apply_member(member, state));
+  bool erasure = false;
+  for (const auto& member : page.members()) {
+    PMA_TRY(apply_member(member, state));
+    erasure = erasure || member.erased();
+  }
   PMA_TRY(set_state("member_cursor", std::to_string(page.next_cursor())));
   if (page.has_rule_set()) {
     PMA_TRY(set_state("rule_set_version", std::to_string(page.rule_set().version())));
@@ -250,7 +275,8 @@ Status SqliteSyncStore::apply_member_page(const pma::v1::MemberPage& page, std::
     stmt->bind_blob(1, bytes_of(page.rule_set().rule_set()));
     PMA_TRY(stmt->run());
   }
-  return tx->commit();
+  PMA_TRY(tx->commit());
+  return erasure ? scrub_wal() : Status{};
 }
 
 namespace {

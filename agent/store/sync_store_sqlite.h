@@ -29,6 +29,9 @@ class SqliteSyncStore final : public sync::SyncStore {
   Status renumber_outbox(std::uint64_t first_seq);
   Status raise_seq_floor(std::uint64_t floor);
   Status map_member(const std::string& provisional_id, const std::string& member_id);
+  // After an erasure: checkpoint the WAL into the database and truncate it, so pre-erasure
+  // frames do not outlive it; pending ("wal_scrub") until the outbox has drained.
+  Status scrub_wal();
   // What apply_member needs to know of the page being applied.
   struct PageState {
     bool unreflected = false;  // the ledger has rows HQ has not reflected

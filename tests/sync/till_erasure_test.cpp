@@ -282,14 +282,18 @@ TEST_CASE(
   REQUIRE(*at_hq);
   CHECK((*at_hq)->erased);
   CHECK(mentions(a, needles) == std::vector<std::string>{});
-  // Nor in the file's free space, once the WAL is checkpointed (secure_delete).
-  REQUIRE(a.db->exec("PRAGMA wal_checkpoint(TRUNCATE)"));
-  std::ifstream in(a.db_path, std::ios::binary);
-  const std::string file{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  REQUIRE(file.size() > 4096);
-  for (const auto& needle : needles) {
-    INFO(needle.size() << "-byte needle " << (needle.size() < 20 ? needle : "(phone hash)"));
-    CHECK(file.find(needle) == std::string::npos);
+  // Nor in the file's free space (secure_delete), nor in WAL frames written before the
+  // erasure: the till emptied its WAL once the erased member's deltas had left.
+  CHECK(a.sync_store->get_state("wal_scrub").value() == std::nullopt);
+  for (const std::string& path : {a.db_path, a.db_path + "-wal"}) {
+    std::ifstream in(path, std::ios::binary);
+    const std::string file{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (path == a.db_path) REQUIRE(file.size() > 4096);
+    for (const auto& needle : needles) {
+      INFO(path << ": " << needle.size() << "-byte needle "
+                << (needle.size() < 20 ? needle : "(phone hash)"));
+      CHECK(file.find(needle) == std::string::npos);
+    }
   }
 }
 
