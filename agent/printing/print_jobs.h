@@ -66,7 +66,8 @@ class PrintJobs {
   Status note_error(std::int64_t id, std::string_view error, bool requeue);
   // Puts a job in 'printing' none of whose bytes went out back to queued (its error unchanged).
   Status requeue_unsent(std::int64_t id);
-  // state = printed; the payload is dropped.
+  // state = printed; the payload is dropped. Whatever the state (a job cancelled or erased
+  // while its bytes were going out did print: the record says so).
   Status mark_printed(std::int64_t id, std::int64_t now);
   // An operator gives up on a job: failed (never printed by the worker again).
   Status cancel(std::int64_t id);
