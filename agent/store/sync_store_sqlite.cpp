@@ -12,13 +12,6 @@ namespace pma::store {
 
 namespace {
 
-#define PMA_TRY(expr)                                    \
-  do {                                                   \
-    if (auto pma_ok = (expr); !pma_ok) {                 \
-      return std::unexpected(std::move(pma_ok.error())); \
-    }                                                    \
-  } while (0)
-
 std::span<const std::uint8_t> bytes_of(const std::string& s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }

@@ -29,4 +29,13 @@ inline std::unexpected<Error> fail(std::string code, std::string message) {
   return std::unexpected<Error>(Error{std::move(code), std::move(message)});
 }
 
+// Returns early with the error of `expr` (a Result or Status) from a function that returns a
+// Result or Status; goes on otherwise.
+#define PMA_TRY(expr)                                    \
+  do {                                                   \
+    if (auto pma_ok = (expr); !pma_ok) {                 \
+      return std::unexpected(std::move(pma_ok.error())); \
+    }                                                    \
+  } while (0)
+
 }  // namespace pma

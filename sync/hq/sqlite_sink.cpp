@@ -38,13 +38,6 @@ class Tx {
   bool open_ = false;
 };
 
-#define PMA_TRY(expr)                                    \
-  do {                                                   \
-    if (auto pma_ok = (expr); !pma_ok) {                 \
-      return std::unexpected(std::move(pma_ok.error())); \
-    }                                                    \
-  } while (0)
-
 // The instant whose month a delta's spend belongs to: a refund takes back spend of the
 // purchase's month (filed under its own month it would leave the purchase's bucket too high
 // and age out a year late), unless an older till did not say when the purchase was.

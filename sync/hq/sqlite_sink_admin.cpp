@@ -12,13 +12,6 @@ namespace pma::hq {
 
 namespace {
 
-#define PMA_TRY(expr)                                    \
-  do {                                                   \
-    if (auto pma_ok = (expr); !pma_ok) {                 \
-      return std::unexpected(std::move(pma_ok.error())); \
-    }                                                    \
-  } while (0)
-
 // An IMMEDIATE transaction that rolls back unless committed.
 class WriteTx {
  public:

@@ -10,13 +10,6 @@ namespace pma::hq {
 
 namespace {
 
-#define PMA_TRY(expr)                                    \
-  do {                                                   \
-    if (auto pma_ok = (expr); !pma_ok) {                 \
-      return std::unexpected(std::move(pma_ok.error())); \
-    }                                                    \
-  } while (0)
-
 void refuse(pma::v1::ReserveReply& reply, std::string code, std::string coupon,
             std::string message) {
   auto* r = reply.add_refusals();
