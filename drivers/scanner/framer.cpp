@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "pma/utf8.h"
+
 namespace pma::scanner {
 
 namespace {
@@ -10,41 +12,6 @@ bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
 
 bool is_ascii_alpha(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
 bool is_ascii_alnum(char c) { return is_ascii_alpha(c) || (c >= '0' && c <= '9'); }
-
-// Line noise on a serial wire shows up as bytes that are not UTF-8; a real code (ASCII, or
-// UTF-8 text in a QR code) always is.
-bool is_valid_utf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    auto c = static_cast<unsigned char>(text[i]);
-    std::size_t extra = 0;
-    // The second byte's range: narrower after E0, ED, F0, F4, so overlong forms, UTF-16
-    // surrogates and code points past U+10FFFF are refused (Protobuf strings refuse them).
-    unsigned char low = 0x80, high = 0xbf;
-    if (c < 0x80) {
-      extra = 0;
-    } else if (c >= 0xc2 && c <= 0xdf) {
-      extra = 1;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      extra = 2;
-      if (c == 0xe0) low = 0xa0;
-      if (c == 0xed) high = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      extra = 3;
-      if (c == 0xf0) low = 0x90;
-      if (c == 0xf4) high = 0x8f;
-    } else {
-      return false;
-    }
-    if (i + extra >= text.size() && extra > 0) return false;
-    for (std::size_t k = 1; k <= extra; ++k) {
-      auto next = static_cast<unsigned char>(text[i + k]);
-      if (next < (k == 1 ? low : 0x80) || next > (k == 1 ? high : 0xbf)) return false;
-    }
-    i += extra + 1;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -263,7 +230,9 @@ void Framer::end_frame(TimePoint now, std::vector<ScanEvent>& out) {
     ++stats_.empty_frames;
     return;
   }
-  if (!is_valid_utf8(code)) {
+  // Line noise on a serial wire shows up as bytes that are not UTF-8; a real code (ASCII, or
+  // UTF-8 text in a QR code) always is, and scans travel in Protobuf strings.
+  if (!pma::is_valid_utf8(code)) {
     ++stats_.noise_frames;
     return;
   }

@@ -7,6 +7,7 @@
 
 #include <charconv>
 
+#include "pma/utf8.h"
 #include "pma/v1/member_import.pb.h"
 
 namespace pma::hq {
@@ -38,38 +39,6 @@ std::vector<std::string> split_csv(std::string_view line) {
   return fields;
 }
 
-// Strict UTF-8 (no overlong forms, surrogates or code points past U+10FFFF): these fields go
-// into proto3 strings on member pages, which a till refuses to parse otherwise.
-bool valid_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t extra = 0;
-    unsigned char low = 0x80, high = 0xbf;
-    if (c < 0x80) {
-      extra = 0;
-    } else if (c >= 0xc2 && c <= 0xdf) {
-      extra = 1;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      extra = 2;
-      low = c == 0xe0 ? 0xa0 : 0x80;
-      high = c == 0xed ? 0x9f : 0xbf;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      extra = 3;
-      low = c == 0xf0 ? 0x90 : 0x80;
-      high = c == 0xf4 ? 0x8f : 0xbf;
-    } else {
-      return false;
-    }
-    if (i + extra >= s.size() && extra > 0) return false;
-    for (std::size_t k = 1; k <= extra; ++k) {
-      const auto next = static_cast<unsigned char>(s[i + k]);
-      if (next < (k == 1 ? low : 0x80) || next > (k == 1 ? high : 0xbf)) return false;
-    }
-    i += extra + 1;
-  }
-  return true;
-}
-
 Result<ImportedMember> finish(const pma::v1::MemberImportRow& row, const std::string& key) {
   if (row.member_id().empty()) return fail("import_row", "member_id is empty");
   const std::pair<const char*, const std::string*> texts[] = {{"member_id", &row.member_id()},
@@ -77,7 +46,9 @@ Result<ImportedMember> finish(const pma::v1::MemberImportRow& row, const std::st
                                                               {"name", &row.name()},
                                                               {"birthday", &row.birthday()}};
   for (const auto& [field, value] : texts) {
-    if (!valid_utf8(*value)) return fail("import_row", fmt::format("{} is not UTF-8 text", field));
+    // These fields go into proto3 strings on member pages, which a till refuses otherwise.
+    if (!pma::is_valid_utf8(*value))
+      return fail("import_row", fmt::format("{} is not UTF-8 text", field));
   }
   ImportedMember m{row.member_id(), row.card_no(),  {}, "",
                    row.name(),      row.birthday(), 1,  row.points()};

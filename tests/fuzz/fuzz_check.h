@@ -34,8 +34,6 @@ bool is_snake_case(std::string_view code);
 void check_error(const Error& error, std::initializer_list<std::string_view> allowed,
                  std::string_view where);
 
-bool is_valid_utf8(std::string_view text);
-
 // "0a ff 10" style, for reproducing a failure.
 std::string hex(std::string_view bytes);
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fuzz_check.h"
+#include "pma/utf8.h"
 #include "scanner/framer.h"
 
 namespace {
@@ -32,7 +33,7 @@ void check_events(const std::vector<ScanEvent>& events, const FramerConfig& conf
       const auto u = static_cast<unsigned char>(c);
       check(u >= 0x20 && u != 0x7f, fmt::format("scan carries control byte 0x{:02x}", u));
     }
-    check(pma::fuzz::is_valid_utf8(e.code), "a scan is not valid UTF-8");
+    check(pma::is_valid_utf8(e.code), "a scan is not valid UTF-8");
     check(config.strip_aim || e.symbology.empty(), "symbology reported without strip_aim");
     check(e.symbology.empty() || (e.symbology.size() == 3 && e.symbology[0] == ']'),
           "symbology is not a ]Xm identifier");

@@ -11,6 +11,7 @@
 
 #include "fuzz_check.h"
 #include "hq/member_import.h"
+#include "pma/utf8.h"
 
 namespace {
 
@@ -65,7 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             "a phone mask not shaped 138****5678");
     }
     for (const std::string* field : {&m.member_id, &m.card_no, &m.name, &m.birthday}) {
-      check(pma::fuzz::is_valid_utf8(*field),
+      check(pma::is_valid_utf8(*field),
             fmt::format("an imported text field is not UTF-8: {}", pma::fuzz::hex(*field)));
     }
   }
