@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "pma/limits.h"
+
 namespace pma::checkout {
 
 Status CheckoutRecords::add_checkout(std::string_view txn_id, const v1::Quote& quote,
@@ -37,8 +39,9 @@ Result<std::optional<CommittedCheckout>> CheckoutRecords::find_checkout(std::str
 Result<std::vector<std::int64_t>> CheckoutRecords::refunded_qty(std::string_view txn_id,
                                                                 int line_count) {
   std::vector<std::int64_t> qty(static_cast<std::size_t>(line_count), 0);
-  auto stmt = db_.prepare(
-      "SELECT line_index, SUM(qty) FROM refund_lines WHERE txn_id = ?1 GROUP BY line_index");
+  // Summed here with overflow checks rather than with SQL's SUM, which fails the whole query
+  // ("integer overflow") on rows a buggy or tampered database may hold.
+  auto stmt = db_.prepare("SELECT line_index, qty FROM refund_lines WHERE txn_id = ?1");
   if (!stmt) return std::unexpected(stmt.error());
   stmt->bind(1, txn_id);
   for (;;) {
@@ -46,8 +49,15 @@ Result<std::vector<std::int64_t>> CheckoutRecords::refunded_qty(std::string_view
     if (!row) return std::unexpected(row.error());
     if (!*row) break;
     auto index = stmt->column_int64(0);
-    if (index >= 0 && index < line_count)
-      qty[static_cast<std::size_t>(index)] = stmt->column_int64(1);
+    auto line_qty = stmt->column_int64(1);
+    if (index < 0 || index >= line_count) continue;
+    auto sum =
+        line_qty < 0 ? std::nullopt : checked_add(qty[static_cast<std::size_t>(index)], line_qty);
+    if (!sum) {
+      return fail("checkout_record_corrupt",
+                  fmt::format("refunds of {} line {} do not add up to a quantity", txn_id, index));
+    }
+    qty[static_cast<std::size_t>(index)] = *sum;
   }
   return qty;
 }

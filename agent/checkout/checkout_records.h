@@ -28,7 +28,8 @@ class CheckoutRecords {
   // Errors: "checkout_record_corrupt" when the stored quote does not decode.
   Result<std::optional<CommittedCheckout>> find_checkout(std::string_view txn_id);
 
-  // Quantities already refunded per line of txn_id (size line_count).
+  // Quantities already refunded per line of txn_id (size line_count). Errors:
+  // "checkout_record_corrupt" when a line's rows are negative or do not sum in int64.
   Result<std::vector<std::int64_t>> refunded_qty(std::string_view txn_id, int line_count);
   Status add_refund(std::string_view refund_id, std::string_view txn_id,
                     const std::vector<std::int64_t>& qty, std::int64_t now_ms);

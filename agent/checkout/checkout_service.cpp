@@ -19,6 +19,8 @@ namespace pma::checkout {
 namespace {
 
 constexpr std::size_t kMaxKeyLength = 128;
+// More coupons than any receipt holds; checked before any is looked up.
+constexpr int kMaxCouponCodes = 100;
 
 v1::Tier to_tier(int tier) {
   return v1::Tier_IsValid(tier) ? static_cast<v1::Tier>(tier) : v1::TIER_NORMAL;
@@ -58,6 +60,10 @@ Result<CheckoutService::Priced> CheckoutService::price(
     const std::string& member_id, const google::protobuf::RepeatedPtrField<v1::BasketLine>& lines,
     const google::protobuf::RepeatedPtrField<std::string>& coupon_codes,
     std::int64_t points_to_burn, const StoreTime& now) {
+  if (coupon_codes.size() > kMaxCouponCodes) {
+    return fail("invalid_request", fmt::format("at most {} coupon codes per checkout, {} given",
+                                               kMaxCouponCodes, coupon_codes.size()));
+  }
   Priced out;
   loyalty::MemberView view;
   loyalty::QuoteContext ctx{

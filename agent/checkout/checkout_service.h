@@ -44,7 +44,9 @@ class CheckoutService {
   // Whether HQ is reachable now (offline limits apply while it is not). Default: false.
   void set_hq_online(bool online) { hq_online_ = online; }
 
-  // Prices a basket; writes nothing. Errors: "member_not_found" and loyalty::quote's codes.
+  // Prices a basket; writes nothing. Errors: "member_not_found", "invalid_request" (more than
+  // 100 coupon codes) and loyalty::quote's codes, among them the rule set's caps
+  // ("basket_total_exceeds_limit", "points_exceed_limit").
   Result<v1::QuoteResponse> quote(const v1::QuoteRequest& request);
 
   // What an online-first commit must hold at HQ before it commits: the coupons that apply and
@@ -64,7 +66,8 @@ class CheckoutService {
 
   // Refunds (part of) a checkout committed here, under request.refund_id (idempotent as
   // commit). Errors: "invalid_request", "original_not_found" (sold elsewhere: refund through
-  // HQ), "already_refunded", "refund_exceeds_purchase", "refund_invalid_line".
+  // HQ), "already_refunded", "refund_exceeds_purchase", "refund_invalid_line",
+  // "checkout_record_corrupt". A refused refund writes nothing.
   Result<Reply<v1::RefundResponse>> refund(const v1::RefundRequest& request);
 
   // Registers a member at the till, or returns the existing member with that phone

@@ -1,6 +1,7 @@
 #include "loyalty/money.h"
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 
 namespace pma::loyalty {
@@ -12,6 +13,17 @@ std::int64_t mul_div_floor(std::int64_t a, std::int64_t b, std::int64_t c) {
   Int128 p = static_cast<Int128>(a) * b;
   Int128 q = p / c;
   if ((p % c != 0) && ((p < 0) != (c < 0))) --q;
+  return static_cast<std::int64_t>(q);
+}
+
+std::optional<std::int64_t> checked_mul_div_floor(std::int64_t a, std::int64_t b, std::int64_t c) {
+  Int128 p = static_cast<Int128>(a) * b;
+  Int128 q = p / c;
+  if ((p % c != 0) && ((p < 0) != (c < 0))) --q;
+  if (q > std::numeric_limits<std::int64_t>::max() ||
+      q < std::numeric_limits<std::int64_t>::min()) {
+    return std::nullopt;
+  }
   return static_cast<std::int64_t>(q);
 }
 

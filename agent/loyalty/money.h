@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -15,5 +16,8 @@ std::vector<std::int64_t> allocate(std::int64_t total, std::span<const std::int6
 // a * b / c rounded down / up, without overflow for fen and point amounts (128-bit product).
 std::int64_t mul_div_floor(std::int64_t a, std::int64_t b, std::int64_t c);
 std::int64_t mul_div_ceil(std::int64_t a, std::int64_t b, std::int64_t c);
+// a * b / c rounded down (c > 0), or nothing when the quotient does not fit in 64 bits (the
+// 128-bit product of two int64 always fits).
+std::optional<std::int64_t> checked_mul_div_floor(std::int64_t a, std::int64_t b, std::int64_t c);
 
 }  // namespace pma::loyalty

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "loyalty/money.h"
+#include "pma/limits.h"
 
 namespace pma::loyalty {
 
@@ -15,6 +16,13 @@ namespace {
 constexpr std::int64_t kMaxQty = 1'000'000;
 constexpr std::int64_t kMaxUnitPriceFen = 1'000'000'000;  // 10 million yuan
 constexpr std::int64_t kMaxLines = 1000;
+constexpr std::int64_t kPercent = 100;
+
+// A sum or product that does not fit in int64. The range checks and the basket cap keep every
+// amount far below that; this is the last line for rule sets with extreme values.
+std::unexpected<Error> out_of_range(std::string_view what) {
+  return fail("amount_out_of_range", fmt::format("{} does not fit in a 64-bit integer", what));
+}
 
 struct Line {
   const v1::BasketLine* in;
@@ -42,7 +50,7 @@ bool is_birthday(const std::string& birthday, const LocalDate& date) {
   return month == date.month && day == date.day;
 }
 
-Status validate_basket(const QuoteInput& input) {
+Status validate_basket(const QuoteInput& input, const Limits& limits) {
   if (input.lines.empty()) return fail("invalid_basket", "the basket has no lines");
   if (static_cast<std::int64_t>(input.lines.size()) > kMaxLines) {
     return fail("invalid_basket", fmt::format("the basket has more than {} lines", kMaxLines));
@@ -62,7 +70,55 @@ Status validate_basket(const QuoteInput& input) {
   if (input.points_to_burn < 0) {
     return fail("invalid_points", "points_to_burn is negative");
   }
+  if (input.points_to_burn > limits.max_points_per_transaction) {
+    return fail("points_exceed_limit",
+                fmt::format("points_to_burn {} is above the rule set's limit of {} points per "
+                            "transaction (limits.max_points_per_transaction)",
+                            input.points_to_burn, limits.max_points_per_transaction));
+  }
   return {};
+}
+
+// Gross per line and the basket total before discounts, refused above the rule set's cap. Every
+// later amount is a part of this total, so no later sum can overflow.
+Result<std::int64_t> gross_lines(const QuoteInput& input, const Limits& limits,
+                                 std::vector<Line>& lines) {
+  std::int64_t total = 0;
+  for (const auto& l : input.lines) {
+    auto gross = checked_mul(l.qty(), l.unit_price_fen());
+    if (!gross) return out_of_range(fmt::format("line {}: qty x unit_price_fen", l.sku()));
+    auto sum = checked_add(total, *gross);
+    if (!sum) return out_of_range("the basket total");
+    total = *sum;
+    lines.push_back(Line{&l, *gross});
+  }
+  if (total > limits.max_basket_total_fen) {
+    return fail("basket_total_exceeds_limit",
+                fmt::format("the basket totals {} fen before discounts; the rule set allows at "
+                            "most {} fen in one transaction (limits.max_basket_total_fen)",
+                            total, limits.max_basket_total_fen));
+  }
+  return total;
+}
+
+// Points earned on eligible_paid: floor(paid x points_per_yuan x tier% x bonus% / 1,000,000),
+// refused above the rule set's cap (rule sets may set points_per_yuan without bound).
+Result<std::int64_t> points_earned(std::int64_t eligible_paid, std::int64_t tier_pct,
+                                   std::int64_t bonus_pct, const v1::RuleSet& rules,
+                                   const Limits& limits) {
+  if (eligible_paid < rules.earning().min_eligible_fen() || eligible_paid == 0) return 0;
+  auto rate = checked_mul(rules.earning().points_per_yuan(), tier_pct);
+  if (rate) rate = checked_mul(*rate, bonus_pct);
+  auto earned = rate ? checked_mul_div_floor(eligible_paid, *rate, kPercent * kPercent * kPercent)
+                     : std::nullopt;
+  if (!earned || *earned > limits.max_points_per_transaction) {
+    return fail("points_exceed_limit",
+                fmt::format("this checkout would earn {} points; the rule set allows at most {} "
+                            "points per transaction (limits.max_points_per_transaction)",
+                            earned ? fmt::format("{}", *earned) : "more than 2^63",
+                            limits.max_points_per_transaction));
+  }
+  return *earned;
 }
 
 // Decides one coupon; on success returns the template, else fills the refusal.
@@ -108,14 +164,17 @@ bool coupon_eligible(const v1::CouponTemplate& t, const v1::BasketLine& l) {
 
 Result<v1::Quote> quote(const QuoteInput& input, const v1::RuleSet& rules,
                         const QuoteContext& ctx) {
-  if (auto ok = validate_basket(input); !ok) return std::unexpected(ok.error());
+  const Limits limits = effective_limits(rules);
+  PMA_TRY(validate_basket(input, limits));
   const MemberView* member = input.member;
   v1::Quote q;
   q.set_rule_set_version(rules.version());
   if (member != nullptr) q.set_member_id(member->member_id);
 
   std::vector<Line> lines;
-  for (const auto& l : input.lines) lines.push_back(Line{&l, l.qty() * l.unit_price_fen()});
+  if (auto total = gross_lines(input, limits, lines); !total) {
+    return std::unexpected(total.error());
+  }
 
   // 1. Tier price per discountable line, rounded half up to the fen.
   const v1::TierRule* tier = member ? find_tier(rules, member->tier) : nullptr;
@@ -123,6 +182,7 @@ Result<v1::Quote> quote(const QuoteInput& input, const v1::RuleSet& rules,
     std::int64_t total = 0;
     for (auto& line : lines) {
       if (!line.in->discountable()) continue;
+      // gross <= 10^15 (qty and price ranges) and permille <= 1000: the product fits.
       std::int64_t price = (line.gross * tier->price_permille() + 500) / 1000;
       line.tier = line.gross - price;
       total += line.tier;
@@ -182,18 +242,22 @@ Result<v1::Quote> quote(const QuoteInput& input, const v1::RuleSet& rules,
     dl->set_coupon_code(c.code);
   }
 
-  // 3. Points as money, in whole units, capped by bill share, balance and the offline limit.
+  // 3. Points as money, in whole units, capped by bill share, balance, the offline limit and the
+  // per-transaction limit. Line amounts are parts of the checked basket total, so their sums
+  // (here and in step 4) fit.
   const auto& red = rules.redemption();
   std::int64_t bill = 0;
   for (const auto& line : lines) bill += line.amount();
   std::int64_t share_cap_units =
       mul_div_floor(bill, red.max_bill_share_percent(), 100) / red.unit_value_fen();
-  std::int64_t offline_room = std::max<std::int64_t>(
-      0, rules.offline().max_points_burned_per_member_per_day() - ctx.burned_today);
+  auto room = checked_sub(rules.offline().max_points_burned_per_member_per_day(), ctx.burned_today);
+  if (!room) return out_of_range("the offline burn allowance left today");
+  std::int64_t offline_room = std::max<std::int64_t>(0, *room);
   if (member != nullptr) {
     std::int64_t units = std::min(
         share_cap_units, std::max<std::int64_t>(0, member->points) / red.points_per_unit());
     if (!ctx.hq_online) units = std::min(units, offline_room / red.points_per_unit());
+    units = std::min(units, limits.max_points_per_transaction / red.points_per_unit());
     q.set_max_points_burnable(units * red.points_per_unit());
     q.set_points_balance_before(member->points);
   }
@@ -276,17 +340,19 @@ Result<v1::Quote> quote(const QuoteInput& input, const v1::RuleSet& rules,
     bonus_pct = std::max<std::int64_t>(bonus_pct, bonus.birthday_multiplier_percent());
   }
   q.set_points_multiplier_percent(static_cast<int>(tier_pct * bonus_pct / 100));
-  std::int64_t earned = 0;
-  if (eligible_paid >= rules.earning().min_eligible_fen()) {
-    earned = mul_div_floor(eligible_paid, rules.earning().points_per_yuan() * tier_pct * bonus_pct,
-                           100 * 100 * 100);
-  }
-  q.set_points_to_earn(earned);
-  q.set_points_balance_after(member->points - burn + earned);
+  auto earned = points_earned(eligible_paid, tier_pct, bonus_pct, rules, limits);
+  if (!earned) return std::unexpected(earned.error());
+  q.set_points_to_earn(*earned);
+  auto after = checked_sub(member->points, burn);
+  if (after) after = checked_add(*after, *earned);
+  if (!after) return out_of_range("the member's balance after this checkout");
+  q.set_points_balance_after(*after);
 
   // 5. Tier progress on the rolling 12-month spend including this checkout.
   auto* progress = q.mutable_tier();
-  std::int64_t spend = member->spend_12m_fen + q.payable_fen();
+  auto spend_sum = checked_add(member->spend_12m_fen, q.payable_fen());
+  if (!spend_sum) return out_of_range("the 12-month spend with this checkout");
+  const std::int64_t spend = *spend_sum;
   progress->set_current(member->tier);
   progress->set_spend_12m_fen(spend);
   v1::Tier reached = tier_for_spend(rules, member->tier, spend);
@@ -301,7 +367,9 @@ Result<v1::Quote> quote(const QuoteInput& input, const v1::RuleSet& rules,
   if (next != nullptr) {
     progress->set_next(next->tier());
     progress->set_next_threshold_fen(next->upgrade_spend_fen());
-    progress->set_remaining_fen(std::max<std::int64_t>(0, next->upgrade_spend_fen() - spend));
+    auto remaining = checked_sub(next->upgrade_spend_fen(), spend);
+    if (!remaining) return out_of_range("the spend remaining to the next tier");
+    progress->set_remaining_fen(std::max<std::int64_t>(0, *remaining));
   }
   return q;
 }

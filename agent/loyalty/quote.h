@@ -53,8 +53,11 @@ struct QuoteInput {
 
 // Prices the basket. Coupons that do not apply are listed with their reason and do not fail
 // the quote. Errors (the rule that refused): "invalid_basket", "invalid_points",
-// "points_need_member", "points_not_whole_units", "insufficient_points",
-// "points_offline_limit", "points_exceed_bill_share".
+// "points_exceed_limit" (burn or earn above the rule set's per-transaction cap),
+// "basket_total_exceeds_limit" (gross above limits.max_basket_total_fen), "points_need_member",
+// "points_not_whole_units", "insufficient_points", "points_offline_limit",
+// "points_exceed_bill_share", "amount_out_of_range" (a sum that does not fit in int64, only
+// reachable with extreme rule sets or member data).
 Result<v1::Quote> quote(const QuoteInput& input, const v1::RuleSet& rules,
                         const QuoteContext& context);
 

@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <limits>
+#include <string>
+
 #include "loyalty/money.h"
+#include "pma/limits.h"
 
 namespace pma::loyalty {
 
@@ -28,6 +32,47 @@ Totals totals_for(const v1::Quote& q, std::span<const std::int64_t> qty) {
   return t;
 }
 
+// More lines than any basket has (a line may be listed more than once).
+constexpr std::size_t kMaxRequestedLines = 1000;
+
+// The stored checkout and its refunds as plan_refund relies on them: positive quantities,
+// non-negative amounts that sum without overflow, refunded quantities within what was bought.
+Status check_records(const v1::Quote& q, std::span<const std::int64_t> refunded_qty) {
+  std::int64_t paid = 0, points_fen = 0;
+  for (int i = 0; i < q.lines_size(); ++i) {
+    const auto& line = q.lines(i);
+    auto sum_paid = checked_add(paid, line.paid_fen());
+    auto sum_points = checked_add(points_fen, line.points_discount_fen());
+    if (line.qty() <= 0 || line.paid_fen() < 0 || line.points_discount_fen() < 0 || !sum_paid ||
+        !sum_points || refunded_qty[static_cast<std::size_t>(i)] < 0 ||
+        refunded_qty[static_cast<std::size_t>(i)] > line.qty()) {
+      return fail("checkout_record_corrupt",
+                  fmt::format("stored checkout line {} ({}): qty {}, paid {} fen, {} refunded: "
+                              "not a checkout this till could have committed",
+                              i, line.sku(), line.qty(), line.paid_fen(),
+                              refunded_qty[static_cast<std::size_t>(i)]));
+    }
+    paid = *sum_paid;
+    points_fen = *sum_points;
+  }
+  if (q.points_to_earn() < 0 || q.points_burned() < 0) {
+    return fail("checkout_record_corrupt", "stored checkout has negative points");
+  }
+  return {};
+}
+
+// The quantity a request names for one line, for the refusal's message (the sum may not fit).
+std::string requested_total(std::span<const v1::RefundLine> requested, int line_index) {
+  std::int64_t total = 0;
+  for (const auto& r : requested) {
+    if (r.line_index() != line_index) continue;
+    auto sum = checked_add(total, r.qty());
+    if (!sum) return fmt::format("more than {}", std::numeric_limits<std::int64_t>::max());
+    total = *sum;
+  }
+  return fmt::format("{}", total);
+}
+
 }  // namespace
 
 Result<RefundPlan> plan_refund(const v1::Quote& original,
@@ -36,6 +81,11 @@ Result<RefundPlan> plan_refund(const v1::Quote& original,
   const auto n = static_cast<std::size_t>(original.lines_size());
   if (refunded_qty.size() != n) {
     return fail("refund_invalid_line", "refunded quantities do not match the original lines");
+  }
+  PMA_TRY(check_records(original, refunded_qty));
+  if (requested.size() > kMaxRequestedLines) {
+    return fail("refund_invalid_line", fmt::format("a refund names at most {} lines, this one {}",
+                                                   kMaxRequestedLines, requested.size()));
   }
   RefundPlan plan;
   plan.qty.assign(n, 0);
@@ -53,7 +103,21 @@ Result<RefundPlan> plan_refund(const v1::Quote& original,
         return fail("refund_invalid_line", fmt::format("line {}: refund qty {} must be positive",
                                                        r.line_index(), r.qty()));
       }
-      plan.qty[r.line_index()] += r.qty();
+    }
+    for (const auto& r : requested) {
+      const auto i = static_cast<std::size_t>(r.line_index());
+      // What is left of the line after earlier refunds and the earlier entries of this one; it
+      // is never negative, so the comparison cannot overflow however large the request is.
+      const std::int64_t left =
+          original.lines(r.line_index()).qty() - refunded_qty[i] - plan.qty[i];
+      if (r.qty() > left) {
+        return fail(
+            "refund_exceeds_purchase",
+            fmt::format("line {} ({}): {} bought, {} already refunded, {} requested", i,
+                        original.lines(r.line_index()).sku(), original.lines(r.line_index()).qty(),
+                        refunded_qty[i], requested_total(requested, r.line_index())));
+      }
+      plan.qty[i] += r.qty();
     }
   }
   std::vector<std::int64_t> before(refunded_qty.begin(), refunded_qty.end());
@@ -61,13 +125,7 @@ Result<RefundPlan> plan_refund(const v1::Quote& original,
   bool any = false;
   plan.fully_refunded = true;
   for (std::size_t i = 0; i < n; ++i) {
-    after[i] = before[i] + plan.qty[i];
-    if (after[i] > original.lines(i).qty()) {
-      return fail(
-          "refund_exceeds_purchase",
-          fmt::format("line {} ({}): {} bought, {} already refunded, {} requested", i,
-                      original.lines(i).sku(), original.lines(i).qty(), before[i], plan.qty[i]));
-    }
+    after[i] = before[i] + plan.qty[i];  // <= the line's qty, checked above
     any = any || plan.qty[i] > 0;
     plan.fully_refunded = plan.fully_refunded && after[i] == original.lines(i).qty();
   }

@@ -23,8 +23,10 @@ struct RefundPlan {
 
 // original: the quote the checkout committed. refunded_qty: per line, already refunded by
 // earlier refunds. requested: empty for everything not refunded yet.
-// Errors: "refund_invalid_line" (unknown line index or qty <= 0), "refund_exceeds_purchase",
-// "already_refunded".
+// Errors: "refund_invalid_line" (unknown line index, qty <= 0, more than 1,000 lines),
+// "refund_exceeds_purchase" (more than is left of a line, however large the numbers: nothing
+// overflows), "already_refunded", "checkout_record_corrupt" (original or refunded_qty not as
+// committed: a quantity <= 0, a negative amount, refunded_qty outside 0..qty).
 Result<RefundPlan> plan_refund(const v1::Quote& original,
                                std::span<const std::int64_t> refunded_qty,
                                std::span<const v1::RefundLine> requested);

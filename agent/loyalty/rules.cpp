@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "pma/limits.h"
+
 namespace pma::loyalty {
 
 namespace {
@@ -63,6 +65,8 @@ v1::RuleSet default_rule_set() {
   rules.set_welcome_coupon_template_id("welcome");
   rules.mutable_offline()->set_max_points_burned_per_member_per_day(2000);
   rules.mutable_refund()->set_restore_coupons(true);
+  rules.mutable_limits()->set_max_basket_total_fen(kDefaultMaxBasketTotalFen);
+  rules.mutable_limits()->set_max_points_per_transaction(kDefaultMaxPointsPerTransaction);
   return rules;
 }
 

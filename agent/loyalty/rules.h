@@ -26,7 +26,9 @@ std::int64_t local_day_start_ms(const LocalDate& date, int utc_offset_minutes);
 // The chain defaults: 1 point per yuan; normal 95%, silver 90% (from 1,000 yuan), gold 85% (from
 // 5,000 yuan); member day the 8th and birthdays double points; 1,000 points = 50 yuan capped at
 // 50% of the bill; a 10-yuan welcome coupon (no threshold, 30 days, offline allowed); offline at
-// most 2,000 points burned per member per day; coupons restored on a full refund.
+// most 2,000 points burned per member per day; coupons restored on a full refund; at most
+// 1,000,000 yuan (100,000,000 fen) per basket and 1,000,000 points earned or burned per
+// transaction (limits, spelled out although 0 means the same defaults, pma/limits.h).
 v1::RuleSet default_rule_set();
 
 // Refuses a rule set that would price nonsense ("invalid_rule_set", naming the field).

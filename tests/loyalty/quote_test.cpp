@@ -1,6 +1,7 @@
 #include "loyalty/quote.h"
 
 #include <catch2/catch.hpp>
+#include <limits>
 
 #include "loyalty/money.h"
 
@@ -294,4 +295,29 @@ TEST_CASE("The default rule set is valid and nonsense is refused", "[loyalty][ru
   rules.mutable_tiers(0)->set_price_permille(0);
   CHECK(validate_rule_set(rules).error().code == "invalid_rule_set");
   CHECK(validate_rule_set(v1::RuleSet()).error().code == "invalid_rule_set");
+}
+
+TEST_CASE("The rule set's caps bound the basket, the burn offer and extreme earning rates",
+          "[loyalty][limits]") {
+  auto rules = default_rule_set();
+  CHECK(rules.limits().max_basket_total_fen() == 100'000'000);
+  CHECK(rules.limits().max_points_per_transaction() == 1'000'000);
+  auto m = member(v1::TIER_NORMAL, 5'000'000);
+  // 100 x 999,999 fen: just under the cap; half the bill would allow 9,999 units.
+  auto big = std::vector{line("bar", 100, 999'999, false)};
+  auto q = price(big, &m);
+  REQUIRE(q);
+  CHECK(q->max_points_burnable() == 1'000'000);
+  CHECK(price({line("bar", 100, 1'000'001, false)}, &m).error().code ==
+        "basket_total_exceeds_limit");
+  CHECK(price(big, &m, 1'001'000).error().code == "points_exceed_limit");
+
+  // A rule set that earns 10^13 points per yuan: refused, not wrapped around.
+  rules.mutable_earning()->set_points_per_yuan(10'000'000'000'000);
+  auto wild = price({line("cake", 1, 100)}, &m, 0, {}, on(2026, 5, 28), rules);
+  REQUIRE_FALSE(wild);
+  CHECK(wild.error().code == "points_exceed_limit");
+  rules.mutable_earning()->set_points_per_yuan(std::numeric_limits<std::int64_t>::max());
+  CHECK(price({line("cake", 1, 100)}, &m, 0, {}, on(2026, 5, 28), rules).error().code ==
+        "points_exceed_limit");
 }

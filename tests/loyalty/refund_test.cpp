@@ -1,6 +1,7 @@
 #include "loyalty/refund.h"
 
 #include <catch2/catch.hpp>
+#include <limits>
 
 #include "loyalty/quote.h"
 
@@ -90,4 +91,33 @@ TEST_CASE("Refund requests beyond the purchase are refused", "[loyalty][refund]"
   CHECK(plan_refund(q, none, bad_index).error().code == "refund_invalid_line");
   std::vector<v1::RefundLine> zero = {refund_line(0, 0)};
   CHECK(plan_refund(q, none, zero).error().code == "refund_invalid_line");
+}
+
+TEST_CASE("Refund quantities that would overflow are refused as exceeding the purchase",
+          "[loyalty][refund][arithmetic]") {
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  auto q = checkout_of(0);
+  std::vector<std::int64_t> whole = {3, 1, 2};
+  std::vector<v1::RefundLine> huge = {refund_line(0, kMax)};
+  CHECK(plan_refund(q, whole, huge).error().code == "refund_exceeds_purchase");
+  std::vector<std::int64_t> none(3, 0);
+  std::vector<v1::RefundLine> wraps = {refund_line(0, kMax), refund_line(0, 2), refund_line(1, 1)};
+  auto refused = plan_refund(q, none, wraps);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == "refund_exceeds_purchase");
+  CHECK_THAT(refused.error().message, Catch::Contains("more than 9223372036854775807 requested"));
+  std::vector<v1::RefundLine> two = {refund_line(0, 2), refund_line(0, 1)};
+  CHECK(plan_refund(q, none, two));
+}
+
+TEST_CASE("Refunded quantities outside the purchase are refused as corrupt records",
+          "[loyalty][refund][arithmetic]") {
+  auto q = checkout_of(0);
+  for (auto done : {std::vector<std::int64_t>{4, 0, 0}, std::vector<std::int64_t>{0, -1, 0}}) {
+    CHECK(plan_refund(q, done, {}).error().code == "checkout_record_corrupt");
+  }
+  auto broken = q;
+  broken.mutable_lines(1)->set_qty(0);
+  CHECK(plan_refund(broken, std::vector<std::int64_t>(3, 0), {}).error().code ==
+        "checkout_record_corrupt");
 }
