@@ -44,6 +44,19 @@ const std::vector<Target>& all_targets() {
        member_import_seeds,
        {"\n", ",", "\"", "\r\n", "13812345678", "{\"member_id\":\"", "\xff"},
        8000},
+      {"quote_planner",
+       pma_fuzz_quote_planner,
+       quote_planner_seeds,
+       {"\"9223372036854775807\"", "\"-9223372036854775808\"", "1000000", "1000000000",
+        "\"qty\":", "\"unitPriceFen\":", "\"pointsToBurn\":", "\"discountable\":true",
+        "{\"sku\":\"a\",\"qty\":1,\"unitPriceFen\":100},", "\"W-", "\"M-", "-1", "0"},
+       8000},
+      {"refund_planner",
+       pma_fuzz_refund_planner,
+       refund_planner_seeds,
+       {"\n", "\n{}", "{\"lineIndex\":0,\"qty\":1},", "\"9223372036854775807\"",
+        "\"-9223372036854775808\"", "\"lineIndex\":", "\"qty\":", "2147483647", "-1", "0"},
+       8000},
   };
   return targets;
 }

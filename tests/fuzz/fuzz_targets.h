@@ -20,6 +20,8 @@ int pma_fuzz_delta_columns(const std::uint8_t* data, std::size_t size);
 int pma_fuzz_config(const std::uint8_t* data, std::size_t size);
 int pma_fuzz_api_json(const std::uint8_t* data, std::size_t size);
 int pma_fuzz_member_import(const std::uint8_t* data, std::size_t size);
+int pma_fuzz_quote_planner(const std::uint8_t* data, std::size_t size);
+int pma_fuzz_refund_planner(const std::uint8_t* data, std::size_t size);
 }
 
 namespace pma::fuzz {

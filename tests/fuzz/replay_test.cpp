@@ -87,6 +87,13 @@ TEST_CASE("Fuzz: HQ member import keeps its properties under mutated CSV and JSO
           "[fuzz]") {
   fuzz(target("member_import"));
 }
+TEST_CASE("Fuzz: the checkout planner keeps payable, points and refusals within the rules",
+          "[fuzz]") {
+  fuzz(target("quote_planner"));
+}
+TEST_CASE("Fuzz: the refund planner never refunds more than the purchase", "[fuzz]") {
+  fuzz(target("refund_planner"));
+}
 
 TEST_CASE("Fuzz: replay one input given in hex", "[.repro]") {
   const char* name = std::getenv("PMA_FUZZ_TARGET");

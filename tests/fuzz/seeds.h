@@ -18,6 +18,9 @@ std::vector<std::string> delta_columns_seeds();
 std::vector<std::string> config_seeds();
 std::vector<std::string> api_json_seeds();
 std::vector<std::string> member_import_seeds();
+// planner_seeds.cpp
+std::vector<std::string> quote_planner_seeds();
+std::vector<std::string> refund_planner_seeds();
 
 // A batch of checkouts (and one refund) in seq order, as the outbox would send it.
 std::string sample_batch_bytes(bool columnar);
