@@ -1,7 +1,9 @@
 // The shared input format of the planner fuzz targets (fuzz_quote_planner, fuzz_refund_planner):
 // an 8-byte header that sets up the member, the date and HQ reachability, then a QuoteRequest
-// as the POS sends it (JSON), priced with the default rule set. Coupon codes are known by their
-// first letter. Header-only so that a standalone fuzzer build needs no extra source.
+// as the POS sends it (JSON), priced with the default rule set, or the same request in a binary
+// form that byte mutations do not break (most mutated JSON no longer parses). Coupon codes are
+// known by their first letter. Header-only so that a standalone fuzzer build needs no extra
+// source.
 // Pure functions; thread-safe.
 #pragma once
 
@@ -44,11 +46,50 @@ struct PlannerCase {
 
 inline constexpr std::int64_t kPlannerNowMs = 1'779'933'600'000;  // 2026-05-28 02:00 UTC
 
+// The binary form of a QuoteRequest: 'B', then points_to_burn (8 bytes little-endian), a
+// coupon count byte (mod 8) and one letter per coupon, then lines to the end of the input,
+// each a flag byte (bit 0 discountable, bit 1 the "bags" category, bit 2 an empty sku, bit 3
+// full 8-byte qty and price, else 2-byte qty and 4-byte price) and the little-endian numbers.
+inline constexpr char kBinaryRequest = 'B';
+
+inline std::int64_t read_le(ByteReader& in, int bytes) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v |= static_cast<std::uint64_t>(in.u8()) << (8 * i);
+  if (bytes < 8 && (v >> (8 * bytes - 1)) != 0) v |= ~std::uint64_t{0} << (8 * bytes);  // sign
+  return static_cast<std::int64_t>(v);
+}
+
+inline v1::QuoteRequest decode_binary_request(std::string_view body) {
+  ByteReader in(reinterpret_cast<const std::uint8_t*>(body.data()), body.size());
+  in.u8();  // kBinaryRequest
+  v1::QuoteRequest r;
+  r.set_member_id("M-FUZZ");
+  r.set_points_to_burn(read_le(in, 8));
+  for (int n = in.u8() % 8, i = 0; i < n; ++i) {
+    r.add_coupon_codes(std::string(1, static_cast<char>(in.u8())) + "-" + std::to_string(i));
+  }
+  while (!in.empty() && r.lines_size() < 2000) {
+    const std::uint8_t flags = in.u8();
+    auto* line = r.add_lines();
+    line->set_discountable((flags & 1u) != 0);
+    line->set_category((flags & 2u) != 0 ? "bags" : "bakery");
+    if ((flags & 4u) == 0) line->set_sku("sku-" + std::to_string(r.lines_size()));
+    const bool wide = (flags & 8u) != 0;
+    line->set_qty(read_le(in, wide ? 8 : 2));
+    line->set_unit_price_fen(read_le(in, wide ? 8 : 4));
+  }
+  return r;
+}
+
 // nullopt when the JSON is not a QuoteRequest (fuzz_api_json covers the parser).
 inline std::optional<PlannerCase> decode_planner_case(std::string_view header,
                                                       std::string_view json) {
   PlannerCase c;
-  if (!api::parse_json(json, c.request)) return std::nullopt;
+  if (!json.empty() && json.front() == kBinaryRequest) {
+    c.request = decode_binary_request(json);
+  } else if (!api::parse_json(json, c.request)) {
+    return std::nullopt;
+  }
   auto byte = [&](std::size_t i) -> std::uint32_t {
     return i < header.size() ? static_cast<unsigned char>(header[i]) : 0u;
   };
@@ -114,6 +155,15 @@ inline std::string planner_header(std::uint8_t flags, std::uint32_t balance,
   h[6] = static_cast<char>(spend_thousands & 0xff);
   h[7] = static_cast<char>(spend_thousands >> 8);
   return h;
+}
+
+// Little-endian bytes of v, for binary seeds.
+inline std::string le_bytes(std::int64_t v, int bytes) {
+  std::string out;
+  for (int i = 0; i < bytes; ++i) {
+    out.push_back(static_cast<char>((static_cast<std::uint64_t>(v) >> (8 * i)) & 0xff));
+  }
+  return out;
 }
 
 }  // namespace pma::fuzz

@@ -24,6 +24,24 @@ const char* const kPiano =
     R"({"memberId":"M-FUZZ","lines":[{"sku":"piano","qty":"1","unitPriceFen":"20000000"}],)"
     R"("pointsToBurn":"1000000"})";
 
+// A binary request (planner_input.h): lines of {flags, qty, unit price}.
+struct BinaryLine {
+  std::uint8_t flags;
+  std::int64_t qty, price;
+};
+std::string binary_seed(std::uint8_t header_flags, std::uint32_t balance, std::int64_t burn,
+                        std::string coupon_letters, std::vector<BinaryLine> lines) {
+  std::string out = planner_header(header_flags, balance) + kBinaryRequest + le_bytes(burn, 8);
+  out.push_back(static_cast<char>(coupon_letters.size()));
+  out += coupon_letters;
+  for (const auto& l : lines) {
+    const bool wide = (l.flags & 8u) != 0;
+    out.push_back(static_cast<char>(l.flags));
+    out += le_bytes(l.qty, wide ? 8 : 2) + le_bytes(l.price, wide ? 8 : 4);
+  }
+  return out;
+}
+
 std::string quote_seed(std::uint8_t flags, std::uint32_t balance, const char* json,
                        std::uint8_t burned_today = 0, std::uint16_t spend = 0) {
   return planner_header(flags, balance, burned_today, spend) + json;
@@ -54,6 +72,11 @@ std::vector<std::string> quote_planner_seeds() {
                  R"({"memberId":"M-FUZZ","lines":[{"sku":"cake","qty":1,"unitPriceFen":-1},)"
                  R"({"sku":"","qty":0,"unitPriceFen":100}],"pointsToBurn":"-1000"})",
                  20),
+      binary_seed(kMember | kOnline, 5000, 1000, "WM", {{1, 3, 3333}, {0, 1, 12345}, {3, 2, 50}}),
+      binary_seed(kMember | kGold | kMemberDay, 3'000'000, 1'000'000, "",
+                  {{8, 1'000'000, 1'000'000'000}, {9, 1, 99'000'000}}),
+      binary_seed(kMember | kSilver | kOnline | kBirthday, 2'000'000, 0, "EWR",
+                  {{1, 30'000, 3'333}, {3, 1000, 30'000}, {0, 7, 1}}),
   };
 }
 
