@@ -76,13 +76,14 @@ Result<CheckoutService::Priced> CheckoutService::price(
       return fail("member_not_found", fmt::format("member {} is not in the cache", member_id));
     }
     out.member = std::move(**found);
+    // The cache's id: a provisional id HQ mapped meanwhile books under the canonical one.
+    const std::string& id = out.member.member_id;
     store::Ledger ledger(db_);
-    auto spend =
-        ledger.spend_12m(member_id, now.spend_window_first_month, now.spend_window_start_ms);
+    auto spend = ledger.spend_12m(id, now.spend_window_first_month, now.spend_window_start_ms);
     if (!spend) return std::unexpected(spend.error());
-    auto burned = ledger.offline_burned_since(member_id, now.local_day_start_ms);
+    auto burned = ledger.offline_burned_since(id, now.local_day_start_ms);
     if (!burned) return std::unexpected(burned.error());
-    view = loyalty::MemberView{.member_id = member_id,
+    view = loyalty::MemberView{.member_id = id,
                                .tier = to_tier(out.member.tier),
                                .points = out.member.points,
                                .birthday = out.member.birthday,

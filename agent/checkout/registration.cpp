@@ -45,6 +45,18 @@ v1::Member to_member(const store::MemberRecord& m) {
   return out;
 }
 
+// This database's install id (migration 7; memberctl restore draws a new one).
+Result<std::string> install_id(store::Database& db) {
+  auto stmt = db.prepare("SELECT value FROM sync_state WHERE key = 'install_id'");
+  if (!stmt) return std::unexpected(stmt.error());
+  auto row = stmt->step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row || stmt->column_text(0).empty()) {
+    return fail("install_id_missing", "the database has no install id (sync_state install_id)");
+  }
+  return stmt->column_text(0);
+}
+
 }  // namespace
 
 Result<v1::RegisterMemberResponse> CheckoutService::register_member(
@@ -70,13 +82,18 @@ Result<v1::RegisterMemberResponse> CheckoutService::register_member(
     return response;  // nothing written; the transaction rolls back
   }
 
-  // The outbox seq is never reused by this terminal (even after a reinstall), so it makes the
-  // provisional id unique without a separate counter.
+  // The outbox seq never repeats within one database, and the install id differs between
+  // databases (a reinstall starts a new one, a restore draws a new one): together they make
+  // the provisional id and the welcome code unique without a counter of their own, even where
+  // a restored or reinstalled till allocates seqs it used before it meets HQ again.
   store::Outbox outbox(db_);
   auto n = outbox.next_seq();
   if (!n) return std::unexpected(n.error());
-  const std::string member_id =
-      fmt::format("P-{}-{}-{}", config_.store_id, config_.terminal_id, *n);
+  auto install = install_id(db_);
+  if (!install) return std::unexpected(install.error());
+  const std::string minted =
+      fmt::format("{}-{}-{}-{}", config_.store_id, config_.terminal_id, *install, *n);
+  const std::string member_id = "P-" + minted;
   store::MemberUpsert upsert{.member_id = member_id,
                              .card_no = request.card_no(),
                              .phone = *phone,
@@ -98,13 +115,12 @@ Result<v1::RegisterMemberResponse> CheckoutService::register_member(
   body->set_card_no(request.card_no());
 
   if (const auto* tmpl = loyalty::find_template(rules_, rules_.welcome_coupon_template_id())) {
-    store::Coupon coupon{
-        .code = fmt::format("W-{}-{}-{}", config_.store_id, config_.terminal_id, *n),
-        .member_id = member_id,
-        .template_id = tmpl->id(),
-        .title = tmpl->title(),
-        .valid_from = now_s,
-        .valid_until = now_s + std::int64_t{tmpl->validity_days()} * 86400};
+    store::Coupon coupon{.code = "W-" + minted,
+                         .member_id = member_id,
+                         .template_id = tmpl->id(),
+                         .title = tmpl->title(),
+                         .valid_from = now_s,
+                         .valid_until = now_s + std::int64_t{tmpl->validity_days()} * 86400};
     if (auto ok = store::CouponStore(db_).issue(coupon, now_s); !ok) {
       return std::unexpected(ok.error());
     }

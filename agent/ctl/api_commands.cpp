@@ -106,7 +106,15 @@ int cmd_lookup(const Config& config, const std::string& code, bool json) {
   return 0;
 }
 
-int cmd_sync(const Config& config) {
+int cmd_sync(const Config& config, bool members_at_hq) {
+  if (members_at_hq) {
+    auto local = open_local_store(config);
+    if (!local) return report_error(local.error());
+    auto stmt = local->db->prepare(
+        "INSERT OR REPLACE INTO sync_state(key, value) VALUES('members_at_hq', '1')");
+    if (!stmt) return report_error(stmt.error());
+    if (auto ok = stmt->run(); !ok) return report_error(ok.error());
+  }
   auto client = api_client(config);
   if (!client) return report_error(client.error());
   auto started = client->request("POST", "/v1/sync");

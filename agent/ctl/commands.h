@@ -42,7 +42,9 @@ Result<LocalStore> open_local_store(const Config& config);
 // The commands (each returns the process exit status).
 int cmd_status(const Config& config, bool json);
 int cmd_lookup(const Config& config, const std::string& code, bool json);
-int cmd_sync(const Config& config);
+// members_at_hq: first records that the members imported at this till were imported at HQ
+// too, which lets a till holding them pair (SqliteSyncStore::check_pairing).
+int cmd_sync(const Config& config, bool members_at_hq = false);
 int cmd_printer_test(const Config& config, const std::string& name);
 int cmd_scanner_watch(const Config& config);
 int cmd_import(const Config& config, const std::string& file, const std::string& format,

@@ -15,6 +15,16 @@ namespace pma::ctl {
 
 int cmd_import(const Config& config, const std::string& file, const std::string& format,
                std::size_t show_errors) {
+  if (config.sync.enabled()) {
+    // HQ is the authority for a paired till's members: its next member page would replace
+    // what an import wrote here, and other stores would never see the imported members.
+    return report_error(
+        {"import_at_hq",
+         fmt::format("this till is paired with HQ ({}); import members at HQ instead: memberhq "
+                     "import {} --db /var/lib/memberhq/memberhq.db (the till gets them at its "
+                     "next sync)",
+                     config.sync.hq_host, file)});
+  }
   auto local = open_local_store(config);
   if (!local) return report_error(local.error());
   auto* db = &local->db;

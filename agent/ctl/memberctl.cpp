@@ -62,6 +62,9 @@ int main(int argc, char** argv) {
   restore->add_flag("--force", force, "restore even if the backup is from another store");
 
   auto* sync_cmd = app.add_subcommand("sync", "sync with HQ now and show the outcome");
+  bool members_at_hq = false;
+  sync_cmd->add_flag("--members-at-hq", members_at_hq,
+                     "pair a till whose members were imported here: they were imported at HQ too");
   std::string printer_name = "receipt";
   auto* printer = app.add_subcommand("printer", "receipt printers");
   printer->require_subcommand(1);
@@ -106,7 +109,7 @@ int main(int argc, char** argv) {
   if (*lookup) return cmd_lookup(*config, code, json);
   if (*import) return cmd_import(*config, file, format, show_errors);
   if (*demo) return cmd_demo_seed(*config, count, start, seed, csv);
-  if (*sync_cmd) return cmd_sync(*config);
+  if (*sync_cmd) return cmd_sync(*config, members_at_hq);
   if (*backup) return pma::ctl::cmd_backup(*config, backup_file, overwrite);
   if (*restore) return pma::ctl::cmd_restore(*config, backup_file, force);
   if (*printer_test) return cmd_printer_test(*config, printer_name);

@@ -178,6 +178,27 @@ Status settle_existing_target(const std::string& path) {
   return {};
 }
 
+// A restored database is a new lineage of the terminal: HQ has moved on since the backup.
+// - A new install id, so the ids it mints (provisional members, welcome coupons, which carry
+//   the outbox seq) differ from those the original database minted after the backup with the
+//   same seqs.
+// - The member cursor starts over: the next sync is a full reconcile, which brings every
+//   member's balance at HQ and marks the restored ledger rows HQ reflects.
+// The outbox needs no mark: the first handshake moves every row at or below HQ's watermark
+// past it (SqliteSyncStore::on_handshake), also those committed between the restore and it.
+Status mark_restored(Database& db) {
+  auto txn = Transaction::begin(db);
+  if (!txn) return std::unexpected(txn.error());
+  PMA_TRY(
+      db.exec("INSERT OR REPLACE INTO sync_state(key, value) VALUES('install_id', "
+              "lower(hex(randomblob(4))));"
+              "INSERT OR REPLACE INTO sync_state(key, value) VALUES('member_cursor', '0');"));
+  auto stmt = db.prepare("INSERT OR REPLACE INTO sync_state(key, value) VALUES('restored_at', ?1)");
+  if (!stmt) return std::unexpected(stmt.error());
+  PMA_TRY(stmt->bind_all(std::to_string(unix_now())).run());
+  return txn->commit();
+}
+
 }  // namespace
 
 Result<BackupReport> backup_database(Database& source, const std::string& file,
@@ -344,6 +365,11 @@ Result<RestoreReport> restore_database(const std::string& backup, const std::str
       dest->reset();
       remove_quietly(restoring);
       return std::unexpected(ok.error());
+    }
+    if (auto ok = mark_restored(**dest); !ok) {
+      dest->reset();
+      remove_quietly(restoring);
+      return fail("restore_failed", ok.error().message);
     }
   }
   // Run as root (memberctl restore under sudo), hand the file to the state folder's owner so

@@ -73,7 +73,17 @@ Result<std::optional<MemberRecord>> MemberStore::find_by_id(std::string_view mem
   auto stmt = db_.prepare(fmt::format("SELECT {} FROM members WHERE member_id = ?1", kColumns));
   if (!stmt) return std::unexpected(stmt.error());
   stmt->bind(1, member_id);
-  return finish(*stmt, now);
+  auto found = finish(*stmt, now);
+  if (!found || *found || !member_id.starts_with("P-")) return found;
+  // A provisional id HQ has mapped since the POS read it still names its member (the record
+  // carries the canonical id, which the caller books under).
+  auto alias = db_.prepare(fmt::format(
+      "SELECT {} FROM members WHERE member_id = (SELECT member_id FROM member_aliases WHERE "
+      "alias = ?1)",
+      kColumns));
+  if (!alias) return std::unexpected(alias.error());
+  alias->bind(1, member_id);
+  return finish(*alias, now);
 }
 
 Status MemberStore::upsert(const MemberUpsert& member, std::int64_t now) {

@@ -58,6 +58,8 @@ class MemberStore {
   Result<std::optional<MemberRecord>> find_by_card(std::string_view card_no, std::int64_t now);
   Result<std::optional<MemberRecord>> find_by_phone(std::string_view normalized_phone,
                                                     std::int64_t now);
+  // A provisional id ("P-...") HQ has mapped finds the canonical member (its record carries
+  // the canonical id).
   Result<std::optional<MemberRecord>> find_by_id(std::string_view member_id, std::int64_t now);
 
   // Inserts or replaces by member_id. Runs inside the caller's transaction, if any.

@@ -115,6 +115,18 @@ ALTER TABLE members ADD COLUMN spend_months BLOB;
 CREATE INDEX checkout_txns_by_member ON checkout_txns(member_id) WHERE member_id <> '';
 UPDATE print_queue SET payload = X'' WHERE state = 'printed';
 )sql"},
+    Migration{7, "an install id for the ids this till mints; provisional ids stay aliases", R"sql(
+-- Provisional member ids and welcome coupon codes carry the install id, so a reinstall (a new
+-- database) or a restore (memberctl restore draws a new one) never mints an id again.
+INSERT OR IGNORE INTO sync_state(key, value) VALUES('install_id', lower(hex(randomblob(4))));
+-- A provisional id HQ mapped to its canonical id keeps naming that member here (a lookup, a
+-- commit or a refund a POS started with it).
+CREATE TABLE member_aliases(
+  alias     TEXT PRIMARY KEY,
+  member_id TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX member_aliases_by_member ON member_aliases(member_id);
+)sql"},
 };
 
 }  // namespace

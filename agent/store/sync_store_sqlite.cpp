@@ -83,12 +83,32 @@ Result<std::vector<std::string>> SqliteSyncStore::unmapped_ids(std::size_t limit
   return ids;
 }
 
+Status SqliteSyncStore::check_pairing() {
+  auto met = get_state("hq_met");
+  if (!met) return std::unexpected(met.error());
+  auto confirmed = get_state("members_at_hq");
+  if (!confirmed) return std::unexpected(confirmed.error());
+  if (*met || *confirmed) return {};
+  auto stmt = db_.prepare(
+      "SELECT COUNT(*) FROM members WHERE hq_version = 0 AND NOT (member_id >= 'P-' AND "
+      "member_id < 'P.')");
+  if (!stmt) return std::unexpected(stmt.error());
+  PMA_TRY(stmt->step());
+  const std::int64_t local = stmt->column_int64(0);
+  PMA_TRY(stmt->run());
+  if (local == 0) return {};
+  return fail("pairing_refused",
+              fmt::format("this till holds {} members imported here (memberctl import) that HQ "
+                          "has never sent; HQ would replace their cards, phones, names and "
+                          "balances at the first sync. Import the same file at HQ (memberhq "
+                          "import FILE), then pair with: memberctl sync --members-at-hq",
+                          local));
+}
+
 Status SqliteSyncStore::on_handshake(std::uint64_t hq_highest_seq,
                                      const std::vector<pma::v1::IdMapping>& id_mappings) {
   auto tx = Transaction::begin(db_);
   if (!tx) return std::unexpected(tx.error());
-  auto met = get_state("hq_met");
-  if (!met) return std::unexpected(met.error());
   auto stmt = db_.prepare("SELECT MIN(seq), MAX(seq) FROM outbox");
   if (!stmt) return std::unexpected(stmt.error());
   PMA_TRY(stmt->step());
@@ -97,16 +117,14 @@ Status SqliteSyncStore::on_handshake(std::uint64_t hq_highest_seq,
   auto max_seq = static_cast<std::uint64_t>(stmt->column_int64(1));
   PMA_TRY(stmt->run());
   if (!empty && min_seq <= hq_highest_seq) {
-    if (!*met) {
-      // A database that never met HQ reusing seqs HQ already holds: a reinstall. Its deltas
-      // are new, so they move past HQ's watermark instead of being dropped as duplicates.
-      PMA_TRY(renumber_outbox(hq_highest_seq + 1));
-      max_seq = hq_highest_seq + 1 + (max_seq - min_seq);
-    } else {
-      // HQ applied these but its ack was lost.
-      PMA_TRY(run(db_, "DELETE FROM outbox WHERE seq <= ?1",
-                  static_cast<std::int64_t>(hq_highest_seq)));
-    }
+    // Rows at or below HQ's watermark were never acknowledged to this database (acknowledge()
+    // prunes those that were). They are either sent and applied with the ack lost, or new
+    // deltas reusing seqs HQ holds for other deltas: a reinstall, a restored backup, commits
+    // made after a restore before this handshake. Nothing here tells them apart, so none is
+    // dropped: all move past the watermark (order kept) and are sent again; HQ counts a delta
+    // it already applied as a duplicate by its identity (terminal, txn id, kind).
+    PMA_TRY(renumber_outbox(hq_highest_seq + 1));
+    max_seq = hq_highest_seq + 1 + (max_seq - min_seq);
   }
   PMA_TRY(raise_seq_floor(std::max(hq_highest_seq, empty ? 0 : max_seq) + 1));
   PMA_TRY(set_state("hq_met", "1"));
@@ -126,7 +144,11 @@ Status SqliteSyncStore::renumber_outbox(std::uint64_t first_seq) {
     if (!*row) break;
     rows.emplace_back(stmt->column_int64(0), stmt->column_blob(1));
   }
-  // Negative seqs first, so the renumbering never collides with an existing key.
+  // Negative seqs first, so the renumbering never collides with an existing key, nor a ledger
+  // row already moved with one not yet moved (new seqs may overlap old ones).
+  PMA_TRY(run(db_,
+              "UPDATE ledger SET outbox_seq = -outbox_seq WHERE outbox_seq IN (SELECT seq FROM "
+              "outbox)"));
   PMA_TRY(run(db_, "UPDATE outbox SET seq = -seq"));
   auto next = static_cast<std::int64_t>(first_seq);
   for (auto& [old_seq, payload] : rows) {
@@ -140,7 +162,7 @@ Status SqliteSyncStore::renumber_outbox(std::uint64_t first_seq) {
     if (!update) return std::unexpected(update.error());
     update->bind(1, next).bind_blob(2, bytes_of(bytes)).bind(3, -old_seq);
     PMA_TRY(update->run());
-    PMA_TRY(run(db_, "UPDATE ledger SET outbox_seq = ?1 WHERE outbox_seq = ?2", next, old_seq));
+    PMA_TRY(run(db_, "UPDATE ledger SET outbox_seq = ?1 WHERE outbox_seq = ?2", next, -old_seq));
     ++next;
   }
   return run(db_, "UPDATE sqlite_sequence SET seq = MAX(seq, ?1) WHERE name = 'outbox'", next - 1);
@@ -199,6 +221,12 @@ Status SqliteSyncStore::map_member(const std::string& provisional_id,
     PMA_TRY(run(db_, "UPDATE members SET member_id = ?2 WHERE member_id = ?1", provisional_id,
                 member_id));
   }
+  // The provisional id stays an alias of the member (a POS may still name it), and aliases of
+  // an id that is itself renamed follow it.
+  PMA_TRY(run(db_, "UPDATE member_aliases SET member_id = ?2 WHERE member_id = ?1", provisional_id,
+              member_id));
+  PMA_TRY(run(db_, "INSERT OR REPLACE INTO member_aliases(alias, member_id) VALUES(?1, ?2)",
+              provisional_id, member_id));
   return rename_member_rows(db_, provisional_id, member_id);
 }
 
@@ -301,7 +329,10 @@ std::string spend_window(const pma::v1::MemberDelta& m) {
 
 Status SqliteSyncStore::apply_member(const pma::v1::MemberDelta& m, PageState& page) {
   const std::int64_t now = page.now;
-  if (m.erased()) return erase_member_rows(db_, m.member_id());
+  if (m.erased()) {
+    PMA_TRY(run(db_, "DELETE FROM member_aliases WHERE member_id = ?1", m.member_id()));
+    return erase_member_rows(db_, m.member_id());
+  }
   constexpr std::string_view kUpsert =
       "INSERT INTO members(member_id, card_no, phone_hash, phone_masked, name, birthday, tier, "
       "hq_points, hq_version, updated_at, spend_12m_fen, spend_months) VALUES(?1, NULLIF(?2, ''), "
@@ -312,10 +343,25 @@ Status SqliteSyncStore::apply_member(const pma::v1::MemberDelta& m, PageState& p
       "hq_points = excluded.hq_points, hq_version = excluded.hq_version, "
       "updated_at = excluded.updated_at, spend_12m_fen = excluded.spend_12m_fen, "
       "spend_months = excluded.spend_months";
+  // A member HQ only knows by its points (imported or seeded here before the till was
+  // paired): HQ has no card, phone, name or birthday to send, so the till's stay.
+  constexpr std::string_view kUpsertKeepingProfile =
+      "INSERT INTO members(member_id, card_no, phone_hash, phone_masked, name, birthday, tier, "
+      "hq_points, hq_version, updated_at, spend_12m_fen, spend_months) VALUES(?1, NULLIF(?2, ''), "
+      "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT(member_id) DO UPDATE SET "
+      "card_no = COALESCE(excluded.card_no, card_no), "
+      "phone_hash = COALESCE(excluded.phone_hash, phone_hash), "
+      "phone_masked = IIF(excluded.phone_masked = '', phone_masked, excluded.phone_masked), "
+      "name = IIF(excluded.name = '', name, excluded.name), "
+      "birthday = IIF(excluded.birthday = '', birthday, excluded.birthday), "
+      "tier = MAX(tier, excluded.tier), "
+      "hq_points = excluded.hq_points, hq_version = excluded.hq_version, "
+      "updated_at = excluded.updated_at, spend_12m_fen = excluded.spend_12m_fen, "
+      "spend_months = excluded.spend_months";
   // HQ's spend months, which Ledger::spend_12m ages as months pass (NULL: an older HQ).
   const std::string months = spend_window(m);
   for (int attempt = 0;; ++attempt) {
-    auto stmt = db_.prepare(kUpsert);
+    auto stmt = db_.prepare(m.profile_unknown() ? kUpsertKeepingProfile : kUpsert);
     if (!stmt) return std::unexpected(stmt.error());
     stmt->bind(1, m.member_id()).bind(2, m.card_no());
     if (m.phone_hash().empty()) {

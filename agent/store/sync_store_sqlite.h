@@ -15,6 +15,10 @@ class SqliteSyncStore final : public sync::SyncStore {
                                                      std::size_t max_bytes) override;
   Result<sync::OutboxStats> outbox_stats() override;
   Result<std::vector<std::string>> unmapped_ids(std::size_t limit) override;
+  // Refuses a till that never met HQ while it holds members imported here (memberctl import:
+  // hq_version 0, not provisional) unless sync_state 'members_at_hq' says they were imported
+  // at HQ too (memberctl sync --members-at-hq).
+  Status check_pairing() override;
   Status on_handshake(std::uint64_t hq_highest_seq,
                       const std::vector<pma::v1::IdMapping>& id_mappings) override;
   Status acknowledge(std::uint64_t seq,

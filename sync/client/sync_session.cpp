@@ -99,6 +99,8 @@ asio::awaitable<Result<SyncReport>> SyncClient::run_once(ProgressFn progress, bo
   };
   report_progress();
 
+  if (auto ok = store_.check_pairing(); !ok) co_return failed(ok.error());
+
   auto stream = std::make_shared<TlsStream>(io_, *state->tls);
   state->current = stream;
   std::weak_ptr<TlsStream> weak = stream;

@@ -44,11 +44,17 @@ class SyncStore {
   // Provisional member ids still in the cache (not yet mapped to HQ's ids), at most `limit`.
   virtual Result<std::vector<std::string>> unmapped_ids(std::size_t limit) = 0;
 
+  // Before the first session ever (pairing): whether the till holds data HQ would overwrite
+  // because it never had it. Errors: "pairing_refused" with the reason and the fix; the
+  // session then does not start.
+  virtual Status check_pairing() { return {}; }
+
   // After HQ states its highest applied seq for this terminal, in one transaction: never
-  // allocate a seq at or below it again (seq_floor); drop outbox entries HQ already has; map
-  // the provisional ids HQ answered for (as acknowledge() does: an ack carrying them may have
-  // been lost); and, if this database never met HQ before (a reinstall), renumber its outbox
-  // past HQ's seq.
+  // allocate a seq at or below it again (seq_floor); move every outbox entry at or below it
+  // past it, in order (never dropped: after a lost ack HQ has them, after a reinstall or a
+  // restore they are new; HQ tells the two apart by each delta's identity); and map the
+  // provisional ids HQ answered for (as acknowledge() does: an ack carrying them may have been
+  // lost).
   virtual Status on_handshake(std::uint64_t hq_highest_seq,
                               const std::vector<pma::v1::IdMapping>& id_mappings) = 0;
 

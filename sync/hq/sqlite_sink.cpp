@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 
 #include "hq/spend_window.h"
 #include "wire/messages.h"
@@ -50,12 +51,6 @@ std::int64_t spend_time_ms(const pma::v1::Delta& delta) {
 
 }  // namespace
 
-struct SqliteSink::Context {
-  const TerminalIdentity& terminal;
-  std::int64_t now_ms;
-  ApplyOutcome& outcome;
-};
-
 Result<std::unique_ptr<SqliteSink>> SqliteSink::open(const std::string& path,
                                                      const std::string& synchronous) {
   auto db = SqliteDb::open(path, synchronous);
@@ -63,6 +58,7 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::open(const std::string& path,
   PMA_TRY((*db)->exec(kSchema));
   std::unique_ptr<SqliteSink> sink(new SqliteSink(std::move(*db)));
   PMA_TRY(sink->open_admin_schema());
+  PMA_TRY(sink->open_identity_schema());
   auto q = sink->db_->prepare(
       "SELECT (SELECT COALESCE(MAX(version), 0) FROM members), (SELECT COUNT(*) FROM members)");
   if (!q) return std::unexpected(q.error());
@@ -99,6 +95,11 @@ Result<std::vector<pma::v1::IdMapping>> SqliteSink::id_mappings(
   for (const std::string& id :
        provisional_ids.first(std::min(provisional_ids.size(), wire::kMaxUnmappedIds))) {
     if (!id.starts_with(own)) continue;  // another terminal's registration is not ours to tell
+    // Reused by this terminal for another person: mapping it would merge the two.
+    auto reused = disputed(id, terminal.store_id, terminal.terminal_id,
+                           std::numeric_limits<std::int64_t>::max());
+    if (!reused) return std::unexpected(reused.error());
+    if (*reused) continue;
     auto q = db_->prepare("SELECT member_id FROM provisional_ids WHERE provisional_id = ?1");
     if (!q) return std::unexpected(q.error());
     q->bind(1, id);
@@ -122,6 +123,10 @@ Result<ApplyOutcome> SqliteSink::apply_batch(const TerminalIdentity& terminal,
   if (!highest) return std::unexpected(highest.error());
   ApplyOutcome outcome{.highest_applied = *highest};
   Context context{terminal, now_ms, outcome};
+  struct ClearApplying {
+    Applying& applying;
+    ~ClearApplying() { applying = {}; }
+  } clear_applying{applying_};
   std::uint64_t version_before = version_;
   for (const auto& delta : batch.deltas()) {
     if (delta.seq() <= outcome.highest_applied) {
@@ -131,6 +136,15 @@ Result<ApplyOutcome> SqliteSink::apply_batch(const TerminalIdentity& terminal,
     if (delta.seq() != outcome.highest_applied + 1) {
       outcome.gap_from = outcome.highest_applied + 1;
       break;
+    }
+    // Sent before under another seq (a lost ack, a restored or reinstalled till), or a txn id
+    // reused for something else: the seq is taken, nothing is applied again.
+    auto claim = claim_identity(context, delta);
+    if (!claim) return std::unexpected(claim.error());
+    if (*claim != Claim::fresh) {
+      outcome.highest_applied = delta.seq();
+      ++(*claim == Claim::duplicate ? outcome.duplicates : outcome.applied);
+      continue;
     }
     // The unique key is the last line of defence for exactly-once.
     auto q = db_->prepare(
@@ -210,6 +224,13 @@ Result<std::string> SqliteSink::resolve(const std::string& member_id) {
   // Tills name members they registered "P-<store>-<terminal>-<n>" until HQ maps them; any
   // other id is canonical already (this skips a lookup for nearly every delta).
   if (!member_id.starts_with("P-")) return member_id;
+  if (applying_.seq != 0) {
+    // A provisional id this terminal reused for another person: from the reuse on, its deltas
+    // are that other person's, never the first holder's (they stay under the provisional id).
+    auto reused = disputed(member_id, applying_.store_id, applying_.terminal_id, applying_.seq);
+    if (!reused) return std::unexpected(reused.error());
+    if (*reused) return member_id;
+  }
   auto q = db_->prepare("SELECT member_id FROM provisional_ids WHERE provisional_id = ?1");
   if (!q) return std::unexpected(q.error());
   q->bind(1, member_id);
@@ -328,6 +349,11 @@ Status SqliteSink::restore_coupon(Context&, const std::string& code, const std::
 
 Status SqliteSink::register_member(Context& context, const pma::v1::Delta& delta) {
   const auto& r = delta.member_registered();
+  // A provisional id or welcome code HQ already holds: the same registration again (mapped
+  // as before), or another person under a reused id, refused whole (never merged).
+  auto held = held_for_other(context, delta);
+  if (!held) return std::unexpected(held.error());
+  if (*held) return {};
   std::string canonical;
   if (!r.phone_hash().empty()) {
     auto q = db_->prepare("SELECT member_id FROM members WHERE phone_hash = ?1");
@@ -342,7 +368,7 @@ Status SqliteSink::register_member(Context& context, const pma::v1::Delta& delta
     canonical = fmt::format("H{:09}", next_member_number_++);
     auto q = db_->prepare(
         "INSERT INTO members(member_id, card_no, phone_hash, phone_masked, name, birthday, "
-        "version) VALUES(?1, NULLIF(?2, ''), ?3, ?4, ?5, ?6, ?7)");
+        "version, profile) VALUES(?1, NULLIF(?2, ''), ?3, ?4, ?5, ?6, ?7, 1)");
     if (!q) return std::unexpected(q.error());
     q->bind(1, canonical).bind(2, r.card_no());
     if (r.phone_hash().empty()) {

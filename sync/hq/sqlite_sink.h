@@ -46,7 +46,12 @@ class SqliteSink final : public Sink {
   Result<std::vector<TerminalInfo>> terminals() override;
 
  private:
-  struct Context;
+  // The batch being applied (sqlite_sink.cpp and sqlite_sink_identity.cpp).
+  struct Context {
+    const TerminalIdentity& terminal;
+    std::int64_t now_ms;
+    ApplyOutcome& outcome;
+  };
   explicit SqliteSink(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
   Status apply_delta(Context& context, const pma::v1::Delta& delta);
   Result<std::string> resolve(const std::string& member_id);
@@ -59,6 +64,21 @@ class SqliteSink final : public Sink {
                 const std::string& code);
   Status restore_coupon(Context& context, const std::string& code, const std::string& txn);
   Status register_member(Context& context, const pma::v1::Delta& delta);
+  // True when the registration must not be applied: its provisional id is mapped already
+  // (the same person: the mapping is answered again; another: "provisional_id_reused"), or a
+  // welcome code belongs to another member ("coupon_code_reused"). Changes nothing else.
+  Result<bool> held_for_other(Context& context, const pma::v1::Delta& delta);
+  // Delta identity (sqlite_sink_identity.cpp). fresh: apply it; duplicate: the terminal sent
+  // this delta before under another seq (applied then); refused: the terminal's txn id (or
+  // provisional id) names other contents now, a conflict is recorded and nothing changes.
+  enum class Claim { fresh, duplicate, refused };
+  Result<Claim> claim_identity(Context& context, const pma::v1::Delta& delta);
+  Status open_identity_schema();  // applied_txns, disputed_ids
+  // A provisional id the terminal reused for another person from from_seq on: its deltas from
+  // then on never resolve to the id's first holder, and HQ no longer maps it for the terminal.
+  Status dispute(Context& context, const std::string& provisional_id, std::uint64_t from_seq);
+  Result<bool> disputed(const std::string& provisional_id, const std::string& store_id,
+                        const std::string& terminal_id, std::uint64_t seq);
   Status record_conflict(Context& context, const pma::v1::Delta& delta, std::string kind,
                          const std::string& member_id, const std::string& code, std::string detail);
   Status touch(const std::string& member_id);
@@ -90,6 +110,14 @@ class SqliteSink final : public Sink {
                                 std::int64_t version, std::int64_t month, std::int64_t spend_fen);
   Status add_spend(const std::string& member_id, std::int64_t month, std::int64_t spend_fen);
   Status move_spend(const std::string& from_member_id, const std::string& to_member_id);
+
+  // The delta apply_batch is applying (set by claim_identity), for resolve().
+  struct Applying {
+    std::string store_id;
+    std::string terminal_id;
+    std::uint64_t seq = 0;
+  };
+  Applying applying_;
 
   std::unique_ptr<SqliteDb> db_;
   std::uint64_t version_ = 0;

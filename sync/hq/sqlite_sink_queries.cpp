@@ -41,7 +41,8 @@ Result<pma::v1::MemberPage> SqliteSink::member_page(const TerminalIdentity& term
   std::vector<std::pair<std::int64_t, std::int64_t>> row_buckets;
   auto q = db_->prepare(
       "SELECT member_id, version, erased, COALESCE(card_no, ''), phone_hash, phone_masked, name, "
-      "birthday, tier, points, spend_month, spend_month_fen FROM members WHERE version > ?1 "
+      "birthday, tier, points, spend_month, spend_month_fen, profile FROM members WHERE "
+      "version > ?1 "
       "ORDER BY version LIMIT ?2");
   if (!q) return std::unexpected(q.error());
   q->bind(1, static_cast<std::int64_t>(cursor)).bind(2, std::int64_t{max_members} + 1);
@@ -66,6 +67,8 @@ Result<pma::v1::MemberPage> SqliteSink::member_page(const TerminalIdentity& term
       m->set_birthday(q->text(7));
       m->set_tier(static_cast<std::int32_t>(q->int64(8)));  // raised by spend below
       m->set_points(q->int64(9));
+      // Never a blank over what a till holds: HQ only knows this member's points.
+      m->set_profile_unknown(q->int64(12) == 0);
     }
     row_buckets.emplace_back(q->int64(10), q->int64(11));
     page.set_next_cursor(m->version());
@@ -190,8 +193,8 @@ Result<std::size_t> SqliteSink::import_members(std::span<const ImportedMember> m
   for (const auto& m : members) {
     auto q = db_->prepare(
         "INSERT INTO members(member_id, card_no, phone_hash, phone_masked, name, birthday, tier, "
-        "points, version) VALUES(?1, NULLIF(?2, ''), ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
-        "ON CONFLICT(member_id) DO UPDATE SET card_no = excluded.card_no, "
+        "points, version, profile) VALUES(?1, NULLIF(?2, ''), ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1) "
+        "ON CONFLICT(member_id) DO UPDATE SET profile = 1, card_no = excluded.card_no, "
         "phone_hash = excluded.phone_hash, phone_masked = excluded.phone_masked, "
         "name = excluded.name, birthday = excluded.birthday, tier = excluded.tier, "
         "points = excluded.points, version = excluded.version WHERE erased = 0");
