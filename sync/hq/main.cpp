@@ -123,6 +123,28 @@ int main(int argc, char** argv) {
   serve->add_option("--port", config.port)->capture_default_str();
   serve->add_option("--max-sessions", config.max_sessions)->capture_default_str();
   serve->add_option("--retry-after-ms", config.retry_after_ms)->capture_default_str();
+  serve
+      ->add_option("--max-sessions-per-store", config.max_sessions_per_store,
+                   "one store's share of --max-sessions; its next session gets Busy")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serve
+      ->add_option("--max-sessions-per-terminal", config.max_sessions_per_terminal,
+                   "connections of one terminal (sync plus reservations); a newer one closes "
+                   "its oldest")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  serve
+      ->add_option("--max-handshakes", config.max_handshakes,
+                   "TCP connections still in their TLS handshake; more are closed at once")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  std::int64_t handshake_ms = config.handshake_timeout.count();
+  serve
+      ->add_option("--handshake-timeout-ms", handshake_ms,
+                   "how long a connection may take to complete its TLS handshake")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{100}, std::int64_t{600} * 1000));
   std::int64_t hold_ms = config.reservation_hold.count();
   serve
       ->add_option("--reservation-hold-ms", hold_ms,
@@ -234,6 +256,7 @@ int main(int argc, char** argv) {
   config.tls = {ca_dir + "/ca.crt", ca_dir + "/server.crt", ca_dir + "/server.key"};
   config.reservation_hold = std::chrono::milliseconds(hold_ms);
   config.last_seen_flush = std::chrono::milliseconds(flush_ms);
+  config.handshake_timeout = std::chrono::milliseconds(handshake_ms);
   boost::asio::io_context io;
   pma::hq::Server server(io, **sink, config);
   auto port = server.start();

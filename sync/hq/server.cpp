@@ -8,7 +8,9 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <list>
+#include <map>
 #include <optional>
+#include <utility>
 
 #include "net/frame_stream.h"
 #include "net/watchdog.h"
@@ -27,6 +29,14 @@ Status ServerConfig::validate() const {
     return fail("config_invalid", "tls.ca, tls.cert and tls.key are required");
   }
   if (max_sessions == 0) return fail("config_invalid", "server.max_sessions must be at least 1");
+  if (max_sessions_per_store == 0 || max_sessions_per_terminal == 0 || max_handshakes == 0) {
+    return fail("config_invalid",
+                "max_sessions_per_store, max_sessions_per_terminal and max_handshakes must be "
+                "at least 1");
+  }
+  if (handshake_timeout.count() <= 0) {
+    return fail("config_invalid", "server.handshake_timeout_ms must be positive");
+  }
   if (max_frame_bytes < 1024) {
     return fail("config_invalid", "server.max_frame_bytes must be at least 1024");
   }
@@ -45,6 +55,16 @@ struct Server::State {
   std::unique_ptr<asio::steady_timer> flush_timer;
   std::list<std::weak_ptr<TlsStream>> sessions;
   bool stopped = false;
+  // Admitted sessions per terminal, oldest first, and per store; the counts admission uses.
+  struct Admitted {
+    std::uint64_t id = 0;
+    std::weak_ptr<TlsStream> stream;
+    bool sync = false;  // said Hello
+  };
+  std::map<std::pair<std::string, std::string>, std::list<Admitted>> by_terminal;
+  std::map<std::string, std::size_t> per_store;
+  std::uint64_t next_id = 0;
+  std::size_t handshakes = 0;  // connections in their TLS handshake
 };
 
 namespace {
@@ -59,19 +79,80 @@ struct SessionContext {
   std::shared_ptr<const ServerConfig> config_ptr;
   std::shared_ptr<ServerStats> stats_ptr;
   Server::Clock clock;
+  std::shared_ptr<Server::State> state;
   const ServerConfig& config;
   ServerStats& stats;
   SessionContext(Sink& s, std::shared_ptr<const ServerConfig> c, std::shared_ptr<ServerStats> st,
-                 Server::Clock k)
+                 Server::Clock k, std::shared_ptr<Server::State> sh)
       : sink(s),
         config_ptr(std::move(c)),
         stats_ptr(std::move(st)),
         clock(std::move(k)),
+        state(std::move(sh)),
         config(*config_ptr),
         stats(*stats_ptr) {}
   SessionContext(const SessionContext& o)
-      : SessionContext(o.sink, o.config_ptr, o.stats_ptr, o.clock) {}
+      : SessionContext(o.sink, o.config_ptr, o.stats_ptr, o.clock, o.state) {}
 };
+
+using TerminalKey = std::pair<std::string, std::string>;
+
+void close_stream(const std::weak_ptr<TlsStream>& weak) {
+  if (auto s = weak.lock()) {
+    boost::system::error_code ignored;
+    s->lowest_layer().close(ignored);
+  }
+}
+
+// Takes an admitted session off the books (its own end, or replaced by a newer one).
+void forget(SessionContext& ctx, const TerminalKey& key,
+            std::list<Server::State::Admitted>::iterator it) {
+  auto& list = ctx.state->by_terminal[key];
+  list.erase(it);
+  if (list.empty()) ctx.state->by_terminal.erase(key);
+  if (--ctx.state->per_store[key.first] == 0) ctx.state->per_store.erase(key.first);
+  --ctx.stats.sessions_active;
+}
+
+// Closes the terminal's oldest session (sync_only: its oldest sync session other than keep).
+bool replace_oldest(SessionContext& ctx, const TerminalKey& key, bool sync_only,
+                    std::uint64_t keep) {
+  auto found = ctx.state->by_terminal.find(key);
+  if (found == ctx.state->by_terminal.end()) return false;
+  for (auto it = found->second.begin(); it != found->second.end(); ++it) {
+    if (it->id == keep || (sync_only && !it->sync)) continue;
+    auto stream = it->stream;
+    forget(ctx, key, it);
+    ++ctx.stats.replaced;
+    spdlog::info("hq: {}/{}: an older session closed for a newer one", key.first, key.second);
+    close_stream(stream);
+    return true;
+  }
+  return false;
+}
+
+// Whether the terminal may have one more session: Busy when HQ or the store's share is full
+// (the terminal's own oldest session counts as free when the terminal is at its limit).
+std::optional<pma::v1::Busy> admission(SessionContext& ctx, const TerminalKey& key) {
+  std::size_t terminal_count = 0;
+  if (auto it = ctx.state->by_terminal.find(key); it != ctx.state->by_terminal.end()) {
+    terminal_count = it->second.size();
+  }
+  const std::size_t freed = terminal_count >= ctx.config.max_sessions_per_terminal ? 1 : 0;
+  std::size_t store_count = 0;
+  if (auto it = ctx.state->per_store.find(key.first); it != ctx.state->per_store.end()) {
+    store_count = it->second;
+  }
+  const bool store_full = store_count - freed >= ctx.config.max_sessions_per_store;
+  if (!store_full && ctx.stats.sessions_active - freed < ctx.config.max_sessions) {
+    return std::nullopt;
+  }
+  ++ctx.stats.refused_busy;
+  if (store_full) ++ctx.stats.refused_store_busy;
+  pma::v1::Busy busy;
+  busy.set_retry_after_ms(ctx.config.retry_after_ms);
+  return busy;
+}
 
 asio::awaitable<void> send(TlsStream& stream, const std::vector<std::uint8_t>& bytes) {
   (void)co_await net::write_frame(stream, bytes);
@@ -115,9 +196,10 @@ bool is_reservation(wire::FrameType type) {
 
 // The conversation after the TLS handshake and admission: a sync session opens with Hello;
 // reserve and release frames may come first (a reservation needs no handshake) or between a
-// session's other frames. Returns an error to report.
+// session's other frames. on_hello runs when the session says Hello. Returns an error to report.
 asio::awaitable<Status> converse(TlsStream& stream, net::Watchdog& watchdog,
-                                 const TerminalIdentity& id, SessionContext& ctx) {
+                                 const TerminalIdentity& id, SessionContext& ctx,
+                                 const std::function<void()>& on_hello) {
   const auto& config = ctx.config;
   bool greeted = false;
   std::vector<std::uint8_t> out;
@@ -134,6 +216,7 @@ asio::awaitable<Status> converse(TlsStream& stream, net::Watchdog& watchdog,
     } else if (!greeted) {
       pma::v1::Hello hello;
       if (auto ok = wire::decode_message(*frame, wire::FrameType::hello, hello); !ok) co_return ok;
+      on_hello();
       auto highest = ctx.sink.highest_applied(id);
       if (!highest) co_return std::unexpected(highest.error());
       pma::v1::Handshake handshake;
@@ -248,9 +331,13 @@ asio::awaitable<void> session(std::shared_ptr<TlsStream> stream, SessionContext 
       s->lowest_layer().close(ignored);
     }
   });
-  watchdog.arm(ctx.config.io_timeout);
+  // Unauthenticated peers hold no session slot, only a handshake one, for handshake_timeout.
+  // (accept_loop counted this connection among the handshakes under way.)
+  watchdog.arm(ctx.config.handshake_timeout);
   auto [hs_ec] = co_await stream->async_handshake(ssl::stream_base::server,
                                                   asio::as_tuple(asio::use_awaitable));
+  --ctx.state->handshakes;
+  watchdog.arm(ctx.config.io_timeout);
   if (hs_ec) {
     ++ctx.stats.refused_tls;
     spdlog::warn("hq: TLS handshake with {} refused: {}", peer, hs_ec.message());
@@ -263,12 +350,11 @@ asio::awaitable<void> session(std::shared_ptr<TlsStream> stream, SessionContext 
     co_await send(*stream, wire::encode_error(id.error()));
     co_return;
   }
-  // Admission before any database work: a full HQ answers Busy without touching the sink.
-  if (ctx.stats.sessions_active >= ctx.config.max_sessions) {
-    ++ctx.stats.refused_busy;
-    pma::v1::Busy busy;
-    busy.set_retry_after_ms(ctx.config.retry_after_ms);
-    co_await send(*stream, wire::encode_message(wire::FrameType::busy, busy));
+  // Admission before any database work: a full HQ (or store share) answers Busy without
+  // touching the sink.
+  const TerminalKey key{id->store_id, id->terminal_id};
+  if (auto busy = admission(ctx, key)) {
+    co_await send(*stream, wire::encode_message(wire::FrameType::busy, *busy));
     co_return;
   }
   // No suspension between the admission check and taking the slot; a refused terminal never
@@ -277,11 +363,39 @@ asio::awaitable<void> session(std::shared_ptr<TlsStream> stream, SessionContext 
     co_await refuse(*stream, watchdog, *refusal, ctx);
     co_return;
   }
+  if (auto it = ctx.state->by_terminal.find(key);
+      it != ctx.state->by_terminal.end() &&
+      it->second.size() >= ctx.config.max_sessions_per_terminal) {
+    replace_oldest(ctx, key, false, 0);
+  }
+  const std::uint64_t session_id = ++ctx.state->next_id;
+  auto& mine = ctx.state->by_terminal[key];
+  mine.push_back({session_id, stream, false});
+  ++ctx.state->per_store[key.first];
   ++ctx.stats.sessions_active;
   ++ctx.stats.sessions_total;
-  auto result = co_await converse(*stream, watchdog, *id, ctx);
-  --ctx.stats.sessions_active;
+  // This session's entry while it is on the books (a newer session may take it off).
+  auto entry = [&ctx, &key,
+                session_id]() -> std::optional<std::list<Server::State::Admitted>::iterator> {
+    auto found = ctx.state->by_terminal.find(key);
+    if (found == ctx.state->by_terminal.end()) return std::nullopt;
+    for (auto it = found->second.begin(); it != found->second.end(); ++it) {
+      if (it->id == session_id) return it;
+    }
+    return std::nullopt;
+  };
+  // One sync session per terminal: a new Hello means the older one is a leftover (a till that
+  // restarted, a stuck connection) or a copy of the certificate.
+  auto on_hello = [&] {
+    while (replace_oldest(ctx, key, true, session_id)) {
+    }
+    if (auto it = entry()) (*it)->sync = true;
+  };
+  auto result = co_await converse(*stream, watchdog, *id, ctx, on_hello);
   watchdog.disarm();
+  auto still_mine = entry();
+  if (!still_mine) co_return;  // a newer session of the terminal closed this one
+  forget(ctx, key, *still_mine);
   if (!result && result.error().code != "io_closed") {
     ++ctx.stats.protocol_errors;
     spdlog::warn("hq: session {} ({}) ended: {}: {}", who(*id), peer, result.error().code,
@@ -303,9 +417,19 @@ asio::awaitable<void> accept_loop(std::shared_ptr<Server::State> state, SessionC
     if (state->stopped) co_return;
     if (ec) {
       if (ec == asio::error::operation_aborted) co_return;
-      spdlog::warn("hq: accept failed: {}", ec.message());
+      spdlog::warn("hq: accept failed: {}; pausing accepts for 100 ms", ec.message());
+      // Out of descriptors (EMFILE) fails at once again: wait instead of spinning.
+      asio::steady_timer pause(state->acceptor->get_executor(), std::chrono::milliseconds(100));
+      (void)co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (state->stopped) co_return;
       continue;
     }
+    if (state->handshakes >= ctx.config.max_handshakes) {
+      ++ctx.stats.refused_handshakes;
+      socket.close(ec);
+      continue;
+    }
+    ++state->handshakes;  // until the session's handshake ends
     socket.set_option(tcp::no_delay(true), ec);
     auto stream = std::make_shared<TlsStream>(std::move(socket), *state->tls);
     state->sessions.remove_if([](const auto& w) { return w.expired(); });
@@ -374,7 +498,7 @@ Result<std::uint16_t> Server::start() {
   asio::co_spawn(
       io_,
       accept_loop(state_, SessionContext(sink_, std::make_shared<const ServerConfig>(config_),
-                                         stats_, clock_)),
+                                         stats_, clock_, state_)),
       asio::detached);
   return port;
 }

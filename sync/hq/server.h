@@ -1,8 +1,10 @@
 // memberhq's TLS endpoint: accepts terminals (mutual TLS; identity from the client
-// certificate), admits up to max_sessions at once (others get Busy{retry_after_ms}, before any
-// database work), refuses revoked terminals, applies batches through the Sink and serves member
-// pages. Runs on one io_context thread, which also owns the Sink; the Sink and the io_context
-// must outlive the Server.
+// certificate), admits up to max_sessions at once, at most max_sessions_per_store of one store
+// (others get Busy{retry_after_ms}, before any database work) and max_sessions_per_terminal of
+// one terminal (its oldest is closed for a new one; a new sync session (Hello) closes the
+// terminal's older sync session), refuses revoked terminals, applies batches through the Sink
+// and serves member pages. TLS handshakes are bounded in number and time. Runs on one io_context
+// thread, which also owns the Sink; the Sink and the io_context must outlive the Server.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -25,7 +27,16 @@ struct ServerConfig {
   std::uint16_t port = 7443;               // [server] port; 0 picks a free port
   net::TlsFiles tls;                       // [tls] ca, cert, key
   std::size_t max_sessions = 64;           // [server] max_sessions
-  std::uint32_t retry_after_ms = 5000;     // [server] retry_after_ms: the Busy hint
+  // One store's share of max_sessions: a store (or a stolen certificate) cannot lock the
+  // others out.
+  std::size_t max_sessions_per_store = 16;
+  // Connections of one terminal (its sync session plus online-first reservations); beyond it
+  // the terminal's oldest is closed.
+  std::size_t max_sessions_per_terminal = 4;
+  // TCP connections still in their TLS handshake (unauthenticated); more are closed at once.
+  std::size_t max_handshakes = 256;
+  std::chrono::milliseconds handshake_timeout{10000};
+  std::uint32_t retry_after_ms = 5000;  // [server] retry_after_ms: the Busy hint
   std::uint32_t max_frame_bytes = wire::kDefaultMaxPayload;  // [server] max_frame_bytes
   std::uint32_t max_batch_deltas = 2000;                     // [server] max_batch_deltas
   std::uint32_t max_page_members = 2000;                     // [server] max_page_members
@@ -43,10 +54,13 @@ struct ServerConfig {
 struct ServerStats {
   std::uint64_t sessions_total = 0;
   std::uint64_t sessions_active = 0;
-  std::uint64_t refused_busy = 0;
-  std::uint64_t refused_tls = 0;      // failed handshakes and unusable certificates
-  std::uint64_t refused_revoked = 0;  // terminals revoked by memberhq terminal revoke
-  std::uint64_t protocol_errors = 0;  // bad frames, storage errors
+  std::uint64_t refused_busy = 0;        // HQ full, or the store's share taken
+  std::uint64_t refused_store_busy = 0;  // of refused_busy: the store's share taken
+  std::uint64_t replaced = 0;            // sessions closed for a newer one of the terminal
+  std::uint64_t refused_handshakes = 0;  // connections closed: too many handshakes under way
+  std::uint64_t refused_tls = 0;         // failed handshakes and unusable certificates
+  std::uint64_t refused_revoked = 0;     // terminals revoked by memberhq terminal revoke
+  std::uint64_t protocol_errors = 0;     // bad frames, storage errors
   std::uint64_t deltas_applied = 0;
   std::uint64_t batches = 0;
   std::uint64_t reservations_granted = 0;

@@ -30,7 +30,13 @@ struct ApplyOutcome {
 struct Conflict {
   std::int64_t id = 0;
   // "coupon_redeemed_twice", "coupon_revoked_redeemed", "points_overdrawn",
-  // "erased_member_activity"
+  // "erased_member_activity"; and a delta the terminal may not send, of which nothing was
+  // applied (delta_checks.h, sqlite_sink_checks.cpp): "foreign_id" (a registration or welcome
+  // coupon outside the terminal's own P-/W-<store>-<terminal>- prefix), "delta_out_of_range"
+  // (a number beyond the rule set's TransactionLimits, or a balance HQ cannot add it to),
+  // "points_earned_exceeds_rules", "points_adjustment_refused", "coupon_not_owner" (another
+  // member's coupon, or another terminal's unknown welcome code), "refund_not_own_sale" (not
+  // a sale this terminal sent, or for another member), "refund_exceeds_sale"
   std::string kind;
   std::string member_id;
   std::string coupon_code;

@@ -66,6 +66,7 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::open(const std::string& path,
   sink->version_ = static_cast<std::uint64_t>(q->int64(0));
   sink->next_member_number_ = q->int64(1) + 1;
   PMA_TRY(q->run());
+  PMA_TRY(sink->open_checks_schema());
   // Hold ids keep increasing across restarts: past the table's and past the clock (in us), so
   // a release still in flight from before a restart cannot name a new hold.
   auto holds = sink->db_->prepare("SELECT COALESCE(MAX(hold_id), 0) FROM holds");
@@ -128,6 +129,7 @@ Result<ApplyOutcome> SqliteSink::apply_batch(const TerminalIdentity& terminal,
     ~ClearApplying() { applying = {}; }
   } clear_applying{applying_};
   std::uint64_t version_before = version_;
+  PMA_TRY(refresh_rules());
   for (const auto& delta : batch.deltas()) {
     if (delta.seq() <= outcome.highest_applied) {
       ++outcome.duplicates;
@@ -154,7 +156,18 @@ Result<ApplyOutcome> SqliteSink::apply_batch(const TerminalIdentity& terminal,
     q->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
     q->bind(3, static_cast<std::int64_t>(delta.seq())).bind(4, delta.txn_id()).bind(5, now_ms);
     PMA_TRY(q->run());
-    if (auto ok = apply_delta(context, delta); !ok) {
+    // A delta the terminal may not send is recorded and skipped: applied (the watermark moves
+    // on, so the honest rest of the outbox is not stuck) with nothing of it changed.
+    auto refusal = authorise(terminal, delta);
+    auto ok = refusal ? Status{} : Status(std::unexpected(refusal.error()));
+    if (ok && *refusal) {
+      ok = record_conflict(context, delta, (*refusal)->kind, (*refusal)->member_id,
+                           (*refusal)->coupon_code, std::move((*refusal)->detail));
+    } else if (ok) {
+      ok = apply_delta(context, delta);
+      if (ok) ok = note_sale(terminal, delta);
+    }
+    if (!ok) {
       version_ = version_before;
       return fail(ok.error().code,
                   fmt::format("applying {}/{} seq {}: {}", terminal.store_id, terminal.terminal_id,
@@ -257,11 +270,25 @@ Status SqliteSink::add_points(Context& context, const pma::v1::Delta& delta,
       "spend_month = IIF(spend_month_fen = 0, excluded.spend_month, spend_month), "
       "spend_month_fen = spend_month_fen + excluded.spend_month_fen WHERE erased = 0 AND "
       "(excluded.spend_month_fen = 0 OR spend_month = excluded.spend_month OR "
-      "spend_month_fen = 0)");
+      "spend_month_fen = 0) AND abs(points + excluded.points) <= ?6");
   if (!q) return std::unexpected(q.error());
   q->bind(1, member_id).bind(2, points).bind(3, version).bind(4, month).bind(5, spend_fen);
+  q->bind(6, kMaxBalancePoints);
   PMA_TRY(q->run());
   if (db_->changes() == 0) {
+    // Each delta's points are capped, but an imported balance is not: a sum SQLite would
+    // turn into a float (or past kMaxBalancePoints) changes nothing and is recorded.
+    auto read = db_->prepare("SELECT points FROM members WHERE member_id = ?1");
+    if (!read) return std::unexpected(read.error());
+    read->bind(1, member_id);
+    PMA_TRY(read->step());
+    auto sum = checked_add(read->int64(0), points);
+    PMA_TRY(read->run());
+    if (!sum || *sum > kMaxBalancePoints || *sum < -kMaxBalancePoints) {
+      return record_conflict(context, delta, "delta_out_of_range", member_id, "",
+                             fmt::format("txn {}: {} points would take the balance past {}",
+                                         delta.txn_id(), points, kMaxBalancePoints));
+    }
     auto applied = roll_spend_month(member_id, points, version, month, spend_fen);
     if (!applied) return std::unexpected(applied.error());
     if (!*applied) {
@@ -327,16 +354,20 @@ Status SqliteSink::redeem(Context& context, const pma::v1::Delta& delta,
   return touch(member_id);
 }
 
-Status SqliteSink::restore_coupon(Context&, const std::string& code, const std::string& txn) {
+Status SqliteSink::restore_coupon(Context& context, const std::string& code,
+                                  const std::string& txn) {
   // A refund gives the coupon back to its member, unless the member was erased since: erasure
-  // revoked its issued coupons, and one redeemed then comes back revoked too.
+  // revoked its issued coupons, and one redeemed then comes back revoked too. Only a coupon
+  // this terminal redeemed in that txn: txn ids are the POS's, and another store's may match.
   auto q = db_->prepare(
       "UPDATE coupons SET state = IIF(EXISTS(SELECT 1 FROM members m WHERE m.member_id = "
       "coupons.member_id AND m.erased = 1), 3, 1), redeemed_store = NULL, "
       "redeemed_terminal = NULL, redeemed_txn = NULL WHERE code = ?1 AND state = 2 AND "
-      "redeemed_txn = ?2 RETURNING member_id, state");
+      "redeemed_txn = ?2 AND redeemed_store = ?3 AND redeemed_terminal = ?4 "
+      "RETURNING member_id, state");
   if (!q) return std::unexpected(q.error());
-  q->bind(1, code).bind(2, txn);
+  q->bind(1, code).bind(2, txn).bind(3, context.terminal.store_id);
+  q->bind(4, context.terminal.terminal_id);
   auto row = q->step();
   if (!row) return std::unexpected(row.error());
   if (!*row) return {};
@@ -365,7 +396,9 @@ Status SqliteSink::register_member(Context& context, const pma::v1::Delta& delta
     if (*row) canonical = q->text(0);
   }
   if (canonical.empty()) {
-    canonical = fmt::format("H{:09}", next_member_number_++);
+    auto id = next_member_id();
+    if (!id) return std::unexpected(id.error());
+    canonical = std::move(*id);
     auto q = db_->prepare(
         "INSERT INTO members(member_id, card_no, phone_hash, phone_masked, name, birthday, "
         "version, profile) VALUES(?1, NULLIF(?2, ''), ?3, ?4, ?5, ?6, ?7, 1)");

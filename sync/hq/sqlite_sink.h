@@ -4,9 +4,11 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
+#include "hq/delta_checks.h"
 #include "hq/sink.h"
 #include "hq/sqlite_db.h"
 
@@ -79,6 +81,23 @@ class SqliteSink final : public Sink {
   Status dispute(Context& context, const std::string& provisional_id, std::uint64_t from_seq);
   Result<bool> disputed(const std::string& provisional_id, const std::string& store_id,
                         const std::string& terminal_id, std::uint64_t seq);
+  // Authorisation (sqlite_sink_checks.cpp): why the terminal may not send this delta, if it
+  // may not; checked before anything of it is applied.
+  Result<std::optional<Refusal>> authorise(const TerminalIdentity& terminal,
+                                           const pma::v1::Delta& delta);
+  Result<std::optional<Refusal>> check_coupon(const TerminalIdentity& terminal,
+                                              const std::string& member_id,
+                                              const std::string& code);
+  Result<std::optional<Refusal>> check_refund(const TerminalIdentity& terminal,
+                                              const pma::v1::RefundRecorded& refund);
+  // Records an applied checkout (what a refund may take back) or a refund's share of it.
+  Status note_sale(const TerminalIdentity& terminal, const pma::v1::Delta& delta);
+  // The newest rule set and its caps (once per batch), and the one a checkout names.
+  Status refresh_rules();
+  Result<std::optional<pma::v1::RuleSet>> rules_at(std::int64_t version);
+  Status open_checks_schema();  // sales; the member numbering
+  // HQ's next own id H<9 digits>, never one a member (imported or not) already holds.
+  Result<std::string> next_member_id();
   Status record_conflict(Context& context, const pma::v1::Delta& delta, std::string kind,
                          const std::string& member_id, const std::string& code, std::string detail);
   Status touch(const std::string& member_id);
@@ -128,6 +147,10 @@ class SqliteSink final : public Sink {
   std::vector<std::pair<std::int64_t, std::int32_t>> thresholds_;
   std::int64_t thresholds_version_ = -1;  // hold ids: seeded from the clock and the table at open
   std::int64_t next_member_number_ = 1;
+  std::optional<pma::v1::RuleSet> rules_;  // the newest published rule set, if any
+  std::int64_t rules_version_ = 0;
+  bool rules_loaded_ = false;
+  Limits limits_;
   // Session attempts (store, terminal) -> last seen UTC ms, noted by check_terminal and not
   // yet written by flush_terminal_activity.
   std::map<std::pair<std::string, std::string>, std::int64_t> seen_;

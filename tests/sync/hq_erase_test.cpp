@@ -71,7 +71,7 @@ TEST_CASE("A member erased at HQ leaves a till's cache at its next sync and stay
   world.import_members(2, 100);
   Till& a = world.add_till("A", "T1");
   Till& b = world.add_till("B", "T1");
-  register_with_coupon(world, a, "P-A-T1-1", "W-1");
+  register_with_coupon(world, a, "P-A-T1-1", "W-A-T1-1");
   world.checkout(a, "P-A-T1-1", 30);
   REQUIRE(world.sync(a));
   const std::string erased_id = canonical_of(world, a);
@@ -91,7 +91,7 @@ TEST_CASE("A member erased at HQ leaves a till's cache at its next sync and stay
   CHECK_FALSE(erased->already_erased);
   CHECK(erased->coupons_revoked == 1);
   CHECK(erased->version > (*before)->version);
-  CHECK(hq_row(world, erased_id) == "1|null|null||||W-1:3");
+  CHECK(hq_row(world, erased_id) == "1|null|null||||W-A-T1-1:3");
 
   // Store B syncs: the member and its coupon leave the cache.
   REQUIRE(world.sync(b));
@@ -112,16 +112,16 @@ TEST_CASE("A member erased at HQ leaves a till's cache at its next sync and stay
   CHECK((*conflicts)[0].member_id == erased_id);
   CHECK((*conflicts)[0].store_id == "A");
   CHECK(world.hq_balance(erased_id) == 30);
-  CHECK(hq_row(world, erased_id) == "1|null|null||||W-1:3");
+  CHECK(hq_row(world, erased_id) == "1|null|null||||W-A-T1-1:3");
   CHECK(world.count(
             a, fmt::format("SELECT COUNT(*) FROM members WHERE member_id = '{}'", erased_id)) == 0);
 
   // The same phone registering again is a new member, never the erased one.
-  register_with_coupon(world, a, "P-A-T1-2", "W-2");
+  register_with_coupon(world, a, "P-A-T1-2", "W-A-T1-2");
   REQUIRE(world.sync(a));
   const std::string new_id = canonical_of(world, a);
   CHECK(new_id != erased_id);
-  CHECK(hq_row(world, erased_id) == "1|null|null||||W-1:3");
+  CHECK(hq_row(world, erased_id) == "1|null|null||||W-A-T1-1:3");
 
   // A full reconcile (cursor from 0) at B does not bring the erased member back.
   REQUIRE(b.sync_store->reset_member_cursor());
@@ -213,35 +213,35 @@ TEST_CASE("A refund arriving after the erasure leaves the erased member's coupon
           "[sync][hq][erase]") {
   SyncWorld world;
   Till& a = world.add_till("A", "T1");
-  register_with_coupon(world, a, "P-A-T1-1", "W-1");
+  register_with_coupon(world, a, "P-A-T1-1", "W-A-T1-1");
   // A second member (no phone) whose refund must still give its coupon back.
   pma::v1::Delta other;
   other.mutable_member_registered()->set_provisional_id("P-A-T1-2");
-  other.mutable_member_registered()->add_welcome_coupons("W-2");
+  other.mutable_member_registered()->add_welcome_coupons("W-A-T1-2");
   world.write_delta(a, other, "P-A-T1-2", 0, "member_registered");
-  redeem_as(world, a, "SALE-1", "P-A-T1-1", "W-1");
-  redeem_as(world, a, "SALE-2", "P-A-T1-2", "W-2");
+  redeem_as(world, a, "SALE-1", "P-A-T1-1", "W-A-T1-1");
+  redeem_as(world, a, "SALE-2", "P-A-T1-2", "W-A-T1-2");
   REQUIRE(world.sync(a));
   REQUIRE(hq_count(world, "SELECT COUNT(*) FROM coupons WHERE state = 2") == 2);
 
   auto erased = world.sink->erase_member("P-A-T1-1");
   REQUIRE(erased);
-  CHECK(erased->coupons_revoked == 0);  // W-1 was redeemed, not issued
+  CHECK(erased->coupons_revoked == 0);  // W-A-T1-1 was redeemed, not issued
   // The till refunds both sales before it hears of the erasure.
-  refund_as(world, a, "SALE-1", "P-A-T1-1", "W-1");
-  refund_as(world, a, "SALE-2", "P-A-T1-2", "W-2");
+  refund_as(world, a, "SALE-1", "P-A-T1-1", "W-A-T1-1");
+  refund_as(world, a, "SALE-2", "P-A-T1-2", "W-A-T1-2");
   REQUIRE(world.sync(a));
 
-  CHECK(hq_count(world, "SELECT state FROM coupons WHERE code = 'W-1'") == pma::v1::COUPON_REVOKED);
-  CHECK(hq_count(world, "SELECT state FROM coupons WHERE code = 'W-2'") == pma::v1::COUPON_ISSUED);
+  CHECK(hq_count(world, "SELECT state FROM coupons WHERE code = 'W-A-T1-1'") == pma::v1::COUPON_REVOKED);
+  CHECK(hq_count(world, "SELECT state FROM coupons WHERE code = 'W-A-T1-2'") == pma::v1::COUPON_ISSUED);
   CHECK(hq_count(world,
-                 "SELECT COUNT(*) FROM coupons WHERE code = 'W-1' AND "
+                 "SELECT COUNT(*) FROM coupons WHERE code = 'W-A-T1-1' AND "
                  "redeemed_txn IS NULL") == 1);
-  CHECK(hq_row(world, erased->member_id) == "1|null|null||||W-1:3");
+  CHECK(hq_row(world, erased->member_id) == "1|null|null||||W-A-T1-1:3");
   // Nobody can hold or redeem it afterwards.
   pma::v1::ReserveRequest ask;
   ask.set_txn_id("A-9");
-  ask.add_coupon_codes("W-1");
+  ask.add_coupon_codes("W-A-T1-1");
   auto reply = world.sink->reserve({"A", "T1"}, ask, 1, 2);
   REQUIRE(reply);
   CHECK_FALSE(reply->granted());
@@ -255,7 +255,7 @@ TEST_CASE("Erasing a member releases its online-first holds in the same transact
   SyncWorld world;
   world.import_members(2, 1000);
   Till& a = world.add_till("A", "T1");
-  register_with_coupon(world, a, "P-A-T1-1", "W-1");
+  register_with_coupon(world, a, "P-A-T1-1", "W-A-T1-1");
   REQUIRE(world.sync(a));
   auto& sink = *world.sink;
   auto reserve = [&](const std::string& store, const std::string& txn, const std::string& member,
@@ -270,7 +270,7 @@ TEST_CASE("Erasing a member releases its online-first holds in the same transact
     return *reply;
   };
   REQUIRE(reserve("B", "B-1", "M1", 300, "").granted());
-  REQUIRE(reserve("A", "A-1", "P-A-T1-1", 0, "W-1").granted());  // by its provisional id
+  REQUIRE(reserve("A", "A-1", "P-A-T1-1", 0, "W-A-T1-1").granted());  // by its provisional id
   REQUIRE(reserve("B", "B-2", "M2", 100, "").granted());
   REQUIRE(*sink.active_holds(kNow) == 3);
 
@@ -286,8 +286,8 @@ TEST_CASE("Erasing a member releases its online-first holds in the same transact
   CHECK(registered->coupon_holds_released == 1);
   CHECK(*sink.active_holds(kNow) == 1);  // M2's stays
 
-  // W-1 is revoked, not "being redeemed elsewhere"; M2 still has 100 of its points held.
-  auto w1 = reserve("B", "B-3", "M2", 0, "W-1");
+  // W-A-T1-1 is revoked, not "being redeemed elsewhere"; M2 still has 100 of its points held.
+  auto w1 = reserve("B", "B-3", "M2", 0, "W-A-T1-1");
   CHECK_FALSE(w1.granted());
   CHECK(w1.refusals(0).code() == "coupon_revoked");
   auto m2 = reserve("A", "A-2", "M2", 950, "");

@@ -41,9 +41,11 @@ pma::v1::Delta spend_delta(std::uint64_t seq, std::int64_t at_ms, std::int64_t f
   d.set_occurred_at_ms(at_ms);
   if (fen >= 0) {
     d.mutable_checkout()->set_member_id("M1");
+    d.mutable_checkout()->set_gross_fen(fen);
     d.mutable_checkout()->set_paid_fen(fen);
   } else {
     d.mutable_refund()->set_member_id("M1");
+    d.mutable_refund()->set_original_txn_id("txn-1");  // HQ refunds only the till's own sales
     d.mutable_refund()->set_refunded_fen(-fen);
   }
   return d;

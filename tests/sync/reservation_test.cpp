@@ -11,6 +11,7 @@
 
 #include "client/reserver.h"
 #include "fault_proxy.h"
+#include "store/phone.h"
 #include "sync_world.h"
 
 namespace {
@@ -39,15 +40,21 @@ pma::v1::ReserveRequest ask(const std::string& txn, const std::string& member, s
 
 pma::hq::TerminalIdentity terminal(const Till& till) { return {till.store_id, till.terminal_id}; }
 
-// Member M1 at HQ with 1000 points and an issued welcome coupon W-1 (registered at store A).
+// Member M1 at HQ with 1000 points and an issued welcome coupon W-A-T1-1 (registered at store A).
 void seed(SyncWorld& world, Till& a) {
-  world.import_members(1, 1000);
+  // The registration's phone is M1's, so HQ gives the welcome coupon to M1.
+  pma::store::PhoneHasher hasher("chain-key");
+  auto hash = hasher.hash("13900000001");
+  std::vector<pma::hq::ImportedMember> m1{
+      {"M1", "886000000001", {hash.begin(), hash.end()}, "139****0001", "Member 1", "", 1, 1000}};
+  REQUIRE(world.sink->import_members(m1));
   pma::v1::Delta delta;
   auto* r = delta.mutable_member_registered();
-  r->set_provisional_id("P-A-1");
+  r->set_provisional_id("P-A-T1-1");
+  r->set_phone_hash(std::string(hash.begin(), hash.end()));
   r->set_name("New");
-  r->add_welcome_coupons("W-1");
-  world.write_delta(a, delta, "P-A-1", 0, "member_registered");
+  r->add_welcome_coupons("W-A-T1-1");
+  world.write_delta(a, delta, "P-A-T1-1", 0, "member_registered");
   REQUIRE(world.sync(a));
 }
 
@@ -95,31 +102,34 @@ TEST_CASE("HQ holds a coupon for one checkout and refuses it to every other till
   seed(world, a);
   auto& sink = *world.sink;
 
-  auto first = sink.reserve(terminal(a), ask("A-1", "M1", 0, {"W-1"}), kNow, kNow + kHold);
+  auto first = sink.reserve(terminal(a), ask("A-1", "M1", 0, {"W-A-T1-1"}), kNow, kNow + kHold);
   REQUIRE(first);
   CHECK(first->granted());
   CHECK(first->hold_until_ms() == kNow + kHold);
   CHECK(holds(sink, kNow) == 1);
 
-  auto second = sink.reserve(terminal(b), ask("B-1", "M1", 0, {"W-1"}), kNow + 10, kNow + kHold);
+  auto second =
+      sink.reserve(terminal(b), ask("B-1", "M1", 0, {"W-A-T1-1"}), kNow + 10, kNow + kHold);
   REQUIRE(second);
   CHECK_FALSE(second->granted());
   REQUIRE(second->refusals_size() == 1);
   CHECK(second->refusals(0).code() == "coupon_reserved_elsewhere");
-  CHECK(second->refusals(0).coupon_code() == "W-1");
+  CHECK(second->refusals(0).coupon_code() == "W-A-T1-1");
   CHECK(second->refusals(0).message().find("store A") != std::string::npos);
 
   // Asking again under the same txn id replaces the hold instead of colliding with it.
-  auto again = sink.reserve(terminal(a), ask("A-1", "M1", 0, {"W-1"}), kNow + 20, kNow + kHold);
+  auto again =
+      sink.reserve(terminal(a), ask("A-1", "M1", 0, {"W-A-T1-1"}), kNow + 20, kNow + kHold);
   REQUIRE(again);
   CHECK(again->granted());
   CHECK(holds(sink, kNow + 20) == 1);
 
   // The checkout arrives: the hold is consumed and the coupon is redeemed for good.
-  checkout_as(world, a, "A-1", "M1", 0, {"W-1"});
+  checkout_as(world, a, "A-1", "M1", 0, {"W-A-T1-1"});
   REQUIRE(world.sync(a));
   CHECK(holds(sink, kNow + 30) == 0);
-  auto later = sink.reserve(terminal(b), ask("B-2", "M1", 0, {"W-1"}), kNow + 40, kNow + kHold);
+  auto later =
+      sink.reserve(terminal(b), ask("B-2", "M1", 0, {"W-A-T1-1"}), kNow + 40, kNow + kHold);
   REQUIRE(later);
   CHECK_FALSE(later->granted());
   CHECK(later->refusals(0).code() == "coupon_redeemed_elsewhere");
@@ -141,7 +151,7 @@ TEST_CASE("Points holds count against the chain-wide balance, all or nothing", "
   CHECK(big->points_available() == 1000);
 
   // 1000 - 800 held = 200 left; the coupon part is fine but nothing is held (all or nothing).
-  auto over = sink.reserve(terminal(b), ask("B-1", "M1", 300, {"W-1"}), kNow, kNow + kHold);
+  auto over = sink.reserve(terminal(b), ask("B-1", "M1", 300, {"W-A-T1-1"}), kNow, kNow + kHold);
   REQUIRE(over);
   CHECK_FALSE(over->granted());
   REQUIRE(over->refusals_size() == 1);
@@ -189,10 +199,10 @@ TEST_CASE("The Reserver gets HQ's answer over mutual TLS and reuses its connecti
   REQUIRE(ra.start());
   REQUIRE(rb.start());
 
-  auto granted = run(world.io, ra.reserve(ask("A-1", "M1", 100, {"W-1"})));
+  auto granted = run(world.io, ra.reserve(ask("A-1", "M1", 100, {"W-A-T1-1"})));
   REQUIRE(granted);
   CHECK(granted->granted());
-  auto refused = run(world.io, rb.reserve(ask("B-1", "M1", 0, {"W-1"})));
+  auto refused = run(world.io, rb.reserve(ask("B-1", "M1", 0, {"W-A-T1-1"})));
   REQUIRE(refused);
   CHECK_FALSE(refused->granted());
   CHECK(refused->refusals(0).code() == "coupon_reserved_elsewhere");
@@ -215,7 +225,7 @@ TEST_CASE("The Reserver gets HQ's answer over mutual TLS and reuses its connecti
     world.io.run_for(std::chrono::milliseconds(20));
   }
   CHECK(holds(*world.sink, 0) == 1);  // A-2's points
-  auto now_free = run(world.io, rb.reserve(ask("B-2", "M1", 0, {"W-1"})));
+  auto now_free = run(world.io, rb.reserve(ask("B-2", "M1", 0, {"W-A-T1-1"})));
   REQUIRE(now_free);
   CHECK(now_free->granted());
   ra.stop();
@@ -277,22 +287,22 @@ TEST_CASE("A welcome coupon issued at a till reaches other stores with its terms
   Till& b = world.add_till("B", "T1");
   pma::v1::Delta delta;
   auto* r = delta.mutable_member_registered();
-  r->set_provisional_id("P-A-1");
-  r->add_welcome_coupons("W-A-1");
+  r->set_provisional_id("P-A-T1-1");
+  r->add_welcome_coupons("W-A-T1-9");
   auto* terms = r->add_welcome_coupon_terms();
-  terms->set_code("W-A-1");
+  terms->set_code("W-A-T1-9");
   terms->set_template_id("welcome");
   terms->set_title("Welcome: 10 yuan off");
   terms->set_valid_from(1'790'000'000);
   terms->set_valid_until(1'792'592'000);
-  world.write_delta(a, delta, "P-A-1", 0, "member_registered");
+  world.write_delta(a, delta, "P-A-T1-1", 0, "member_registered");
   REQUIRE(world.sync(a));
   auto page = world.sink->member_page(terminal(b), 0, 100, 0, kNow);
   REQUIRE(page);
   REQUIRE(page->members_size() == 1);
   REQUIRE(page->members(0).coupons_size() == 1);
   const auto& c = page->members(0).coupons(0);
-  CHECK(c.code() == "W-A-1");
+  CHECK(c.code() == "W-A-T1-9");
   CHECK(c.template_id() == "welcome");
   CHECK(c.title() == "Welcome: 10 yuan off");
   CHECK(c.valid_from() == 1'790'000'000);
@@ -398,16 +408,18 @@ TEST_CASE("A late release cannot drop a newer hold, and a late reservation holds
   Till& b = world.add_till("B", "T1");
   seed(world, a);
   auto& sink = *world.sink;
-  auto old_hold = sink.reserve(terminal(a), ask("A-1", "M1", 0, {"W-1"}), kNow, kNow + kHold);
+  auto old_hold = sink.reserve(terminal(a), ask("A-1", "M1", 0, {"W-A-T1-1"}), kNow, kNow + kHold);
   REQUIRE(old_hold);
   REQUIRE(old_hold->granted());
   // The commit failed; the POS retried under the same txn id before the release arrived.
-  auto new_hold = sink.reserve(terminal(a), ask("A-1", "M1", 0, {"W-1"}), kNow + 5, kNow + kHold);
+  auto new_hold =
+      sink.reserve(terminal(a), ask("A-1", "M1", 0, {"W-A-T1-1"}), kNow + 5, kNow + kHold);
   REQUIRE(new_hold);
   REQUIRE(new_hold->granted());
   CHECK(new_hold->hold_id() != old_hold->hold_id());
   REQUIRE(sink.release(terminal(a), "A-1", old_hold->hold_id()));
-  auto still = sink.reserve(terminal(b), ask("B-1", "M1", 0, {"W-1"}), kNow + 10, kNow + kHold);
+  auto still =
+      sink.reserve(terminal(b), ask("B-1", "M1", 0, {"W-A-T1-1"}), kNow + 10, kNow + kHold);
   REQUIRE(still);
   CHECK_FALSE(still->granted());
   CHECK(still->refusals(0).code() == "coupon_reserved_elsewhere");
