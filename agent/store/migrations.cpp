@@ -115,6 +115,16 @@ ALTER TABLE members ADD COLUMN spend_months BLOB;
 CREATE INDEX checkout_txns_by_member ON checkout_txns(member_id) WHERE member_id <> '';
 UPDATE print_queue SET payload = X'' WHERE state = 'printed';
 )sql"},
+    Migration{7, "member QR replay cache, so a restart does not accept a used code again",
+              R"sql(
+-- The highest time step accepted per member QR credential (codes::credential_id); rows older
+-- than the accepted steps are deleted as codes are accepted (store/qr_replay_store.cpp).
+CREATE TABLE qr_replay(
+  credential_id TEXT PRIMARY KEY,
+  time_step     INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX qr_replay_by_step ON qr_replay(time_step);
+)sql"},
 };
 
 }  // namespace
