@@ -140,6 +140,7 @@ Section scanner_schema(scanner::ScannerConfig& s) {
       {"layout", string_field(s.layout)},
       {"grab", bool_field(s.grab)},
       {"bind_address", string_field(s.bind_address)},
+      {"allow_remote", bool_field(s.allow_remote)},
       {"port", sized_field(s.port, 1, 65535)},
   };
 }
@@ -292,6 +293,14 @@ Result<Config> parse_config(std::string_view toml_text, const std::string& origi
           if (auto ok = apply_table(*entry.as_table(), section, scanner_schema(scanner), origin);
               !ok) {
             return std::unexpected(ok.error());
+          }
+          // A non-loopback listener is named by the bind_address line itself.
+          if (auto bind = scanner.check_bind_address(); !bind) {
+            const toml::node* key = entry.as_table()->get("bind_address");
+            Place key_place{origin, "scanner.bind_address",
+                            key ? key->source().begin : entry.source().begin};
+            return fail("config_bad_value",
+                        fmt::format("{}: {}", at(key_place), bind.error().message));
           }
           valid = scanner.validate();
           config.scanners.push_back(std::move(scanner));

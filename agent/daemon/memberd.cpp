@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "admin/demo_members.h"
@@ -35,6 +36,7 @@
 #include "scanner_fleet.h"
 #include "store/member_store.h"
 #include "store/migrations.h"
+#include "store/qr_replay_store.h"
 #include "sync_link.h"
 
 namespace {
@@ -124,12 +126,22 @@ int main(int argc, char** argv) {
     log->critical("{}", ok.error().message);
     return 1;
   }
-  auto token = pma::config::read_or_create_secret(config->token_path(), 0640);
+  // An empty token (an older memberd killed while creating it) is replaced: no client can
+  // hold an empty token.
+  auto token = pma::config::read_or_create_secret(config->token_path(), 0640,
+                                                  pma::config::OnEmpty::regenerate);
   if (!token) {
     log->critical("API token: {}", token.error().message);
     return 1;
   }
-  auto phone_key = pma::config::read_or_create_secret(config->phone_hash_key_path(), 0600);
+  // An empty phone-hash key is replaced only before the database exists (a first start that
+  // was killed): afterwards the cache's phone hashes were made with the lost key.
+  std::error_code db_exists_error;
+  auto phone_key = pma::config::read_or_create_secret(
+      config->phone_hash_key_path(), 0600,
+      std::filesystem::exists(config->database_path(), db_exists_error)
+          ? pma::config::OnEmpty::refuse
+          : pma::config::OnEmpty::regenerate);
   if (!phone_key) {
     log->critical("phone-hash key: {}", phone_key.error().message);
     return 1;
@@ -162,7 +174,10 @@ int main(int argc, char** argv) {
             members.count().value_or(-1));
 
   // Dynamic member QR codes are verified offline with HQ's public keys.
+  // Its replay cache also lives in the database: a restart must not accept a used code again.
+  pma::store::QrReplayStore qr_replays(**db);
   pma::codes::MemberQrVerifier qr_verifier;
+  qr_verifier.set_replay_store(&qr_replays);
   for (const auto& [key_id, path] : config->codes.hq_keys) {
     auto key = pma::codes::Ed25519PublicKey::load_pem_file(path);
     if (!key) {

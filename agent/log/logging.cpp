@@ -9,12 +9,22 @@
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
+#include <vector>
+
+#include "store/phone.h"
 
 namespace pma::log {
 
 namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// What may stand between the digit groups of one written phone number: what
+// store::normalize_phone skips.
+bool is_separator(char c) { return c == ' ' || c == '-' || c == '\t' || c == '(' || c == ')'; }
+constexpr std::size_t kMaxSeparator = 3;  // "139 - 1234 - 5678"
+// "0086" + 11 digits: the longest form normalize_phone accepts.
+constexpr std::size_t kMaxPhoneDigits = 15;
 
 // Forwards each message to the inner sinks with phone numbers masked.
 class RedactingSink final : public spdlog::sinks::base_sink<std::mutex> {
@@ -41,35 +51,65 @@ class RedactingSink final : public spdlog::sinks::base_sink<std::mutex> {
 }  // namespace
 
 std::string redact_phones(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  std::size_t i = 0;
-  while (i < text.size()) {
+  // Digit runs, and whether each is joined to the next by a short separator of the kind a
+  // written phone number uses ("139-1234-5678", "139 1234 5678", "(+86) 139 ...").
+  struct Run {
+    std::size_t begin, end;
+    bool joined_to_next;
+  };
+  std::vector<Run> runs;
+  for (std::size_t i = 0; i < text.size();) {
     if (!is_digit(text[i])) {
-      out.push_back(text[i++]);
+      ++i;
       continue;
     }
     std::size_t end = i;
     while (end < text.size() && is_digit(text[end])) ++end;
-    std::string_view run = text.substr(i, end - i);
-    // A number may carry the country code in front of it: 86 + 11 digits.
-    std::string_view local = run;
-    std::string prefix;
-    if (run.size() == 13 && run.starts_with("86")) prefix = "86", local = run.substr(2);
-    if (local.size() == 11 && local[0] == '1' && local[1] >= '3' && local[1] <= '9') {
-      out += prefix;
-      out += local.substr(0, 3);
-      out += "****";
-      out += local.substr(7);
-    } else if (run.size() >= 11) {
-      // A long digit run that is not a mobile number may still hide one; mask its middle.
-      out += run.substr(0, 3);
-      out += std::string(run.size() - 7, '*');
-      out += run.substr(run.size() - 4);
-    } else {
-      out += run;
-    }
+    std::size_t next = end;
+    while (next < text.size() && next - end <= kMaxSeparator && is_separator(text[next])) ++next;
+    bool joined =
+        next > end && next - end <= kMaxSeparator && next < text.size() && is_digit(text[next]);
+    runs.push_back({i, end, joined});
     i = end;
+  }
+
+  std::string out(text);
+  std::vector<bool> in_phone(runs.size(), false);
+  for (std::size_t first = 0; first < runs.size(); ++first) {
+    // A leading "+" (or "(+") belongs to the number: "+86 ..." is then read as a country code.
+    std::size_t begin = runs[first].begin;
+    while (begin > 0 && runs[first].begin - begin < 2 &&
+           (text[begin - 1] == '+' || text[begin - 1] == '(')) {
+      --begin;
+    }
+    std::size_t digits = 0;
+    for (std::size_t last = first; last < runs.size(); ++last) {
+      digits += runs[last].end - runs[last].begin;
+      if (digits > kMaxPhoneDigits) break;
+      // The API's own rule for what a mobile number is, so the log masks every form the API
+      // accepts as a phone: separators, +86 / 0086 / 86 prefixes.
+      if (digits >= 11 &&
+          store::normalize_phone(text.substr(begin, runs[last].end - begin)).has_value()) {
+        // The number's last 11 digits are the local number: mask its 4th to 7th digit, that is
+        // the 5th to 8th digit counted from the end, wherever the separators fall.
+        int from_end = 0;
+        for (std::size_t k = runs[last].end; k-- > runs[first].begin;) {
+          if (!is_digit(out[k])) continue;
+          ++from_end;
+          if (from_end >= 5 && from_end <= 8) out[k] = '*';
+        }
+        for (std::size_t k = first; k <= last; ++k) in_phone[k] = true;
+        first = last;
+        break;
+      }
+      if (!runs[last].joined_to_next) break;
+    }
+  }
+  // A long digit run that is not a mobile number may still hide one; mask its middle.
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    std::size_t size = runs[r].end - runs[r].begin;
+    if (in_phone[r] || size < 11) continue;
+    for (std::size_t k = runs[r].begin + 3; k < runs[r].end - 4; ++k) out[k] = '*';
   }
   return out;
 }

@@ -127,6 +127,16 @@ CREATE TABLE member_aliases(
 ) WITHOUT ROWID;
 CREATE INDEX member_aliases_by_member ON member_aliases(member_id);
 )sql"},
+    Migration{8, "member QR replay cache, so a restart does not accept a used code again",
+              R"sql(
+-- The highest time step accepted per member QR credential (codes::credential_id); rows older
+-- than the accepted steps are deleted as codes are accepted (store/qr_replay_store.cpp).
+CREATE TABLE qr_replay(
+  credential_id TEXT PRIMARY KEY,
+  time_step     INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX qr_replay_by_step ON qr_replay(time_step);
+)sql"},
 };
 
 }  // namespace

@@ -1,10 +1,15 @@
 // The only file that includes sqlite3.h.
 #include "store/sqlite.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 namespace pma::store {
 
@@ -15,6 +20,38 @@ std::string sql_for_message(std::string_view sql) {
   std::string text(sql.substr(0, kMax));
   if (sql.size() > kMax) text += "...";
   return text;
+}
+
+// A database file (and its -wal and -shm) holds the member cache and the ledger: 0600 whatever
+// the umask. A missing file is created empty with 0600 (SQLite then gives its -wal and -shm the
+// database file's mode); an existing one with a wider mode (an older memberd under umask 022)
+// is narrowed. Not for in-memory or URI names.
+Status tighten_file_modes(const std::string& path) {
+  if (path.empty() || path.starts_with(':') || path.starts_with("file:")) return {};
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    int rc = ::fchmod(fd, 0600);
+    int error = errno;
+    ::close(fd);
+    if (rc != 0) {
+      return fail("sqlite_open",
+                  fmt::format("cannot set mode 0600 on '{}': {}", path, std::strerror(error)));
+    }
+    return {};
+  }
+  for (const std::string& file : {path, path + "-wal", path + "-shm"}) {
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 0077) == 0) {
+      continue;
+    }
+    if (::chmod(file.c_str(), 0600) != 0) {
+      return fail("sqlite_open",
+                  fmt::format("'{}' has mode {:04o} (readable by others) and cannot be set to "
+                              "0600: {}",
+                              file, st.st_mode & 07777, std::strerror(errno)));
+    }
+  }
+  return {};
 }
 
 }  // namespace
@@ -111,6 +148,9 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path,
       options.synchronous != "OFF") {
     return fail("sqlite_open", fmt::format("synchronous must be FULL, NORMAL or OFF, not '{}'",
                                            options.synchronous));
+  }
+  if (!options.read_only) {
+    if (auto ok = tighten_file_modes(path); !ok) return std::unexpected(ok.error());
   }
   sqlite3* handle = nullptr;
   int flags =

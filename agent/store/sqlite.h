@@ -94,7 +94,9 @@ class Statement {
 class Database {
  public:
   // Opens (creating if needed, unless read_only) a database file in WAL mode with the given
-  // options. Errors: "sqlite_open" with the path and SQLite's message.
+  // options. Unless read_only, the file, its -wal and its -shm are mode 0600 whatever the
+  // umask (created so, or narrowed if an older build left them wider). Errors: "sqlite_open"
+  // with the path and SQLite's message (or the file whose mode cannot be narrowed).
   static Result<std::unique_ptr<Database>> open(const std::string& path,
                                                 const OpenOptions& options = {});
   ~Database();

@@ -67,9 +67,32 @@ Result<VerifiedMember> MemberQrVerifier::verify(std::string_view scanned, std::i
                 "Member code time is ahead; ask the member to refresh it and check the phone "
                 "clock");
   }
-  forget_before(step > kStepTolerance ? step - kStepTolerance : 0);
-  if (auto seen = last_step_.find(id); seen != last_step_.end() && qr.time_step <= seen->second) {
+  const std::uint64_t oldest = step > kStepTolerance ? step - kStepTolerance : 0;
+  forget_before(oldest);
+  const auto replayed = [] {
     return fail("qr_replayed", "Member code already used; ask the member to refresh it");
+  };
+  if (auto seen = last_step_.find(id); seen != last_step_.end()) {
+    if (qr.time_step <= seen->second) return replayed();
+  } else if (replay_store_ != nullptr) {
+    // Not in memory: accepted before a restart, or evicted from a full cache.
+    auto stored = replay_store_->last_step(id, oldest);
+    if (!stored) {
+      return fail("qr_replay_store",
+                  "Member code cannot be checked now (the till's database failed); try again");
+    }
+    if (*stored && qr.time_step <= **stored) {
+      remember(id, **stored);
+      return replayed();
+    }
+  }
+  // Recorded durably first: a code accepted but not recorded could be used again after a
+  // restart.
+  if (replay_store_ != nullptr) {
+    if (auto ok = replay_store_->record(id, qr.time_step, oldest); !ok) {
+      return fail("qr_replay_store",
+                  "Member code cannot be checked now (the till's database failed); try again");
+    }
   }
   remember(id, qr.time_step);
 

@@ -1,6 +1,8 @@
 #include "scanner/scanner_config.h"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
+#include <netinet/in.h>
 
 #include "scanner/keyboard_layout.h"
 
@@ -36,6 +38,34 @@ FramerConfig ScannerConfig::framer_config() const {
   };
 }
 
+Status ScannerConfig::check_bind_address() const {
+  if (kind != ScannerKind::tcp) return {};
+  auto bad = [this](std::string message) {
+    return fail("invalid_scanner_config",
+                fmt::format("scanner '{}': {}", name.empty() ? "?" : name, message));
+  };
+  if (bind_address.empty()) return bad("bind_address is empty");
+  bool loopback = false;
+  in_addr v4{};
+  in6_addr v6{};
+  if (::inet_pton(AF_INET, bind_address.c_str(), &v4) == 1) {
+    loopback = (ntohl(v4.s_addr) >> 24) == 127;
+  } else if (::inet_pton(AF_INET6, bind_address.c_str(), &v6) == 1) {
+    loopback = IN6_IS_ADDR_LOOPBACK(&v6) || (IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127);
+  } else {
+    return bad(
+        fmt::format("bind_address '{}' is not an IP address (e.g. 127.0.0.1)", bind_address));
+  }
+  if (!loopback && !allow_remote) {
+    return bad(
+        fmt::format("bind_address '{}' is not a loopback address: any host that can "
+                    "reach it could inject scans; use 127.0.0.1, or set allow_remote = "
+                    "true in this [[scanner]] to accept scans from the network",
+                    bind_address));
+  }
+  return {};
+}
+
 Status ScannerConfig::validate() const {
   auto bad = [this](std::string message) {
     return fail("invalid_scanner_config",
@@ -52,7 +82,7 @@ Status ScannerConfig::validate() const {
     if (auto found = KeyboardLayout::named(layout); !found) return bad(found.error().message);
   }
   if (kind == ScannerKind::tcp) {
-    if (bind_address.empty()) return bad("bind_address is empty");
+    if (auto valid = check_bind_address(); !valid) return valid;
     if (port == 0 && !allow_ephemeral_port) return bad("port is 0 (set the TCP port to listen on)");
   }
   if (auto valid = framer_config().validate(); !valid) return bad(valid.error().message);

@@ -36,11 +36,17 @@ struct ScannerConfig {
   bool grab = true;                        // grab: true (hid: EVIOCGRAB so the UI sees nothing)
   std::string bind_address = "127.0.0.1";  // bind_address: "127.0.0.1" (tcp)
   std::uint16_t port = 0;                  // port: (tcp) required; 0 only in tests (ephemeral)
-  bool allow_ephemeral_port = false;       // not a config key: lets tests bind port 0
+  // allow_remote: false (tcp). A scanner listener takes scans from whoever connects: unless
+  // this is true, bind_address must be a loopback address (127.0.0.0/8, ::1).
+  bool allow_remote = false;
+  bool allow_ephemeral_port = false;  // not a config key: lets tests bind port 0
 
   // Errors "invalid_scanner_config" with a message naming the field (e.g. "scanner
   // 'front-till': baud 12345 is not a standard rate").
   Status validate() const;
+  // The bind_address part of validate() (tcp only; passes for other kinds): an IP address, and
+  // a loopback one unless allow_remote. Errors "invalid_scanner_config".
+  Status check_bind_address() const;
   // The Framer settings these fields describe.
   FramerConfig framer_config() const;
 };

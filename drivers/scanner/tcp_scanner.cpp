@@ -36,6 +36,11 @@ class TcpScanner::Impl : public std::enable_shared_from_this<Impl> {
 
   Status start() {
     if (running_) return {};
+    // Also for a TcpScanner built without create(): never listen beyond loopback by accident.
+    if (auto bind = config_.check_bind_address(); !bind) {
+      set_state(ScannerState::error, bind.error().message);
+      return bind;
+    }
     boost::system::error_code ec;
     auto address = asio::ip::make_address(config_.bind_address, ec);
     tcp::endpoint endpoint(address, config_.port);

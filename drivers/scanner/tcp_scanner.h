@@ -28,8 +28,9 @@ class TcpScanner {
   TcpScanner(const TcpScanner&) = delete;
   TcpScanner& operator=(const TcpScanner&) = delete;
 
-  // Binds config.bind_address:config.port and accepts. Error "tcp_listen_failed" naming the
-  // address, port and OS error (the state becomes error with that reason).
+  // Binds config.bind_address:config.port and accepts. Errors "invalid_scanner_config" for a
+  // non-loopback address without allow_remote, "tcp_listen_failed" naming the address, port
+  // and OS error (the state becomes error with that reason).
   Status start();
   void stop();
 
