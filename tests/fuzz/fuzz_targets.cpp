@@ -44,6 +44,12 @@ const std::vector<Target>& all_targets() {
        member_import_seeds,
        {"\n", ",", "\"", "\r\n", "13812345678", "{\"member_id\":\"", "\xff"},
        8000},
+      {"hq_batch",
+       pma_fuzz_hq_batch,
+       hq_batch_seeds,
+       {"M0000042", "CPN-AB12CD", "P-S1-T1-", "W-S1-T1-",
+        std::string("\xff\xff\xff\xff\xff\xff\xff\xff\x7f", 9)},
+       400},
   };
   return targets;
 }

@@ -20,6 +20,7 @@ int pma_fuzz_delta_columns(const std::uint8_t* data, std::size_t size);
 int pma_fuzz_config(const std::uint8_t* data, std::size_t size);
 int pma_fuzz_api_json(const std::uint8_t* data, std::size_t size);
 int pma_fuzz_member_import(const std::uint8_t* data, std::size_t size);
+int pma_fuzz_hq_batch(const std::uint8_t* data, std::size_t size);
 }
 
 namespace pma::fuzz {

@@ -18,6 +18,7 @@ std::vector<std::string> delta_columns_seeds();
 std::vector<std::string> config_seeds();
 std::vector<std::string> api_json_seeds();
 std::vector<std::string> member_import_seeds();
+std::vector<std::string> hq_batch_seeds();  // seeds_hq.cpp
 
 // A batch of checkouts (and one refund) in seq order, as the outbox would send it.
 std::string sample_batch_bytes(bool columnar);
