@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -39,8 +40,9 @@ const std::map<std::string, std::int64_t> kFixtureBalances = {
 
 // One scratch folder per process, in memory when /dev/shm exists. A crashing input kills the
 // process before any clean-up, so each start removes the folders of processes that are gone.
-fs::path scratch_dir() {
-  static const fs::path dir = [] {
+// Never destroyed: the atexit clean-up runs after static destructors.
+const fs::path& scratch_dir() {
+  static const fs::path& dir = *new fs::path([] {
     const fs::path base = fs::exists("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(base, ec)) {
@@ -51,7 +53,7 @@ fs::path scratch_dir() {
         fs::remove_all(entry.path(), ec);
       }
     }
-    const fs::path own = base / fmt::format("pma-fuzz-hq-{}", getpid());
+    fs::path own = base / fmt::format("pma-fuzz-hq-{}", getpid());
     fs::remove_all(own, ec);
     fs::create_directories(own);
     std::atexit([] {
@@ -59,7 +61,7 @@ fs::path scratch_dir() {
       fs::remove_all(scratch_dir(), ignored);
     });
     return own;
-  }();
+  }());
   return dir;
 }
 

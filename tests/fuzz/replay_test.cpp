@@ -87,6 +87,10 @@ TEST_CASE("Fuzz: HQ member import keeps its properties under mutated CSV and JSO
           "[fuzz]") {
   fuzz(target("member_import"));
 }
+TEST_CASE("Fuzz: HQ's batch apply keeps balances bounded and is idempotent under mutated batches",
+          "[fuzz]") {
+  fuzz(target("hq_batch"));
+}
 
 TEST_CASE("Fuzz: replay one input given in hex", "[.repro]") {
   const char* name = std::getenv("PMA_FUZZ_TARGET");
