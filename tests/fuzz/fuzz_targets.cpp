@@ -57,6 +57,14 @@ const std::vector<Target>& all_targets() {
        {"\n", "\n{}", "{\"lineIndex\":0,\"qty\":1},", "\"9223372036854775807\"",
         "\"-9223372036854775808\"", "\"lineIndex\":", "\"qty\":", "2147483647", "-1", "0"},
        8000},
+      {"hq_batch",
+       pma_fuzz_hq_batch,
+       hq_batch_seeds,
+       {"M0000042", "CPN-AB12CD", "P-S1-T1-", "W-S1-T1-",
+        std::string("\xff\xff\xff\xff\xff\xff\xff\xff\x7f", 9)},
+       // 0 until HQ checks batch fields (issue 11, item 2): today mutation 200 of 400 finds an
+       // uncapped points adjustment (tests/fuzz/findings/hq_batch/). Then raise it to 400.
+       0},
   };
   return targets;
 }

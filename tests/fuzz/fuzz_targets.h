@@ -22,6 +22,7 @@ int pma_fuzz_api_json(const std::uint8_t* data, std::size_t size);
 int pma_fuzz_member_import(const std::uint8_t* data, std::size_t size);
 int pma_fuzz_quote_planner(const std::uint8_t* data, std::size_t size);
 int pma_fuzz_refund_planner(const std::uint8_t* data, std::size_t size);
+int pma_fuzz_hq_batch(const std::uint8_t* data, std::size_t size);
 }
 
 namespace pma::fuzz {

@@ -94,6 +94,10 @@ TEST_CASE("Fuzz: the checkout planner keeps payable, points and refusals within 
 TEST_CASE("Fuzz: the refund planner never refunds more than the purchase", "[fuzz]") {
   fuzz(target("refund_planner"));
 }
+TEST_CASE("Fuzz: HQ's batch apply keeps balances bounded and is idempotent under mutated batches",
+          "[fuzz]") {
+  fuzz(target("hq_batch"));
+}
 
 TEST_CASE("Fuzz: replay one input given in hex", "[.repro]") {
   const char* name = std::getenv("PMA_FUZZ_TARGET");

@@ -21,6 +21,7 @@ std::vector<std::string> member_import_seeds();
 // planner_seeds.cpp
 std::vector<std::string> quote_planner_seeds();
 std::vector<std::string> refund_planner_seeds();
+std::vector<std::string> hq_batch_seeds();  // seeds_hq.cpp
 
 // A batch of checkouts (and one refund) in seq order, as the outbox would send it.
 std::string sample_batch_bytes(bool columnar);
