@@ -1,18 +1,24 @@
-// The local HTTP/1.1 API server (Boost.Beast): loopback only, keep-alive, bearer token on every
-// request, bodies capped, graceful stop. Lives on one io_context thread; not thread-safe.
+// The local HTTP/1.1 API server (Boost.Beast): loopback only, keep-alive, Host, Origin and bearer
+// token checked on every request's header before its body is read, headers and bodies capped,
+// connections capped, accept failures (out of descriptors) backed off, graceful stop.
+// Lives on one io_context thread; not thread-safe.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "api/event_hub.h"
+#include "api/request_guard.h"
 #include "api/router.h"
+#include "log/repeat_limiter.h"
 #include "pma/error.h"
 
 namespace spdlog {
@@ -27,7 +33,17 @@ struct HttpServerOptions {
   std::string token;          // the bearer token every request must carry
   std::size_t max_body_bytes = 262144;
   std::chrono::milliseconds idle_timeout{30000};
+  // Open connections (HTTP and event streams) at most; at the cap a new connection closes the
+  // longest-idle one, or is answered 503 "too_many_connections" when none is idle.
+  std::size_t max_connections = 256;
+  // Origins a browser page may call from (WebSocket upgrades included); empty: none.
+  std::vector<std::string> allowed_origins;
+  // The clock for rate-limited log lines (tests may pass their own).
+  std::function<std::chrono::steady_clock::time_point()> now = std::chrono::steady_clock::now;
 };
+
+// Largest request line plus header fields; beyond it the answer is 431 "header_too_large".
+inline constexpr std::size_t kMaxHeaderBytes = 16384;
 
 class HttpServer {
  public:
@@ -45,7 +61,7 @@ class HttpServer {
   // then calls on_stopped (once no connection is left).
   void stop(std::function<void()> on_stopped);
 
-  std::size_t open_connections() const { return sessions_.size(); }
+  std::size_t open_connections() const { return sessions_.size() - evicted_; }
 
   // Serves GET /v1/events as a WebSocket stream from `hub` (which must outlive the server).
   // The POS may pass the token as "Authorization: Bearer" or, since browsers cannot set
@@ -54,13 +70,19 @@ class HttpServer {
 
   // Counters for /metrics and status.
   std::uint64_t requests_served() const { return requests_; }
+  std::uint64_t accept_failures() const { return accept_failures_; }
 
  private:
   struct Session;
   void accept();
+  void accept_failed(const boost::system::error_code& ec);
+  void admit_connection(boost::asio::ip::tcp::socket socket);
+  bool evict_idle_connection();
+  void refuse_connection(boost::asio::ip::tcp::socket socket);
   void run_session(std::shared_ptr<Session> session);
   void session_ended(Session* session);
-  struct EventStream;
+  // Logs through the repeat limiter: at most a few lines of `key` per window.
+  void log_limited(int level, std::string_view key, std::string message);
 
   EventHub* hub_ = nullptr;
 
@@ -72,8 +94,19 @@ class HttpServer {
   std::uint16_t port_ = 0;
   bool stopping_ = false;
   std::function<void()> on_stopped_;
+  std::unique_ptr<RequestGuard> guard_;  // made by start(), once the port is known
   std::set<Session*> sessions_;
+  std::size_t evicted_ = 0;  // sessions closed to make room whose coroutine has not ended yet
   std::uint64_t requests_ = 0;
+  // Connections being answered 503 and closed; shared, as they may outlive the server.
+  std::shared_ptr<std::size_t> refusing_ = std::make_shared<std::size_t>(0);
+  // Accept failures: the current episode (first failure to next success) and its back-off.
+  boost::asio::steady_timer accept_timer_;
+  std::chrono::milliseconds accept_delay_{0};
+  std::uint64_t episode_failures_ = 0;
+  std::chrono::steady_clock::time_point episode_start_{};
+  std::uint64_t accept_failures_ = 0;
+  log::RepeatLimiter limiter_;
 };
 
 }  // namespace pma::api

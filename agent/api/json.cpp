@@ -58,7 +58,11 @@ int status_for(std::string_view code) {
       code == "basket_total_exceeds_limit") {
     return 409;
   }
+  if (code == "origin_not_allowed") return 403;
   if (code == "body_too_large") return 413;
+  if (code == "host_not_allowed") return 421;
+  if (code == "header_too_large") return 431;
+  if (code == "too_many_connections") return 503;
   if (code.starts_with("sqlite_") || code == "internal") return 500;
   return 400;
 }

@@ -88,6 +88,25 @@ Setter sized_field(T& out, std::int64_t min, std::int64_t max) {
   };
 }
 
+Setter string_list_field(std::vector<std::string>& out) {
+  return [&out](const toml::node& node, const Place& p) -> Status {
+    const toml::array* array = node.as_array();
+    if (array == nullptr) {
+      return fail("config_bad_value", fmt::format("{}: expected an array of strings", at(p)));
+    }
+    std::vector<std::string> values;
+    for (const toml::node& item : *array) {
+      auto value = item.value<std::string>();
+      if (!item.is_string() || !value) {
+        return fail("config_bad_value", fmt::format("{}: expected an array of strings", at(p)));
+      }
+      values.push_back(*value);
+    }
+    out = std::move(values);
+    return {};
+  };
+}
+
 Setter hq_keys_field(std::map<std::uint32_t, std::string>& out) {
   return [&out](const toml::node& node, const Place& p) -> Status {
     const toml::table* table = node.as_table();
@@ -226,7 +245,9 @@ std::map<std::string, Section> schema(Config& c) {
         {"port", integer_field(c.api.port, 1, 65535)},
         {"token_file", string_field(c.api.token_file)},
         {"max_body_bytes", integer_field(c.api.max_body_bytes, 1024, 16 << 20)},
-        {"idle_timeout_ms", integer_field(c.api.idle_timeout_ms, 100, 3600000)}}},
+        {"idle_timeout_ms", integer_field(c.api.idle_timeout_ms, 100, 3600000)},
+        {"max_connections", integer_field(c.api.max_connections, 1, 100000)},
+        {"allowed_origins", string_list_field(c.api.allowed_origins)}}},
       {"privacy", {{"phone_hash_key_file", string_field(c.privacy.phone_hash_key_file)}}},
       {"log", {{"level", string_field(c.log.level)}}},
       {"demo", {{"seed_members", integer_field(c.demo.seed_members, 0, 10000000)}}},

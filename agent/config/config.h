@@ -50,6 +50,14 @@ struct ApiConfig {
   std::string token_file;                // api.token_file: default <state.dir>/api-token
   std::int64_t max_body_bytes = 262144;  // api.max_body_bytes
   std::int64_t idle_timeout_ms = 30000;  // api.idle_timeout_ms: keep-alive idle close
+  // api.max_connections: open API connections at most (keep it well under the process's
+  // descriptor limit, LimitNOFILE in the unit); beyond it the longest-idle one is closed, or a
+  // new one is answered 503 "too_many_connections".
+  std::int64_t max_connections = 256;
+  // api.allowed_origins: browser origins ("https://pos.example:8443", exact scheme://host[:port])
+  // allowed to call the API and open the event stream; empty by default (a request carrying any
+  // Origin is refused); never "*".
+  std::vector<std::string> allowed_origins;
   Status validate() const;
 };
 

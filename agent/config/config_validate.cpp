@@ -48,12 +48,48 @@ Status DatabaseConfig::validate() const {
   return {};
 }
 
+namespace {
+
+// An origin as a browser sends it: "http://host" or "https://host:port", nothing after.
+Status validate_origin(const std::string& origin) {
+  std::string_view rest(origin);
+  if (rest.find('*') != std::string_view::npos) {
+    return fail("config_bad_value", fmt::format("'{}': wildcards are not allowed; list each "
+                                                "origin exactly",
+                                                origin));
+  }
+  if (rest.starts_with("https://")) {
+    rest.remove_prefix(8);
+  } else if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
+  } else {
+    return fail("config_bad_value",
+                fmt::format("'{}' is not an origin: expected http://host or https://host[:port] "
+                            "(\"null\" and other schemes are not allowed)",
+                            origin));
+  }
+  if (rest.empty() || rest.find_first_of("/?#@ ") != std::string_view::npos) {
+    return fail("config_bad_value",
+                fmt::format("'{}' is not an origin: scheme://host[:port] with no path, query or "
+                            "trailing slash",
+                            origin));
+  }
+  return {};
+}
+
+}  // namespace
+
 Status ApiConfig::validate() const {
   if (!(listen.starts_with("127.") || listen == "::1" || listen == "localhost")) {
     return fail("config_bad_value",
                 fmt::format("api.listen: '{}' is not a loopback address; the local API serves "
                             "127.0.0.1 or ::1 only",
                             listen));
+  }
+  for (const std::string& origin : allowed_origins) {
+    if (auto ok = validate_origin(origin); !ok) {
+      return fail("config_bad_value", fmt::format("api.allowed_origins: {}", ok.error().message));
+    }
   }
   return {};
 }

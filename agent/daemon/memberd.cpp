@@ -290,7 +290,9 @@ int main(int argc, char** argv) {
           .port = static_cast<std::uint16_t>(config->api.port),
           .token = *token,
           .max_body_bytes = static_cast<std::size_t>(config->api.max_body_bytes),
-          .idle_timeout = std::chrono::milliseconds(config->api.idle_timeout_ms)},
+          .idle_timeout = std::chrono::milliseconds(config->api.idle_timeout_ms),
+          .max_connections = static_cast<std::size_t>(config->api.max_connections),
+          .allowed_origins = config->api.allowed_origins},
       log);
   server.set_event_hub(&events);
   if (auto ok = server.start(); !ok) {

@@ -8,7 +8,8 @@
 
 namespace pma::test {
 
-ApiFixture::ApiFixture() : log_text_(std::make_shared<std::ostringstream>()) {
+ApiFixture::ApiFixture(ApiFixtureOptions options)
+    : log_text_(std::make_shared<std::ostringstream>()) {
   auto opened = store::open_store(dir.file("agent.db"));
   if (!opened) throw std::runtime_error(opened.error().message);
   db = std::move(*opened);
@@ -26,9 +27,14 @@ ApiFixture::ApiFixture() : log_text_(std::make_shared<std::ostringstream>()) {
   member_api_->add_routes(router_);
   server_ = std::make_unique<api::HttpServer>(
       io_, router_,
-      api::HttpServerOptions{
-          .listen = "127.0.0.1", .port = 0, .token = kToken, .max_body_bytes = 4096},
+      api::HttpServerOptions{.listen = "127.0.0.1",
+                             .port = 0,
+                             .token = kToken,
+                             .max_body_bytes = options.max_body_bytes,
+                             .max_connections = options.max_connections,
+                             .allowed_origins = options.allowed_origins},
       log_);
+  server_->set_event_hub(&events_);
   if (auto ok = server_->start(); !ok) throw std::runtime_error(ok.error().message);
   thread_ = std::thread([this] { io_.run(); });
 }

@@ -1,12 +1,15 @@
 // A real memberd API stack for tests: SQLite file in a temp folder, MemberApi, HttpServer on a
-// free loopback port, its io_context on a background thread; logs captured in memory.
+// free loopback port with an event hub for /v1/events, its io_context on a background thread;
+// logs captured in memory.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <memory>
 #include <sstream>
 #include <thread>
+#include <vector>
 
+#include "api/event_hub.h"
 #include "api/http_client.h"
 #include "api/http_server.h"
 #include "api/member_api.h"
@@ -15,12 +18,19 @@
 
 namespace pma::test {
 
+// What a test may change in the server; the rest is fixed.
+struct ApiFixtureOptions {
+  std::size_t max_body_bytes = 4096;
+  std::size_t max_connections = 256;
+  std::vector<std::string> allowed_origins;
+};
+
 class ApiFixture {
  public:
   static constexpr const char* kToken = "test-token-0123456789abcdef";
   static constexpr std::int64_t kNow = 1'790'000'000;  // fixed clock for the API
 
-  ApiFixture();
+  explicit ApiFixture(ApiFixtureOptions options = {});
   ~ApiFixture();
 
   api::HttpClient client(std::string token = kToken) const;
@@ -39,6 +49,7 @@ class ApiFixture {
   boost::asio::io_context io_;
   api::Router router_;
   std::unique_ptr<api::MemberApi> member_api_;
+  api::EventHub events_;
   std::unique_ptr<api::HttpServer> server_;
   std::thread thread_;
 };
