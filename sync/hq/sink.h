@@ -30,7 +30,7 @@ struct ApplyOutcome {
 struct Conflict {
   std::int64_t id = 0;
   // "coupon_redeemed_twice", "coupon_revoked_redeemed", "points_overdrawn",
-  // "erased_member_activity"
+  // "erased_member_activity", "provisional_id_reused", "coupon_code_reused", "txn_id_reused"
   std::string kind;
   std::string member_id;
   std::string coupon_code;
