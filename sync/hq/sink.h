@@ -30,7 +30,8 @@ struct ApplyOutcome {
 struct Conflict {
   std::int64_t id = 0;
   // "coupon_redeemed_twice", "coupon_revoked_redeemed", "points_overdrawn",
-  // "erased_member_activity"; and a delta the terminal may not send, of which nothing was
+  // "erased_member_activity"; ids a till reused: "provisional_id_reused", "coupon_code_reused",
+  // "txn_id_reused"; and a delta the terminal may not send, of which nothing was
   // applied (delta_checks.h, sqlite_sink_checks.cpp): "foreign_id" (a registration or welcome
   // coupon outside the terminal's own P-/W-<store>-<terminal>- prefix), "delta_out_of_range"
   // (a number beyond the rule set's TransactionLimits, or a balance HQ cannot add it to),

@@ -19,6 +19,7 @@
 
 #include "memberhq_process.h"
 #include "pma/v1/api.pb.h"
+#include "pma/v1/checkout.pb.h"
 #include "store/sqlite.h"
 #include "support/memberd_process.h"
 
@@ -52,7 +53,7 @@ class Pos {
       return false;
     }
     const auto& q = response.quote();
-    points_[q.member_id()] += q.points_to_earn() - q.points_to_burn();
+    points_[q.member_id()] += q.points_to_earn();  // no burns in these baskets
     ++committed_;
     return true;
   }
