@@ -252,7 +252,7 @@ daemon_pid=
 grep -q 'stopped cleanly' "$work/memberd.log" || fail "memberd did not log a clean stop"
 grep -q "$till_token" "$work/memberd.log" && fail "memberd logged the API token"
 expect_absent /var/lib/memberd/api-token
-expect_mode_owner /var/lib/memberd/agent.db "0640 memberd:memberd"
+expect_mode_owner /var/lib/memberd/agent.db "0600 memberd:memberd"
 
 step "reinstall (upgrade path) keeps the secrets and a locally edited config"
 token_before=$(sha256sum <"$token")
