@@ -62,9 +62,7 @@ const std::vector<Target>& all_targets() {
        hq_batch_seeds,
        {"M0000042", "CPN-AB12CD", "P-S1-T1-", "W-S1-T1-",
         std::string("\xff\xff\xff\xff\xff\xff\xff\xff\x7f", 9)},
-       // 0 until HQ checks batch fields (issue 11, item 2): today mutation 200 of 400 finds an
-       // uncapped points adjustment (tests/fuzz/findings/hq_batch/). Then raise it to 400.
-       0},
+       400},
   };
   return targets;
 }
