@@ -54,7 +54,7 @@ int status_for(std::string_view code) {
       code == "insufficient_points" || code == "points_offline_limit" ||
       code == "needs_hq_online" || code == "member_conflict" || code == "quote_changed" ||
       code == "already_refunded" || code == "refund_exceeds_purchase" ||
-      code.starts_with("points_") || code == "member_erased") {
+      code.starts_with("points_") || code == "member_erased" || code == "hold_limit_reached") {
     return 409;
   }
   if (code == "body_too_large") return 413;
