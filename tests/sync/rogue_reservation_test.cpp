@@ -87,7 +87,7 @@ T run(boost::asio::io_context& io, boost::asio::awaitable<T> work) {
 
 }  // namespace
 
-TEST_CASE("A rogue terminal cannot hold another member's coupon; its owner's checkout is held",
+TEST_CASE("A rogue terminal cannot hold another member's coupon, and its owner's checkout is held",
           "[sync][reserve][rogue]") {
   SyncWorld world;
   Till& s2 = world.add_till("S2", "T1");
@@ -187,7 +187,7 @@ TEST_CASE("HQ holds no more points than one transaction may burn", "[sync][reser
 }
 
 TEST_CASE(
-    "One terminal has at most kMaxHoldsPerTerminal holds in force; other terminals are not "
+    "One terminal has at most kMaxHoldsPerTerminal holds in force, other terminals are not "
     "affected",
     "[sync][reserve][rogue]") {
   SyncWorld world;
