@@ -55,7 +55,7 @@ int status_for(std::string_view code) {
       code == "needs_hq_online" || code == "member_conflict" || code == "quote_changed" ||
       code == "already_refunded" || code == "refund_exceeds_purchase" ||
       code.starts_with("points_") || code == "member_erased" ||
-      code == "basket_total_exceeds_limit") {
+      code == "basket_total_exceeds_limit" || code == "hold_limit_reached") {
     return 409;
   }
   if (code == "origin_not_allowed") return 403;

@@ -4,31 +4,21 @@
 #include <cctype>
 #include <filesystem>
 #include <string>
+#include <utility>
 
 #include "config/config.h"
+#include "pma/ids.h"
 
 namespace pma::config {
 
-namespace {
-
-bool is_identifier(std::string_view s) {
-  if (s.empty() || s.size() > 32) return false;
-  for (char ch : s) {
-    bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-              ch == '-' || ch == '_';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 Status StoreConfig::validate() const {
-  if (!is_identifier(id)) {
-    return fail("config_bad_value", "store.id: 1-32 letters, digits, '-' or '_'");
-  }
-  if (!is_identifier(terminal)) {
-    return fail("config_bad_value", "store.terminal: 1-32 letters, digits, '-' or '_'");
+  // The rule HQ applies to the certificate's OU and CN (pma/ids.h).
+  for (const auto& [key, value] :
+       {std::pair{"store.id", &id}, std::pair{"store.terminal", &terminal}}) {
+    if (!is_valid_store_or_terminal_id(*value)) {
+      return fail("config_bad_value",
+                  fmt::format("{}: '{}' is not {} (no '-')", key, *value, kStoreOrTerminalIdRule));
+    }
   }
   if (timezone.empty()) return fail("config_bad_value", "store.timezone: must not be empty");
   return {};

@@ -11,8 +11,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <utility>
 
 #include "net/tls.h"
+#include "pma/ids.h"
 
 namespace pma::hq {
 
@@ -156,9 +158,14 @@ Status init_ca(const std::string& dir, const CaInitOptions& options) {
 Result<IssuedCert> issue_terminal_cert(const std::string& dir, const std::string& store_id,
                                        const std::string& terminal_id, const std::string& out_dir,
                                        int valid_days) {
-  if (!net::valid_id(store_id) || !net::valid_id(terminal_id)) {
-    return fail("ca_invalid_id",
-                "store and terminal ids must be 1-64 characters of letters, digits, '_', '.', '-'");
+  for (const auto& [what, id] :
+       {std::pair{"store", &store_id}, std::pair{"terminal", &terminal_id}}) {
+    if (!is_valid_store_or_terminal_id(*id)) {
+      return fail("ca_invalid_id",
+                  fmt::format("{} id '{}' is not {} (no '-': the ids a till mints join store and "
+                              "terminal with '-')",
+                              what, *id, kStoreOrTerminalIdRule));
+    }
   }
   fs::path base(dir);
   FILE* key_file = std::fopen((base / "ca.key").c_str(), "r");

@@ -27,7 +27,8 @@ struct IssuedCert {
 };
 
 // Issues a client certificate for a terminal into out_dir as <store>-<terminal>.crt/.key.
-// Errors: "ca_invalid_id", "ca_missing" (no CA in dir), "ca_io", "ca_openssl".
+// Errors: "ca_invalid_id" (an id outside pma/ids.h's rule), "ca_missing" (no CA in dir),
+// "ca_io", "ca_openssl".
 Result<IssuedCert> issue_terminal_cert(const std::string& dir, const std::string& store_id,
                                        const std::string& terminal_id, const std::string& out_dir,
                                        int valid_days = 825);

@@ -37,7 +37,8 @@ struct Conflict {
   // (a number beyond the rule set's TransactionLimits, or a balance HQ cannot add it to),
   // "points_earned_exceeds_rules", "points_adjustment_refused", "coupon_not_owner" (another
   // member's coupon, or another terminal's unknown welcome code), "refund_not_own_sale" (not
-  // a sale this terminal sent, or for another member), "refund_exceeds_sale"
+  // a sale this terminal sent, or for another member), "refund_exceeds_sale"; and reservations
+  // refused as "coupon_not_owner" or "points_out_of_range" (seq 0)
   std::string kind;
   std::string member_id;
   std::string coupon_code;
@@ -92,6 +93,11 @@ struct TerminalInfo {
   std::int64_t changed_at_ms = 0;  // last revoke or reinstate, 0: never
 };
 
+// The holds (each coupon, each points burn) one terminal may have in force at once: one
+// certificate cannot keep the chain's coupons and points from their owners. An honest till
+// has its last few seconds' checkouts in force (their deltas consume the holds).
+inline constexpr std::uint64_t kMaxHoldsPerTerminal = 256;
+
 class Sink {
  public:
   virtual ~Sink() = default;
@@ -129,7 +135,11 @@ class Sink {
   // Online-first reservation: holds the request's coupons and points burn for the terminal's
   // checkout txn_id until hold_until_ms, all or nothing (see ReserveReply in sync.proto); the
   // checkout's Delta consumes the hold when apply_batch applies it. Holds past their time are
-  // ignored and purged.
+  // ignored and purged. A terminal acts only for itself here too: refused (ReserveRefusal) are
+  // a coupon HQ holds for another member than the request's ("coupon_not_owner", also for an
+  // unknown welcome code under another terminal's W- prefix), points beyond the rule set's
+  // max_points_per_transaction ("points_out_of_range"), both recorded as conflicts (seq 0), and
+  // holds beyond kMaxHoldsPerTerminal ("hold_limit_reached").
   virtual Result<pma::v1::ReserveReply> reserve(const TerminalIdentity& terminal,
                                                 const pma::v1::ReserveRequest& request,
                                                 std::int64_t now_ms,

@@ -110,8 +110,10 @@ class SqliteSink final : public Sink {
   // Whether the terminal's delta for txn_id is among its last applied ones (a reservation that
   // arrives after its checkout must not leave a hold nobody consumes).
   Result<bool> recently_applied(const TerminalIdentity& terminal, const std::string& txn_id);
+  // The coupons and points burns the terminal has held at now_ms (at most kMaxHoldsPerTerminal).
+  Result<std::uint64_t> holds_of(const TerminalIdentity& terminal, std::int64_t now_ms);
   // Points the member may burn for this terminal's request (invariant 2), and the points held
-  // for other checkouts.
+  // for other checkouts. Errors: "reserve_invalid" when the request's entries overflow int64.
   Result<std::pair<std::int64_t, std::int64_t>> points_available(
       const TerminalIdentity& terminal, const std::string& member_id, std::int64_t hq_points,
       const pma::v1::ReserveRequest& request, std::int64_t now_ms);

@@ -23,6 +23,12 @@ struct CouponHold {
   std::string store_id, terminal_id, txn_id;
 };
 
+// A refusal that says the terminal asked for what is not its own to hold: recorded as a
+// conflict as well (seq 0: no delta caused it).
+struct Recorded {
+  std::string kind, member_id, coupon_code, detail;
+};
+
 }  // namespace
 
 Status SqliteSink::drop_hold(const TerminalIdentity& terminal, const std::string& txn_id,
@@ -136,6 +142,20 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
     return reply;
   }
 
+  // Not one member's points beyond what one transaction may burn (the rule set's cap), however
+  // many the member has: the till refuses such a checkout itself.
+  PMA_TRY(refresh_rules());
+  std::vector<Recorded> recorded;
+  const bool points_in_range = request.points() <= limits_.max_points_per_transaction;
+  if (!points_in_range) {
+    std::string message =
+        fmt::format("{} points to hold exceed the chain's {} points per transaction",
+                    request.points(), limits_.max_points_per_transaction);
+    recorded.push_back({"points_out_of_range", request.member_id(), "",
+                        fmt::format("reservation for txn '{}': {}", request.txn_id(), message)});
+    refuse(reply, "points_out_of_range", "", std::move(message));
+  }
+
   std::string member_id = request.member_id();
   bool member_known = false;
   if (!member_id.empty()) {
@@ -162,7 +182,7 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
       auto available = points_available(terminal, member_id, hq_points, request, now_ms);
       if (!available) return std::unexpected(available.error());
       reply.set_points_available(available->first);
-      if (request.points() > available->first) {
+      if (points_in_range && request.points() > available->first) {
         refuse(reply, "points_insufficient_at_hq", "",
                fmt::format("member {} has {} points available chain-wide ({} held for other "
                            "checkouts); {} asked",
@@ -179,15 +199,28 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
   for (const auto& code : request.coupon_codes()) {
     if (std::find(to_hold.begin(), to_hold.end(), code) != to_hold.end()) continue;
     auto q = db_->prepare(
-        "SELECT state, COALESCE(redeemed_store, ''), COALESCE(redeemed_terminal, '') "
-        "FROM coupons WHERE code = ?1");
+        "SELECT state, COALESCE(redeemed_store, ''), COALESCE(redeemed_terminal, ''), "
+        "COALESCE(member_id, '') FROM coupons WHERE code = ?1");
     if (!q) return std::unexpected(q.error());
     q->bind(1, code);
     auto row = q->step();
     if (!row) return std::unexpected(row.error());
-    if (!*row) continue;  // issued at this till, not synced: nobody else can redeem it
+    auto not_owner = [&](std::string message) {
+      recorded.push_back({"coupon_not_owner", member_id, code,
+                          fmt::format("reservation for txn '{}': {}", request.txn_id(), message)});
+      refuse(reply, "coupon_not_owner", code, std::move(message));
+    };
+    if (!*row) {
+      // Issued at this till, not synced: nobody else can redeem it. A welcome code under
+      // another terminal's prefix is that terminal's to register first.
+      if (code.starts_with("W-") && !code.starts_with(own_prefix('W', terminal))) {
+        not_owner(fmt::format("coupon {} is unknown at HQ and not under this terminal's prefix {}",
+                              code, own_prefix('W', terminal)));
+      }
+      continue;
+    }
     auto state = static_cast<pma::v1::CouponStateKind>(q->int64(0));
-    std::string store = q->text(1), term = q->text(2);
+    std::string store = q->text(1), term = q->text(2), owner = q->text(3);
     PMA_TRY(q->run());
     if (state == pma::v1::COUPON_REDEEMED) {
       refuse(
@@ -198,6 +231,15 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
     if (state == pma::v1::COUPON_REVOKED) {
       refuse(reply, "coupon_revoked", code, fmt::format("coupon {} was revoked by HQ", code));
       continue;
+    }
+    if (!owner.empty() && owner != member_id) {
+      auto canonical_owner = resolve(owner);
+      if (!canonical_owner) return std::unexpected(canonical_owner.error());
+      if (*canonical_owner != member_id) {
+        not_owner(fmt::format("coupon {} belongs to another member, not to {}", code,
+                              member_id.empty() ? "a checkout without a member" : member_id));
+        continue;
+      }
     }
     auto h = db_->prepare(
         "SELECT store_id, terminal_id, txn_id FROM held_coupons WHERE code = ?1 AND "
@@ -218,7 +260,27 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
     to_hold.push_back(code);
   }
 
+  const std::uint64_t new_holds = (request.points() > 0 && member_known ? 1 : 0) + to_hold.size();
+  if (reply.refusals_size() == 0 && new_holds > 0) {
+    auto in_force = holds_of(terminal, now_ms);
+    if (!in_force) return std::unexpected(in_force.error());
+    if (*in_force + new_holds > kMaxHoldsPerTerminal) {
+      refuse(reply, "hold_limit_reached", "",
+             fmt::format("this terminal already has {} coupons and points burns held at HQ (at "
+                         "most {} at once); {} more asked",
+                         *in_force, kMaxHoldsPerTerminal, new_holds));
+    }
+  }
   if (reply.refusals_size() > 0) {
+    for (const auto& r : recorded) {
+      auto q = db_->prepare(
+          "INSERT INTO conflicts(kind, member_id, coupon_code, store_id, terminal_id, seq, detail, "
+          "at_ms) VALUES(?1, ?2, ?3, ?4, ?5, 0, ?6, ?7)");
+      if (!q) return std::unexpected(q.error());
+      q->bind(1, r.kind).bind(2, r.member_id).bind(3, r.coupon_code).bind(4, terminal.store_id);
+      q->bind(5, terminal.terminal_id).bind(6, r.detail).bind(7, now_ms);
+      PMA_TRY(q->run());
+    }
     PMA_TRY(commit());  // keeps the replaced hold dropped and the purge; holds nothing new
     return reply;
   }
@@ -259,11 +321,16 @@ Result<std::pair<std::int64_t, std::int64_t>> SqliteSink::points_available(
   // committed (an entry beyond that seq stands for them) do not count a second time.
   auto highest = highest_applied(terminal);
   if (!highest) return std::unexpected(highest.error());
+  auto overflow = [] {
+    return fail("reserve_invalid", "the unreflected entries' points do not fit in int64");
+  };
   std::int64_t pending = 0;
   std::vector<std::string> committed;
   for (const auto& e : request.unreflected()) {
     if (e.seq() <= *highest) continue;
-    pending += e.points();
+    auto sum = checked_add(pending, e.points());
+    if (!sum) return overflow();
+    pending = *sum;
     committed.push_back(e.txn_id());
   }
   auto held = db_->prepare(
@@ -280,9 +347,14 @@ Result<std::pair<std::int64_t, std::int64_t>> SqliteSink::points_available(
     if (ours && std::find(committed.begin(), committed.end(), held->text(2)) != committed.end()) {
       continue;
     }
-    held_points += held->int64(3);
+    auto sum = checked_add(held_points, held->int64(3));
+    if (!sum) return overflow();
+    held_points = *sum;
   }
-  return std::pair{hq_points + pending - held_points, held_points};
+  auto with_pending = checked_add(hq_points, pending);
+  auto available = with_pending ? checked_sub(*with_pending, held_points) : std::nullopt;
+  if (!available) return overflow();
+  return std::pair{*available, held_points};
 }
 
 Status SqliteSink::release(const TerminalIdentity& terminal, const std::string& txn_id,
@@ -293,6 +365,18 @@ Status SqliteSink::release(const TerminalIdentity& terminal, const std::string& 
     return ok;
   }
   return db_->exec("COMMIT");
+}
+
+Result<std::uint64_t> SqliteSink::holds_of(const TerminalIdentity& terminal, std::int64_t now_ms) {
+  // Counted as active_holds counts them: each coupon, each points burn.
+  auto q = db_->prepare(
+      "SELECT (SELECT COUNT(*) FROM holds WHERE store_id = ?1 AND terminal_id = ?2 AND "
+      "until_ms >= ?3 AND points > 0) + (SELECT COUNT(*) FROM held_coupons WHERE store_id = ?1 "
+      "AND terminal_id = ?2 AND until_ms >= ?3)");
+  if (!q) return std::unexpected(q.error());
+  q->bind(1, terminal.store_id).bind(2, terminal.terminal_id).bind(3, now_ms);
+  PMA_TRY(q->step());
+  return static_cast<std::uint64_t>(q->int64(0));
 }
 
 Result<std::uint64_t> SqliteSink::active_holds(std::int64_t now_ms) {

@@ -5,6 +5,11 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
+#include <utility>
+
+#include "pma/ids.h"
+
 namespace pma::net {
 
 namespace ssl = boost::asio::ssl;
@@ -65,6 +70,15 @@ std::string subject_field(X509_NAME* name, int nid) {
   return text;
 }
 
+// An id from a certificate as a message may show it: quoted when it is short printable ASCII.
+std::string shown(const std::string& id) {
+  if (id.empty()) return "(missing)";
+  const bool printable = id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+                           return c >= 0x20 && c < 0x7f;
+                         });
+  return printable ? fmt::format("'{}'", id) : fmt::format("({} bytes, not printable)", id.size());
+}
+
 }  // namespace
 
 Result<std::shared_ptr<ssl::context>> make_server_context(const TlsFiles& files) {
@@ -73,16 +87,6 @@ Result<std::shared_ptr<ssl::context>> make_server_context(const TlsFiles& files)
 
 Result<std::shared_ptr<ssl::context>> make_client_context(const TlsFiles& files) {
   return make_context(files, false);
-}
-
-bool valid_id(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '.' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
 }
 
 Result<TerminalIdentity> peer_identity(void* ssl_handle) {
@@ -97,9 +101,14 @@ Result<TerminalIdentity> peer_identity(void* ssl_handle) {
   TerminalIdentity id{subject_field(subject, NID_organizationalUnitName),
                       subject_field(subject, NID_commonName)};
   X509_free(cert);
-  if (!valid_id(id.store_id) || !valid_id(id.terminal_id)) {
-    return fail("tls_identity",
-                "client certificate lacks a valid store id (OU) and terminal id (CN)");
+  for (const auto& [field, value] :
+       {std::pair{"store id (OU)", &id.store_id}, std::pair{"terminal id (CN)", &id.terminal_id}}) {
+    if (!is_valid_store_or_terminal_id(*value)) {
+      return fail("tls_identity",
+                  fmt::format("the client certificate's {} {} is not {}; issue the terminal a "
+                              "certificate with a valid id (memberhq ca issue)",
+                              field, shown(*value), kStoreOrTerminalIdRule));
+    }
   }
   return id;
 }

@@ -28,11 +28,9 @@ struct TerminalIdentity {
   std::string terminal_id;
 };
 
-// A store or terminal id: 1-64 characters of [A-Za-z0-9_.-].
-bool valid_id(std::string_view id);
-
 // The identity in the peer's verified certificate. Errors: "tls_no_peer_cert",
-// "tls_identity" (missing or malformed OU/CN).
+// "tls_identity" (did not verify, or an OU/CN missing or outside pma/ids.h's rule, e.g. with a
+// '-' from a certificate issued before the rule; the message names the field and its value).
 Result<TerminalIdentity> peer_identity(void* ssl_handle);
 
 // The last OpenSSL error queue entries as text (clears the queue).

@@ -29,11 +29,11 @@ TEST_CASE("An empty config is the defaults", "[config]") {
 
 TEST_CASE("Config values are read", "[config]") {
   auto config = parse_config(
-      "[store]\nid = \"SH-042\"\nterminal = \"T3\"\n[api]\nport = 9001\n[database]\n"
+      "[store]\nid = \"SH_042\"\nterminal = \"T3\"\n[api]\nport = 9001\n[database]\n"
       "synchronous = \"NORMAL\"\n",
       "x.toml");
   REQUIRE(config);
-  CHECK(config->store.id == "SH-042");
+  CHECK(config->store.id == "SH_042");
   CHECK(config->store.terminal == "T3");
   CHECK(config->api.port == 9001);
   CHECK(config->database.synchronous == "NORMAL");
@@ -58,6 +58,10 @@ TEST_CASE("Config errors name the file, line and key", "[config]") {
        "memberd.toml:3: database.synchronous: 'SOMETIMES'"},
       {"[log]\nlevel = \"loud\"\n", "config_bad_value", "memberd.toml:2: log.level: 'loud'"},
       {"[store]\nid = \"has space\"\n", "config_bad_value", "memberd.toml:2: store.id"},
+      // '-' would make the till's minted ids ambiguous ("P-S1-T1-..."); HQ refuses it too.
+      {"[store]\nid = \"S1-T1\"\n", "config_bad_value", "memberd.toml:2: store.id: 'S1-T1'"},
+      {"[store]\nterminal = \"T-1\"\n", "config_bad_value",
+       "memberd.toml:2: store.terminal: 'T-1'"},
       {"[store]\nid = 5\n", "config_bad_value", "memberd.toml:2: store.id: expected a string"},
       {"[api]\nport = \n", "config_syntax", "memberd.toml:2:"},
       {"store = 1\n", "config_bad_value", "memberd.toml:1: store: expected a [store] table"},

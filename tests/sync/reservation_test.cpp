@@ -175,7 +175,7 @@ TEST_CASE("Points holds count against the chain-wide balance, all or nothing", "
   CHECK(after_expiry->granted());
 
   // A member or coupon HQ has not heard of yet exists only at that till: granted, not held.
-  auto unknown = sink.reserve(terminal(b), ask("B-4", "P-B-9", 50, {"W-LOCAL"}), kNow, kNow + 1);
+  auto unknown = sink.reserve(terminal(b), ask("B-4", "P-B-9", 50, {"W-B-T1-9"}), kNow, kNow + 1);
   REQUIRE(unknown);
   CHECK(unknown->granted());
 

@@ -50,7 +50,10 @@ Figures measure(asio::io_context& io, const pma::sync::ClientConfig& client, int
       if (!reserver->start()) throw std::runtime_error("reserver start");
     }
     pma::v1::ReserveRequest r;
-    r.set_txn_id(fmt::format("POS-{}", offset + i));
+    // 64 txn ids over and over: each asks again for its txn (replacing the hold), so the
+    // terminal has at most 64 holds in force, like a till whose checkouts reach HQ, well within
+    // kMaxHoldsPerTerminal.
+    r.set_txn_id(fmt::format("POS-{}", (offset + i) % 64));
     r.set_member_id(fmt::format("M{}", 1 + (offset + i) % 1000));
     r.set_points(1000);
     r.add_coupon_codes(fmt::format("C-{}", offset + i));
