@@ -113,9 +113,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!c) return 0;
   static const pma::v1::RuleSet rules = pma::loyalty::default_rule_set();
   const pma::Limits limits = pma::effective_limits(rules);
+  // Exact up to far beyond any cap; saturated beyond (a thousand lines of INT64_MAX x
+  // INT64_MAX do not fit even in 128 bits).
   Int128 gross = 0;
-  for (const auto& l : c->request.lines())
-    gross += static_cast<Int128>(l.qty()) * l.unit_price_fen();
+  for (const auto& l : c->request.lines()) {
+    const Int128 line = static_cast<Int128>(l.qty()) * l.unit_price_fen();
+    if (__builtin_add_overflow(gross, line, &gross)) {
+      constexpr Int128 kHuge = static_cast<Int128>(INT64_MAX) * INT64_MAX;  // < 2^126
+      gross = line < 0 ? -kHuge : kHuge;
+    }
+  }
   auto q = pma::loyalty::quote(c->input(), rules, c->context);
   if (!q) {
     check_refusal(q.error(), c->request, gross, limits);
