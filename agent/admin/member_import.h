@@ -1,5 +1,6 @@
-// memberctl import: reads members from CSV (with a header row) or JSON lines, validates every
-// row, and writes the good ones in one transaction per chunk. Thread-compatible.
+// memberctl import: reads members from CSV (with a header row) or JSON lines and validates every
+// row by the rule HQ's import uses (pma/member_import.h), and writes the good ones in one
+// transaction per chunk. Thread-compatible.
 #pragma once
 
 #include <cstdint>
@@ -32,20 +33,11 @@ struct ImportOptions {
   std::function<void(std::uint64_t done, std::uint64_t total)> progress;
 };
 
-// Validates one row's fields into an upsert. Errors: "bad_row" with the reason (the phone is
-// never echoed).
-Result<store::MemberUpsert> validate_row(const std::string& member_id, const std::string& card_no,
-                                         const std::string& phone, const std::string& name,
-                                         const std::string& birthday, const std::string& tier,
-                                         std::int64_t points);
-
-// Imports a file. Errors only for the file as a whole ("import_unreadable", a CSV without the
-// header, a database failure); bad rows are counted and reported in ImportReport.
+// Imports a file. Errors only for the file as a whole ("import_unreadable", "import_bad_header"
+// for a CSV without a proper header, a database failure); bad rows are counted and reported in
+// ImportReport by the line they start on.
 Result<ImportReport> import_members(const std::string& path, store::Database& db,
                                     store::MemberStore& members, std::int64_t now,
                                     const ImportOptions& options = {});
-
-// Splits one CSV record (RFC 4180 quoting, no embedded newlines). Errors: "bad_row".
-Result<std::vector<std::string>> split_csv_line(std::string_view line);
 
 }  // namespace pma::admin

@@ -5,8 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include "api/json.h"
+#include "pma/phone.h"
 #include "store/migrations.h"
-#include "store/phone.h"
 
 namespace pma::api {
 
@@ -97,7 +97,7 @@ Result<pma::v1::LookupResponse> MemberApi::lookup(const pma::v1::LookupRequest& 
       return found(ctx_.members.find_by_card(card, now), "card_no", "card number");
     }
     case pma::v1::LookupRequest::kPhone: {
-      auto phone = store::normalize_phone(request.phone());
+      auto phone = pma::normalize_phone(request.phone());
       if (!phone) return std::unexpected(phone.error());
       return found(ctx_.members.find_by_phone(*phone, now), "phone", "phone number");
     }
@@ -111,7 +111,7 @@ Result<pma::v1::LookupResponse> MemberApi::lookup(const pma::v1::LookupRequest& 
           return found(ctx_.members.find_by_id(**member_id, now), "member_qr", "member code");
         }
       }
-      if (auto phone = store::normalize_phone(code)) {
+      if (auto phone = pma::normalize_phone(code)) {
         auto by_phone = found(ctx_.members.find_by_phone(*phone, now), "phone", "phone number");
         if (by_phone || by_phone.error().code != "unknown_member") return by_phone;
       }

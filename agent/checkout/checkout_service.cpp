@@ -42,7 +42,7 @@ std::string canonical_bytes(const google::protobuf::MessageLite& message) {
   return out;
 }
 
-CheckoutService::CheckoutService(store::Database& db, const store::PhoneHasher& hasher,
+CheckoutService::CheckoutService(store::Database& db, const pma::PhoneHasher& hasher,
                                  CheckoutConfig config, const Clock& clock)
     : db_(db),
       hasher_(hasher),

@@ -35,7 +35,7 @@ struct Reply {
 
 class CheckoutService {
  public:
-  CheckoutService(store::Database& db, const store::PhoneHasher& hasher, CheckoutConfig config,
+  CheckoutService(store::Database& db, const pma::PhoneHasher& hasher, CheckoutConfig config,
                   const Clock& clock);
 
   // Replaces the rule set (defaults: loyalty::default_rule_set()). Errors: "invalid_rule_set".
@@ -87,7 +87,7 @@ class CheckoutService {
   Result<v1::MemberReceiptSummary> receipt(const store::MemberRecord& member, std::int64_t now_ms);
 
   store::Database& db_;
-  const store::PhoneHasher& hasher_;
+  const pma::PhoneHasher& hasher_;
   CheckoutConfig config_;
   const Clock& clock_;
   v1::RuleSet rules_;

@@ -6,13 +6,13 @@
 #include <atomic>
 #include <cstdint>
 
-#include "loyalty/rules.h"
+#include "pma/calendar.h"
 
 namespace pma::checkout {
 
 struct StoreTime {
   std::int64_t now_ms = 0;  // UTC, milliseconds since the epoch
-  loyalty::LocalDate local_date;
+  LocalDate local_date;
   std::int64_t local_day_start_ms = 0;  // UTC instant where the store-local day began
   // The rolling 12-month spend window (the UTC month of now and the 11 before it, as HQ files
   // spend): its oldest month, in months since January 1970, and the instant that month began.

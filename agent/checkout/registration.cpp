@@ -61,7 +61,7 @@ Result<std::string> install_id(store::Database& db) {
 
 Result<v1::RegisterMemberResponse> CheckoutService::register_member(
     const v1::RegisterMemberRequest& request) {
-  auto phone = store::normalize_phone(request.phone());
+  auto phone = pma::normalize_phone(request.phone());
   if (!phone) return std::unexpected(phone.error());
   if (auto ok = validate_birthday(request.birthday()); !ok) return std::unexpected(ok.error());
   if (request.name().size() > kMaxNameBytes || request.card_no().size() > kMaxCardBytes) {
@@ -107,9 +107,9 @@ Result<v1::RegisterMemberResponse> CheckoutService::register_member(
   delta.set_occurred_at_ms(now.now_ms);
   auto* body = delta.mutable_member_registered();
   body->set_provisional_id(member_id);
-  store::PhoneHash hash = hasher_.hash(*phone);
+  pma::PhoneHash hash = hasher_.hash(*phone);
   body->set_phone_hash(std::string(hash.begin(), hash.end()));
-  body->set_phone_masked(store::mask_phone(*phone));
+  body->set_phone_masked(pma::mask_phone(*phone));
   body->set_name(request.name());
   body->set_birthday(request.birthday());
   body->set_card_no(request.card_no());

@@ -34,7 +34,7 @@ void row(std::string_view key, std::string_view value);
 // The agent's database opened directly (bulk work next to a running memberd; WAL allows it).
 struct LocalStore {
   std::unique_ptr<store::Database> db;
-  std::unique_ptr<store::PhoneHasher> hasher;
+  std::unique_ptr<pma::PhoneHasher> hasher;
   std::unique_ptr<store::MemberStore> members;
 };
 Result<LocalStore> open_local_store(const Config& config);

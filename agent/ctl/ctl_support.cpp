@@ -91,7 +91,7 @@ Result<LocalStore> open_local_store(const Config& config) {
   if (!key) return std::unexpected(key.error());
   LocalStore local;
   local.db = std::move(*db);
-  local.hasher = std::make_unique<store::PhoneHasher>(*key);
+  local.hasher = std::make_unique<pma::PhoneHasher>(*key);
   local.members = std::make_unique<store::MemberStore>(*local.db, *local.hasher);
   return local;
 }

@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
     log->critical("database: {}", db.error().message);
     return 1;
   }
-  pma::store::PhoneHasher hasher(*phone_key);
+  pma::PhoneHasher hasher(*phone_key);
   pma::store::MemberStore members(**db, hasher);
 
   std::int64_t seed = demo_members >= 0 ? demo_members : config->demo.seed_members;

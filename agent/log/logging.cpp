@@ -11,7 +11,7 @@
 #include <mutex>
 #include <vector>
 
-#include "store/phone.h"
+#include "pma/phone.h"
 
 namespace pma::log {
 
@@ -19,12 +19,9 @@ namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-// What may stand between the digit groups of one written phone number: what
-// store::normalize_phone skips.
-bool is_separator(char c) { return c == ' ' || c == '-' || c == '\t' || c == '(' || c == ')'; }
+// What may stand between the digit groups of one written phone number is what
+// pma::normalize_phone skips (pma::is_phone_separator), at most this many in a row.
 constexpr std::size_t kMaxSeparator = 3;  // "139 - 1234 - 5678"
-// "0086" + 11 digits: the longest form normalize_phone accepts.
-constexpr std::size_t kMaxPhoneDigits = 15;
 
 // Forwards each message to the inner sinks with phone numbers masked.
 class RedactingSink final : public spdlog::sinks::base_sink<std::mutex> {
@@ -66,7 +63,8 @@ std::string redact_phones(std::string_view text) {
     std::size_t end = i;
     while (end < text.size() && is_digit(text[end])) ++end;
     std::size_t next = end;
-    while (next < text.size() && next - end <= kMaxSeparator && is_separator(text[next])) ++next;
+    while (next < text.size() && next - end <= kMaxSeparator && pma::is_phone_separator(text[next]))
+      ++next;
     bool joined =
         next > end && next - end <= kMaxSeparator && next < text.size() && is_digit(text[next]);
     runs.push_back({i, end, joined});
@@ -85,11 +83,11 @@ std::string redact_phones(std::string_view text) {
     std::size_t digits = 0;
     for (std::size_t last = first; last < runs.size(); ++last) {
       digits += runs[last].end - runs[last].begin;
-      if (digits > kMaxPhoneDigits) break;
+      if (digits > pma::kMaxPhoneDigits) break;
       // The API's own rule for what a mobile number is, so the log masks every form the API
       // accepts as a phone: separators, +86 / 0086 / 86 prefixes.
       if (digits >= 11 &&
-          store::normalize_phone(text.substr(begin, runs[last].end - begin)).has_value()) {
+          pma::normalize_phone(text.substr(begin, runs[last].end - begin)).has_value()) {
         // The number's last 11 digits are the local number: mask its 4th to 7th digit, that is
         // the 5th to 8th digit counted from the end, wherever the separators fall.
         int from_end = 0;

@@ -16,7 +16,7 @@ namespace pma::log {
 // Masks every mainland mobile number in `text`, however it is written: its 4th to 7th digits
 // become '*' ("138****5678", "139-****-5678", "+86 139 **** 5678"). A number is a sequence of
 // digit groups joined by up to 3 spaces, tabs, dashes or parentheses (and an optional leading
-// "+") that store::normalize_phone accepts: 11 digits 1[3-9]..., optionally after +86, 0086
+// "+") that pma::normalize_phone accepts: 11 digits 1[3-9]..., optionally after +86, 0086
 // or 86. Other numbers (seqs, amounts, dates) stay as they are, except that a single run of 11
 // or more digits keeps only its first 3 and last 4 digits. Pure.
 std::string redact_phones(std::string_view text);

@@ -8,6 +8,7 @@
 
 #include "loyalty/money.h"
 #include "pma/limits.h"
+#include "pma/tier.h"
 
 namespace pma::loyalty {
 

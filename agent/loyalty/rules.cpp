@@ -3,15 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 
 #include "pma/limits.h"
 
 namespace pma::loyalty {
 
 namespace {
-
-constexpr std::int64_t kMsPerMinute = 60'000;
 
 v1::TierRule make_tier(v1::Tier tier, int permille, std::int64_t threshold_fen) {
   v1::TierRule rule;
@@ -23,22 +20,6 @@ v1::TierRule make_tier(v1::Tier tier, int permille, std::int64_t threshold_fen) 
 }
 
 }  // namespace
-
-LocalDate local_date_at(std::int64_t utc_ms, int utc_offset_minutes) {
-  using namespace std::chrono;
-  sys_time<milliseconds> t{milliseconds(utc_ms + utc_offset_minutes * kMsPerMinute)};
-  year_month_day ymd{floor<days>(t)};
-  return LocalDate{static_cast<int>(ymd.year()), static_cast<int>(unsigned(ymd.month())),
-                   static_cast<int>(unsigned(ymd.day()))};
-}
-
-std::int64_t local_day_start_ms(const LocalDate& date, int utc_offset_minutes) {
-  using namespace std::chrono;
-  sys_days day{year{date.year} / month{static_cast<unsigned>(date.month)} /
-               std::chrono::day{static_cast<unsigned>(date.day)}};
-  auto ms = duration_cast<milliseconds>(day.time_since_epoch()).count();
-  return ms - utc_offset_minutes * kMsPerMinute;
-}
 
 v1::RuleSet default_rule_set() {
   v1::RuleSet rules;
@@ -151,17 +132,6 @@ bool needs_hq_online(const v1::RuleSet& rules, const v1::CouponTemplate& tmpl) {
   if (!tmpl.offline_redemption_allowed()) return true;
   const auto& ids = rules.offline().online_only_template_ids();
   return std::find(ids.begin(), ids.end(), tmpl.id()) != ids.end();
-}
-
-v1::Tier tier_for_spend(const v1::RuleSet& rules, v1::Tier current, std::int64_t spend_12m_fen) {
-  v1::Tier best = current;
-  for (const auto& rule : rules.tiers()) {
-    if (rule.tier() > best && rule.upgrade_spend_fen() > 0 &&
-        spend_12m_fen >= rule.upgrade_spend_fen()) {
-      best = rule.tier();
-    }
-  }
-  return best;
 }
 
 }  // namespace pma::loyalty

@@ -1,27 +1,15 @@
-// The loyalty rule set (pma.v1.RuleSet): defaults, validation and look-ups, plus the store-local
-// calendar date the rules need. Pure functions; thread-safe.
+// The loyalty rule set (pma.v1.RuleSet): defaults, validation and look-ups. The store-local
+// date the rules need is pma::LocalDate (pma/calendar.h). Pure functions; thread-safe.
 #pragma once
 
 #include <cstdint>
 #include <string_view>
 
+#include "pma/calendar.h"
 #include "pma/error.h"
 #include "pma/v1/rules.pb.h"
 
 namespace pma::loyalty {
-
-// A store-local calendar date (the caller converts UTC to the store's time zone).
-struct LocalDate {
-  int year = 1970;
-  int month = 1;  // 1..12
-  int day = 1;    // 1..31
-};
-
-// The store-local date of a UTC instant at a fixed UTC offset (GCC 12 has no tz database in
-// std::chrono; the caller takes the offset from the configured zone, e.g. +480 for Shanghai).
-LocalDate local_date_at(std::int64_t utc_ms, int utc_offset_minutes);
-// The UTC instant (ms) at which the store-local date begins.
-std::int64_t local_day_start_ms(const LocalDate& date, int utc_offset_minutes);
 
 // The chain defaults: 1 point per yuan; normal 95%, silver 90% (from 1,000 yuan), gold 85% (from
 // 5,000 yuan); member day the 8th and birthdays double points; 1,000 points = 50 yuan capped at
@@ -40,8 +28,5 @@ const v1::CouponTemplate* find_template(const v1::RuleSet& rules, std::string_vi
 
 // Whether the template may only be redeemed while HQ is reachable.
 bool needs_hq_online(const v1::RuleSet& rules, const v1::CouponTemplate& tmpl);
-
-// The highest tier whose upgrade threshold spend_12m_fen reaches, never below current.
-v1::Tier tier_for_spend(const v1::RuleSet& rules, v1::Tier current, std::int64_t spend_12m_fen);
 
 }  // namespace pma::loyalty

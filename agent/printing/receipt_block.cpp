@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "pma/phone.h"
 #include "printer/escpos.h"
 
 namespace pma::printing {
@@ -99,8 +100,13 @@ std::string mask_phone(std::string_view phone) {
   std::string digits;
   for (char c : phone) {
     if (c >= '0' && c <= '9') digits += c;
-    if (c == '*') return std::string(phone.substr(0, 16));  // already masked
   }
+  // Already masked (as HQ and the till store it): kept, as long as it shows no more digits.
+  if (phone.find('*') != std::string_view::npos && digits.size() <= 7) {
+    return std::string(phone.substr(0, 16));
+  }
+  // A number in any written form masks as the store masks it ("+86 138..." is 138****5678).
+  if (auto normalized = pma::normalize_phone(phone)) return pma::mask_phone(*normalized);
   if (digits.size() < 7) return "****";
   return digits.substr(0, 3) + "****" + digits.substr(digits.size() - 4);
 }

@@ -19,8 +19,9 @@ namespace pma::printing {
 // points, a QR payload longer than 2953 bytes, over-long text).
 Status validate_receipt(const v1::MemberReceipt& receipt);
 
-// "13812345678" -> "138****5678"; an already masked value is kept; never returns more than
-// the first 3 and last 4 digits.
+// "13812345678" and "+86 138-1234-5678" -> "138****5678" (pma::mask_phone of the normalised
+// number); an already masked value is kept; never returns more than the first 3 and last 4
+// digits.
 std::string mask_phone(std::string_view phone);
 
 // The member block as ESC/POS bytes for `paper`. standalone: a whole job (ESC @ first, cut

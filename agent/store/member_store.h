@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "store/phone.h"
+#include "pma/phone.h"
 #include "store/sqlite.h"
 
 namespace pma::store {

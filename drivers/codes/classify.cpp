@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "codes/member_qr.h"
+#include "pma/phone.h"
 
 namespace pma::codes {
 namespace {
@@ -29,21 +30,6 @@ bool all_of(std::string_view s, bool (*pred)(char)) {
 
 bool printable_ascii(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x21 && c <= 0x7e; });
-}
-
-bool phone_shaped(std::string_view s) {
-  std::string digits;
-  for (const char c : s) {
-    if (c == ' ' || c == '-') continue;
-    digits.push_back(c);
-  }
-  std::string_view d = digits;
-  if (d.starts_with("+86")) {
-    d.remove_prefix(3);
-  } else if (d.starts_with("0086")) {
-    d.remove_prefix(4);
-  }
-  return d.size() == 11 && all_of(d, is_digit) && d[0] == '1' && d[1] >= '3' && d[1] <= '9';
 }
 
 std::unexpected<Error> unrecognised(std::string_view reason) {
@@ -125,7 +111,9 @@ Result<MemberCode> classify_code(std::string_view scanned, const CodeRules& rule
     return MemberCode{CodeKind::coupon, std::string(code)};
   }
 
-  if (rules.phone_enabled && phone_shaped(code)) {
+  // A phone is whatever the store accepts as one (pma/phone.h), so a scanned number is never
+  // classified as a phone that the lookup then refuses, nor the other way round.
+  if (rules.phone_enabled && pma::normalize_phone(code).has_value()) {
     return MemberCode{CodeKind::phone, std::string(code)};
   }
 

@@ -45,9 +45,9 @@ struct CodeRules {
 };
 
 // Order: member QR prefix ("PMA1:"), then coupon prefix, then phone shape, then card.
-// Phone shape: after dropping spaces and dashes and an optional +86 / 0086 prefix, 11 digits
-// starting 13..19. Fails with "code_unrecognised" and a short reason that never echoes the
-// input (it may be a phone number).
+// Phone: what pma::normalize_phone accepts (11 digits starting 13..19, optionally after +86,
+// 0086 or 86, with spaces, tabs, dashes or parentheses between the digits). Fails with
+// "code_unrecognised" and a short reason that never echoes the input (it may be a phone number).
 Result<MemberCode> classify_code(std::string_view scanned, const CodeRules& rules = {});
 
 }  // namespace pma::codes

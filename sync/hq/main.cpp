@@ -235,6 +235,7 @@ int main(int argc, char** argv) {
     std::string key = read_file(key_file);
     while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
     auto parsed = pma::hq::parse_member_base(read_file(import_file), format, key);
+    if (parsed.file_error) return report(*parsed.file_error);
     for (const auto& e : parsed.errors) spdlog::warn("line {}: {}", e.line, e.message);
     auto written = (*sink)->import_members(parsed.members);
     if (!written) return report(written.error());

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <limits>
 
-#include "hq/spend_window.h"
+#include "pma/calendar.h"
 #include "wire/messages.h"
 
 namespace pma::hq {

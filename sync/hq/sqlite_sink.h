@@ -142,12 +142,7 @@ class SqliteSink final : public Sink {
 
   std::unique_ptr<SqliteDb> db_;
   std::uint64_t version_ = 0;
-  std::uint64_t hold_counter_ = 0;
-  // Tier upgrade thresholds (spend fen, tier) of the newest published rule set, parsed once
-  // per version (sqlite_sink_queries.cpp).
-  Result<const std::vector<std::pair<std::int64_t, std::int32_t>>*> tier_thresholds();
-  std::vector<std::pair<std::int64_t, std::int32_t>> thresholds_;
-  std::int64_t thresholds_version_ = -1;  // hold ids: seeded from the clock and the table at open
+  std::uint64_t hold_counter_ = 0;  // hold ids: seeded from the clock and the table at open
   std::int64_t next_member_number_ = 1;
   std::optional<pma::v1::RuleSet> rules_;  // the newest published rule set, if any
   std::int64_t rules_version_ = 0;

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <tuple>
 
-#include "hq/spend_window.h"
 #include "hq/sqlite_sink.h"
+#include "pma/calendar.h"
 
 namespace pma::hq {
 

@@ -4,8 +4,9 @@
 #include <algorithm>
 #include <vector>
 
-#include "hq/spend_window.h"
 #include "hq/sqlite_sink.h"
+#include "pma/calendar.h"
+#include "pma/tier.h"
 #include "pma/v1/rules.pb.h"
 
 namespace pma::hq {
@@ -29,8 +30,7 @@ Result<pma::v1::MemberPage> SqliteSink::member_page(const TerminalIdentity& term
     ~End() { (void)db.exec("COMMIT"); }
   } end{*db_};
   pma::v1::MemberPage page;
-  auto thresholds = tier_thresholds();
-  if (!thresholds) return std::unexpected(thresholds.error());
+  PMA_TRY(refresh_rules());  // the newest rule set: tier for spend below
   auto highest = highest_applied(terminal);
   if (!highest) return std::unexpected(highest.error());
   page.set_reflected_seq(*highest);
@@ -112,8 +112,9 @@ Result<pma::v1::MemberPage> SqliteSink::member_page(const TerminalIdentity& term
     m.set_spend_12m_fen(std::max<std::int64_t>(0, total));
     // Tiers go up with the chain-wide spend (the store that saw the threshold crossed
     // upgraded its own cache already); the stored tier (e.g. imported) is the floor.
-    for (const auto& [threshold, upgraded] : **thresholds) {
-      if (m.spend_12m_fen() >= threshold) m.set_tier(std::max(m.tier(), upgraded));
+    if (rules_) {
+      m.set_tier(
+          pma::tier_for_spend(*rules_, static_cast<pma::v1::Tier>(m.tier()), m.spend_12m_fen()));
     }
     auto c = db_->prepare(
         "SELECT code, template_id, title, valid_from, valid_until, state FROM coupons "
@@ -145,32 +146,6 @@ Result<pma::v1::MemberPage> SqliteSink::member_page(const TerminalIdentity& term
     page.mutable_rule_set()->set_rule_set(std::string(bytes.begin(), bytes.end()));
   }
   return page;
-}
-
-Result<const std::vector<std::pair<std::int64_t, std::int32_t>>*> SqliteSink::tier_thresholds() {
-  auto q = db_->prepare("SELECT version, rule_set FROM rule_sets ORDER BY version DESC LIMIT 1");
-  if (!q) return std::unexpected(q.error());
-  auto row = q->step();
-  if (!row) return std::unexpected(row.error());
-  if (!*row) {
-    thresholds_.clear();  // no rule set published: tiers stay as stored
-    thresholds_version_ = 0;
-    return &thresholds_;
-  }
-  std::int64_t version = q->int64(0);
-  if (version == thresholds_version_) return &thresholds_;
-  auto bytes = q->blob(1);
-  (void)q->run();
-  pma::v1::RuleSet rules;
-  thresholds_.clear();
-  thresholds_version_ = version;
-  if (!rules.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return &thresholds_;  // `memberhq rules` checks what it stores; tills refuse it too
-  }
-  for (const auto& t : rules.tiers()) {
-    if (t.upgrade_spend_fen() > 0) thresholds_.emplace_back(t.upgrade_spend_fen(), t.tier());
-  }
-  return &thresholds_;
 }
 
 Status SqliteSink::put_rule_set(std::int64_t version, const std::string& rule_set) {

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <set>
 
-#include "store/phone.h"
+#include "pma/phone.h"
 #include "support/temp_dir.h"
 
 using namespace pma::admin;
@@ -13,7 +13,7 @@ TEST_CASE("Demo members have valid, unique phones and cards", "[admin][demo]") {
   std::set<std::string> phones, cards;
   for (std::int64_t i = 0; i < 20000; ++i) {
     auto m = generator.make(i);
-    auto phone = pma::store::normalize_phone(m.phone);
+    auto phone = pma::normalize_phone(m.phone);
     REQUIRE(phone);
     CHECK(*phone == m.phone);
     phones.insert(m.phone);
@@ -35,7 +35,7 @@ TEST_CASE("Demo members are the same for the same seed and index", "[admin][demo
 TEST_CASE("Seeding writes members in chunks with progress", "[admin][demo]") {
   pma::test::TempDir dir;
   auto db = pma::store::open_store(dir.file("agent.db")).value();
-  pma::store::PhoneHasher hasher("k-0123456789abcdef");
+  pma::PhoneHasher hasher("k-0123456789abcdef");
   pma::store::MemberStore members(*db, hasher);
   std::vector<std::int64_t> progress;
   REQUIRE(seed_demo_members(

@@ -40,7 +40,7 @@ class ApiFixture {
 
   TempDir dir;
   std::unique_ptr<store::Database> db;
-  store::PhoneHasher hasher{"fixture-phone-key-0123456789"};
+  pma::PhoneHasher hasher{"fixture-phone-key-0123456789"};
   std::unique_ptr<store::MemberStore> members;
 
  private:

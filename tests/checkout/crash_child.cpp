@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   auto db = store::open_store(path, {.wal_autocheckpoint = idle_checkpoint ? 0 : 1000});
   // synchronous = FULL
   if (!db) return 4;
-  store::PhoneHasher hasher("crash-test-key");
+  pma::PhoneHasher hasher("crash-test-key");
   checkout::SystemClock clock(480);
   checkout::CheckoutService service(**db, hasher, {"S1", "T1"}, clock);
   service.set_hq_online(true);

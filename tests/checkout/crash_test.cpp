@@ -102,7 +102,7 @@ void check_invariants(const std::string& path, const std::set<std::string>& acke
     REQUIRE(q.ParseFromArray(blob.data(), static_cast<int>(blob.size())));
     expected[q.member_id()] += q.points_to_earn() - q.points_burned();
   }
-  store::PhoneHasher hasher("crash-test-key");
+  pma::PhoneHasher hasher("crash-test-key");
   store::MemberStore members(d, hasher);
   for (const auto& [id, delta] : expected) {
     auto m = members.find_by_id(id, 0);

@@ -32,7 +32,7 @@ struct Till {
   TempDir dir;
   std::string path;
   std::unique_ptr<store::Database> db;
-  store::PhoneHasher hasher{"test-chain-key"};
+  pma::PhoneHasher hasher{"test-chain-key"};
   checkout::ManualClock clock{kT0};
   std::unique_ptr<checkout::CheckoutService> service;
 };

@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 
+#include "pma/phone.h"
+
 using pma::codes::classify_code;
 using pma::codes::CodeKind;
 using pma::codes::CodeRules;
@@ -92,6 +94,20 @@ TEST_CASE("Unrecognised codes give a reason without echoing the input", "[codes]
   auto empty = classify_code(" ");
   REQUIRE_FALSE(empty);
   CHECK(empty.error().message.find("empty") != std::string::npos);
+}
+
+TEST_CASE("Every written form the store accepts as a phone is classified as a phone",
+          "[codes][classify]") {
+  // One rule (pma::normalize_phone): the scanner used to know only spaces, dashes, +86 and
+  // 0086, so "86 138..." and "(+86) 138..." were refused as codes yet accepted by the lookup.
+  for (const char* input : {"86 138 1234 5678", "8613812345678", "(+86) 138 1234 5678",
+                            "138\t1234\t5678", "+86 (138) 1234-5678"}) {
+    INFO(input);
+    auto code = classify_code(input);
+    REQUIRE(code);
+    CHECK(code->kind == CodeKind::phone);
+    CHECK(pma::normalize_phone(code->value).value() == "13812345678");
+  }
 }
 
 TEST_CASE("Order decides overlaps: QR prefix, coupon prefix, phone, then card",

@@ -279,16 +279,6 @@ TEST_CASE("Allocation is proportional, exact and never exceeds a line", "[loyalt
   CHECK(mul_div_floor(7, 1, 2) == 3);
 }
 
-TEST_CASE("Store-local dates follow the UTC offset", "[loyalty][calendar]") {
-  // 2026-03-07T16:30Z is 8 March 00:30 in Shanghai (UTC+8): a member day there.
-  std::int64_t t = 1'772'901'000'000;
-  auto utc = local_date_at(t, 0);
-  auto cst = local_date_at(t, 480);
-  CHECK((utc.month == 3 && utc.day == 7));
-  CHECK((cst.month == 3 && cst.day == 8));
-  CHECK(local_day_start_ms(cst, 480) == 1'772'899'200'000);
-}
-
 TEST_CASE("The default rule set is valid and nonsense is refused", "[loyalty][rules]") {
   CHECK(validate_rule_set(default_rule_set()));
   auto rules = default_rule_set();

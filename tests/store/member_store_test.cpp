@@ -5,6 +5,7 @@
 #include "support/temp_dir.h"
 
 using namespace pma::store;
+using pma::PhoneHasher;
 
 TEST_CASE("Members are found by card, phone and id", "[store][members]") {
   pma::test::TempDir dir;

@@ -6,8 +6,8 @@
 #include <catch2/catch.hpp>
 
 #include "hq/sqlite_db.h"
+#include "pma/phone.h"
 #include "store/member_store.h"
-#include "store/phone.h"
 #include "sync_world.h"
 
 using pma::test::SyncWorld;
@@ -20,7 +20,7 @@ constexpr const char* kPhone = "13812345678";
 // A registration at the till with a welcome coupon, as agent/checkout writes it.
 void register_with_coupon(SyncWorld& world, Till& till, const std::string& provisional_id,
                           const std::string& coupon) {
-  pma::store::PhoneHasher hasher("chain-key");
+  pma::PhoneHasher hasher("chain-key");
   pma::store::MemberStore members(*till.db, hasher);
   REQUIRE(members.upsert({.member_id = provisional_id, .phone = kPhone, .name = "Wang"}, 0));
   pma::v1::Delta delta;
@@ -28,7 +28,7 @@ void register_with_coupon(SyncWorld& world, Till& till, const std::string& provi
   r->set_provisional_id(provisional_id);
   auto hash = hasher.hash(kPhone);
   r->set_phone_hash(std::string(hash.begin(), hash.end()));
-  r->set_phone_masked(pma::store::mask_phone(kPhone));
+  r->set_phone_masked(pma::mask_phone(kPhone));
   r->set_name("Wang");
   r->set_birthday("1990-04-01");
   r->set_card_no("886099990001");
@@ -232,8 +232,10 @@ TEST_CASE("A refund arriving after the erasure leaves the erased member's coupon
   refund_as(world, a, "SALE-2", "P-A-T1-2", "W-A-T1-2");
   REQUIRE(world.sync(a));
 
-  CHECK(hq_count(world, "SELECT state FROM coupons WHERE code = 'W-A-T1-1'") == pma::v1::COUPON_REVOKED);
-  CHECK(hq_count(world, "SELECT state FROM coupons WHERE code = 'W-A-T1-2'") == pma::v1::COUPON_ISSUED);
+  CHECK(hq_count(world, "SELECT state FROM coupons WHERE code = 'W-A-T1-1'") ==
+        pma::v1::COUPON_REVOKED);
+  CHECK(hq_count(world, "SELECT state FROM coupons WHERE code = 'W-A-T1-2'") ==
+        pma::v1::COUPON_ISSUED);
   CHECK(hq_count(world,
                  "SELECT COUNT(*) FROM coupons WHERE code = 'W-A-T1-1' AND "
                  "redeemed_txn IS NULL") == 1);

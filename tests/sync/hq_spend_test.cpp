@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "checkout/checkout_service.h"
-#include "hq/spend_window.h"
 #include "hq/sqlite_db.h"
-#include "store/phone.h"
+#include "pma/calendar.h"
+#include "pma/phone.h"
 #include "sync_world.h"
 
 using pma::test::SyncWorld;
@@ -80,7 +80,7 @@ std::vector<std::pair<std::int64_t, std::int64_t>> page_months(SyncWorld& world,
   return out;
 }
 
-std::int64_t month_of(int y, unsigned m) { return pma::hq::utc_month_index(utc_ms(y, m, 1)); }
+std::int64_t month_of(int y, unsigned m) { return pma::utc_month_index(utc_ms(y, m, 1)); }
 
 std::int64_t page_spend(SyncWorld& world, std::int64_t now_ms) {
   auto page = world.sink->member_page({"X", "T1"}, 0, 100, 0, now_ms);
@@ -105,15 +105,6 @@ std::int64_t quoted_spend(pma::checkout::CheckoutService& service, std::int64_t 
 }
 
 }  // namespace
-
-TEST_CASE("Month indexes count UTC calendar months from January 1970", "[sync][hq][spend]") {
-  CHECK(pma::hq::utc_month_index(0) == 0);
-  CHECK(pma::hq::utc_month_index(-1) == -1);
-  CHECK(pma::hq::utc_month_index(utc_ms(1970, 2, 1)) == 1);
-  CHECK(pma::hq::utc_month_index(utc_ms(2026, 5, 31) + 86'399'999) == 56 * 12 + 4);
-  CHECK(pma::hq::first_window_month(utc_ms(2026, 5, 28)) ==
-        pma::hq::utc_month_index(utc_ms(2025, 6, 1)));
-}
 
 TEST_CASE("HQ's rolling spend sums the last 12 months of checkouts minus refunds",
           "[sync][hq][spend]") {
@@ -158,7 +149,7 @@ TEST_CASE("Spend earned at store A shows in store B's tier progress and counts o
   Till& b = world.add_till("B", "T1");
   REQUIRE(world.sync(a));
   REQUIRE(world.sync(b));
-  pma::store::PhoneHasher hasher("chain-key");
+  pma::PhoneHasher hasher("chain-key");
   pma::checkout::ManualClock clock(now);
   pma::checkout::CheckoutService at_a(*a.db, hasher, {"A", "T1"}, clock);
   pma::checkout::CheckoutService at_b(*b.db, hasher, {"B", "T1"}, clock);
@@ -249,7 +240,7 @@ TEST_CASE("A tier upgrade earned at store A stays at A after the sync and reache
   Till& b = world.add_till("B", "T1");
   REQUIRE(world.sync(a));
   REQUIRE(world.sync(b));
-  pma::store::PhoneHasher hasher("chain-key");
+  pma::PhoneHasher hasher("chain-key");
   pma::checkout::ManualClock clock(now);
   pma::checkout::CheckoutService at_a(*a.db, hasher, {"A", "T1"}, clock);
   REQUIRE(at_a.set_rules(rules));
@@ -285,7 +276,7 @@ TEST_CASE("Without a rule set at HQ a till keeps the tier it upgraded a member t
   world.import_members(1, 0);
   Till& a = world.add_till("A", "T1");
   REQUIRE(world.sync(a));
-  pma::store::PhoneHasher hasher("chain-key");
+  pma::PhoneHasher hasher("chain-key");
   pma::checkout::ManualClock clock(now);
   pma::checkout::CheckoutService at_a(*a.db, hasher, {"A", "T1"}, clock);  // default rules
   pma::v1::CommitRequest commit;
@@ -353,7 +344,7 @@ TEST_CASE("A till ages HQ's spend months without a new page", "[sync][hq][spend]
   CHECK(world.count(a,
                     "SELECT COUNT(*) FROM members WHERE member_id = 'M1' AND "
                     "spend_months IS NOT NULL") == 1);
-  pma::store::PhoneHasher hasher("chain-key");
+  pma::PhoneHasher hasher("chain-key");
   pma::checkout::ManualClock clock(now);  // Shanghai, UTC+8
   pma::checkout::CheckoutService at_a(*a.db, hasher, {"A", "T1"}, clock);
   std::int64_t payable = 0;

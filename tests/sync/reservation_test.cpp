@@ -11,7 +11,7 @@
 
 #include "client/reserver.h"
 #include "fault_proxy.h"
-#include "store/phone.h"
+#include "pma/phone.h"
 #include "sync_world.h"
 
 namespace {
@@ -43,7 +43,7 @@ pma::hq::TerminalIdentity terminal(const Till& till) { return {till.store_id, ti
 // Member M1 at HQ with 1000 points and an issued welcome coupon W-A-T1-1 (registered at store A).
 void seed(SyncWorld& world, Till& a) {
   // The registration's phone is M1's, so HQ gives the welcome coupon to M1.
-  pma::store::PhoneHasher hasher("chain-key");
+  pma::PhoneHasher hasher("chain-key");
   auto hash = hasher.hash("13900000001");
   std::vector<pma::hq::ImportedMember> m1{
       {"M1", "886000000001", {hash.begin(), hash.end()}, "139****0001", "Member 1", "", 1, 1000}};

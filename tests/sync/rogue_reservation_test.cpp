@@ -11,7 +11,7 @@
 #include <optional>
 
 #include "client/reserver.h"
-#include "store/phone.h"
+#include "pma/phone.h"
 #include "sync_world.h"
 
 using pma::test::SyncWorld;
@@ -37,7 +37,7 @@ pma::hq::TerminalIdentity terminal(const Till& till) { return {till.store_id, ti
 // Members M1 (the victim, with `points`) and M2 (the rogue's accomplice) at HQ; S2 registers a
 // customer with M1's phone and the welcome coupon W-S2-T1-1, so HQ holds that coupon for M1.
 void seed(SyncWorld& world, Till& s2, std::int64_t points = 1000) {
-  pma::store::PhoneHasher hasher("chain-key");
+  pma::PhoneHasher hasher("chain-key");
   auto hash = hasher.hash("13900000001");
   std::vector<pma::hq::ImportedMember> members{
       {"M1", "886000000001", {hash.begin(), hash.end()}, "139****0001", "Victim", "", 1, points},

@@ -9,7 +9,7 @@
 #include <set>
 
 #include "hq/sqlite_db.h"
-#include "store/phone.h"
+#include "pma/phone.h"
 #include "sync_world.h"
 
 using pma::test::SyncWorld;
@@ -20,13 +20,13 @@ namespace {
 // A registration as agent/checkout writes it, with welcome coupons.
 std::uint64_t register_with(SyncWorld& world, Till& till, const std::string& provisional_id,
                             const std::string& phone, std::vector<std::string> coupons) {
-  pma::store::PhoneHasher hasher("chain-key");
+  pma::PhoneHasher hasher("chain-key");
   pma::v1::Delta delta;
   auto* r = delta.mutable_member_registered();
   r->set_provisional_id(provisional_id);
   auto hash = hasher.hash(phone);
   r->set_phone_hash(std::string(hash.begin(), hash.end()));
-  r->set_phone_masked(pma::store::mask_phone(phone));
+  r->set_phone_masked(pma::mask_phone(phone));
   r->set_name("Customer");
   for (const auto& code : coupons) {
     auto* t = r->add_welcome_coupon_terms();

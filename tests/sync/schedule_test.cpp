@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "hq/member_import.h"
-#include "store/phone.h"
+#include "pma/phone.h"
 #include "sync_world.h"
 
 using pma::sync::ClientConfig;
@@ -75,7 +75,7 @@ TEST_CASE("HQ imports CSV and JSON lines with the tills' phone hash, rejecting b
   CHECK(m.tier == 3);
   CHECK(m.points == 1200);
   CHECK(m.phone_masked == "138****5678");
-  auto till_hash = pma::store::PhoneHasher("chain-key").hash("13812345678");
+  auto till_hash = pma::PhoneHasher("chain-key").hash("13812345678");
   CHECK(std::equal(till_hash.begin(), till_hash.end(), m.phone_hash.begin(), m.phone_hash.end()));
 
   auto jsonl = pma::hq::parse_member_base(

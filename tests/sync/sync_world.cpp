@@ -6,7 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "hq/member_import.h"
-#include "store/phone.h"
+#include "pma/phone.h"
 
 namespace pma::test {
 
@@ -188,7 +188,7 @@ std::uint64_t SyncWorld::checkout(Till& till, const std::string& member_id, std:
 
 std::uint64_t SyncWorld::register_member(Till& till, const std::string& provisional_id,
                                          const std::string& phone) {
-  store::PhoneHasher hasher("chain-key");
+  pma::PhoneHasher hasher("chain-key");
   store::MemberStore members(*till.db, hasher);
   REQUIRE(members.upsert({.member_id = provisional_id, .phone = phone, .name = "New"}, 0));
   pma::v1::Delta delta;
@@ -196,7 +196,7 @@ std::uint64_t SyncWorld::register_member(Till& till, const std::string& provisio
   r->set_provisional_id(provisional_id);
   auto hash = hasher.hash(phone);
   r->set_phone_hash(std::string(hash.begin(), hash.end()));
-  r->set_phone_masked(store::mask_phone(phone));
+  r->set_phone_masked(pma::mask_phone(phone));
   r->set_name("New");
   return write_delta(till, delta, provisional_id, 0, "member_registered");
 }

@@ -11,10 +11,10 @@
 
 #include "checkout/checkout_service.h"
 #include "checkout/clock.h"
+#include "pma/phone.h"
 #include "printing/print_jobs.h"
 #include "printing/receipt_block.h"
 #include "store/ledger.h"
-#include "store/phone.h"
 #include "sync_world.h"
 
 using pma::test::SyncWorld;
@@ -32,7 +32,7 @@ constexpr const char* kCard = "886099990001";
 struct Counter {
   explicit Counter(Till& till)
       : service(*till.db, hasher, {till.store_id, till.terminal_id}, clock) {}
-  pma::store::PhoneHasher hasher{"chain-key"};
+  pma::PhoneHasher hasher{"chain-key"};
   pma::checkout::ManualClock clock{kNow};
   pma::checkout::CheckoutService service;
 
@@ -202,7 +202,7 @@ TEST_CASE(
   const auto unsent = outbox_seqs(a);
   REQUIRE(unsent.size() == 4);  // O1, sale R1, C2, refund R1
 
-  const std::string masked = pma::store::mask_phone(kPhone);
+  const std::string masked = pma::mask_phone(kPhone);
   auto hash = counter.hasher.hash(kPhone);
   const std::vector<std::string> needles = {
       member, provisional, kName, masked, kPhone, kCard, std::string(hash.begin(), hash.end())};

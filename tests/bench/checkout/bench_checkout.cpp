@@ -114,7 +114,7 @@ int run_regime(const Args& args, bool idle) {
   if (!(*bare)->exec("CREATE TABLE t(txn_id TEXT PRIMARY KEY, v INTEGER NOT NULL) WITHOUT ROWID")) {
     return 1;
   }
-  store::PhoneHasher hasher("bench-key");
+  pma::PhoneHasher hasher("bench-key");
   checkout::SystemClock clock(480);
   checkout::CheckoutService service(**agent, hasher, {"S1", "T1"}, clock);
   service.set_hq_online(true);

@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   auto seed_start = Clock::now();
   {
     auto db = pma::store::open_store(db_path).value();
-    pma::store::PhoneHasher hasher(key);
+    pma::PhoneHasher hasher(key);
     pma::store::MemberStore store(*db, hasher);
     auto ok = pma::admin::seed_demo_members(*db, store, 0, members, 2026, 1,
                                             [](std::int64_t done, std::int64_t total) {
@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
   std::vector<double> store_us;
   {
     auto db = pma::store::open_store(db_path).value();
-    pma::store::PhoneHasher hasher(key);
+    pma::PhoneHasher hasher(key);
     pma::store::MemberStore store(*db, hasher);
     for (const auto& card : cards) {
       auto t0 = Clock::now();

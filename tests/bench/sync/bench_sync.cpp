@@ -283,7 +283,7 @@ void bench_apply(int members, int spend_months) {
   std::vector<double> latencies_ms;
   std::thread lookups([&] {
     auto reader = pma::store::Database::open(path);
-    pma::store::PhoneHasher hasher("k");
+    pma::PhoneHasher hasher("k");
     pma::store::MemberStore cache(**reader, hasher);
     std::mt19937 random(5);
     while (!done) {

@@ -1,24 +1,27 @@
-#include "store/phone.h"
+#include "pma/phone.h"
 
 #include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-namespace pma::store {
+namespace pma {
+
+bool is_phone_separator(char c) {
+  // Tabs and parentheses: "(+86) 138 ..." as some forms print it, pasted from spreadsheets.
+  return c == ' ' || c == '-' || c == '\t' || c == '(' || c == ')';
+}
 
 Result<std::string> normalize_phone(std::string_view input) {
   std::string digits;
   bool plus = false;
   for (std::size_t i = 0; i < input.size(); ++i) {
-    char c = input[i];
+    const char c = input[i];
     if (c >= '0' && c <= '9') {
       digits.push_back(c);
-    } else if (c == ' ' || c == '-' || c == '\t') {
+    } else if (is_phone_separator(c)) {
       continue;
     } else if (c == '+' && digits.empty() && !plus) {
       plus = true;
-    } else if (c == '(' || c == ')') {
-      continue;  // "(+86)" as some forms print it
     } else {
       return fail(
           "invalid_phone",
@@ -65,4 +68,4 @@ PhoneHash PhoneHasher::hash(std::string_view normalized) const {
   return out;
 }
 
-}  // namespace pma::store
+}  // namespace pma
