@@ -92,9 +92,10 @@ class SqliteSink final : public Sink {
                                               const pma::v1::RefundRecorded& refund);
   // Records an applied checkout (what a refund may take back) or a refund's share of it.
   Status note_sale(const TerminalIdentity& terminal, const pma::v1::Delta& delta);
-  // The newest rule set and its caps (once per batch), and the one a checkout names.
+  // The newest rule set and its caps (once per batch), and the one a checkout names (nullptr:
+  // none published; valid until the next refresh_rules).
   Status refresh_rules();
-  Result<std::optional<pma::v1::RuleSet>> rules_at(std::int64_t version);
+  Result<const pma::v1::RuleSet*> rules_at(std::int64_t version);
   Status open_checks_schema();  // sales; the member numbering
   // HQ's next own id H<9 digits>, never one a member (imported or not) already holds.
   Result<std::string> next_member_id();
@@ -147,6 +148,8 @@ class SqliteSink final : public Sink {
   std::optional<pma::v1::RuleSet> rules_;  // the newest published rule set, if any
   std::int64_t rules_version_ = 0;
   bool rules_loaded_ = false;
+  // Older versions checkouts of this batch named (nullopt: not published or garbled).
+  std::map<std::int64_t, std::optional<pma::v1::RuleSet>> older_rules_;
   Limits limits_;
   // Session attempts (store, terminal) -> last seen UTC ms, noted by check_terminal and not
   // yet written by flush_terminal_activity.

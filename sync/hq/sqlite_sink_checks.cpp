@@ -58,6 +58,7 @@ Status SqliteSink::refresh_rules() {
   auto row = q->step();
   if (!row) return std::unexpected(row.error());
   const std::int64_t version = *row ? q->int64(0) : 0;
+  older_rules_.clear();
   if (version == rules_version_ && rules_loaded_) return q->run();
   rules_.reset();
   if (*row) {
@@ -73,20 +74,35 @@ Status SqliteSink::refresh_rules() {
   return {};
 }
 
-Result<std::optional<pma::v1::RuleSet>> SqliteSink::rules_at(std::int64_t version) {
-  if (version == rules_version_) return rules_;
-  auto q = db_->prepare("SELECT rule_set FROM rule_sets WHERE version = ?1");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, version);
-  auto row = q->step();
-  if (!row) return std::unexpected(row.error());
-  if (!*row) return rules_;  // a version HQ never published: judge by the newest
-  auto bytes = q->blob(0);
-  pma::v1::RuleSet rules;
-  const bool parsed = rules.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
-  PMA_TRY(q->run());
-  if (!parsed) return rules_;
-  return std::optional<pma::v1::RuleSet>(std::move(rules));
+Result<const pma::v1::RuleSet*> SqliteSink::rules_at(std::int64_t version) {
+  const pma::v1::RuleSet* newest = rules_ ? &*rules_ : nullptr;
+  if (version == rules_version_) return newest;
+  // Each older version is read and parsed once per batch (refresh_rules empties the map), not
+  // once per checkout naming it; between batches another process may publish or replace one.
+  auto [it, inserted] = older_rules_.try_emplace(version);
+  if (inserted) {
+    auto q = db_->prepare("SELECT rule_set FROM rule_sets WHERE version = ?1");
+    if (!q) return std::unexpected(q.error());
+    q->bind(1, version);
+    auto row = q->step();
+    if (!row) {
+      older_rules_.erase(it);
+      return std::unexpected(row.error());
+    }
+    if (*row) {
+      auto bytes = q->blob(0);
+      pma::v1::RuleSet rules;
+      if (rules.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+        it->second = std::move(rules);
+      }
+    }
+    if (auto done = q->run(); !done) {
+      older_rules_.erase(it);
+      return std::unexpected(done.error());
+    }
+  }
+  // A version HQ never published, or a garbled one: judge by the newest.
+  return it->second ? &*it->second : newest;
 }
 
 Result<std::optional<Refusal>> SqliteSink::check_coupon(const TerminalIdentity& terminal,
@@ -180,7 +196,7 @@ Result<std::optional<Refusal>> SqliteSink::authorise(const TerminalIdentity& ter
       if (c.member_id().empty()) return Found();
       auto rules = rules_at(c.rule_set_version());
       if (!rules) return std::unexpected(rules.error());
-      if (*rules) {
+      if (*rules != nullptr) {
         if (auto refusal = check_earned(c, **rules)) return refusal;
       }
       auto member = resolve(c.member_id());

@@ -6,6 +6,10 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
+#include <algorithm>
+#include <optional>
+#include <string_view>
+
 #include "hq/sqlite_sink.h"
 
 namespace pma::hq {
@@ -40,17 +44,22 @@ std::string_view kind_name(const pma::v1::Delta& delta) {
 // under another seq has the same digest; another delta under the same txn id has not. Not a
 // defence against a till forging collisions: a terminal only ever harms its own deltas.
 std::int64_t content_digest(const pma::v1::Delta& delta) {
-  pma::v1::Delta copy = delta;
-  copy.clear_seq();
   std::string bytes;
   {
     google::protobuf::io::StringOutputStream raw(&bytes);
     google::protobuf::io::CodedOutputStream out(&raw);
     out.SetSerializationDeterministic(true);
-    copy.SerializeToCodedStream(&out);
+    delta.SerializeToCodedStream(&out);
+  }
+  // Deterministic encoding writes fields in number order, so seq (field 1, a varint) comes
+  // first when set: skipping its bytes gives the encoding of the delta without it, the same
+  // digest as stored so far, without copying the delta.
+  std::string_view body = bytes;
+  if (delta.seq() != 0) {
+    body.remove_prefix(1 + google::protobuf::io::CodedOutputStream::VarintSize64(delta.seq()));
   }
   std::uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : bytes) {
+  for (unsigned char c : body) {
     h ^= c;
     h *= 1099511628211ull;
   }
@@ -110,20 +119,37 @@ Result<SqliteSink::Claim> SqliteSink::claim_identity(Context& context,
   if (delta.txn_id().empty()) return Claim::fresh;  // nothing to recognise it by
   const std::int64_t kind = kind_of(delta);
   const std::int64_t digest = content_digest(delta);
-  auto q = db_->prepare(
-      "SELECT kind, digest, seq FROM applied_txns WHERE store_id = ?1 AND terminal_id = ?2 AND "
-      "txn_id = ?3 AND kind IN (?4, 0) ORDER BY kind DESC LIMIT 1");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, context.terminal.store_id).bind(2, context.terminal.terminal_id);
-  q->bind(3, delta.txn_id()).bind(4, kind);
-  auto row = q->step();
-  if (!row) return std::unexpected(row.error());
-  if (*row) {
-    const std::int64_t stored_kind = q->int64(0);
-    const bool unknown = q->is_null(1);
-    const std::int64_t stored_digest = unknown ? 0 : q->int64(1);
-    const std::int64_t first_seq = q->int64(2);
+  // The delta's own kind first, then 0 (a txn applied before identities were kept); for a
+  // delta of unknown kind (-1) 0 comes first. Two point lookups: "kind IN (?4, 0)" made SQLite
+  // build an ephemeral table for the list on every delta (a fifth of HQ's ingest CPU).
+  struct Stored {
+    std::int64_t kind;
+    bool unknown;
+    std::int64_t digest;
+    std::int64_t first_seq;
+  };
+  std::optional<Stored> stored;
+  for (const std::int64_t k : {std::max<std::int64_t>(kind, 0), std::min<std::int64_t>(kind, 0)}) {
+    auto q = db_->prepare(
+        "SELECT digest, seq FROM applied_txns WHERE store_id = ?1 AND terminal_id = ?2 AND "
+        "txn_id = ?3 AND kind = ?4");
+    if (!q) return std::unexpected(q.error());
+    q->bind(1, context.terminal.store_id).bind(2, context.terminal.terminal_id);
+    q->bind(3, delta.txn_id()).bind(4, k);
+    auto row = q->step();
+    if (!row) return std::unexpected(row.error());
+    if (*row) {
+      const bool unknown = q->is_null(0);
+      stored = Stored{k, unknown, unknown ? 0 : q->int64(0), q->int64(1)};
+    }
     PMA_TRY(q->run());
+    if (stored || kind == 0) break;
+  }
+  if (stored) {
+    const std::int64_t stored_kind = stored->kind;
+    const bool unknown = stored->unknown;
+    const std::int64_t stored_digest = stored->digest;
+    const std::int64_t first_seq = stored->first_seq;
     if (stored_kind != 0 && !unknown && stored_digest == digest) return Claim::duplicate;
     if (stored_kind == 0 && !delta.has_member_registered()) return Claim::duplicate;
     if (stored_kind != 0) {
@@ -140,8 +166,6 @@ Result<SqliteSink::Claim> SqliteSink::claim_identity(Context& context,
     }
     // A registration applied before identities were kept: register_member compares it with
     // the member the provisional id maps to.
-  } else {
-    PMA_TRY(q->run());
   }
   auto insert = db_->prepare(
       "INSERT OR REPLACE INTO applied_txns(store_id, terminal_id, txn_id, kind, digest, seq) "
