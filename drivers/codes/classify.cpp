@@ -111,19 +111,24 @@ Result<MemberCode> classify_code(std::string_view scanned, const CodeRules& rule
     return MemberCode{CodeKind::coupon, std::string(code)};
   }
 
+  const bool card_prefixed = code.starts_with(rules.card_prefix);
+  const std::string_view body = card_prefixed ? code.substr(rules.card_prefix.size()) : code;
+  const bool chars_ok =
+      rules.card_digits_only ? all_of(body, is_digit) : all_of(body, is_upper_alnum);
+  const bool card_shaped = card_prefixed && chars_ok && body.size() >= rules.card_min_length &&
+                           body.size() <= rules.card_max_length;
+
   // A phone is whatever the store accepts as one (pma/phone.h), so a scanned number is never
-  // classified as a phone that the lookup then refuses, nor the other way round.
-  if (rules.phone_enabled && pma::normalize_phone(code).has_value()) {
+  // classified as a phone that the lookup then refuses, nor the other way round. Except a bare
+  // run of digits "86..." that is also a valid card number: scanners read cards, and such a
+  // number was a card before the lookup learnt "86 138..." (write "+86" to mean a phone).
+  const bool bare_86 = code.starts_with("86") && all_of(code, is_digit);
+  if (rules.phone_enabled && !(bare_86 && card_shaped) && pma::normalize_phone(code).has_value()) {
     return MemberCode{CodeKind::phone, std::string(code)};
   }
 
-  if (code.starts_with(rules.card_prefix)) {
-    const std::string_view body = code.substr(rules.card_prefix.size());
-    const bool chars_ok =
-        rules.card_digits_only ? all_of(body, is_digit) : all_of(body, is_upper_alnum);
-    if (chars_ok && body.size() >= rules.card_min_length && body.size() <= rules.card_max_length) {
-      return MemberCode{CodeKind::card_number, std::string(code)};
-    }
+  if (card_prefixed) {
+    if (card_shaped) return MemberCode{CodeKind::card_number, std::string(code)};
     if (chars_ok) {
       return unrecognised(fmt::format("{} characters; a card number has {}-{}", body.size(),
                                       rules.card_min_length, rules.card_max_length));

@@ -51,9 +51,9 @@ std::size_t utf8_length(std::string_view s) {
 
 Status check_birthday(std::string_view b) {
   static constexpr std::array<int, 12> kDays = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (b.size() != 5 || b[2] != '-') return fail("bad_row", "birthday must be MM-DD");
+  if (b.size() != 5 || b[2] != '-') return fail("bad_row", "birthday must be MM-DD or YYYY-MM-DD");
   for (int i : {0, 1, 3, 4}) {
-    if (b[i] < '0' || b[i] > '9') return fail("bad_row", "birthday must be MM-DD");
+    if (b[i] < '0' || b[i] > '9') return fail("bad_row", "birthday must be MM-DD or YYYY-MM-DD");
   }
   const int month = (b[0] - '0') * 10 + (b[1] - '0');
   const int day = (b[3] - '0') * 10 + (b[4] - '0');
@@ -127,7 +127,7 @@ void set_column(v1::MemberImportRow& row, std::size_t column, const std::string&
 
 }  // namespace
 
-Result<ImportedRow> validate_import_row(const v1::MemberImportRow& row) {
+Result<ImportedRow> validate_import_row(const v1::MemberImportRow& row, ContactRule contact) {
   // Text travels in proto3 strings (member pages, the till's cache): refused unless UTF-8.
   const std::pair<const char*, const std::string*> texts[] = {{"member_id", &row.member_id()},
                                                               {"card_no", &row.card_no()},
@@ -150,13 +150,21 @@ Result<ImportedRow> validate_import_row(const v1::MemberImportRow& row) {
     if (!normalized) return fail("bad_row", normalized.error().message);
     m.phone = std::move(*normalized);
   }
-  if (m.card_no.empty() && m.phone.empty()) {
+  if (contact == ContactRule::card_or_phone && m.card_no.empty() && m.phone.empty()) {
     return fail("bad_row", "a member needs a card_no or a phone");
   }
   if (utf8_length(row.name()) > 32) return fail("bad_row", "name is longer than 32 characters");
   m.name = row.name();
-  if (!row.birthday().empty()) PMA_TRY(check_birthday(row.birthday()));
-  m.birthday = row.birthday();
+  // A full date YYYY-MM-DD (what most exports hold) keeps only its day: the year is PII the
+  // birthday bonus and campaigns do not need.
+  std::string_view birthday = row.birthday();
+  if (birthday.size() == 10 && birthday[4] == '-' &&
+      std::all_of(birthday.begin(), birthday.begin() + 4,
+                  [](char c) { return c >= '0' && c <= '9'; })) {
+    birthday.remove_prefix(5);
+  }
+  if (!birthday.empty()) PMA_TRY(check_birthday(birthday));
+  m.birthday = std::string(birthday);
   const std::string& tier = row.tier();
   if (tier.empty() || tier == "normal" || tier == "1") {
     m.tier = 1;

@@ -38,7 +38,11 @@ struct ImportedRow {
 
 // Checks one row. Errors: "bad_row" with the reason naming the field; the message never
 // echoes the phone number or any other run of digits a phone could hide in.
-Result<ImportedRow> validate_import_row(const v1::MemberImportRow& row);
+// A till's cache finds members by card or phone, so a till refuses a row with neither; HQ takes
+// it (an app-only member, identified by the member QR that names its id).
+enum class ContactRule { card_or_phone, optional };
+Result<ImportedRow> validate_import_row(const v1::MemberImportRow& row,
+                                        ContactRule contact = ContactRule::card_or_phone);
 
 // One record of a file: the line it starts on and its row, or why it cannot be read
 // ("bad_row": a JSON line that is not a member object, a CSV record with the wrong number of

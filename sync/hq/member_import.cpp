@@ -29,7 +29,7 @@ ImportParse parse_member_base(std::string_view text, std::string_view format,
       out.errors.push_back({line, (*record)->row.error().message});
       continue;
     }
-    auto row = pma::validate_import_row(*(*record)->row);
+    auto row = pma::validate_import_row(*(*record)->row, pma::ContactRule::optional);
     if (!row) {
       out.errors.push_back({line, row.error().message});
       continue;

@@ -100,7 +100,7 @@ TEST_CASE("Every written form the store accepts as a phone is classified as a ph
           "[codes][classify]") {
   // One rule (pma::normalize_phone): the scanner used to know only spaces, dashes, +86 and
   // 0086, so "86 138..." and "(+86) 138..." were refused as codes yet accepted by the lookup.
-  for (const char* input : {"86 138 1234 5678", "8613812345678", "(+86) 138 1234 5678",
+  for (const char* input : {"86 138 1234 5678", "(+86) 138 1234 5678", "86-13812345678",
                             "138\t1234\t5678", "+86 (138) 1234-5678"}) {
     INFO(input);
     auto code = classify_code(input);
@@ -108,6 +108,20 @@ TEST_CASE("Every written form the store accepts as a phone is classified as a ph
     CHECK(code->kind == CodeKind::phone);
     CHECK(pma::normalize_phone(code->value).value() == "13812345678");
   }
+}
+
+TEST_CASE("A bare 86... number that is a valid card number stays a card", "[codes][classify]") {
+  // Scanners read cards; a 13-digit card 8613... was a card before the lookup learnt "86 138...".
+  auto card = classify_code("8613812345678");
+  REQUIRE(card);
+  CHECK(card->kind == CodeKind::card_number);
+  CodeRules short_cards;  // cards of 8-12 digits: the same digits can only be a phone
+  short_cards.card_max_length = 12;
+  REQUIRE(short_cards.validate());
+  auto phone = classify_code("8613812345678", short_cards);
+  REQUIRE(phone);
+  CHECK(phone->kind == CodeKind::phone);
+  CHECK(classify_code("+8613812345678")->kind == CodeKind::phone);
 }
 
 TEST_CASE("Order decides overlaps: QR prefix, coupon prefix, phone, then card",

@@ -170,7 +170,8 @@ TEST_CASE("A row needs a proper id and a card or phone and its phone is normalis
            bad([](auto& r) { r.set_phone("1381234567"); }, "10 digits"),
            bad([](auto& r) { r.set_name("\xff"); }, "name is not UTF-8 text"),
            bad([](auto& r) { r.set_name(std::string(33, 'x')); }, "longer than 32"),
-           bad([](auto& r) { r.set_birthday("1990-01-01"); }, "MM-DD"),
+           bad([](auto& r) { r.set_birthday("1990/01/01"); }, "MM-DD"),
+           bad([](auto& r) { r.set_birthday("1990-02-30"); }, "02-30 does not exist"),
            bad([](auto& r) { r.set_birthday("02-30"); }, "02-30 does not exist"),
            bad([](auto& r) { r.set_tier("diamond"); }, "tier 'diamond'"),
            bad([](auto& r) { r.set_points(-1); }, "must not be negative"),
@@ -185,4 +186,21 @@ TEST_CASE("A row needs a proper id and a card or phone and its phone is normalis
   auto phoney = row_of("M1", "C1");
   phoney.set_tier("13812345678");
   CHECK(pma::validate_import_row(phoney).error().message.find("1234") == std::string::npos);
+}
+
+TEST_CASE("HQ takes an app-only member without card or phone and a till does not",
+          "[proto][import]") {
+  auto row = row_of("M1", "");
+  CHECK_FALSE(pma::validate_import_row(row));
+  auto at_hq = pma::validate_import_row(row, pma::ContactRule::optional);
+  REQUIRE(at_hq);
+  CHECK(at_hq->member_id == "M1");
+}
+
+TEST_CASE("A full birthday date keeps only its month and day", "[proto][import]") {
+  auto row = row_of("M1", "C1");
+  row.set_birthday("1990-02-28");
+  auto ok = pma::validate_import_row(row);
+  REQUIRE(ok);
+  CHECK(ok->birthday == "02-28");
 }
