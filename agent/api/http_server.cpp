@@ -15,6 +15,7 @@
 #include "api/event_stream.h"
 #include "api/json.h"
 #include "api/request_guard.h"
+#include "pma/error_codes.h"
 
 namespace pma::api {
 
@@ -90,15 +91,16 @@ Status HttpServer::start() {
   boost::system::error_code ec;
   auto address =
       asio::ip::make_address(options_.listen == "localhost" ? "127.0.0.1" : options_.listen, ec);
-  if (ec) return fail("api_bind", "bad listen address '" + options_.listen + "': " + ec.message());
+  if (ec)
+    return fail(err::api_bind, "bad listen address '" + options_.listen + "': " + ec.message());
   tcp::endpoint endpoint(address, options_.port);
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor_.bind(endpoint, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return fail("api_bind", "cannot listen on " + options_.listen + ":" +
-                                std::to_string(options_.port) + ": " + ec.message());
+    return fail(err::api_bind, "cannot listen on " + options_.listen + ":" +
+                                   std::to_string(options_.port) + ": " + ec.message());
   }
   port_ = acceptor_.local_endpoint().port();
   guard_ = std::make_unique<RequestGuard>(
@@ -216,10 +218,10 @@ void HttpServer::refuse_connection(tcp::socket socket) {
     socket.close(ignored);
     return;
   }
-  auto busy = error_response(503, "too_many_connections",
-                             "the local API has api.max_connections (" +
-                                 std::to_string(options_.max_connections) +
-                                 ") connections open, none idle; retry shortly");
+  auto busy =
+      error_response(err::too_many_connections, "the local API has api.max_connections (" +
+                                                    std::to_string(options_.max_connections) +
+                                                    ") connections open, none idle; retry shortly");
   ++*refusing_;
   asio::co_spawn(
       io_,
@@ -251,7 +253,7 @@ void HttpServer::run_session(std::shared_ptr<Session> session) {
               co_await http::async_read_header(session->stream, buffer, parser, kAwait);
           (void)bytes;
           if (ec == http::error::header_limit) {
-            auto res = to_http(error_response(431, "header_too_large",
+            auto res = to_http(error_response(err::header_too_large,
                                               "the request line and header fields exceed " +
                                                   std::to_string(kMaxHeaderBytes) + " bytes"),
                                11, false);
@@ -276,14 +278,14 @@ void HttpServer::run_session(std::shared_ptr<Session> session) {
             // is never read, let alone buffered.
             const Error& error = admitted.error();
             response = error_response(error);
-            if (error.code == "host_not_allowed" || error.code == "origin_not_allowed") {
+            if (error.code == err::host_not_allowed || error.code == err::origin_not_allowed) {
               log_limited(spdlog::level::warn, error.code,
                           fmt::format("api: refused {} {}: {}", std::string(req.method_string()),
                                       logged_target, error.message));
             }
           } else if (parser.content_length() &&
                      *parser.content_length() > options_.max_body_bytes) {
-            response = error_response(413, "body_too_large",
+            response = error_response(err::body_too_large,
                                       "request body exceeds api.max_body_bytes (" +
                                           std::to_string(options_.max_body_bytes) + ")");
           } else if (!body_read) {
@@ -296,7 +298,7 @@ void HttpServer::run_session(std::shared_ptr<Session> session) {
                 co_await http::async_read(session->stream, buffer, parser, kAwait);
             (void)body_bytes;
             if (bec == http::error::body_limit) {
-              response = error_response(413, "body_too_large",
+              response = error_response(err::body_too_large,
                                         "request body exceeds api.max_body_bytes (" +
                                             std::to_string(options_.max_body_bytes) + ")");
             } else if (bec) {
@@ -335,7 +337,7 @@ void HttpServer::run_session(std::shared_ptr<Session> session) {
               response = co_await router_.dispatch(request);
             } catch (const std::exception& e) {
               log_->error("api: {} {} failed: {}", request.method, request.path, e.what());
-              response = error_response(500, "internal", "internal error; see the agent's log");
+              response = error_response(err::internal, "internal error; see the agent's log");
             }
           }
           log_->debug("api: {} {} -> {}", std::string(req.method_string()), logged_target,
