@@ -150,20 +150,20 @@ bool known(const Found& f) {
   return false;
 }
 
-// README's error table: rows "| `code` | status | meaning |" under the "### Error codes"
-// heading, up to the next heading.
-std::map<std::string, int> readme_error_table() {
+// The rows "| `code` | second column | ..." of README's table under `heading`, up to the next
+// heading: code -> second column.
+std::map<std::string, std::string> readme_table(std::string_view heading) {
   std::istringstream readme(read_text(kSourceDir / "README.md"));
-  std::map<std::string, int> rows;
-  static const std::regex row(R"(^\| `([a-z0-9_]+)` \| (\d{3}) \|.*)");
+  std::map<std::string, std::string> rows;
+  static const std::regex row(R"(^\| `([a-z0-9_]+)` \| ([^|]*[^ |]) \|.*)");
   bool inside = false;
   for (std::string line; std::getline(readme, line);) {
     if (line.starts_with("#")) {
-      inside = line == "### Error codes";
+      inside = line == heading;
       continue;
     }
     std::smatch m;
-    if (inside && std::regex_match(line, m, row)) rows[m[1]] = std::stoi(m[2]);
+    if (inside && std::regex_match(line, m, row)) rows[m[1]] = m[2];
   }
   return rows;
 }
@@ -264,17 +264,30 @@ TEST_CASE("The API answers each catalogued code with the catalogue's status", "[
 }
 
 TEST_CASE("README's error table lists exactly the API's codes with their status", "[api][errors]") {
-  auto table = readme_error_table();
+  auto table = readme_table("### Error codes");
   std::cout << "README error table: " << table.size()
             << " codes; catalogue: " << std::size(pma::kApiErrorCodes) << " API codes\n";
   for (const auto& e : pma::kApiErrorCodes) {
     INFO("catalogue code " << e.code << " (" << e.http_status << ")");
     auto row = table.find(std::string(e.code));
     REQUIRE(row != table.end());
-    CHECK(row->second == e.http_status);
+    CHECK(row->second == std::to_string(e.http_status));
   }
   for (const auto& [code, status] : table) {
     INFO("README row " << code << " (" << status << ")");
     CHECK(pma::find_api_error(code) != nullptr);
   }
+}
+
+TEST_CASE("README's conflict table lists exactly HQ's conflict kinds", "[api][errors]") {
+  auto table = readme_table("#### Conflict kinds");
+  for (const auto& e : pma::kHqConflictKinds) {
+    INFO("catalogue kind " << e.code);
+    CHECK(table.contains(std::string(e.code)));
+  }
+  for (const auto& [kind, meaning] : table) {
+    INFO("README row " << kind);
+    CHECK(pma::is_hq_conflict_kind(kind));
+  }
+  CHECK(table.size() == std::size(pma::kHqConflictKinds));
 }
