@@ -13,7 +13,8 @@
 namespace pma::api {
 
 // Parses a request body into `message`. Errors: "bad_json" (not JSON, or the wrong types) and
-// "unknown_field" (a field the message does not have), each naming what was wrong.
+// "unknown_field" (a field the message does not have), each naming the field by its JSON name
+// (lines[0].qty) and what it takes, never protobuf's type names.
 Status parse_json(std::string_view body, google::protobuf::Message& message);
 
 // Serialises with lowerCamelCase names and zero values printed, so a POS sees every field.
