@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "api/json.h"
+#include "pma/error_codes.h"
 
 namespace pma::api {
 
@@ -32,7 +33,7 @@ Error refusal_error(const v1::ReserveReply& reply) {
     if (i > 0) message += "; ";
     message += reply.refusals(i).message();
   }
-  return Error{reply.refusals_size() > 0 ? reply.refusals(0).code() : "hq_refused",
+  return Error{reply.refusals_size() > 0 ? reply.refusals(0).code() : err::hq_refused,
                std::move(message)};
 }
 
@@ -66,8 +67,8 @@ boost::asio::awaitable<ApiResponse> CheckoutApi::commit(const ApiRequest& reques
         online = false;
         hq_check = "offline";
         const auto& code = reply.error().code;
-        if (code != "hq_skipped" && code != "connect" && code != "hq_busy" &&
-            code != "tls_handshake" && code != "tls_refused") {
+        if (code != err::hq_skipped && code != err::connect && code != err::hq_busy &&
+            code != err::tls_handshake && code != err::tls_refused) {
           release_id = 0;  // the request may have reached HQ
         }
         log_->info("checkout {}: HQ did not decide ({}); offline rules apply", body.txn_id(),

@@ -7,6 +7,8 @@
 #include <boost/beast/http.hpp>
 #include <optional>
 
+#include "pma/error_codes.h"
+
 namespace pma::api {
 
 namespace asio = boost::asio;
@@ -41,11 +43,11 @@ Result<HttpReply> HttpClient::request(std::string_view method, std::string_view 
       impl_->stream.emplace(impl_->io);
       impl_->buffer.clear();
       asio::ip::tcp::endpoint endpoint(asio::ip::make_address(host_, ec), port_);
-      if (ec) return fail("api_unreachable", "bad address " + host_ + ": " + ec.message());
+      if (ec) return fail(err::api_unreachable, "bad address " + host_ + ": " + ec.message());
       impl_->stream->socket().connect(endpoint, ec);
       if (ec) {
         impl_->stream.reset();
-        return fail("api_unreachable",
+        return fail(err::api_unreachable,
                     "cannot connect to memberd at " + address() + ": " + ec.message());
       }
       impl_->stream->socket().set_option(asio::ip::tcp::no_delay(true));
@@ -68,14 +70,14 @@ Result<HttpReply> HttpClient::request(std::string_view method, std::string_view 
       impl_->stream.reset();
       // A kept-alive connection the server closed meanwhile: retry once on a fresh one.
       if (!fresh) continue;
-      return fail("api_unreachable",
+      return fail(err::api_unreachable,
                   "request to memberd at " + address() + " failed: " + ec.message());
     }
     HttpReply reply{static_cast<int>(res.result_int()), std::move(res.body()), res.keep_alive()};
     if (!reply.keep_alive) impl_->stream.reset();
     return reply;
   }
-  return fail("api_unreachable", "memberd at " + address() + " keeps closing the connection");
+  return fail(err::api_unreachable, "memberd at " + address() + " keeps closing the connection");
 }
 
 }  // namespace pma::api

@@ -6,15 +6,12 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/websocket.hpp>
-#include <optional>
 
-#include "api/event_stream.h"
 #include "api/json.h"
 #include "api/request_guard.h"
+#include "pma/error_codes.h"
 
 namespace pma::api {
 
@@ -22,17 +19,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-
-namespace websocket = beast::websocket;
-
-struct HttpServer::Session {
-  explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
-  beast::tcp_stream stream;
-  bool answering = false;  // between a complete request header and the end of its response
-  bool evicted = false;    // closed to make room for a new connection
-  std::chrono::steady_clock::time_point idle_since{};  // when it began waiting for a request
-  std::shared_ptr<EventStream> events;                 // set once upgraded to the event stream
-};
 
 namespace {
 
@@ -46,43 +32,21 @@ bool out_of_descriptors(const boost::system::error_code& ec) {
          ec == boost::system::errc::no_buffer_space || ec == boost::system::errc::not_enough_memory;
 }
 
-http::response<http::string_body> to_http(ApiResponse response, unsigned version, bool keep) {
-  http::response<http::string_body> res{static_cast<http::status>(response.status), version};
-  res.set(http::field::server, "memberd");
-  res.set(http::field::content_type, response.content_type);
-  res.keep_alive(keep);
-  res.body() = std::move(response.body);
-  res.prepare_payload();
-  return res;
-}
-
-// After refusing a request whose body was not read: stop sending, then discard what the client
-// still sends for a moment (never stored) so that closing does not reset the connection before
-// the client has read the answer.
-asio::awaitable<void> linger_and_close(beast::tcp_stream& stream, std::size_t max_bytes) {
-  boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream.expires_after(std::chrono::seconds(1));
-  std::array<char, 4096> sink;
-  std::size_t discarded = 0;
-  while (discarded <= max_bytes) {
-    auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), kAwait);
-    if (ec) break;
-    discarded += n;
-  }
-  stream.socket().close(ignored);
-}
-
 }  // namespace
 
 HttpServer::HttpServer(asio::io_context& io, const Router& router, HttpServerOptions options,
                        std::shared_ptr<spdlog::logger> logger)
     : io_(io),
-      router_(router),
       options_(std::move(options)),
       log_(std::move(logger)),
+      shared_{.router = router, .options = options_, .log = *log_},
       acceptor_(io),
-      accept_timer_(io) {}
+      accept_timer_(io) {
+  shared_.log_limited = [this](int level, std::string_view key, std::string message) {
+    log_limited(level, key, std::move(message));
+  };
+  shared_.ended = [this](HttpSession* session) { session_ended(session); };
+}
 
 HttpServer::~HttpServer() = default;
 
@@ -90,18 +54,19 @@ Status HttpServer::start() {
   boost::system::error_code ec;
   auto address =
       asio::ip::make_address(options_.listen == "localhost" ? "127.0.0.1" : options_.listen, ec);
-  if (ec) return fail("api_bind", "bad listen address '" + options_.listen + "': " + ec.message());
+  if (ec)
+    return fail(err::api_bind, "bad listen address '" + options_.listen + "': " + ec.message());
   tcp::endpoint endpoint(address, options_.port);
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor_.bind(endpoint, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return fail("api_bind", "cannot listen on " + options_.listen + ":" +
-                                std::to_string(options_.port) + ": " + ec.message());
+    return fail(err::api_bind, "cannot listen on " + options_.listen + ":" +
+                                   std::to_string(options_.port) + ": " + ec.message());
   }
   port_ = acceptor_.local_endpoint().port();
-  guard_ = std::make_unique<RequestGuard>(
+  shared_.guard = std::make_unique<RequestGuard>(
       RequestGuardOptions{.listen = options_.listen,
                           .port = port_,
                           .token = options_.token,
@@ -121,7 +86,7 @@ void HttpServer::log_limited(int level, std::string_view key, std::string messag
 
 void HttpServer::accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
-    if (stopping_ || ec == asio::error::operation_aborted) return;
+    if (shared_.stopping || ec == asio::error::operation_aborted) return;
     if (ec) {
       accept_failed(ec);
       return;
@@ -155,7 +120,7 @@ void HttpServer::accept_failed(const boost::system::error_code& ec) {
   }
   if (out_of_descriptors(ec) && evict_idle_connection()) {
     asio::post(io_, [this] {
-      if (!stopping_) accept();
+      if (!shared_.stopping) accept();
     });
     return;
   }
@@ -163,7 +128,7 @@ void HttpServer::accept_failed(const boost::system::error_code& ec) {
       accept_delay_.count() == 0 ? kFirstAcceptDelay : std::min(accept_delay_ * 2, kMaxAcceptDelay);
   accept_timer_.expires_after(accept_delay_);
   accept_timer_.async_wait([this](boost::system::error_code wait_ec) {
-    if (wait_ec || stopping_) return;
+    if (wait_ec || shared_.stopping) return;
     accept();
   });
 }
@@ -184,25 +149,22 @@ void HttpServer::admit_connection(tcp::socket socket) {
       return;
     }
   }
-  auto session = std::make_shared<Session>(std::move(socket));
-  session->idle_since = options_.now();
+  auto session = std::make_shared<HttpSession>(std::move(socket), shared_);
   sessions_.insert(session.get());
-  run_session(std::move(session));
+  session->start();
 }
 
 // Closes the connection that has waited longest for a request (never one being answered or an
 // event stream); its descriptor is free when this returns. False if none is idle.
 bool HttpServer::evict_idle_connection() {
-  Session* oldest = nullptr;
-  for (Session* session : sessions_) {
-    if (session->answering || session->events || session->evicted) continue;
-    if (oldest == nullptr || session->idle_since < oldest->idle_since) oldest = session;
+  HttpSession* oldest = nullptr;
+  for (HttpSession* session : sessions_) {
+    if (!session->idle()) continue;
+    if (oldest == nullptr || session->idle_since() < oldest->idle_since()) oldest = session;
   }
   if (oldest == nullptr) return false;
-  oldest->evicted = true;
+  oldest->evict();
   ++evicted_;
-  boost::system::error_code ignored;
-  oldest->stream.socket().close(ignored);
   return true;
 }
 
@@ -216,10 +178,10 @@ void HttpServer::refuse_connection(tcp::socket socket) {
     socket.close(ignored);
     return;
   }
-  auto busy = error_response(503, "too_many_connections",
-                             "the local API has api.max_connections (" +
-                                 std::to_string(options_.max_connections) +
-                                 ") connections open, none idle; retry shortly");
+  auto busy =
+      error_response(err::too_many_connections, "the local API has api.max_connections (" +
+                                                    std::to_string(options_.max_connections) +
+                                                    ") connections open, none idle; retry shortly");
   ++*refusing_;
   asio::co_spawn(
       io_,
@@ -236,133 +198,10 @@ void HttpServer::refuse_connection(tcp::socket socket) {
       asio::detached);
 }
 
-void HttpServer::run_session(std::shared_ptr<Session> session) {
-  asio::co_spawn(
-      io_,
-      [this, session]() -> asio::awaitable<void> {
-        beast::flat_buffer buffer;
-        for (;;) {
-          session->stream.expires_after(options_.idle_timeout);
-          session->idle_since = options_.now();
-          http::request_parser<http::string_body> parser;
-          parser.header_limit(kMaxHeaderBytes);
-          parser.body_limit(boost::none);  // checked against the header, after the token
-          auto [ec, bytes] =
-              co_await http::async_read_header(session->stream, buffer, parser, kAwait);
-          (void)bytes;
-          if (ec == http::error::header_limit) {
-            auto res = to_http(error_response(431, "header_too_large",
-                                              "the request line and header fields exceed " +
-                                                  std::to_string(kMaxHeaderBytes) + " bytes"),
-                               11, false);
-            co_await http::async_write(session->stream, res, kAwait);
-            co_await linger_and_close(session->stream, options_.max_body_bytes);
-            break;
-          }
-          if (ec || session->evicted) break;  // closed, idle timeout, evicted or garbage
-          session->answering = true;
-          auto& req = parser.get();
-          ++requests_;
-          std::string logged_target = redact_target({req.target().data(), req.target().size()});
-          std::string_view target(req.target().data(), req.target().size());
-          auto q = target.find('?');
-          std::string path(target.substr(0, q));
-          std::string query(q == std::string_view::npos ? "" : target.substr(q + 1));
-
-          std::optional<ApiResponse> response;  // set once the request is refused or answered
-          bool body_read = parser.is_done();
-          if (auto admitted = guard_->admit(req); !admitted) {
-            // Refused on the header alone: the body (up to api.max_body_bytes per connection)
-            // is never read, let alone buffered.
-            const Error& error = admitted.error();
-            response = error_response(error);
-            if (error.code == "host_not_allowed" || error.code == "origin_not_allowed") {
-              log_limited(spdlog::level::warn, error.code,
-                          fmt::format("api: refused {} {}: {}", std::string(req.method_string()),
-                                      logged_target, error.message));
-            }
-          } else if (parser.content_length() &&
-                     *parser.content_length() > options_.max_body_bytes) {
-            response = error_response(413, "body_too_large",
-                                      "request body exceeds api.max_body_bytes (" +
-                                          std::to_string(options_.max_body_bytes) + ")");
-          } else if (!body_read) {
-            if (beast::iequals(req[http::field::expect], "100-continue")) {
-              static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-              co_await asio::async_write(session->stream, asio::buffer(kContinue), kAwait);
-            }
-            parser.body_limit(options_.max_body_bytes);  // a chunked body has no length up front
-            auto [bec, body_bytes] =
-                co_await http::async_read(session->stream, buffer, parser, kAwait);
-            (void)body_bytes;
-            if (bec == http::error::body_limit) {
-              response = error_response(413, "body_too_large",
-                                        "request body exceeds api.max_body_bytes (" +
-                                            std::to_string(options_.max_body_bytes) + ")");
-            } else if (bec) {
-              break;
-            } else {
-              body_read = true;
-            }
-          }
-
-          if (body_read && !response && websocket::is_upgrade(req) && hub_ != nullptr &&
-              path == "/v1/events") {
-            log_->debug("api: {} {} -> 101", std::string(req.method_string()), logged_target);
-            std::string since_text = query_value(query, "since");
-            std::uint64_t since = hub_->last_seq();
-            if (!since_text.empty()) {
-              try {
-                since = std::stoull(since_text);
-              } catch (const std::exception&) {
-                since = hub_->last_seq();
-              }
-            }
-            session->events = std::make_shared<EventStream>(std::move(session->stream));
-            session->answering = false;
-            co_await session->events->serve(req, *hub_, since, *log_);
-            session_ended(session.get());
-            co_return;
-          }
-
-          if (body_read && !response) {
-            ApiRequest request;
-            request.method = std::string(req.method_string());
-            request.path = path;
-            request.query = query;
-            request.body = std::move(req.body());
-            try {
-              response = co_await router_.dispatch(request);
-            } catch (const std::exception& e) {
-              log_->error("api: {} {} failed: {}", request.method, request.path, e.what());
-              response = error_response(500, "internal", "internal error; see the agent's log");
-            }
-          }
-          log_->debug("api: {} {} -> {}", std::string(req.method_string()), logged_target,
-                      response->status);
-          // A connection whose body was left unread cannot carry another request.
-          bool keep = body_read && req.keep_alive() && !stopping_ && !session->evicted;
-          auto res = to_http(std::move(*response), req.version(), keep);
-          session->stream.expires_after(options_.idle_timeout);
-          auto [wec, written] = co_await http::async_write(session->stream, res, kAwait);
-          (void)written;
-          session->answering = false;
-          if (!wec && !body_read)
-            co_await linger_and_close(session->stream, options_.max_body_bytes);
-          if (wec || !keep || stopping_) break;
-        }
-        boost::system::error_code ignored;
-        session->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-        session->stream.socket().close(ignored);
-        session_ended(session.get());
-      },
-      asio::detached);
-}
-
-void HttpServer::session_ended(Session* session) {
-  if (session->evicted) --evicted_;
+void HttpServer::session_ended(HttpSession* session) {
+  if (session->evicted()) --evicted_;
   sessions_.erase(session);
-  if (stopping_ && sessions_.empty() && on_stopped_) {
+  if (shared_.stopping && sessions_.empty() && on_stopped_) {
     auto done = std::move(on_stopped_);
     on_stopped_ = nullptr;
     asio::post(io_, std::move(done));
@@ -370,20 +209,14 @@ void HttpServer::session_ended(Session* session) {
 }
 
 void HttpServer::stop(std::function<void()> on_stopped) {
-  stopping_ = true;
+  shared_.stopping = true;
   on_stopped_ = std::move(on_stopped);
   boost::system::error_code ignored;
   acceptor_.close(ignored);
   accept_timer_.cancel();
   // Idle keep-alive connections are waiting for a request that may never come: close them.
   // A connection answering a request finishes its response and then closes itself.
-  for (Session* session : sessions_) {
-    if (session->events) {
-      session->events->close();
-    } else if (!session->answering) {
-      session->stream.socket().cancel(ignored);
-    }
-  }
+  for (HttpSession* session : sessions_) session->stop();
   if (sessions_.empty() && on_stopped_) {
     auto done = std::move(on_stopped_);
     on_stopped_ = nullptr;

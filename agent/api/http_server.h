@@ -1,6 +1,8 @@
 // The local HTTP/1.1 API server (Boost.Beast): loopback only, keep-alive, Host, Origin and bearer
 // token checked on every request's header before its body is read, headers and bodies capped,
-// connections capped, accept failures (out of descriptors) backed off, graceful stop.
+// connections capped, accept failures (out of descriptors) backed off, graceful stop. This is
+// the listener (as in Beast's examples): each connection is an HttpSession (http_session.h),
+// which hands a WebSocket upgrade of /v1/events to an EventSession (event_session.h).
 // Lives on one io_context thread; not thread-safe.
 #pragma once
 
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "api/event_hub.h"
+#include "api/http_session.h"
 #include "api/request_guard.h"
 #include "api/router.h"
 #include "log/repeat_limiter.h"
@@ -66,38 +69,31 @@ class HttpServer {
   // Serves GET /v1/events as a WebSocket stream from `hub` (which must outlive the server).
   // The POS may pass the token as "Authorization: Bearer" or, since browsers cannot set
   // headers on a WebSocket, as ?access_token=...; ?since=<seq> replays what it missed.
-  void set_event_hub(EventHub* hub) { hub_ = hub; }
+  void set_event_hub(EventHub* hub) { shared_.hub = hub; }
 
   // Counters for /metrics and status.
-  std::uint64_t requests_served() const { return requests_; }
+  std::uint64_t requests_served() const { return shared_.requests; }
   std::uint64_t accept_failures() const { return accept_failures_; }
 
  private:
-  struct Session;
   void accept();
   void accept_failed(const boost::system::error_code& ec);
   void admit_connection(boost::asio::ip::tcp::socket socket);
   bool evict_idle_connection();
   void refuse_connection(boost::asio::ip::tcp::socket socket);
-  void run_session(std::shared_ptr<Session> session);
-  void session_ended(Session* session);
+  void session_ended(HttpSession* session);
   // Logs through the repeat limiter: at most a few lines of `key` per window.
   void log_limited(int level, std::string_view key, std::string message);
 
-  EventHub* hub_ = nullptr;
-
   boost::asio::io_context& io_;
-  const Router& router_;
   HttpServerOptions options_;
   std::shared_ptr<spdlog::logger> log_;
+  SessionShared shared_;  // the router, guard, hub and counters every session uses
   boost::asio::ip::tcp::acceptor acceptor_;
   std::uint16_t port_ = 0;
-  bool stopping_ = false;
   std::function<void()> on_stopped_;
-  std::unique_ptr<RequestGuard> guard_;  // made by start(), once the port is known
-  std::set<Session*> sessions_;
+  std::set<HttpSession*> sessions_;
   std::size_t evicted_ = 0;  // sessions closed to make room whose coroutine has not ended yet
-  std::uint64_t requests_ = 0;
   // Connections being answered 503 and closed; shared, as they may outlive the server.
   std::shared_ptr<std::size_t> refusing_ = std::make_shared<std::size_t>(0);
   // Accept failures: the current episode (first failure to next success) and its back-off.

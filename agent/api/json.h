@@ -13,17 +13,21 @@
 namespace pma::api {
 
 // Parses a request body into `message`. Errors: "bad_json" (not JSON, or the wrong types) and
-// "unknown_field" (a field the message does not have), each naming what was wrong.
+// "unknown_field" (a field the message does not have), each naming the field by its JSON name
+// (lines[0].qty) and what it takes, never protobuf's type names.
 Status parse_json(std::string_view body, google::protobuf::Message& message);
 
 // Serialises with lowerCamelCase names and zero values printed, so a POS sees every field.
 std::string to_json(const google::protobuf::Message& message);
 
 ApiResponse json_response(int status, const google::protobuf::Message& message);
-ApiResponse error_response(int status, std::string_view code, std::string_view message);
 
-// The HTTP status for a stable error code (400 for validation errors, 404 unknown_member, ...).
+// The HTTP status of an error code, from the catalogue (proto/pma/error_codes.h); 500 for a
+// code the catalogue does not list as an API answer.
 int status_for(std::string_view code);
+
+// An ApiError body with the catalogue's status for `code`.
+ApiResponse error_response(std::string_view code, std::string_view message);
 ApiResponse error_response(const Error& error);
 
 }  // namespace pma::api

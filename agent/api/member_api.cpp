@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/json.h"
+#include "pma/error_codes.h"
 #include "pma/phone.h"
 #include "store/migrations.h"
 
@@ -27,7 +28,7 @@ Result<pma::v1::LookupResponse> found(Result<std::optional<store::MemberRecord>>
                                       std::string_view matched_by, std::string_view what) {
   if (!member) return std::unexpected(member.error());
   if (!member->has_value()) {
-    return fail("unknown_member", fmt::format("no member with this {}", what));
+    return fail(err::unknown_member, fmt::format("no member with this {}", what));
   }
   pma::v1::LookupResponse response;
   *response.mutable_member() = to_proto(**member);
@@ -93,7 +94,7 @@ Result<pma::v1::LookupResponse> MemberApi::lookup(const pma::v1::LookupRequest& 
   switch (request.key_case()) {
     case pma::v1::LookupRequest::kCardNo: {
       std::string card = trim(request.card_no());
-      if (card.empty()) return fail("invalid_request", "cardNo is empty");
+      if (card.empty()) return fail(err::invalid_request, "cardNo is empty");
       return found(ctx_.members.find_by_card(card, now), "card_no", "card number");
     }
     case pma::v1::LookupRequest::kPhone: {
@@ -103,7 +104,7 @@ Result<pma::v1::LookupResponse> MemberApi::lookup(const pma::v1::LookupRequest& 
     }
     case pma::v1::LookupRequest::kCode: {
       std::string code = trim(request.code());
-      if (code.empty()) return fail("invalid_request", "code is empty");
+      if (code.empty()) return fail(err::invalid_request, "code is empty");
       if (ctx_.resolve_member_qr) {
         auto member_id = ctx_.resolve_member_qr(code);
         if (!member_id) return std::unexpected(member_id.error());
@@ -113,18 +114,18 @@ Result<pma::v1::LookupResponse> MemberApi::lookup(const pma::v1::LookupRequest& 
       }
       if (auto phone = pma::normalize_phone(code)) {
         auto by_phone = found(ctx_.members.find_by_phone(*phone, now), "phone", "phone number");
-        if (by_phone || by_phone.error().code != "unknown_member") return by_phone;
+        if (by_phone || by_phone.error().code != err::unknown_member) return by_phone;
       }
       auto by_card = found(ctx_.members.find_by_card(code, now), "card_no", "card number");
-      if (by_card || by_card.error().code != "unknown_member") return by_card;
+      if (by_card || by_card.error().code != err::unknown_member) return by_card;
       auto by_id = found(ctx_.members.find_by_id(code, now), "member_id", "member id");
-      if (by_id || by_id.error().code != "unknown_member") return by_id;
-      return fail("unknown_member", "no member with this card number, phone number or id");
+      if (by_id || by_id.error().code != err::unknown_member) return by_id;
+      return fail(err::unknown_member, "no member with this card number, phone number or id");
     }
     case pma::v1::LookupRequest::KEY_NOT_SET:
       break;
   }
-  return fail("invalid_request", "give one of cardNo, phone or code");
+  return fail(err::invalid_request, "give one of cardNo, phone or code");
 }
 
 ApiResponse MemberApi::lookup_route(const ApiRequest& request) {

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "api/json.h"
+#include "pma/error_codes.h"
 #include "printer/test_page.h"
 #include "printing/receipt_block.h"
 
@@ -35,7 +36,7 @@ v1::MemberReceipt receipt_from_commit(const v1::CommitResponse& commit,
 Status PrintApi::print_commit(const v1::CommitResponse& commit) {
   if (commit.receipt().member_id().empty()) return {};  // no member, no member block
   printing::PrintQueue* queue = ctx_.queue(ctx_.receipt_printer);
-  if (queue == nullptr) return fail("no_printer", "no [[printer]] is configured");
+  if (queue == nullptr) return fail(err::no_printer, "no [[printer]] is configured");
   v1::PrintReceiptRequest request;
   request.set_idem_key("receipt:" + commit.txn_id());
   *request.mutable_receipt() = receipt_from_commit(commit, ctx_.store_name);
@@ -50,7 +51,7 @@ void PrintApi::add_routes(Router& router) {
     if (auto ok = parse_json(r.body, request); !ok) return error_response(ok.error());
     printing::PrintQueue* queue = ctx_.queue(ctx_.receipt_printer);
     if (queue == nullptr) {
-      return error_response(409, "no_printer",
+      return error_response(err::no_printer,
                             "this agent has no printer; use POST /v1/receipts/render and print "
                             "the bytes yourself");
     }
@@ -77,7 +78,7 @@ void PrintApi::add_routes(Router& router) {
     const std::string& name = r.params.at("name");
     printing::PrintQueue* queue = ctx_.queue(name);
     if (queue == nullptr) {
-      return error_response(404, "unknown_printer", "no [[printer]] named '" + name + "'");
+      return error_response(err::unknown_printer, "no [[printer]] named '" + name + "'");
     }
     auto now = std::chrono::system_clock::now();
     std::string when = fmt::format("{:%Y-%m-%d %H:%M:%S}",

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "pma/error_codes.h"
+
 namespace pma::api {
 
 namespace http = boost::beast::http;
@@ -80,7 +82,7 @@ Status RequestGuard::check_host(std::string_view host) const {
   bool port_ok = port.empty() || port == std::to_string(options_.port);
   if (known && port_ok) return {};
   std::string port_text = std::to_string(options_.port);
-  return fail("host_not_allowed",
+  return fail(err::host_not_allowed,
               "Host " + quoted(host) + " is not this agent's address; the local API answers only " +
                   "127.0.0.1:" + port_text + ", localhost:" + port_text + ", [::1]:" + port_text +
                   " or api.listen (" + options_.listen + "), so a web page cannot reach it " +
@@ -93,7 +95,7 @@ Status RequestGuard::check_origin(std::string_view origin) const {
       options_.allowed_origins.end()) {
     return {};
   }
-  return fail("origin_not_allowed",
+  return fail(err::origin_not_allowed,
               "Origin " + quoted(origin) +
                   " is not in api.allowed_origins; a browser page may use the local API only "
                   "from an origin listed there");
@@ -107,7 +109,7 @@ Status RequestGuard::check_token(const http::request_header<>& header) const {
     value = field(header, http::field::authorization);
     constexpr std::string_view kBearer = "Bearer ";
     if (!value.starts_with(kBearer)) {
-      return fail("missing_token", "the Authorization header must be 'Bearer <token>'");
+      return fail(err::missing_token, "the Authorization header must be 'Bearer <token>'");
     }
     value.remove_prefix(kBearer.size());
   } else if (path_of(target) == "/v1/events") {
@@ -118,14 +120,14 @@ Status RequestGuard::check_token(const http::request_header<>& header) const {
     value = from_query;
   }
   if (value.empty()) {
-    return fail("missing_token",
+    return fail(err::missing_token,
                 "this API needs 'Authorization: Bearer <token>' (the event stream also takes "
                 "?access_token=); the token is in the file named by api.token_file");
   }
   const std::string& token = options_.token;
   if (value.size() != token.size() ||
       CRYPTO_memcmp(value.data(), token.data(), token.size()) != 0) {
-    return fail("wrong_token", "the bearer token is not this agent's token");
+    return fail(err::wrong_token, "the bearer token is not this agent's token");
   }
   return {};
 }

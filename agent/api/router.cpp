@@ -4,6 +4,7 @@
 
 #include "api/json.h"
 #include "api/metrics.h"
+#include "pma/error_codes.h"
 
 namespace pma::api {
 
@@ -76,10 +77,10 @@ boost::asio::awaitable<ApiResponse> Router::dispatch(ApiRequest& request) const 
     co_return response;
   }
   if (path_known) {
-    co_return error_response(405, "method_not_allowed",
+    co_return error_response(err::method_not_allowed,
                              request.method + " is not allowed on " + request.path);
   }
-  co_return error_response(404, "not_found", "no such endpoint: " + request.path);
+  co_return error_response(err::not_found, "no such endpoint: " + request.path);
 }
 
 }  // namespace pma::api

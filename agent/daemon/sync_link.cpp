@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "api/json.h"
+#include "pma/error_codes.h"
 #include "pma/v1/rules.pb.h"
 
 namespace pma::daemon {
@@ -179,7 +180,7 @@ void SyncLink::add_routes(api::Router& router) {
              [this](const api::ApiRequest&) { return api::json_response(200, state()); });
   router.add("POST", "/v1/sync", [this](const api::ApiRequest&) {
     if (!client_) {
-      return api::error_response(409, "sync_disabled",
+      return api::error_response(pma::err::sync_disabled,
                                  "this till has no [sync] hq_host; nothing to sync with");
     }
     if (!running_) {

@@ -49,6 +49,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!ok) {
     pma::fuzz::check_error(ok.error(), {"bad_json", "unknown_field"}, "parse_json");
     check(pma::api::status_for(ok.error().code) == 400, "a body error is not HTTP 400");
+    const std::string& said = ok.error().message;
+    check(said.find("TYPE_") == std::string::npos && said.find("googleapis") == std::string::npos,
+          "a body error speaks of protobuf's types: " + said);
     return 0;
   }
   const std::string json = pma::api::to_json(*message);

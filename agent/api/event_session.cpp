@@ -1,4 +1,4 @@
-#include "api/event_stream.h"
+#include "api/event_session.h"
 
 #include <spdlog/spdlog.h>
 
@@ -18,7 +18,7 @@ namespace {
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 }
 
-asio::awaitable<void> EventStream::serve(
+asio::awaitable<void> EventSession::serve(
     const beast::http::request<beast::http::string_body>& upgrade, EventHub& hub,
     std::uint64_t since, spdlog::logger& log) {
   beast::get_lowest_layer(ws_).expires_never();
@@ -42,12 +42,12 @@ asio::awaitable<void> EventStream::serve(
   close();
 }
 
-void EventStream::close() {
+void EventSession::close() {
   boost::system::error_code ignored;
   beast::get_lowest_layer(ws_).socket().close(ignored);
 }
 
-void EventStream::send(const std::string& json) {
+void EventSession::send(const std::string& json) {
   if (queue_.size() >= kMaxQueued) {
     close();
     return;

@@ -1,6 +1,7 @@
-// One WebSocket subscriber of GET /v1/events: accepts the upgrade, replays and forwards the
-// hub's events in order through a write queue, and disconnects a subscriber that falls far
-// behind. Lives on the io_context thread; not thread-safe.
+// The event session: one WebSocket subscriber of GET /v1/events, handed the connection by its
+// HttpSession. Accepts the upgrade, replays and forwards the hub's events in order through a
+// write queue, and disconnects a subscriber that falls far behind. Lives on the io_context
+// thread; not thread-safe.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -21,10 +22,10 @@ class logger;
 
 namespace pma::api {
 
-class EventStream : public std::enable_shared_from_this<EventStream> {
+class EventSession : public std::enable_shared_from_this<EventSession> {
  public:
   static constexpr std::size_t kMaxQueued = 10000;
-  explicit EventStream(boost::beast::tcp_stream stream) : ws_(std::move(stream)) {}
+  explicit EventSession(boost::beast::tcp_stream stream) : ws_(std::move(stream)) {}
 
   // Completes the handshake of `upgrade` (an authorised GET /v1/events), subscribes to `hub`
   // from `since` and serves until the POS leaves or close() is called; then unsubscribes and
