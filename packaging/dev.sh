@@ -151,12 +151,18 @@ case "$command" in
     mapfile -t targets < <(sed -n '/^set(PMA_FUZZ_TARGETS/,/)/p' tests/fuzz/CMakeLists.txt |
       sed 's/set(PMA_FUZZ_TARGETS//; s/)//' | tr ' ' '\n' | sed '/^$/d')
     [ -n "$target" ] && targets=("$target")
-    build_targets=(fuzz_tests)
+    # The seeds come from a fuzz_tests binary ("[.corpus]"); PMA_FUZZ_SEEDER names one another
+    # build of these sources already has (e.g. build-asan/tests/fuzz/fuzz_tests), which spares
+    # building fuzz_tests and every library it links with AFL++ instrumentation.
+    seeder=${PMA_FUZZ_SEEDER:-build-fuzz/tests/fuzz/fuzz_tests}
+    build_targets=()
+    [ -n "${PMA_FUZZ_SEEDER:-}" ] || build_targets+=(fuzz_tests)
     for t in "${targets[@]}"; do build_targets+=("fuzz_$t"); done
     nice -n 10 cmake --build build-fuzz -j "$jobs" --target "${build_targets[@]}"
+    [ -x "$seeder" ] || { echo "dev.sh: no seeder $seeder" >&2; exit 1; }
     rm -rf build-fuzz/corpus
     ASAN_OPTIONS=detect_leaks=0 PMA_FUZZ_CORPUS_OUT="$here/build-fuzz/corpus" \
-      PMA_FUZZ_TARGET="$target" build-fuzz/tests/fuzz/fuzz_tests "[.corpus]" >/dev/null
+      PMA_FUZZ_TARGET="$target" "$seeder" "[.corpus]" >/dev/null
     status=0
     for t in "${targets[@]}"; do
       fuzz_one "$t" "$seconds" build-fuzz || status=1
