@@ -151,7 +151,6 @@ namespace pma {
   X(import_unreadable, "the import file cannot be read")                                      \
   X(import_bad_header, "the import file's header lacks or repeats a column")                  \
   X(bad_row, "an import row with a field outside its rule")                                   \
-  X(import_row, "an HQ import row with a field outside its rule")                             \
   /* printers */                                                                              \
   X(invalid_printer_config, "a [[printer]] section that cannot work")                         \
   X(invalid_paper_width, "paper_width is not 58 or 80")                                       \
