@@ -7,7 +7,6 @@
 
 #include <ctime>
 
-#include "checkout/checkout_records.h"
 #include "checkout/replay.h"
 #include "store/coupon_store.h"
 #include "store/idempotency.h"
@@ -236,10 +235,6 @@ Result<Reply<v1::CommitResponse>> CheckoutService::commit(const v1::CommitReques
       if (auto ok = up->run(); !ok) return std::unexpected(ok.error());
     }
   }
-  if (auto ok = CheckoutRecords(db_).add_checkout(request.txn_id(), q, now.now_ms); !ok) {
-    return std::unexpected(ok.error());
-  }
-
   Reply<v1::CommitResponse> reply;
   v1::CommitResponse& response = reply.message;
   response.set_txn_id(request.txn_id());
@@ -260,6 +255,7 @@ Result<Reply<v1::CommitResponse>> CheckoutService::commit(const v1::CommitReques
     *response.mutable_receipt() = std::move(*r);
   }
   reply.bytes = canonical_bytes(response);
+  // Also the checkout's record for refunds (its quote is the response's; checkout_records.h).
   if (auto ok = idempotency.put(key, {request_bytes, reply.bytes, now.now_ms}); !ok) {
     return std::unexpected(ok.error());
   }

@@ -40,4 +40,40 @@ Status IdempotencyStore::put(std::string_view key, const IdempotencyRecord& reco
   return ok;
 }
 
+Result<std::optional<IdempotencyStore::Checkout>> IdempotencyStore::find_checkout(
+    std::string_view txn_id) {
+  auto stmt = db_.prepare(
+      "SELECT quote, response, created_at FROM idempotency WHERE key = 'checkout:' || ?1");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, txn_id);
+  auto row = stmt->step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::optional<Checkout>();
+  Checkout found{.committed_at_ms = stmt->column_int64(2)};
+  bool ok = false;
+  if (!stmt->column_is_null(0)) {
+    auto blob = stmt->column_blob(0);
+    ok = found.quote.ParseFromArray(blob.data(), static_cast<int>(blob.size()));
+  } else {
+    auto blob = stmt->column_blob(1);
+    v1::CommitResponse response;
+    ok = !blob.empty() && response.ParseFromArray(blob.data(), static_cast<int>(blob.size()));
+    if (ok) found.quote = std::move(*response.mutable_quote());
+  }
+  if (!ok) {
+    return fail("checkout_record_corrupt",
+                fmt::format("stored checkout {} cannot be decoded", txn_id));
+  }
+  return std::optional<Checkout>(std::move(found));
+}
+
+Status IdempotencyStore::set_checkout_quote(std::string_view txn_id, const v1::Quote& quote) {
+  std::string encoded;
+  quote.SerializeToString(&encoded);
+  auto stmt = db_.prepare("UPDATE idempotency SET quote = ?2 WHERE key = 'checkout:' || ?1");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, txn_id).bind_blob(2, bytes(encoded));
+  return stmt->run();
+}
+
 }  // namespace pma::store

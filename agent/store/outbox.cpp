@@ -5,11 +5,10 @@
 namespace pma::store {
 
 Result<std::uint64_t> Outbox::next_seq() {
-  // Both sources: sqlite_sequence has the highest seq ever (even after acknowledged rows were
-  // pruned); MAX(seq) covers a table whose sqlite_sequence row does not exist yet.
+  // Both sources: MAX(seq) (the rowid B-tree's last key, no scan) and the floor, past every
+  // row ever deleted (trigger outbox_deleted_raises_seq_floor) and HQ's watermark.
   auto last = db_.prepare(
-      "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0), "
-      "COALESCE((SELECT MAX(seq) FROM outbox), 0), "
+      "SELECT MAX(COALESCE((SELECT MAX(seq) FROM outbox), 0), "
       "COALESCE((SELECT CAST(value AS INTEGER) - 1 FROM sync_state WHERE key = 'seq_floor'), 0))");
   if (!last) return std::unexpected(last.error());
   auto row = last->step();

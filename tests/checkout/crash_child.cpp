@@ -72,8 +72,9 @@ int main(int argc, char** argv) {
   // Replay what the previous run committed last: the request is rebuilt from its txn id.
   std::vector<std::string> previous;
   {
-    auto last =
-        (*db)->prepare("SELECT txn_id FROM checkout_txns ORDER BY created_at DESC, txn_id LIMIT 2");
+    auto last = (*db)->prepare(
+        "SELECT substr(key, 10) FROM idempotency WHERE key LIKE 'checkout:%' "
+        "ORDER BY created_at DESC, key LIMIT 2");
     while (last && last->step().value_or(false)) previous.push_back(last->column_text(0));
   }
   for (const auto& txn : previous) {

@@ -119,8 +119,10 @@ std::int64_t scalar(store::Database& db, std::string_view sql) {
   return stmt->column_int64(0);
 }
 
-// Names the B-tree (table or index; dbstat) of every page in WAL frames [first, last) of db.
-std::string pages_in_frames(store::Database& db, int first, int last) {
+// The page number and B-tree (table or index, by dbstat; "free list" for pages in none) of
+// every WAL frame in [first, last) of db.
+std::vector<std::pair<std::int64_t, std::string>> pages_in_frames(store::Database& db, int first,
+                                                                  int last) {
   const auto page_size = scalar(db, "PRAGMA page_size");
   std::map<std::int64_t, std::string> owner;
   {
@@ -129,7 +131,7 @@ std::string pages_in_frames(store::Database& db, int first, int last) {
       owner[stmt->column_int64(0)] = stmt->column_text(1);
   }
   std::ifstream wal(db.path() + "-wal", std::ios::binary);
-  std::string out;
+  std::vector<std::pair<std::int64_t, std::string>> out;
   for (int f = first; f < last; ++f) {
     // WAL layout: a 32-byte header, then frames of a 24-byte header (page number first, big
     // endian) and the page.
@@ -139,8 +141,7 @@ std::string pages_in_frames(store::Database& db, int first, int last) {
     const std::int64_t page =
         (std::int64_t{header[0]} << 24) | (header[1] << 16) | (header[2] << 8) | header[3];
     auto it = owner.find(page);
-    out += fmt::format("{}{} ({})", out.empty() ? "" : ", ", page,
-                       it == owner.end() ? std::string("free list") : it->second);
+    out.emplace_back(page, it == owner.end() ? std::string("free list") : it->second);
   }
   return out;
 }
@@ -231,18 +232,54 @@ int run_regime(const Args& args, bool idle) {
                 at(s->us, 0.99) / at(b.us, 0.99), at(s->us, 0.999) / at(b.us, 0.999),
                 s->us.back() / b.us.back());
   }
-  // One more operation of each, untimed, to name the pages its frames hold.
-  auto show_pages = [&](const char* name, store::Database& db, auto&& op) {
-    if (idle) (void)store::checkpoint_if_needed(db, kCheckpointFrames);
-    const int before = db.wal_frames();
-    op();
-    const int after = db.wal_frames();
-    std::printf("  pages of one %s: %s\n", name,
-                pages_in_frames(db, after >= before ? before : 0, after).c_str());
+  // 200 more operations of each, untimed: the pages one of them wrote, and how many pages of
+  // each B-tree an operation writes on average (a B-tree page split writes several).
+  auto show_pages = [&](const char* name, store::Database& db, auto&& op_of) {
+    constexpr int kOps = 200;
+    std::map<std::string, int> tally;
+    std::string sample;
+    for (int i = 0; i < kOps; ++i) {
+      if (idle) (void)store::checkpoint_if_needed(db, kCheckpointFrames);
+      const int before = db.wal_frames();
+      op_of(i)();
+      const int after = db.wal_frames();
+      for (const auto& [page, tree] : pages_in_frames(db, after >= before ? before : 0, after)) {
+        ++tally[tree];
+        if (i == 0) sample += fmt::format("{}{} ({})", sample.empty() ? "" : ", ", page, tree);
+      }
+    }
+    std::string average;
+    for (const auto& [tree, n] : tally) {
+      average += fmt::format("{}{} {:.2f}", average.empty() ? "" : ", ", tree,
+                             static_cast<double>(n) / kOps);
+    }
+    std::printf("  pages of one %s: %s\n    per operation, by B-tree: %s\n", name, sample.c_str(),
+                average.c_str());
   };
-  if (do_bare) show_pages("bare insert", **bare, [&] { insert(-100'000); });
-  if (do_member) show_pages("member checkout", **agent, commit(2'000'000, true));
-  if (do_guest) show_pages("non-member checkout", **agent, commit(2'000'000, false));
+  if (do_bare) {
+    show_pages("bare insert", **bare,
+               [&](int i) { return [&insert, i] { insert(-100'000 - i); }; });
+  }
+  if (do_member) {
+    show_pages("member checkout", **agent, [&](int i) { return commit(2'000'000 + i, true); });
+  }
+  if (do_guest) {
+    show_pages("non-member checkout", **agent, [&](int i) { return commit(2'000'000 + i, false); });
+  }
+  // What the rows cost: a leaf holds a row up to ~1 KB (WITHOUT ROWID) or ~4 KB (rowid table)
+  // inline; beyond, the row spills into overflow pages, each one more frame per commit.
+  std::string sizes;
+  auto stat = (*agent)->prepare(
+      "SELECT name, ncell, payload, pgsize / (SELECT page_size FROM pragma_page_size()) FROM "
+      "dbstat WHERE aggregate = TRUE AND name IN ('outbox', 'idempotency', 'ledger', "
+      "'checkout_txns') ORDER BY name");
+  while (stat && stat->step().value_or(false)) {
+    const auto cells = std::max<std::int64_t>(1, stat->column_int64(1));
+    sizes +=
+        fmt::format("{}{} {} B/cell ({} pages)", sizes.empty() ? "" : ", ", stat->column_text(0),
+                    stat->column_int64(2) / cells, stat->column_int64(3));
+  }
+  std::printf("  agent db B-trees: %s\n", sizes.c_str());
   for (auto* s : {&b, &c, &g}) {
     if (s->idle_us.empty()) continue;
     std::sort(s->idle_us.begin(), s->idle_us.end());
