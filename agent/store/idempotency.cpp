@@ -13,8 +13,11 @@ std::span<const std::uint8_t> bytes(const std::string& s) {
 }  // namespace
 
 Result<std::optional<IdempotencyRecord>> IdempotencyStore::find(std::string_view key) {
-  auto stmt =
-      db_.prepare("SELECT request_hash, response, created_at FROM idempotency WHERE key = ?1");
+  // A record still in its outbox row (outbox_seq) or, once acknowledged, in its own.
+  auto stmt = db_.prepare(
+      "SELECT COALESCE(o.request, i.request_hash), COALESCE(o.response, i.response), "
+      "i.created_at FROM idempotency i LEFT JOIN outbox o ON o.seq = i.outbox_seq "
+      "WHERE i.key = ?1");
   if (!stmt) return std::unexpected(stmt.error());
   stmt->bind(1, key);
   auto row = stmt->step();
@@ -40,10 +43,25 @@ Status IdempotencyStore::put(std::string_view key, const IdempotencyRecord& reco
   return ok;
 }
 
+Status IdempotencyStore::put_in_outbox(std::string_view key, std::uint64_t outbox_seq,
+                                       std::int64_t created_at_ms) {
+  auto stmt = db_.prepare(
+      "INSERT INTO idempotency(key, request_hash, response, created_at, outbox_seq) "
+      "VALUES (?1, X'', X'', ?2, ?3)");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, key).bind(2, created_at_ms).bind(3, static_cast<std::int64_t>(outbox_seq));
+  auto ok = stmt->run();
+  if (!ok && ok.error().code == "sqlite_constraint") {
+    return fail("idempotency_conflict", fmt::format("request key {} is already recorded", key));
+  }
+  return ok;
+}
+
 Result<std::optional<IdempotencyStore::Checkout>> IdempotencyStore::find_checkout(
     std::string_view txn_id) {
   auto stmt = db_.prepare(
-      "SELECT quote, response, created_at FROM idempotency WHERE key = 'checkout:' || ?1");
+      "SELECT i.quote, COALESCE(o.response, i.response), i.created_at FROM idempotency i "
+      "LEFT JOIN outbox o ON o.seq = i.outbox_seq WHERE i.key = 'checkout:' || ?1");
   if (!stmt) return std::unexpected(stmt.error());
   stmt->bind(1, txn_id);
   auto row = stmt->step();
@@ -65,6 +83,21 @@ Result<std::optional<IdempotencyStore::Checkout>> IdempotencyStore::find_checkou
                 fmt::format("stored checkout {} cannot be decoded", txn_id));
   }
   return std::optional<Checkout>(std::move(found));
+}
+
+Status IdempotencyStore::forget_checkout(std::string_view txn_id) {
+  auto outbox = db_.prepare(
+      "UPDATE outbox SET request = NULL, response = NULL WHERE seq = "
+      "(SELECT outbox_seq FROM idempotency WHERE key = 'checkout:' || ?1)");
+  if (!outbox) return std::unexpected(outbox.error());
+  outbox->bind(1, txn_id);
+  if (auto ok = outbox->run(); !ok) return ok;
+  auto stmt = db_.prepare(
+      "UPDATE idempotency SET request_hash = X'', response = X'', outbox_seq = NULL "
+      "WHERE key = 'checkout:' || ?1");
+  if (!stmt) return std::unexpected(stmt.error());
+  stmt->bind(1, txn_id);
+  return stmt->run();
 }
 
 Status IdempotencyStore::set_checkout_quote(std::string_view txn_id, const v1::Quote& quote) {

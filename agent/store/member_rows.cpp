@@ -112,10 +112,7 @@ Status erase_member_rows(Database& db, std::string_view member_id) {
   PMA_TRY(rewrite_checkouts(db, *checkouts, anonymise));
   const std::string masked_phone = masked->empty() ? std::string() : masked->front();
   for (const std::string& txn : *checkouts) {
-    PMA_TRY(run(db,
-                "UPDATE idempotency SET request_hash = X'', response = X'' "
-                "WHERE key = 'checkout:' || ?1",
-                txn));
+    PMA_TRY(IdempotencyStore(db).forget_checkout(txn));
     PMA_TRY(run(db, fmt::format("{} WHERE idem_key IN (?1, 'receipt:' || ?1)", kScrubJobs), txn));
     // Receipts of this sale the POS queued under a key of its own choosing: still to print,
     // naming this sale and the member's masked phone ("138****5678"; ASCII in every receipt

@@ -25,7 +25,9 @@ namespace pma::store {
 //   bytes show the member's masked phone lose their payload; such a job not printed yet is
 //   failed with last_error "member_erased" (a receipt printed after the erasure would disclose
 //   the data again).
-// - refund_lines, sync_state, outbox: untouched. refund_lines names no member; the outbox
+// - outbox: the copy of a checkout's request and response kept in its row until HQ
+//   acknowledges it is emptied with the idempotency record (IdempotencyStore::forget_checkout).
+// - refund_lines, sync_state, outbox deltas: untouched. refund_lines names no member; the outbox
 //   deltas not yet sent carry the member id (and amounts) and must still reach HQ (invariant 3);
 //   they leave the database when HQ acknowledges them.
 // Deleted and rewritten content is overwritten in the file (Database::open sets secure_delete).

@@ -147,12 +147,18 @@ INSERT INTO sync_state(key, value)
   SELECT 'seq_floor', seq + 1 FROM sqlite_sequence WHERE name = 'outbox'
   ON CONFLICT(key) DO UPDATE
   SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER));
+-- request and response: a checkout's idempotency record (canonical request bytes, first
+-- response) while its delta waits for HQ, appended with the delta at the end of the outbox's
+-- B-tree (one page, where a keyed insert of the same bytes cost two and a half); the triggers
+-- below move them into the idempotency row when the delta is acknowledged (store/idempotency.h).
 CREATE TABLE outbox_v9(
   seq        INTEGER PRIMARY KEY,
   txn_id     TEXT NOT NULL,
   kind       TEXT NOT NULL,
   payload    BLOB NOT NULL,
-  created_at INTEGER NOT NULL
+  created_at INTEGER NOT NULL,
+  request    BLOB,
+  response   BLOB
 );
 INSERT INTO outbox_v9(seq, txn_id, kind, payload, created_at)
   SELECT seq, txn_id, kind, payload, created_at FROM outbox;
@@ -194,6 +200,20 @@ ALTER TABLE ledger_v9 RENAME TO ledger;
 -- for every existing checkout; erasure and id mapping find a member's checkouts by the ledger
 -- (every member checkout writes an earn row), so checkout_txns and its index go.
 ALTER TABLE idempotency ADD COLUMN quote BLOB;
+-- Not NULL: request_hash and response are empty here and held by outbox row outbox_seq.
+ALTER TABLE idempotency ADD COLUMN outbox_seq INTEGER;
+-- An acknowledged delta leaves the outbox: its checkout's request and response move into the
+-- idempotency row (byte for byte); a renumbered delta (handshake) takes its record along.
+CREATE TRIGGER outbox_deleted_keeps_replay AFTER DELETE ON outbox
+WHEN old.response IS NOT NULL BEGIN
+  UPDATE idempotency SET request_hash = old.request, response = old.response, outbox_seq = NULL
+  WHERE key = 'checkout:' || old.txn_id AND outbox_seq = old.seq;
+END;
+CREATE TRIGGER outbox_renumbered_moves_replay AFTER UPDATE OF seq ON outbox
+WHEN old.response IS NOT NULL BEGIN
+  UPDATE idempotency SET outbox_seq = new.seq
+  WHERE key = 'checkout:' || new.txn_id AND outbox_seq = old.seq;
+END;
 INSERT INTO idempotency(key, request_hash, response, created_at, quote)
   SELECT 'checkout:' || txn_id, X'', X'', created_at, quote FROM checkout_txns WHERE true
   ON CONFLICT(key) DO UPDATE SET quote = excluded.quote;

@@ -25,6 +25,10 @@ class Outbox {
   // reserved by the commit). Sets delta.seq, stores the serialised Delta with kind (e.g.
   // "checkout") and created_at = delta.occurred_at_ms. Returns the seq.
   Result<std::uint64_t> append(v1::Delta& delta, std::string_view kind);
+  // The same, with a checkout's idempotency request and response kept in the row until HQ
+  // acknowledges the delta (IdempotencyStore::put_in_outbox names the row).
+  Result<std::uint64_t> append(v1::Delta& delta, std::string_view kind,
+                               std::string_view replay_request, std::string_view replay_response);
 
   // Number of rows for a txn id (tests and diagnostics).
   Result<std::int64_t> count_for_txn(std::string_view txn_id);
