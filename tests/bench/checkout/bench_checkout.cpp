@@ -9,8 +9,10 @@
 // p50/p90/p99/p99.9/max, their ratios, WAL frames and bytes per operation (what a commit costs an
 // eMMC or SD card: every frame is a page plus its 24-byte header, all written and synced) and how
 // many operations paid for a checkpoint or a WAL restart. Three series: the bare insert, a member
-// checkout (earn, a burn every third, receipt) and a non-member checkout. After the run, one more
-// operation of each is committed and the pages its WAL frames hold are named by B-tree (dbstat).
+// checkout (earn, a burn every third, receipt) and a non-member checkout. After the run, 200 more
+// operations of each are committed untimed: the pages the first one's WAL frames hold, named by
+// B-tree (dbstat), and the pages per operation of each B-tree; then the bytes per row (cell)
+// and the pages of the agent database's checkout tables.
 // Usage: bench_checkout [n=1000] [--regime=auto|idle] [--only=bare|member|guest]
 // [--synchronous=FULL]
 #include <fmt/format.h>
