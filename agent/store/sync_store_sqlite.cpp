@@ -165,7 +165,8 @@ Status SqliteSyncStore::renumber_outbox(std::uint64_t first_seq) {
     PMA_TRY(run(db_, "UPDATE ledger SET outbox_seq = ?1 WHERE outbox_seq = ?2", next, -old_seq));
     ++next;
   }
-  return run(db_, "UPDATE sqlite_sequence SET seq = MAX(seq, ?1) WHERE name = 'outbox'", next - 1);
+  // No sqlite_sequence to raise since migration 9: the caller raises seq_floor past the rows.
+  return {};
 }
 
 Status SqliteSyncStore::acknowledge(std::uint64_t seq,
