@@ -103,3 +103,21 @@ TEST_CASE("forget_checkout empties a replay record in its outbox row and after",
                "SELECT COUNT(*) FROM idempotency WHERE length(request_hash) > 0 OR "
                "length(response) > 0") == 0);
 }
+
+TEST_CASE("A txn id with an embedded NUL keeps its replay record through the ack",
+          "[store][idempotency]") {
+  // The POS's txn id is any UTF-8 string (JSON "\u0000" included); the triggers find the
+  // record by 'checkout:' || txn_id, which must be the key the commit wrote, byte for byte.
+  pma::test::TempDir dir;
+  auto db = open_store(dir.file("agent.db"));
+  REQUIRE(db);
+  const std::string txn("S\0x", 3);
+  REQUIRE(commit(**db, txn, "request-1", "response-1") == 1);
+  REQUIRE(commit(**db, "S", "request-2", "response-2") == 2);
+  SqliteSyncStore sync(**db);
+  REQUIRE(sync.on_handshake(10, {}));
+  check_record(**db, txn, "request-1", "response-1");
+  REQUIRE(sync.acknowledge(12, {}));
+  check_record(**db, txn, "request-1", "response-1");
+  check_record(**db, "S", "request-2", "response-2");
+}
