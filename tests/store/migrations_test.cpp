@@ -7,8 +7,10 @@
 #include "pma/v1/checkout.pb.h"
 #include "store/idempotency.h"
 #include "store/ledger.h"
+#include "store/member_rows.h"
 #include "store/member_store.h"
 #include "store/outbox.h"
+#include "store/sync_store_sqlite.h"
 #include "support/temp_dir.h"
 
 using namespace pma::store;
@@ -199,4 +201,101 @@ TEST_CASE("A checkout record's quote is the response's until one is set", "[stor
   auto lost = records.find_checkout("S2");
   REQUIRE_FALSE(lost);
   CHECK(lost.error().code == "checkout_record_corrupt");
+}
+
+TEST_CASE(
+    "A version 8 till with acknowledged and waiting checkouts and a refund migrates; acks, an id "
+    "mapping and an erasure afterwards keep replays, refund records and seqs right",
+    "[store][migrations]") {
+  pma::test::TempDir dir;
+  pma::v1::Quote q0, q1;
+  q0.set_member_id("P-1");
+  q0.set_gross_fen(1000);
+  q0.set_points_to_earn(10);
+  q1 = q0;
+  q1.set_gross_fen(2000);
+  q1.set_points_to_earn(20);
+  q1.add_lines()->set_paid_fen(2000);
+  pma::v1::CommitResponse reply1;
+  reply1.set_txn_id("S1");
+  *reply1.mutable_quote() = q1;
+  const std::string reply1_bytes = reply1.SerializeAsString();
+  {
+    auto db = Database::open(dir.file("agent.db"));
+    REQUIRE(db);
+    REQUIRE(migrate(**db, 8));
+    // Seqs 1..4: S0 (1) and a registration (2) acknowledged and pruned; S1 (3) and its refund
+    // R1 (4) waiting.
+    for (int seq = 1; seq <= 4; ++seq) {
+      REQUIRE((*db)->exec(fmt::format(
+          "INSERT INTO outbox(seq, txn_id, kind, payload, created_at) VALUES ({0}, '{1}', "
+          "'{2}', X'08', 1)",
+          seq,
+          seq == 1   ? "S0"
+          : seq == 2 ? "P-1"
+          : seq == 3 ? "S1"
+                     : "R1",
+          seq == 4 ? "refund" : "checkout")));
+    }
+    REQUIRE((*db)->exec("DELETE FROM outbox WHERE seq <= 2"));
+    auto put = [&](const std::string& table, const std::string& sql, const std::string& a,
+                   const std::string& b) {
+      auto stmt = (*db)->prepare(sql);
+      REQUIRE(stmt);
+      stmt->bind_blob(1, bytes_of(a)).bind_blob(2, bytes_of(b));
+      INFO(table);
+      REQUIRE(stmt->run());
+    };
+    put("checkout_txns",
+        "INSERT INTO checkout_txns(txn_id, member_id, quote, created_at) VALUES ('S0', 'P-1', "
+        "?1, 5), ('S1', 'P-1', ?2, 6)",
+        q0.SerializeAsString(), q1.SerializeAsString());
+    put("idempotency",
+        "INSERT INTO idempotency(key, request_hash, response, created_at) VALUES "
+        "('checkout:S1', ?1, ?2, 6), ('refund:R1', X'01', X'02', 7)",
+        "request-1", reply1_bytes);
+    REQUIRE((*db)->exec(
+        "INSERT INTO members(member_id, hq_points) VALUES ('P-1', 0);"
+        "INSERT INTO ledger(member_id, txn_id, kind, points, amount_fen, created_at, outbox_seq) "
+        "VALUES ('P-1', 'S0', 'earn', 10, 1000, 5, 1), ('P-1', 'S1', 'earn', 20, 2000, 6, 3), "
+        "('P-1', 'R1', 'refund_reverse', -20, -2000, 7, 4);"
+        "INSERT INTO refund_lines(refund_id, txn_id, line_index, qty, created_at) VALUES "
+        "('R1', 'S1', 0, 1, 7);"));
+  }
+  auto db = open_store(dir.file("agent.db"));
+  REQUIRE(db);
+  CHECK(Outbox(**db).next_seq().value() == 5);
+  SqliteSyncStore sync(**db);
+  pma::v1::IdMapping mapping;
+  mapping.set_provisional_id("P-1");
+  mapping.set_member_id("H1");
+  REQUIRE(sync.acknowledge(3, {mapping}));
+  IdempotencyStore records(**db);
+  auto replay = records.find("checkout:S1");
+  REQUIRE(replay);
+  REQUIRE(*replay);
+  CHECK((*replay)->request == "request-1");
+  CHECK((*replay)->response == reply1_bytes);  // the POS's first reply, provisional id and all
+  for (const char* txn : {"S0", "S1"}) {
+    auto found = records.find_checkout(txn);
+    REQUIRE(found);
+    REQUIRE(*found);
+    CHECK((*found)->quote.member_id() == "H1");
+  }
+  CHECK(Ledger(**db).balance("H1").value() == 10);
+  REQUIRE(sync.acknowledge(4, {}));
+  REQUIRE((*db)->exec("DELETE FROM outbox"));
+  CHECK(Outbox(**db).next_seq().value() == 5);
+
+  REQUIRE(erase_member_rows(**db, "H1"));
+  auto erased = records.find("checkout:S1");
+  REQUIRE(erased);
+  REQUIRE(*erased);
+  CHECK((*erased)->response.empty());
+  auto money = records.find_checkout("S1");
+  REQUIRE(money);
+  REQUIRE(*money);
+  CHECK((*money)->quote.member_id().empty());
+  CHECK((*money)->quote.gross_fen() == 2000);
+  CHECK((*money)->quote.lines_size() == 1);
 }
