@@ -13,11 +13,13 @@ std::span<const std::uint8_t> bytes(const std::string& s) {
 }  // namespace
 
 Result<std::optional<IdempotencyRecord>> IdempotencyStore::find(std::string_view key) {
-  // A record still in its outbox row (outbox_seq) or, once acknowledged, in its own.
+  // A record still in its outbox row (outbox_seq) or, once acknowledged, in its own. The row
+  // must be this checkout's: a pointer gone astray (a bug, a hand-edited file) reads as an empty
+  // record, refused, never as another customer's reply.
   auto stmt = db_.prepare(
       "SELECT COALESCE(o.request, i.request_hash), COALESCE(o.response, i.response), "
-      "i.created_at FROM idempotency i LEFT JOIN outbox o ON o.seq = i.outbox_seq "
-      "WHERE i.key = ?1");
+      "i.created_at FROM idempotency i LEFT JOIN outbox o ON o.seq = i.outbox_seq AND "
+      "'checkout:' || o.txn_id = i.key WHERE i.key = ?1");
   if (!stmt) return std::unexpected(stmt.error());
   stmt->bind(1, key);
   auto row = stmt->step();
@@ -61,7 +63,8 @@ Result<std::optional<IdempotencyStore::Checkout>> IdempotencyStore::find_checkou
     std::string_view txn_id) {
   auto stmt = db_.prepare(
       "SELECT i.quote, COALESCE(o.response, i.response), i.created_at FROM idempotency i "
-      "LEFT JOIN outbox o ON o.seq = i.outbox_seq WHERE i.key = 'checkout:' || ?1");
+      "LEFT JOIN outbox o ON o.seq = i.outbox_seq AND o.txn_id = ?1 "
+      "WHERE i.key = 'checkout:' || ?1");
   if (!stmt) return std::unexpected(stmt.error());
   stmt->bind(1, txn_id);
   auto row = stmt->step();

@@ -121,3 +121,21 @@ TEST_CASE("A txn id with an embedded NUL keeps its replay record through the ack
   check_record(**db, txn, "request-1", "response-1");
   check_record(**db, "S", "request-2", "response-2");
 }
+
+TEST_CASE("A replay record pointing at another sale's outbox row never returns that sale's reply",
+          "[store][idempotency]") {
+  pma::test::TempDir dir;
+  auto db = open_store(dir.file("agent.db"));
+  REQUIRE(db);
+  commit(**db, "S1", "request-1", "response-1");
+  commit(**db, "S2", "request-2", "response-2");
+  // A pointer gone astray (a bug, a hand-edited file): S1's record names S2's row.
+  REQUIRE((*db)->exec("UPDATE idempotency SET outbox_seq = 2 WHERE key = 'checkout:S1'"));
+  auto found = IdempotencyStore(**db).find("checkout:S1");
+  REQUIRE(found);
+  REQUIRE(*found);
+  CHECK((*found)->response != "response-2");
+  CHECK((*found)->request.empty());
+  auto checkout = IdempotencyStore(**db).find_checkout("S1");
+  CHECK_FALSE(checkout);  // checkout_record_corrupt, not S2's quote
+}
