@@ -3,37 +3,16 @@
 #include <fmt/format.h>
 
 #include "pma/limits.h"
+#include "store/idempotency.h"
 
 namespace pma::checkout {
 
-Status CheckoutRecords::add_checkout(std::string_view txn_id, const v1::Quote& quote,
-                                     std::int64_t now_ms) {
-  std::string bytes;
-  quote.SerializeToString(&bytes);
-  auto stmt = db_.prepare(
-      "INSERT INTO checkout_txns(txn_id, member_id, quote, created_at) VALUES (?1, ?2, ?3, ?4)");
-  if (!stmt) return std::unexpected(stmt.error());
-  stmt->bind(1, txn_id).bind(2, quote.member_id());
-  stmt->bind_blob(3, {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
-  stmt->bind(4, now_ms);
-  return stmt->run();
-}
-
 Result<std::optional<CommittedCheckout>> CheckoutRecords::find_checkout(std::string_view txn_id) {
-  auto stmt = db_.prepare("SELECT quote, created_at FROM checkout_txns WHERE txn_id = ?1");
-  if (!stmt) return std::unexpected(stmt.error());
-  stmt->bind(1, txn_id);
-  auto row = stmt->step();
-  if (!row) return std::unexpected(row.error());
-  if (!*row) return std::optional<CommittedCheckout>();
-  auto blob = stmt->column_blob(0);
-  CommittedCheckout found;
-  if (!found.quote.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
-    return fail("checkout_record_corrupt",
-                fmt::format("stored checkout {} cannot be decoded", txn_id));
-  }
-  found.committed_at_ms = stmt->column_int64(1);
-  return std::optional<CommittedCheckout>(std::move(found));
+  auto found = store::IdempotencyStore(db_).find_checkout(txn_id);
+  if (!found) return std::unexpected(found.error());
+  if (!*found) return std::optional<CommittedCheckout>();
+  return std::optional<CommittedCheckout>(
+      CommittedCheckout{std::move((*found)->quote), (*found)->committed_at_ms});
 }
 
 Result<std::vector<std::int64_t>> CheckoutRecords::refunded_qty(std::string_view txn_id,

@@ -1,6 +1,7 @@
 // Committed checkouts and their refunds, kept so that a refund days later can reverse exactly
-// what the checkout did (the outbox and idempotency records may be pruned after HQ has them).
-// Borrows the Database; thread-compatible.
+// what the checkout did (the outbox rows are pruned once HQ has them). A checkout's quote is the
+// one in its idempotency record (store/idempotency.h), written with it by the commit: stored
+// once. Borrows the Database; thread-compatible.
 #pragma once
 
 #include <cstdint>
@@ -23,8 +24,6 @@ class CheckoutRecords {
  public:
   explicit CheckoutRecords(store::Database& db) : db_(db) {}
 
-  // Inside the caller's transaction.
-  Status add_checkout(std::string_view txn_id, const v1::Quote& quote, std::int64_t now_ms);
   // Errors: "checkout_record_corrupt" when the stored quote does not decode.
   Result<std::optional<CommittedCheckout>> find_checkout(std::string_view txn_id);
 

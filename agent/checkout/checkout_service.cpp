@@ -7,7 +7,6 @@
 
 #include <ctime>
 
-#include "checkout/checkout_records.h"
 #include "checkout/replay.h"
 #include "store/coupon_store.h"
 #include "store/idempotency.h"
@@ -199,7 +198,8 @@ Result<Reply<v1::CommitResponse>> CheckoutService::commit(const v1::CommitReques
     line->set_discountable(in.discountable());
     line->set_paid_fen(q.lines(i).paid_fen());
   }
-  auto seq = store::Outbox(db_).append(delta, "checkout");
+  // The delta is appended last, with the replay record, which holds this seq.
+  auto seq = store::Outbox(db_).next_seq();
   if (!seq) return std::unexpected(seq.error());
 
   store::CouponStore coupons(db_);
@@ -236,10 +236,6 @@ Result<Reply<v1::CommitResponse>> CheckoutService::commit(const v1::CommitReques
       if (auto ok = up->run(); !ok) return std::unexpected(ok.error());
     }
   }
-  if (auto ok = CheckoutRecords(db_).add_checkout(request.txn_id(), q, now.now_ms); !ok) {
-    return std::unexpected(ok.error());
-  }
-
   Reply<v1::CommitResponse> reply;
   v1::CommitResponse& response = reply.message;
   response.set_txn_id(request.txn_id());
@@ -260,7 +256,12 @@ Result<Reply<v1::CommitResponse>> CheckoutService::commit(const v1::CommitReques
     *response.mutable_receipt() = std::move(*r);
   }
   reply.bytes = canonical_bytes(response);
-  if (auto ok = idempotency.put(key, {request_bytes, reply.bytes, now.now_ms}); !ok) {
+  // The replay record (also the checkout's record for refunds: its quote is the response's)
+  // rides in the outbox row until HQ acknowledges the delta (store/idempotency.h).
+  // next_seq() answers the same inside this transaction until the append (as in a refund).
+  auto appended = store::Outbox(db_).append(delta, "checkout", request_bytes, reply.bytes);
+  if (!appended) return std::unexpected(appended.error());
+  if (auto ok = idempotency.put_in_outbox(key, *appended, now.now_ms); !ok) {
     return std::unexpected(ok.error());
   }
   if (auto ok = tx->commit(); !ok) return std::unexpected(ok.error());

@@ -8,6 +8,10 @@
 
 namespace pma::store {
 
+// "Oldest first" below is commit order: by outbox seq (assigned in commit order), and within a
+// transaction as written (earn before burn, refund_reverse before refund_restore: kind DESC).
+#define PMA_LEDGER_COMMIT_ORDER " ORDER BY COALESCE(outbox_seq, 0), created_at, kind DESC"
+
 Status Ledger::append(const LedgerEntry& e) {
   auto stmt = db_.prepare(
       "INSERT INTO ledger(member_id, txn_id, kind, points, amount_fen, created_at, outbox_seq, "
@@ -83,7 +87,7 @@ Result<std::int64_t> Ledger::offline_burned_since(std::string_view member_id,
 Result<std::vector<LedgerEntry>> Ledger::unreflected(std::string_view member_id) {
   auto stmt = db_.prepare(
       "SELECT member_id, txn_id, kind, points, amount_fen, created_at, COALESCE(outbox_seq, 0), "
-      "offline FROM ledger WHERE member_id = ?1 AND hq_reflected = 0 ORDER BY id");
+      "offline FROM ledger WHERE member_id = ?1 AND hq_reflected = 0" PMA_LEDGER_COMMIT_ORDER);
   if (!stmt) return std::unexpected(stmt.error());
   stmt->bind(1, member_id);
   return rows(*stmt);
@@ -92,7 +96,7 @@ Result<std::vector<LedgerEntry>> Ledger::unreflected(std::string_view member_id)
 Result<std::vector<LedgerEntry>> Ledger::entries_for_txn(std::string_view txn_id) {
   auto stmt = db_.prepare(
       "SELECT member_id, txn_id, kind, points, amount_fen, created_at, COALESCE(outbox_seq, 0), "
-      "offline FROM ledger WHERE txn_id = ?1 ORDER BY id");
+      "offline FROM ledger WHERE txn_id = ?1" PMA_LEDGER_COMMIT_ORDER);
   if (!stmt) return std::unexpected(stmt.error());
   stmt->bind(1, txn_id);
   return rows(*stmt);

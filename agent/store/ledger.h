@@ -1,6 +1,7 @@
 // The points ledger: every local points change (and the spend behind it) as one row, carried
 // upstream by the outbox Delta whose seq it records. A member's balance is hq_points plus the
-// rows HQ has not reflected yet (see member_store.h). Borrows the Database; thread-compatible.
+// rows HQ has not reflected yet (see member_store.h). Clustered by member and time (migration 9),
+// so a commit writes one leaf of it. Borrows the Database; thread-compatible.
 // Times are UTC milliseconds since the epoch.
 #pragma once
 
@@ -29,7 +30,8 @@ class Ledger {
  public:
   explicit Ledger(Database& db) : db_(db) {}
 
-  // Inserts inside the caller's transaction.
+  // Inserts inside the caller's transaction. A transaction writes at most one row of each kind
+  // per member ("sqlite_constraint" otherwise).
   Status append(const LedgerEntry& entry);
 
   // hq_points + unreflected local rows; "member_not_found" if the cache has no such member.

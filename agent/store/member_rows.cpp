@@ -1,7 +1,7 @@
-// The SQL here reaches into tables other modules own (checkout_txns, print_queue,
-// idempotency): erasure and id mapping must cover all of them in one transaction, and this is
-// the one place that knows the whole list (tests/store/member_rows_test.cpp scans every table,
-// so a table added later without being handled here fails it).
+// The SQL here reaches into tables other modules own (idempotency, print_queue, ledger): erasure
+// and id mapping must cover all of them in one transaction, and this is the one place that
+// knows the whole list (tests/sync/till_erasure_test.cpp scans every column of every table for
+// the member's data, so a table added later without being handled here fails it).
 #include "store/member_rows.h"
 
 #include <fmt/format.h>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "pma/v1/checkout.pb.h"
+#include "store/idempotency.h"
 
 namespace pma::store {
 
@@ -60,36 +61,26 @@ void anonymise(v1::Quote& q) {
   }
 }
 
-// Rewrites the stored quote (and member_id column) of every checkout of member_id; `edit`
-// changes a decoded quote and returns the new member_id.
+// The txn ids of member_id's checkouts: every member checkout writes an earn row (refund rows
+// carry the refund's id, of kind refund_*).
+Result<std::vector<std::string>> checkouts_of(Database& db, std::string_view member_id) {
+  return texts(db,
+               "SELECT DISTINCT txn_id FROM ledger WHERE member_id = ?1 AND kind NOT LIKE "
+               "'refund%'",
+               member_id);
+}
+
+// Rewrites the quote a refund of each of the checkouts txns finds (IdempotencyStore); `edit`
+// changes a decoded quote. The replay response is left alone.
 template <typename Edit>
-Status rewrite_checkouts(Database& db, std::string_view member_id, Edit edit) {
-  std::vector<std::pair<std::string, std::vector<std::uint8_t>>> rows;
-  {
-    auto stmt = db.prepare("SELECT txn_id, quote FROM checkout_txns WHERE member_id = ?1");
-    if (!stmt) return std::unexpected(stmt.error());
-    stmt->bind(1, member_id);
-    for (;;) {
-      auto row = stmt->step();
-      if (!row) return std::unexpected(row.error());
-      if (!*row) break;
-      rows.emplace_back(stmt->column_text(0), stmt->column_blob(1));
-    }
-  }
-  for (auto& [txn_id, blob] : rows) {
-    v1::Quote q;
-    if (!q.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
-      return fail("checkout_record_corrupt",
-                  fmt::format("stored checkout {} cannot be decoded", txn_id));
-    }
-    std::string new_member = edit(q);
-    std::string bytes;
-    q.SerializeToString(&bytes);
-    auto update =
-        db.prepare("UPDATE checkout_txns SET member_id = ?2, quote = ?3 WHERE txn_id = ?1");
-    if (!update) return std::unexpected(update.error());
-    update->bind(1, txn_id).bind(2, new_member).bind_blob(3, bytes_of(bytes));
-    PMA_TRY(update->run());
+Status rewrite_checkouts(Database& db, const std::vector<std::string>& txns, Edit edit) {
+  IdempotencyStore records(db);
+  for (const std::string& txn_id : txns) {
+    auto found = records.find_checkout(txn_id);
+    if (!found) return std::unexpected(found.error());
+    if (!*found) continue;
+    edit((*found)->quote);
+    PMA_TRY(records.set_checkout_quote(txn_id, (*found)->quote));
   }
   return {};
 }
@@ -108,24 +99,20 @@ Status erase_member_rows(Database& db, std::string_view member_id) {
   if (!masked) return std::unexpected(masked.error());
   // The member's transactions, each with its kind: checkout and refund ids are both the POS's
   // own, from counters that may overlap, so a refund id can equal another customer's sale id.
-  auto checkouts = texts(db,
-                         "SELECT txn_id FROM checkout_txns WHERE member_id = ?1 UNION "
-                         "SELECT txn_id FROM ledger WHERE member_id = ?1 AND kind NOT LIKE "
-                         "'refund%'",
-                         member_id);
+  auto checkouts = checkouts_of(db, member_id);
   if (!checkouts) return std::unexpected(checkouts.error());
   auto refunds = texts(db,
                        "SELECT txn_id FROM ledger WHERE member_id = ?1 AND kind LIKE 'refund%' "
                        "UNION SELECT refund_id FROM refund_lines WHERE txn_id IN "
-                       "(SELECT txn_id FROM checkout_txns WHERE member_id = ?1)",
+                       "(SELECT txn_id FROM ledger WHERE member_id = ?1 AND kind NOT LIKE "
+                       "'refund%')",
                        member_id);
   if (!refunds) return std::unexpected(refunds.error());
+  // Before the records lose their responses, which hold the quotes.
+  PMA_TRY(rewrite_checkouts(db, *checkouts, anonymise));
   const std::string masked_phone = masked->empty() ? std::string() : masked->front();
   for (const std::string& txn : *checkouts) {
-    PMA_TRY(run(db,
-                "UPDATE idempotency SET request_hash = X'', response = X'' "
-                "WHERE key = 'checkout:' || ?1",
-                txn));
+    PMA_TRY(IdempotencyStore(db).forget_checkout(txn));
     PMA_TRY(run(db, fmt::format("{} WHERE idem_key IN (?1, 'receipt:' || ?1)", kScrubJobs), txn));
     // Receipts of this sale the POS queued under a key of its own choosing: still to print,
     // naming this sale and the member's masked phone ("138****5678"; ASCII in every receipt
@@ -146,10 +133,6 @@ Status erase_member_rows(Database& db, std::string_view member_id) {
                 "WHERE key = 'refund:' || ?1",
                 refund));
   }
-  PMA_TRY(rewrite_checkouts(db, member_id, [](v1::Quote& q) {
-    anonymise(q);
-    return std::string();
-  }));
   // Unreflected rows go too: nothing counts them any more, and left behind they would stay
   // unreflected for ever (HQ's pages no longer carry the member).
   PMA_TRY(run(db, "DELETE FROM ledger WHERE member_id = ?1", member_id));
@@ -159,14 +142,15 @@ Status erase_member_rows(Database& db, std::string_view member_id) {
 
 Status rename_member_rows(Database& db, std::string_view provisional_id,
                           std::string_view member_id) {
+  // Before the ledger rows, which find the checkouts, are renamed.
+  auto checkouts = checkouts_of(db, provisional_id);
+  if (!checkouts) return std::unexpected(checkouts.error());
+  PMA_TRY(rewrite_checkouts(db, *checkouts,
+                            [&](v1::Quote& q) { q.set_member_id(std::string(member_id)); }));
   PMA_TRY(
       run(db, "UPDATE ledger SET member_id = ?2 WHERE member_id = ?1", provisional_id, member_id));
-  PMA_TRY(
-      run(db, "UPDATE coupons SET member_id = ?2 WHERE member_id = ?1", provisional_id, member_id));
-  return rewrite_checkouts(db, provisional_id, [&](v1::Quote& q) {
-    q.set_member_id(std::string(member_id));
-    return std::string(member_id);
-  });
+  return run(db, "UPDATE coupons SET member_id = ?2 WHERE member_id = ?1", provisional_id,
+             member_id);
 }
 
 }  // namespace pma::store

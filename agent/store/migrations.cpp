@@ -137,6 +137,88 @@ CREATE TABLE qr_replay(
 ) WITHOUT ROWID;
 CREATE INDEX qr_replay_by_step ON qr_replay(time_step);
 )sql"},
+    Migration{9, "a checkout writes three B-trees, not eight (eMMC and SD cards wear out)",
+              R"sql(
+-- The outbox loses AUTOINCREMENT: its sqlite_sequence row cost every delta a page. What that
+-- row kept across pruning, the highest seq ever assigned, sync_state 'seq_floor' keeps: raised
+-- here to what sqlite_sequence held, then by a trigger past every row deleted (acknowledgement,
+-- or any later code), so no seq is ever assigned twice (store/outbox.h).
+INSERT INTO sync_state(key, value)
+  SELECT 'seq_floor', seq + 1 FROM sqlite_sequence WHERE name = 'outbox'
+  ON CONFLICT(key) DO UPDATE
+  SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER));
+-- request and response: a checkout's idempotency record (canonical request bytes, first
+-- response) while its delta waits for HQ, appended with the delta at the end of the outbox's
+-- B-tree (one page, where a keyed insert of the same bytes cost two and a half); the triggers
+-- below move them into the idempotency row when the delta is acknowledged (store/idempotency.h).
+CREATE TABLE outbox_v9(
+  seq        INTEGER PRIMARY KEY,
+  txn_id     TEXT NOT NULL,
+  kind       TEXT NOT NULL,
+  payload    BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  request    BLOB,
+  response   BLOB
+);
+INSERT INTO outbox_v9(seq, txn_id, kind, payload, created_at)
+  SELECT seq, txn_id, kind, payload, created_at FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v9 RENAME TO outbox;
+CREATE TRIGGER outbox_deleted_raises_seq_floor AFTER DELETE ON outbox BEGIN
+  INSERT INTO sync_state(key, value) VALUES('seq_floor', old.seq + 1)
+  ON CONFLICT(key) DO UPDATE
+  SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER));
+END;
+-- The ledger is clustered by member (WITHOUT ROWID): every query reads one member's rows, by
+-- time, and a commit now writes the member's leaf only, where a rowid table wrote its last
+-- page plus a page of each of two indexes (ledger_unreflected, ledger_by_member_time; both go).
+-- A row is identified by member, time, transaction and kind (a transaction writes one row of
+-- each kind: earn and burn, refund_reverse and refund_restore); the rowid id goes, commit
+-- order is the outbox seq's.
+CREATE TABLE ledger_v9(
+  member_id    TEXT NOT NULL,
+  created_at   INTEGER NOT NULL,
+  txn_id       TEXT NOT NULL,
+  kind         TEXT NOT NULL,
+  points       INTEGER NOT NULL,
+  amount_fen   INTEGER NOT NULL DEFAULT 0,
+  outbox_seq   INTEGER,
+  hq_reflected INTEGER NOT NULL DEFAULT 0,
+  offline      INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (member_id, created_at, txn_id, kind)
+) WITHOUT ROWID;
+INSERT INTO ledger_v9(member_id, created_at, txn_id, kind, points, amount_fen, outbox_seq,
+                      hq_reflected, offline)
+  SELECT member_id, created_at, txn_id, kind, points, amount_fen, outbox_seq, hq_reflected,
+         offline FROM ledger;
+DROP TABLE ledger;
+ALTER TABLE ledger_v9 RENAME TO ledger;
+-- A checkout's idempotency record is also its refund record: the quote is the response's, stored
+-- once. The quote column holds one only where it differs from the response's: an erased
+-- member's checkout (anonymised; request and response are emptied) or one whose provisional
+-- member id HQ mapped (the response keeps the id the POS saw, for replays). Carried over here
+-- for every existing checkout; erasure and id mapping find a member's checkouts by the ledger
+-- (every member checkout writes an earn row), so checkout_txns and its index go.
+ALTER TABLE idempotency ADD COLUMN quote BLOB;
+-- Not NULL: request_hash and response are empty here and held by outbox row outbox_seq.
+ALTER TABLE idempotency ADD COLUMN outbox_seq INTEGER;
+-- An acknowledged delta leaves the outbox: its checkout's request and response move into the
+-- idempotency row (byte for byte); a renumbered delta (handshake) takes its record along.
+CREATE TRIGGER outbox_deleted_keeps_replay AFTER DELETE ON outbox
+WHEN old.response IS NOT NULL BEGIN
+  UPDATE idempotency SET request_hash = old.request, response = old.response, outbox_seq = NULL
+  WHERE key = 'checkout:' || old.txn_id AND outbox_seq = old.seq;
+END;
+CREATE TRIGGER outbox_renumbered_moves_replay AFTER UPDATE OF seq ON outbox
+WHEN old.response IS NOT NULL BEGIN
+  UPDATE idempotency SET outbox_seq = new.seq
+  WHERE key = 'checkout:' || new.txn_id AND outbox_seq = old.seq;
+END;
+INSERT INTO idempotency(key, request_hash, response, created_at, quote)
+  SELECT 'checkout:' || txn_id, X'', X'', created_at, quote FROM checkout_txns WHERE true
+  ON CONFLICT(key) DO UPDATE SET quote = excluded.quote;
+DROP TABLE checkout_txns;
+)sql"},
 };
 
 }  // namespace

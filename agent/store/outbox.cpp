@@ -4,12 +4,19 @@
 
 namespace pma::store {
 
+namespace {
+
+std::span<const std::uint8_t> bytes_of(std::string_view s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+}  // namespace
+
 Result<std::uint64_t> Outbox::next_seq() {
-  // Both sources: sqlite_sequence has the highest seq ever (even after acknowledged rows were
-  // pruned); MAX(seq) covers a table whose sqlite_sequence row does not exist yet.
+  // Both sources: MAX(seq) (the rowid B-tree's last key, no scan) and the floor, past every
+  // row ever deleted (trigger outbox_deleted_raises_seq_floor) and HQ's watermark.
   auto last = db_.prepare(
-      "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0), "
-      "COALESCE((SELECT MAX(seq) FROM outbox), 0), "
+      "SELECT MAX(COALESCE((SELECT MAX(seq) FROM outbox), 0), "
       "COALESCE((SELECT CAST(value AS INTEGER) - 1 FROM sync_state WHERE key = 'seq_floor'), 0))");
   if (!last) return std::unexpected(last.error());
   auto row = last->step();
@@ -18,6 +25,12 @@ Result<std::uint64_t> Outbox::next_seq() {
 }
 
 Result<std::uint64_t> Outbox::append(v1::Delta& delta, std::string_view kind) {
+  return append(delta, kind, {}, {});
+}
+
+Result<std::uint64_t> Outbox::append(v1::Delta& delta, std::string_view kind,
+                                     std::string_view replay_request,
+                                     std::string_view replay_response) {
   auto seq = next_seq();
   if (!seq) return seq;
   delta.set_seq(*seq);
@@ -26,12 +39,17 @@ Result<std::uint64_t> Outbox::append(v1::Delta& delta, std::string_view kind) {
     return fail("outbox_encode", fmt::format("cannot serialise delta for txn {}", delta.txn_id()));
   }
   auto insert = db_.prepare(
-      "INSERT INTO outbox(seq, txn_id, kind, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+      "INSERT INTO outbox(seq, txn_id, kind, payload, created_at, request, response) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   if (!insert) return std::unexpected(insert.error());
   insert->bind(1, static_cast<std::int64_t>(*seq)).bind(2, delta.txn_id()).bind(3, kind);
-  insert->bind_blob(
-      4, std::span(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()));
+  insert->bind_blob(4, bytes_of(payload));
   insert->bind(5, delta.occurred_at_ms());
+  if (replay_response.empty()) {
+    insert->bind(6, nullptr).bind(7, nullptr);
+  } else {
+    insert->bind_blob(6, bytes_of(replay_request)).bind_blob(7, bytes_of(replay_response));
+  }
   if (auto ok = insert->run(); !ok) return std::unexpected(ok.error());
   return *seq;
 }

@@ -38,7 +38,6 @@ class SqliteSyncStore final : public sync::SyncStore {
   Status scrub_wal();
   // What apply_member needs to know of the page being applied.
   struct PageState {
-    bool unreflected = false;  // the ledger has rows HQ has not reflected
     std::uint64_t reflected_seq = 0;
     std::int64_t now = 0;
   };

@@ -58,7 +58,7 @@ Written written(Till& till, const std::string& member) {
                  till.scalar("SELECT COUNT(*) FROM ledger"),
                  till.outbox_rows(),
                  till.scalar("SELECT COUNT(*) FROM idempotency"),
-                 till.scalar("SELECT COUNT(*) FROM checkout_txns"),
+                 till.scalar("SELECT COUNT(*) FROM idempotency WHERE quote IS NOT NULL"),
                  till.scalar("SELECT COUNT(*) FROM refund_lines"),
                  till.scalar("SELECT COALESCE(MAX(qty), 0) FROM refund_lines")};
 }

@@ -1,7 +1,10 @@
-// checkout_crash_child <db> <ack_fd> <run> <seed> [idle-checkpoint]: commits checkouts on a real
-// database file until it is killed, writing each txn id to ack_fd only after commit() has returned.
-// On start it first replays the last transactions found in the database (a POS retrying after a
-// crash) and reports "BAD <txn>" if a replay is not recognised as one.
+// checkout_crash_child <db> <ack_fd> <run> <seed> [idle-checkpoint|hq-acks]: commits checkouts on
+// a real database file until it is killed, writing each txn id to ack_fd only after commit() has
+// returned. On start it first replays the last transactions found in the database (a POS retrying
+// after a crash) and reports "BAD <txn>" if a replay is not recognised as one. "hq-acks": after
+// most commits, HQ's acknowledgement of every delta but the newest few is applied
+// (SqliteSyncStore::acknowledge), so kills also land in the deletion whose triggers move a replay
+// record out of its outbox row, and replays hit records on both sides of it.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -12,6 +15,7 @@
 
 #include "checkout/checkout_service.h"
 #include "store/member_store.h"
+#include "store/sync_store_sqlite.h"
 
 using namespace pma;
 
@@ -56,6 +60,7 @@ int main(int argc, char** argv) {
   // "idle-checkpoint": no auto-checkpoint; checkpoint_if_needed() after every acknowledged commit
   // with a low threshold, so that kills also land inside checkpoints and WAL rewinds.
   const bool idle_checkpoint = argc == 6 && std::string(argv[5]) == "idle-checkpoint";
+  const bool hq_acks = argc == 6 && std::string(argv[5]) == "hq-acks";
   auto db = store::open_store(path, {.wal_autocheckpoint = idle_checkpoint ? 0 : 1000});
   // synchronous = FULL
   if (!db) return 4;
@@ -72,8 +77,14 @@ int main(int argc, char** argv) {
   // Replay what the previous run committed last: the request is rebuilt from its txn id.
   std::vector<std::string> previous;
   {
-    auto last =
-        (*db)->prepare("SELECT txn_id FROM checkout_txns ORDER BY created_at DESC, txn_id LIMIT 2");
+    // With HQ's acks, also an older one whose record has left its outbox row.
+    auto last = (*db)->prepare(
+        hq_acks ? "SELECT txn FROM (SELECT substr(key, 10) AS txn FROM idempotency WHERE key LIKE "
+                  "'checkout:%' ORDER BY created_at DESC, key LIMIT 2) UNION SELECT substr(key, "
+                  "10) FROM (SELECT key FROM idempotency WHERE key LIKE 'checkout:%' AND "
+                  "outbox_seq IS NULL ORDER BY created_at DESC, key LIMIT 1)"
+                : "SELECT substr(key, 10) FROM idempotency WHERE key LIKE 'checkout:%' "
+                  "ORDER BY created_at DESC, key LIMIT 2");
     while (last && last->step().value_or(false)) previous.push_back(last->column_text(0));
   }
   for (const auto& txn : previous) {
@@ -92,6 +103,12 @@ int main(int argc, char** argv) {
       continue;
     }
     say(fd, txn);
+    if (hq_acks && reply->message.outbox_seq() > 3 && rng() % 4 != 0) {
+      store::SqliteSyncStore sync(**db);
+      if (auto done = sync.acknowledge(reply->message.outbox_seq() - 3, {}); !done) {
+        say(fd, "ERR " + done.error().code + " " + done.error().message);
+      }
+    }
     if (idle_checkpoint) {
       if (auto done = store::checkpoint_if_needed(**db, 20); !done) {
         say(fd, "ERR " + done.error().code + " " + done.error().message);

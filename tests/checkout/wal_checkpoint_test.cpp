@@ -68,7 +68,7 @@ TEST_CASE(
     CHECK(largest <= bound);
     CHECK(ran >= 3);
     CHECK(restarted == ran);
-    CHECK(till.scalar("SELECT COUNT(*) FROM checkout_txns") == kCommits);
+    CHECK(till.scalar("SELECT COUNT(*) FROM idempotency") == kCommits);
     CHECK(till.outbox_rows() == kCommits);
   }
 
@@ -109,7 +109,7 @@ TEST_CASE("checkpoint_if_needed does nothing below min_frames or inside a transa
   CHECK(till.db->wal_frames() == 1);  // the one-page rewind transaction
   // The rewind rewrote a header field with its own value: nothing else changed.
   CHECK(till.scalar("PRAGMA application_id") == 0);
-  CHECK(till.scalar("SELECT COUNT(*) FROM checkout_txns") == 1);
+  CHECK(till.scalar("SELECT COUNT(*) FROM idempotency") == 1);
 }
 
 TEST_CASE("A reader's snapshot delays the WAL rewind until a later call", "[checkout][wal]") {
@@ -121,7 +121,7 @@ TEST_CASE("A reader's snapshot delays the WAL rewind until a later call", "[chec
   REQUIRE(reader);
   REQUIRE((*reader)->exec("BEGIN"));
   {
-    auto count = (*reader)->prepare("SELECT COUNT(*) FROM checkout_txns");
+    auto count = (*reader)->prepare("SELECT COUNT(*) FROM idempotency");
     REQUIRE(count);
     REQUIRE(count->step().value());
     CHECK(count->column_int64(0) == 20);

@@ -139,9 +139,7 @@ std::uint64_t SyncWorld::write_delta(Till& till, pma::v1::Delta delta, const std
   auto tx = store::Transaction::begin(db);
   REQUIRE(tx);
   // The checkout engineer's rule: seq = max(last + 1, seq_floor).
-  std::int64_t last = count(till,
-                            "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE "
-                            "name = 'outbox'), 0)");
+  std::int64_t last = count(till, "SELECT COALESCE(MAX(seq), 0) FROM outbox");
   std::int64_t floor = count(till,
                              "SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM "
                              "sync_state WHERE key = 'seq_floor'), 0)");
