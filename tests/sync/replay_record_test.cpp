@@ -26,7 +26,7 @@ constexpr std::int64_t kNow = 1'779'933'600'000;
 struct Counter {
   Counter(Till& till, std::int64_t now_ms)
       : clock(now_ms), service(*till.db, hasher, {till.store_id, till.terminal_id}, clock) {}
-  pma::store::PhoneHasher hasher{"chain-key"};
+  pma::PhoneHasher hasher{"chain-key"};
   pma::checkout::ManualClock clock;
   pma::checkout::CheckoutService service;
 
