@@ -167,15 +167,14 @@ Status SqliteDb::exec(std::string_view sql) {
 }
 
 Result<Query> SqliteDb::prepare(std::string_view sql) {
-  std::string key(sql);
-  auto it = cache_.find(key);
+  auto it = cache_.find(sql);
   if (it == cache_.end()) {
     sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v3(db_, key.c_str(), static_cast<int>(key.size()),
-                           SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+    if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                           &stmt, nullptr) != SQLITE_OK) {
       return std::unexpected(error("sqlite_prepare", sql));
     }
-    it = cache_.emplace(std::move(key), stmt).first;
+    it = cache_.emplace(std::string(sql), stmt).first;
   }
   return Query(*this, it->second);
 }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -71,7 +72,14 @@ class SqliteDb {
   class Checkpointer;
   sqlite3* db_;
   std::unique_ptr<Checkpointer> checkpointer_;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  // Looked up by string_view without building a std::string per prepare.
+  struct SqlHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view sql) const noexcept {
+      return std::hash<std::string_view>{}(sql);
+    }
+  };
+  std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> cache_;
 };
 
 }  // namespace pma::hq

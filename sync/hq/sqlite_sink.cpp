@@ -148,25 +148,18 @@ Result<ApplyOutcome> SqliteSink::apply_batch(const TerminalIdentity& terminal,
       ++(*claim == Claim::duplicate ? outcome.duplicates : outcome.applied);
       continue;
     }
-    // The unique key is the last line of defence for exactly-once.
-    auto q = db_->prepare(
-        "INSERT INTO applied(store_id, terminal_id, seq, txn_id, applied_at) "
-        "VALUES(?1, ?2, ?3, ?4, ?5)");
-    if (!q) return std::unexpected(q.error());
-    q->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
-    q->bind(3, static_cast<std::int64_t>(delta.seq())).bind(4, delta.txn_id()).bind(5, now_ms);
-    PMA_TRY(q->run());
     // A delta the terminal may not send is recorded and skipped: applied (the watermark moves
     // on, so the honest rest of the outbox is not stuck) with nothing of it changed.
     auto refusal = authorise(terminal, delta);
     auto ok = refusal ? Status{} : Status(std::unexpected(refusal.error()));
-    if (ok && *refusal) {
+    const bool refused = ok && refusal->has_value();
+    if (refused) {
       ok = record_conflict(context, delta, (*refusal)->kind, (*refusal)->member_id,
                            (*refusal)->coupon_code, std::move((*refusal)->detail));
     } else if (ok) {
       ok = apply_delta(context, delta);
-      if (ok) ok = note_sale(terminal, delta);
     }
+    if (ok) ok = note_applied(context, delta, refused);
     if (!ok) {
       version_ = version_before;
       return fail(ok.error().code,

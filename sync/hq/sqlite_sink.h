@@ -70,12 +70,21 @@ class SqliteSink final : public Sink {
   // (the same person: the mapping is answered again; another: "provisional_id_reused"), or a
   // welcome code belongs to another member ("coupon_code_reused"). Changes nothing else.
   Result<bool> held_for_other(Context& context, const pma::v1::Delta& delta);
-  // Delta identity (sqlite_sink_identity.cpp). fresh: apply it; duplicate: the terminal sent
+  // Delta identity (sqlite_sink_identity.cpp). fresh: its row in `deltas` is written (its
+  // identity; a checkout's figures), apply it, then note_applied; duplicate: the terminal sent
   // this delta before under another seq (applied then); refused: the terminal's txn id (or
   // provisional id) names other contents now, a conflict is recorded and nothing changes.
   enum class Claim { fresh, duplicate, refused };
   Result<Claim> claim_identity(Context& context, const pma::v1::Delta& delta);
-  Status open_identity_schema();  // applied_txns, disputed_ids
+  // The delta's row; if_new: nothing when its identity has a row (then: duplicate).
+  Result<Claim> insert_row(Context& context, const pma::v1::Delta& delta, bool if_new);
+  // After the checks and the apply: a refused checkout's figures become zero; an applied
+  // refund's figures are added to its sale's.
+  Status note_applied(Context& context, const pma::v1::Delta& delta, bool refused);
+  // disputed_ids; a database from before `deltas` has its applied, applied_txns and sales rows
+  // moved into it (one transaction); whether kind 0 identities exist.
+  Status open_identity_schema();
+  Status migrate_to_deltas();
   // A provisional id the terminal reused for another person from from_seq on: its deltas from
   // then on never resolve to the id's first holder, and HQ no longer maps it for the terminal.
   Status dispute(Context& context, const std::string& provisional_id, std::uint64_t from_seq);
@@ -90,13 +99,20 @@ class SqliteSink final : public Sink {
                                               const std::string& code);
   Result<std::optional<Refusal>> check_refund(const TerminalIdentity& terminal,
                                               const pma::v1::RefundRecorded& refund);
-  // Records an applied checkout (what a refund may take back) or a refund's share of it.
-  Status note_sale(const TerminalIdentity& terminal, const pma::v1::Delta& delta);
+  // The terminal's sale txn_id (its checkout's row, else a kind 0 one), if any.
+  struct Sale {
+    bool figures_known;  // false: applied before HQ kept sales
+    std::string member_id;
+    std::int64_t fen_left, earned_left, burned_left;
+    std::int64_t kind;  // the row's kind (note_applied adds a refund to it)
+  };
+  Result<std::optional<Sale>> find_sale(const TerminalIdentity& terminal,
+                                        const std::string& txn_id);
   // The newest rule set and its caps (once per batch), and the one a checkout names (nullptr:
   // none published; valid until the next refresh_rules).
   Status refresh_rules();
   Result<const pma::v1::RuleSet*> rules_at(std::int64_t version);
-  Status open_checks_schema();  // sales; the member numbering
+  Status open_checks_schema();  // the member numbering
   // HQ's next own id H<9 digits>, never one a member (imported or not) already holds.
   Result<std::string> next_member_id();
   Status record_conflict(Context& context, const pma::v1::Delta& delta, std::string kind,
@@ -133,13 +149,19 @@ class SqliteSink final : public Sink {
   Status add_spend(const std::string& member_id, std::int64_t month, std::int64_t spend_fen);
   Status move_spend(const std::string& from_member_id, const std::string& to_member_id);
 
-  // The delta apply_batch is applying (set by claim_identity), for resolve().
+  // The delta apply_batch is applying (set by claim_identity), for resolve() and note_applied.
   struct Applying {
     std::string store_id;
     std::string terminal_id;
     std::uint64_t seq = 0;
+    std::int64_t kind = 0;
+    std::int64_t digest = 0;
   };
   Applying applying_;
+  // Whether `deltas` holds kind 0 identities (carried over from before kinds were kept),
+  // decided at open (no new one is ever written): without them each lookup of an identity or
+  // a sale is one point read instead of two.
+  bool kind0_identities_ = false;
 
   std::unique_ptr<SqliteDb> db_;
   std::uint64_t version_ = 0;

@@ -1,8 +1,8 @@
 // SqliteSink's authorisation of each delta before it is applied (issue 11, "a terminal acts
 // only for itself"): the pure checks of delta_checks.h with the caps of the newest rule set,
 // then what needs the database: a checkout's points against the rule set it names, a coupon's
-// owner, a refund's original sale (one this terminal sent, and not refunded beyond what was
-// paid, earned and burned). Also HQ's member numbering.
+// owner, a refund's original sale (a checkout this terminal sent for that member, and not
+// refunded beyond what was paid, earned and burned). Also HQ's member numbering.
 #include <fmt/format.h>
 
 #include "hq/delta_checks.h"
@@ -10,21 +10,7 @@
 
 namespace pma::hq {
 
-namespace {
-
-constexpr std::string_view kChecksSchema = R"sql(
-CREATE TABLE IF NOT EXISTS sales(
-  store_id TEXT NOT NULL, terminal_id TEXT NOT NULL, txn_id TEXT NOT NULL,
-  member_id TEXT NOT NULL, paid_fen INTEGER NOT NULL, points_earned INTEGER NOT NULL,
-  points_burned INTEGER NOT NULL, refunded_fen INTEGER NOT NULL DEFAULT 0,
-  points_reversed INTEGER NOT NULL DEFAULT 0, points_restored INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY(store_id, terminal_id, txn_id)) WITHOUT ROWID;
-)sql";
-
-}  // namespace
-
 Status SqliteSink::open_checks_schema() {
-  PMA_TRY(db_->exec(kChecksSchema));
   // Past every H<digits> id HQ holds (imported ones included), not COUNT(*) + 1: next_member_id
   // still checks each number, for ids imported by another process since.
   auto q = db_->prepare(
@@ -142,30 +128,16 @@ Result<std::optional<Refusal>> SqliteSink::check_refund(const TerminalIdentity& 
                                      r.original_txn_id(), why)});
   };
   if (r.original_txn_id().empty()) return not_own("no original sale named");
-  auto q = db_->prepare(
-      "SELECT member_id, paid_fen - refunded_fen, points_earned - points_reversed, "
-      "points_burned - points_restored FROM sales WHERE store_id = ?1 AND terminal_id = ?2 AND "
-      "txn_id = ?3");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, terminal.store_id).bind(2, terminal.terminal_id).bind(3, r.original_txn_id());
-  auto row = q->step();
-  if (!row) return std::unexpected(row.error());
-  if (!*row) {
-    // A sale applied before HQ kept sales (no row): it must still be one of this terminal's.
-    auto legacy = db_->prepare(
-        "SELECT EXISTS(SELECT 1 FROM applied WHERE store_id = ?1 AND terminal_id = ?2 AND "
-        "txn_id = ?3)");
-    if (!legacy) return std::unexpected(legacy.error());
-    legacy->bind(1, terminal.store_id).bind(2, terminal.terminal_id).bind(3, r.original_txn_id());
-    PMA_TRY(legacy->step());
-    const bool known = legacy->int64(0) != 0;
-    PMA_TRY(legacy->run());
-    if (!known) return not_own("this terminal sent no such sale");
-    return Found();
-  }
-  const std::string sale_member = q->text(0);
-  const std::int64_t fen_left = q->int64(1), earned_left = q->int64(2), burned_left = q->int64(3);
-  PMA_TRY(q->run());
+  auto sale = find_sale(terminal, r.original_txn_id());
+  if (!sale) return std::unexpected(sale.error());
+  // Only a checkout of this terminal is a sale: another of its deltas under that txn id (the
+  // refund itself, an adjustment) is not one.
+  if (!*sale) return not_own("this terminal sent no such sale");
+  if (!(*sale)->figures_known) return Found();  // applied before HQ kept sales: not checked
+  const std::string& sale_member = (*sale)->member_id;
+  const std::int64_t fen_left = (*sale)->fen_left, earned_left = (*sale)->earned_left,
+                     burned_left = (*sale)->burned_left;
+  if (sale_member.empty()) return not_own("the sale had no member");
   auto sale_canonical = resolve(sale_member);
   if (!sale_canonical) return std::unexpected(sale_canonical.error());
   auto refund_canonical = resolve(r.member_id());
@@ -220,31 +192,26 @@ Result<std::optional<Refusal>> SqliteSink::authorise(const TerminalIdentity& ter
   }
 }
 
-Status SqliteSink::note_sale(const TerminalIdentity& terminal, const pma::v1::Delta& delta) {
-  if (delta.has_checkout() && !delta.checkout().member_id().empty()) {
-    const auto& c = delta.checkout();
+Result<std::optional<SqliteSink::Sale>> SqliteSink::find_sale(const TerminalIdentity& terminal,
+                                                              const std::string& txn_id) {
+  for (const std::int64_t kind :
+       {static_cast<std::int64_t>(pma::v1::Delta::kCheckout), std::int64_t{0}}) {
+    if (kind == 0 && !kind0_identities_) break;
     auto q = db_->prepare(
-        "INSERT OR IGNORE INTO sales(store_id, terminal_id, txn_id, member_id, paid_fen, "
-        "points_earned, points_burned) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+        "SELECT member_id IS NOT NULL, COALESCE(member_id, ''), COALESCE(paid_fen, 0) - "
+        "refunded_fen, COALESCE(points_earned, 0) - points_reversed, COALESCE(points_burned, 0) "
+        "- points_restored FROM deltas WHERE store_id = ?1 AND terminal_id = ?2 AND txn_id = ?3 "
+        "AND kind = ?4 AND unkeyed_seq = 0");
     if (!q) return std::unexpected(q.error());
-    q->bind(1, terminal.store_id).bind(2, terminal.terminal_id).bind(3, delta.txn_id());
-    q->bind(4, c.member_id()).bind(5, c.paid_fen()).bind(6, c.points_earned());
-    q->bind(7, c.points_burned());
-    return q->run();
+    q->bind(1, terminal.store_id).bind(2, terminal.terminal_id).bind(3, txn_id).bind(4, kind);
+    auto row = q->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) continue;
+    Sale sale{q->int64(0) != 0, q->text(1), q->int64(2), q->int64(3), q->int64(4), kind};
+    PMA_TRY(q->run());
+    return std::optional<Sale>(std::move(sale));
   }
-  if (delta.has_refund() && !delta.refund().member_id().empty()) {
-    const auto& r = delta.refund();
-    // Bounded by check_refund (each sum stays within the sale's own, capped, numbers).
-    auto q = db_->prepare(
-        "UPDATE sales SET refunded_fen = refunded_fen + ?4, points_reversed = points_reversed + "
-        "?5, points_restored = points_restored + ?6 WHERE store_id = ?1 AND terminal_id = ?2 AND "
-        "txn_id = ?3");
-    if (!q) return std::unexpected(q.error());
-    q->bind(1, terminal.store_id).bind(2, terminal.terminal_id).bind(3, r.original_txn_id());
-    q->bind(4, r.refunded_fen()).bind(5, r.points_reversed()).bind(6, r.points_restored());
-    return q->run();
-  }
-  return {};
+  return std::optional<Sale>();
 }
 
 }  // namespace pma::hq

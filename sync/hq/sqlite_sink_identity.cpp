@@ -16,7 +16,8 @@ namespace pma::hq {
 
 namespace {
 
-// What kind of delta it is, as stored (0: unknown, rows carried over from before this table).
+// What kind of delta it is, as stored (-1: a newer agent's; 0 is only ever carried over from
+// before kinds were kept).
 std::int64_t kind_of(const pma::v1::Delta& delta) {
   return delta.body_case() == pma::v1::Delta::BODY_NOT_SET ? -1
                                                            : static_cast<int>(delta.body_case());
@@ -66,6 +67,16 @@ std::int64_t content_digest(const pma::v1::Delta& delta) {
   return static_cast<std::int64_t>(h);
 }
 
+Result<bool> table_exists(SqliteDb& db, std::string_view name) {
+  auto q = db.prepare("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1");
+  if (!q) return std::unexpected(q.error());
+  q->bind(1, name);
+  PMA_TRY(q->step());
+  const bool found = q->int64(0) != 0;
+  PMA_TRY(q->run());
+  return found;
+}
+
 }  // namespace
 
 Status SqliteSink::open_identity_schema() {
@@ -85,43 +96,98 @@ Status SqliteSink::open_identity_schema() {
         "UPDATE members SET profile = 1 WHERE card_no IS NOT NULL OR phone_hash IS NOT NULL OR "
         "phone_masked <> '' OR name <> '' OR birthday <> ''; COMMIT"));
   }
-  auto exists = db_->prepare("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'applied_txns'");
-  if (!exists) return std::unexpected(exists.error());
-  PMA_TRY(exists->step());
-  const bool present = exists->int64(0) != 0;
-  PMA_TRY(exists->run());
-  if (present) return {};
-  // One transaction: the table, and the txn ids applied before it existed (kind 0, digest
-  // NULL: their kind and content were not kept, so a delta naming one is taken as sent again).
-  PMA_TRY(db_->exec("BEGIN IMMEDIATE"));
-  auto created = db_->exec(
-      "CREATE TABLE IF NOT EXISTS applied_txns("
-      "store_id TEXT NOT NULL, terminal_id TEXT NOT NULL, txn_id TEXT NOT NULL, "
-      "kind INTEGER NOT NULL, digest INTEGER, seq INTEGER NOT NULL, "
-      "PRIMARY KEY(store_id, terminal_id, txn_id, kind)) WITHOUT ROWID;"
-      "INSERT OR IGNORE INTO applied_txns(store_id, terminal_id, txn_id, kind, digest, seq) "
-      "SELECT store_id, terminal_id, txn_id, 0, NULL, MIN(seq) FROM applied WHERE txn_id <> '' "
-      "GROUP BY store_id, terminal_id, txn_id;"
-      "CREATE TABLE IF NOT EXISTS disputed_ids("
-      "provisional_id TEXT NOT NULL, store_id TEXT NOT NULL, terminal_id TEXT NOT NULL, "
-      "from_seq INTEGER NOT NULL, PRIMARY KEY(provisional_id, store_id, terminal_id)) "
-      "WITHOUT ROWID;");
-  if (!created) {
+  PMA_TRY(
+      db_->exec("CREATE TABLE IF NOT EXISTS disputed_ids("
+                "provisional_id TEXT NOT NULL, store_id TEXT NOT NULL, terminal_id TEXT NOT NULL, "
+                "from_seq INTEGER NOT NULL, PRIMARY KEY(provisional_id, store_id, terminal_id)) "
+                "WITHOUT ROWID;"));
+  auto legacy = table_exists(*db_, "applied");
+  if (!legacy) return std::unexpected(legacy.error());
+  if (*legacy) PMA_TRY(migrate_to_deltas());
+  // Through the partial index deltas_kind0: no scan, however many deltas HQ holds.
+  auto kind0 =
+      db_->prepare("SELECT EXISTS(SELECT 1 FROM deltas WHERE kind = 0 AND unkeyed_seq = 0)");
+  if (!kind0) return std::unexpected(kind0.error());
+  PMA_TRY(kind0->step());
+  kind0_identities_ = kind0->int64(0) != 0;
+  return kind0->run();
+}
+
+Status SqliteSink::migrate_to_deltas() {
+  // A database of an earlier release: one row per delta in `applied` (seq, txn id), its
+  // identity in `applied_txns` (or, older still, not at all: then its txn ids become kind 0
+  // identities, as that release's open did), its member checkouts' figures in `sales`. Each
+  // `applied` row becomes one row of `deltas`; all of it or nothing.
+  auto identities = table_exists(*db_, "applied_txns");
+  if (!identities) return std::unexpected(identities.error());
+  auto sales = table_exists(*db_, "sales");
+  if (!sales) return std::unexpected(sales.error());
+  std::string sql = "BEGIN IMMEDIATE;";
+  if (!*identities) {
+    sql +=
+        "CREATE TABLE applied_txns(store_id TEXT NOT NULL, terminal_id TEXT NOT NULL, "
+        "txn_id TEXT NOT NULL, kind INTEGER NOT NULL, digest INTEGER, seq INTEGER NOT NULL, "
+        "PRIMARY KEY(store_id, terminal_id, txn_id, kind)) WITHOUT ROWID;"
+        "INSERT INTO applied_txns(store_id, terminal_id, txn_id, kind, digest, seq) "
+        "SELECT store_id, terminal_id, txn_id, 0, NULL, MIN(seq) FROM applied WHERE txn_id <> '' "
+        "GROUP BY store_id, terminal_id, txn_id;";
+  }
+  if (!*sales) {
+    sql +=
+        "CREATE TABLE sales(store_id TEXT NOT NULL, terminal_id TEXT NOT NULL, "
+        "txn_id TEXT NOT NULL, member_id TEXT NOT NULL, paid_fen INTEGER NOT NULL, "
+        "points_earned INTEGER NOT NULL, points_burned INTEGER NOT NULL, refunded_fen INTEGER "
+        "NOT NULL DEFAULT 0, points_reversed INTEGER NOT NULL DEFAULT 0, points_restored INTEGER "
+        "NOT NULL DEFAULT 0, PRIMARY KEY(store_id, terminal_id, txn_id)) WITHOUT ROWID;";
+  }
+  // An `applied` row without identity (no txn id, or a txn id applied again before identities
+  // were kept) is keyed by its seq. Plain INSERTs: a row that would collide fails the whole
+  // migration (and the open) rather than losing an identity. applied_txns rows without their
+  // `applied` row (none are known) keep their identity all the same.
+  sql += fmt::format(
+      "INSERT INTO deltas(store_id, terminal_id, txn_id, kind, unkeyed_seq, seq, digest, "
+      "applied_at, member_id, paid_fen, points_earned, points_burned, refunded_fen, "
+      "points_reversed, points_restored) "
+      "SELECT a.store_id, a.terminal_id, a.txn_id, COALESCE(t.kind, 0), "
+      "IIF(t.kind IS NULL, a.seq, 0), a.seq, t.digest, a.applied_at, s.member_id, s.paid_fen, "
+      "s.points_earned, s.points_burned, COALESCE(s.refunded_fen, 0), "
+      "COALESCE(s.points_reversed, 0), COALESCE(s.points_restored, 0) FROM applied a "
+      "LEFT JOIN applied_txns t ON t.store_id = a.store_id AND t.terminal_id = a.terminal_id "
+      "AND t.txn_id = a.txn_id AND t.seq = a.seq "
+      "LEFT JOIN sales s ON t.kind IN (0, {0}) AND s.store_id = a.store_id AND "
+      "s.terminal_id = a.terminal_id AND s.txn_id = a.txn_id;"
+      "INSERT INTO deltas(store_id, terminal_id, txn_id, kind, unkeyed_seq, seq, digest, "
+      "applied_at) SELECT t.store_id, t.terminal_id, t.txn_id, t.kind, 0, t.seq, t.digest, 0 "
+      "FROM applied_txns t WHERE NOT EXISTS(SELECT 1 FROM applied a WHERE "
+      "a.store_id = t.store_id AND a.terminal_id = t.terminal_id AND a.seq = t.seq AND "
+      "a.txn_id = t.txn_id);"
+      "DROP TABLE applied; DROP TABLE applied_txns; DROP TABLE sales;",
+      static_cast<int>(pma::v1::Delta::kCheckout));
+  if (auto ok = db_->exec(sql); !ok) {
     (void)db_->exec("ROLLBACK");
-    return created;
+    return fail(ok.error().code, fmt::format("moving applied, applied_txns and sales into "
+                                             "deltas: {}",
+                                             ok.error().message));
   }
   return db_->exec("COMMIT");
 }
 
 Result<SqliteSink::Claim> SqliteSink::claim_identity(Context& context,
                                                      const pma::v1::Delta& delta) {
-  applying_ = {context.terminal.store_id, context.terminal.terminal_id, delta.seq()};
-  if (delta.txn_id().empty()) return Claim::fresh;  // nothing to recognise it by
   const std::int64_t kind = kind_of(delta);
-  const std::int64_t digest = content_digest(delta);
-  // The delta's own kind first, then 0 (a txn applied before identities were kept); for a
-  // delta of unknown kind (-1) 0 comes first. Two point lookups: "kind IN (?4, 0)" made SQLite
-  // build an ephemeral table for the list on every delta (a fifth of HQ's ingest CPU).
+  applying_ = {context.terminal.store_id, context.terminal.terminal_id, delta.seq(), kind, 0};
+  // Nothing to recognise it by: its row is keyed by its seq, which the watermark makes new.
+  if (delta.txn_id().empty()) return insert_row(context, delta, false);
+  applying_.digest = content_digest(delta);
+  // Without kind 0 identities the row's own key decides: its insert is the lookup, and a
+  // fresh delta (nearly all of them) costs one statement.
+  if (!kind0_identities_) {
+    auto inserted = insert_row(context, delta, true);
+    if (!inserted || *inserted == Claim::fresh) return inserted;
+  }
+  // The delta's own kind first, then 0 (a txn applied before identities were kept) if the
+  // database holds any; for a delta of unknown kind (-1) 0 comes first. Point lookups: "kind
+  // IN (?4, 0)" made SQLite build an ephemeral table for the list on every delta.
   struct Stored {
     std::int64_t kind;
     bool unknown;
@@ -130,9 +196,10 @@ Result<SqliteSink::Claim> SqliteSink::claim_identity(Context& context,
   };
   std::optional<Stored> stored;
   for (const std::int64_t k : {std::max<std::int64_t>(kind, 0), std::min<std::int64_t>(kind, 0)}) {
+    if (k == 0 && !kind0_identities_) continue;
     auto q = db_->prepare(
-        "SELECT digest, seq FROM applied_txns WHERE store_id = ?1 AND terminal_id = ?2 AND "
-        "txn_id = ?3 AND kind = ?4");
+        "SELECT digest, seq FROM deltas WHERE store_id = ?1 AND terminal_id = ?2 AND "
+        "txn_id = ?3 AND kind = ?4 AND unkeyed_seq = 0");
     if (!q) return std::unexpected(q.error());
     q->bind(1, context.terminal.store_id).bind(2, context.terminal.terminal_id);
     q->bind(3, delta.txn_id()).bind(4, k);
@@ -143,14 +210,16 @@ Result<SqliteSink::Claim> SqliteSink::claim_identity(Context& context,
       stored = Stored{k, unknown, unknown ? 0 : q->int64(0), q->int64(1)};
     }
     PMA_TRY(q->run());
-    if (stored || kind == 0) break;
+    if (stored) break;
   }
   if (stored) {
     const std::int64_t stored_kind = stored->kind;
     const bool unknown = stored->unknown;
     const std::int64_t stored_digest = stored->digest;
     const std::int64_t first_seq = stored->first_seq;
-    if (stored_kind != 0 && !unknown && stored_digest == digest) return Claim::duplicate;
+    if (stored_kind != 0 && !unknown && stored_digest == applying_.digest) {
+      return Claim::duplicate;
+    }
     if (stored_kind == 0 && !delta.has_member_registered()) return Claim::duplicate;
     if (stored_kind != 0) {
       // The terminal's txn id names something else now: a reinstalled or restored till that
@@ -165,17 +234,78 @@ Result<SqliteSink::Claim> SqliteSink::claim_identity(Context& context,
       return Claim::refused;
     }
     // A registration applied before identities were kept: register_member compares it with
-    // the member the provisional id maps to.
+    // the member the provisional id maps to (its own row joins the kind 0 one).
+  } else if (!kind0_identities_) {
+    return fail("sqlite_error",
+                fmt::format("txn {} of {}/{}: its key is taken, yet no row has it", delta.txn_id(),
+                            context.terminal.store_id, context.terminal.terminal_id));
   }
-  auto insert = db_->prepare(
-      "INSERT OR REPLACE INTO applied_txns(store_id, terminal_id, txn_id, kind, digest, seq) "
-      "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
-  if (!insert) return std::unexpected(insert.error());
-  insert->bind(1, context.terminal.store_id).bind(2, context.terminal.terminal_id);
-  insert->bind(3, delta.txn_id()).bind(4, kind).bind(5, digest);
-  insert->bind(6, static_cast<std::int64_t>(delta.seq()));
-  PMA_TRY(insert->run());
-  return Claim::fresh;
+  return insert_row(context, delta, false);
+}
+
+Result<SqliteSink::Claim> SqliteSink::insert_row(Context& context, const pma::v1::Delta& delta,
+                                                 bool if_new) {
+  // The key is exactly-once's last line of defence: unless if_new (then a row already holding
+  // the identity leaves it alone, and the caller reads that row), a second row for one
+  // identity fails the batch.
+  auto q = db_->prepare(
+      if_new ? std::string_view(
+                   "INSERT INTO deltas(store_id, terminal_id, txn_id, kind, unkeyed_seq, seq, "
+                   "digest, applied_at, member_id, paid_fen, points_earned, points_burned) "
+                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT DO "
+                   "NOTHING")
+             : std::string_view(
+                   "INSERT INTO deltas(store_id, terminal_id, txn_id, kind, unkeyed_seq, seq, "
+                   "digest, applied_at, member_id, paid_fen, points_earned, points_burned) "
+                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"));
+  if (!q) return std::unexpected(q.error());
+  const bool keyed = !delta.txn_id().empty();
+  const auto seq = static_cast<std::int64_t>(delta.seq());
+  q->bind(1, context.terminal.store_id).bind(2, context.terminal.terminal_id);
+  q->bind(3, delta.txn_id()).bind(4, applying_.kind).bind(5, keyed ? 0 : seq).bind(6, seq);
+  if (keyed) {
+    q->bind(7, applying_.digest);
+  } else {
+    q->bind_null(7);
+  }
+  q->bind(8, context.now_ms);
+  if (delta.has_checkout()) {  // what a refund may take back (note_applied: 0 if refused)
+    const auto& c = delta.checkout();
+    q->bind(9, c.member_id()).bind(10, c.paid_fen());
+    q->bind(11, c.points_earned()).bind(12, c.points_burned());
+  }  // other kinds: NULL figures (unbound parameters are NULL)
+  PMA_TRY(q->run());
+  return if_new && db_->changes() == 0 ? Claim::duplicate : Claim::fresh;
+}
+
+Status SqliteSink::note_applied(Context& context, const pma::v1::Delta& delta, bool refused) {
+  if (refused) {
+    if (!delta.has_checkout()) return {};
+    // A refused checkout changed nothing: a refund of it can take nothing back.
+    auto q = db_->prepare(
+        "UPDATE deltas SET paid_fen = 0, points_earned = 0, points_burned = 0 WHERE "
+        "store_id = ?1 AND terminal_id = ?2 AND txn_id = ?3 AND kind = ?4 AND unkeyed_seq = ?5");
+    if (!q) return std::unexpected(q.error());
+    q->bind(1, context.terminal.store_id).bind(2, context.terminal.terminal_id);
+    q->bind(3, delta.txn_id()).bind(4, applying_.kind);
+    q->bind(5, delta.txn_id().empty() ? static_cast<std::int64_t>(delta.seq()) : 0);
+    return q->run();
+  }
+  if (!delta.has_refund() || delta.refund().member_id().empty()) return {};
+  const auto& r = delta.refund();
+  auto sale = find_sale(context.terminal, r.original_txn_id());
+  if (!sale) return std::unexpected(sale.error());
+  if (!*sale || !(*sale)->figures_known) return {};  // a sale from before HQ kept sales
+  // Bounded by check_refund (each sum stays within the sale's own, capped, numbers).
+  auto u = db_->prepare(
+      "UPDATE deltas SET refunded_fen = refunded_fen + ?5, points_reversed = points_reversed + "
+      "?6, points_restored = points_restored + ?7 WHERE store_id = ?1 AND terminal_id = ?2 AND "
+      "txn_id = ?3 AND kind = ?4 AND unkeyed_seq = 0");
+  if (!u) return std::unexpected(u.error());
+  u->bind(1, context.terminal.store_id).bind(2, context.terminal.terminal_id);
+  u->bind(3, r.original_txn_id()).bind(4, (*sale)->kind);
+  u->bind(5, r.refunded_fen()).bind(6, r.points_reversed()).bind(7, r.points_restored());
+  return u->run();
 }
 
 Status SqliteSink::dispute(Context& context, const std::string& provisional_id,

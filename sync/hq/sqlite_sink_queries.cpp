@@ -223,7 +223,7 @@ Result<std::optional<MemberSnapshot>> SqliteSink::member(const std::string& memb
 }
 
 Result<std::uint64_t> SqliteSink::applied_count(const TerminalIdentity& terminal) {
-  auto q = db_->prepare("SELECT COUNT(*) FROM applied WHERE store_id = ?1 AND terminal_id = ?2");
+  auto q = db_->prepare("SELECT COUNT(*) FROM deltas WHERE store_id = ?1 AND terminal_id = ?2");
   if (!q) return std::unexpected(q.error());
   q->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
   auto row = q->step();

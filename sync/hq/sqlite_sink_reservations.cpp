@@ -60,10 +60,10 @@ Result<bool> SqliteSink::recently_applied(const TerminalIdentity& terminal,
                                           const std::string& txn_id) {
   auto highest = highest_applied(terminal);
   if (!highest) return std::unexpected(highest.error());
-  // A range of the primary key: the last 1,000 deltas, cheap without an index on txn_id.
+  // A prefix of the primary key (store, terminal, txn id), then its last 1,000 deltas.
   auto q = db_->prepare(
-      "SELECT EXISTS(SELECT 1 FROM applied WHERE store_id = ?1 AND terminal_id = ?2 AND "
-      "seq > ?3 AND txn_id = ?4)");
+      "SELECT EXISTS(SELECT 1 FROM deltas WHERE store_id = ?1 AND terminal_id = ?2 AND "
+      "txn_id = ?4 AND seq > ?3)");
   if (!q) return std::unexpected(q.error());
   q->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
   q->bind(3, static_cast<std::int64_t>(*highest > 1000 ? *highest - 1000 : 0)).bind(4, txn_id);

@@ -245,9 +245,9 @@ TEST_CASE("Restoring a backup and reinstalling while checkouts continue lose and
     return *row ? stmt->column_int64(0) : -1;
   };
   // 0 lost, 0 doubled: one applied checkout per committed one (and the registrations).
-  CHECK(scalar("SELECT COUNT(*) FROM applied WHERE txn_id LIKE 'RR-%'") ==
+  CHECK(scalar("SELECT COUNT(*) FROM deltas WHERE txn_id LIKE 'RR-%'") ==
         static_cast<std::int64_t>(pos.committed()));
-  CHECK(scalar("SELECT COUNT(DISTINCT txn_id) FROM applied WHERE txn_id LIKE 'RR-%'") ==
+  CHECK(scalar("SELECT COUNT(DISTINCT txn_id) FROM deltas WHERE txn_id LIKE 'RR-%'") ==
         static_cast<std::int64_t>(pos.committed()));
   CHECK(scalar("SELECT COUNT(*) FROM conflicts") == 0);
   // 0 misattributed: every member's balance at HQ is the sum of its own checkouts (booked
