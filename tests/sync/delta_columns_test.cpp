@@ -58,8 +58,12 @@ void fill_checkout(pma::v1::CheckoutCommitted& c, Values& v) {
   c.set_tier_discount_fen(v.integer());
   c.set_coupon_discount_fen(v.integer());
   c.set_points_discount_fen(v.integer());
-  // Mostly a checkout that adds up, sometimes not.
-  c.set_paid_fen(v.coin() ? c.gross_fen() - c.tier_discount_fen() : v.integer());
+  // Mostly a checkout that adds up, sometimes not (wrapping, as random extremes may: the
+  // columns carry any int64, and a signed overflow here was UBSan's finding in this test).
+  c.set_paid_fen(v.coin()
+                     ? static_cast<std::int64_t>(static_cast<std::uint64_t>(c.gross_fen()) -
+                                                 static_cast<std::uint64_t>(c.tier_discount_fen()))
+                     : v.integer());
   c.set_points_earned(v.integer());
   c.set_points_burned(v.integer());
   c.set_rule_set_version(v.integer());
