@@ -1,4 +1,5 @@
-// The only file that includes sqlite3.h.
+// The till's only file that includes sqlite3.h (HQ's is sync/hq/sqlite_db.cpp until issue 12's
+// drivers/sqlite/ wrapper serves both).
 #include "store/sqlite.h"
 
 #include <fcntl.h>

@@ -19,14 +19,14 @@ std::vector<std::uint8_t> encode_message(FrameType type,
                                          const google::protobuf::MessageLite& message,
                                          int zstd_level = 3);
 
-// Parses frame into out. Errors: "frame_unexpected" (another frame type than expected; an
-// error frame from the peer is returned as its own code and message), "zstd_garbled",
-// "zstd_too_large", "protobuf_garbled".
 // What the peer's error frame says: its code when that is one of ours (stable snake_case
 // ASCII, at most 64 characters; the code reaches logs, metrics and the POS's JSON), otherwise
 // `fallback`; "protobuf_garbled" for an unreadable frame. The message is the peer's.
 Error peer_error(const Frame& frame, std::string_view fallback = "peer_error");
 
+// Parses frame into out. Errors: "frame_unexpected" (another frame type than expected; an
+// error frame from the peer is returned as its own code and message), "zstd_garbled",
+// "zstd_too_large", "protobuf_garbled".
 Status decode_message(const Frame& frame, FrameType expected, google::protobuf::MessageLite& out,
                       std::size_t max_decompressed = kDefaultMaxDecompressed);
 
