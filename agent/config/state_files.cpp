@@ -12,30 +12,21 @@
 #include <fstream>
 #include <sstream>
 
+#include "files/durable.h"
+
 namespace pma::config {
 
 namespace {
 
-// fsync on a path (a file, or a folder after a rename or link in it).
-bool sync_path(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  return ok;
-}
-
-std::string folder_of(const std::string& path) {
-  std::string parent = std::filesystem::path(path).parent_path().string();
-  return parent.empty() ? std::string(".") : parent;
-}
+using files::parent_folder;
+using files::sync_path;
 
 // What an earlier start may have left: "<name>.tmp.XXXXXX" files that never became the secret
 // (killed before the link). They may hold a whole secret: remove them, best effort.
 void remove_leftover_temps(const std::string& path) {
   std::error_code ec;
   std::string prefix = std::filesystem::path(path).filename().string() + ".tmp.";
-  for (const auto& entry : std::filesystem::directory_iterator(folder_of(path), ec)) {
+  for (const auto& entry : std::filesystem::directory_iterator(parent_folder(path), ec)) {
     if (entry.path().filename().string().starts_with(prefix)) {
       std::filesystem::remove(entry.path(), ec);
     }
@@ -126,7 +117,7 @@ Status write_secret_file(const std::string& path, const std::string& secret, mod
     return fail("secret_file", fmt::format("cannot create '{}': {}", path, std::strerror(error)));
   }
   ::unlink(temp.c_str());
-  if (!sync_path(folder_of(path))) {
+  if (!sync_path(parent_folder(path))) {
     return fail("secret_file",
                 fmt::format("cannot sync the folder of '{}': {}", path, std::strerror(errno)));
   }

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <thread>
 
+#include "files/durable.h"
 #include "store/migrations.h"
 
 namespace pma::store {
@@ -31,19 +32,7 @@ std::int64_t unix_now() {
       .count();
 }
 
-// fsync on a path (a file, or a folder after a rename in it).
-bool sync_path(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  return ok;
-}
-
-std::string parent_of(const std::string& path) {
-  fs::path parent = fs::path(path).parent_path();
-  return parent.empty() ? std::string(".") : parent.string();
-}
+using files::sync_path;
 
 void remove_quietly(const std::string& path) {
   std::error_code ec;
@@ -265,7 +254,7 @@ Result<BackupReport> backup_database(Database& source, const std::string& file,
     return fail("backup_io",
                 fmt::format("cannot rename '{}' to '{}': {}", partial, file, ec.message()));
   }
-  sync_path(parent_of(file));
+  sync_path(files::parent_folder(file));
   report.bytes = static_cast<std::int64_t>(fs::file_size(file, ec));
   return report;
 }
@@ -345,7 +334,7 @@ Result<RestoreReport> restore_database(const std::string& backup, const std::str
   }
 
   std::error_code ec;
-  const std::string folder = parent_of(target);
+  const std::string folder = files::parent_folder(target);
   fs::create_directories(folder, ec);
   const bool had_target = fs::exists(target, ec);
   if (had_target) {
