@@ -254,7 +254,7 @@ void PosTokens::add_routes(Router& router) {
     }
     auto made = create(request.origin());
     if (!made) return error_response(made.error());
-    return json_response(201, *made);
+    return json_response(200, *made);
   });
   router.add("GET", std::string(kManagement),
              [this](const ApiRequest&) { return json_response(200, list()); });

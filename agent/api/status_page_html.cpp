@@ -27,7 +27,7 @@ const std::string_view kStatusPageHtml = R"html(<!doctype html>
 <body>
 <h1>memberd status <span id="where"></span></h1>
 <div>version <b id="version">-</b> &middot; up <span id="uptime">-</span> &middot;
-  members <span id="members">-</span> &middot; event stream <b id="stream">not connected</b></div>
+  members <span id="members">-</span> &middot; event stream <b id="stream">off</b></div>
 <form id="login">
   <label>API token (the api-token file):
     <input id="token" type="password" autocomplete="off"></label>
@@ -172,7 +172,7 @@ function follow() {
   socket = new WebSocket(scheme + location.host + "/v1/events?since=" + lastSeq +
                          "&access_token=" + encodeURIComponent(token));
   const mine = socket;
-  socket.onopen = () => { $("stream").textContent = "connected"; };
+  socket.onopen = () => { $("stream").textContent = "live"; };
   socket.onmessage = (message) => {
     const event = JSON.parse(message.data);
     lastSeq = Math.max(lastSeq, Number(event.seq));
@@ -180,7 +180,7 @@ function follow() {
   };
   socket.onclose = () => {
     if (socket !== mine) return;
-    $("stream").textContent = "disconnected, retrying";
+    $("stream").textContent = "lost, retrying";
     setTimeout(() => { if (socket === mine) follow(); }, 2000);
   };
 }
