@@ -53,7 +53,6 @@ TEST_CASE("The example web till shows a scanned member, checks out and prints th
   REQUIRE(token.size() == 64);
 
   WebDriver browser;
-  INFO(browser.log());
   browser.navigate(site.origin() + "/till.html");
   browser.type("#agent", "http://127.0.0.1:" + std::to_string(world.memberd->port()));
   browser.type("#token", token);
@@ -107,7 +106,6 @@ TEST_CASE("The status page asks for the token, then shows devices, queue and syn
   std::string base = "http://127.0.0.1:" + std::to_string(world.memberd->port());
 
   WebDriver browser;
-  INFO(browser.log());
   browser.navigate(base + "/");
   // Loaded without a token: no data in it until the token is given.
   CHECK(browser.text("#version") == "-");

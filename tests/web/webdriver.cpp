@@ -81,6 +81,7 @@ std::optional<std::string> WebDriver::unavailable() {
 WebDriver::WebDriver() {
   int port = free_port();
   std::string log = dir_.file("chromedriver.log");
+  std::fflush(nullptr);  // the child must not write the test's buffered output again
   pid_ = ::fork();
   if (pid_ == 0) {
     std::string port_arg = "--port=" + std::to_string(port);
