@@ -135,3 +135,25 @@ TEST_CASE("The status page asks for the token, then shows devices, queue and syn
   save("status-page.png", png);
   CHECK(world.memberd->stop() == 0);
 }
+
+TEST_CASE(
+    "A page from an origin not in allowed_origins cannot use the API, even with the api-token",
+    "[web][browser][cors]") {
+  if (auto why = WebDriver::unavailable()) {
+    std::cout << "SKIPPED: " << *why << "\n";
+    return;
+  }
+  StaticServer site(PMA_SOURCE_DIR "/packaging/examples");
+  WebWorld world;  // allowed_origins = []
+  REQUIRE(world.memberd->wait_ready());
+  WebDriver browser;
+  browser.navigate(site.origin() + "/till.html");
+  browser.type("#agent", "http://127.0.0.1:" + std::to_string(world.memberd->port()));
+  browser.type("#token", world.memberd->token());
+  browser.click("#connect");
+  // The browser refuses the answer (no Access-Control-Allow-Origin): fetch fails.
+  CHECK_THAT(browser.wait_for_text("#error", "unreachable"),
+             Catch::Contains("api.allowed_origins"));
+  CHECK(browser.text("#conn-state") == "off");
+  CHECK(world.memberd->stop() == 0);
+}
