@@ -9,6 +9,7 @@
 #include <string>
 
 #include "api/raw_http.h"
+#include "support/temp_dir.h"
 #include "web/web_world.h"
 
 using pma::test::RawHttpConnection;
@@ -134,4 +135,19 @@ TEST_CASE("A token is made only for a well-formed origin listed in api.allowed_o
   CHECK_THAT(out, Catch::Contains("revoked 2 tokens"));
   CHECK_THAT(world.memberctl("pos-token", &status), Catch::Contains("no origin-bound tokens"));
   CHECK(world.memberd->stop() == 0);
+}
+
+TEST_CASE("A damaged pos-tokens file stops memberd naming the file and line", "[web][pos_token]") {
+  pma::test::TempDir state;
+  {
+    std::ofstream file(state.file("pos-tokens"));
+    file << "# comment\npt-0123abcd https://pos.example.com 1796300000 not-a-digest\n";
+  }
+  pma::test::MemberdOptions options;
+  options.state_dir = state.path().string();
+  options.demo_members = -1;
+  pma::test::MemberdProcess memberd(options);
+  CHECK_FALSE(memberd.wait_ready(std::chrono::seconds(10)));
+  CHECK_THAT(memberd.log(), Catch::Contains("pos-tokens' line 2: expected '<id> <origin> "
+                                            "<created unix seconds> <sha-256 hex>'"));
 }
