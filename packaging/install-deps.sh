@@ -15,6 +15,9 @@ packages=(
   libsystemd-dev
   # Packaging and its test (tests/packaging): .deb build, man pages, unit and package checks.
   adduser dpkg-dev fakeroot file help2man lintian man-db systemd
+  # The browser tests (tests/web): the example web till and the status page in headless Chromium
+  # (a CJK font, so that screenshots show Chinese names).
+  chromium chromium-driver fonts-wqy-microhei
 )
 
 missing=()

@@ -9,6 +9,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "api/cors.h"
 #include "api/json.h"
 #include "api/request_guard.h"
 #include "pma/error_codes.h"
@@ -66,11 +67,14 @@ Status HttpServer::start() {
                                    std::to_string(options_.port) + ": " + ec.message());
   }
   port_ = acceptor_.local_endpoint().port();
-  shared_.guard = std::make_unique<RequestGuard>(
-      RequestGuardOptions{.listen = options_.listen,
-                          .port = port_,
-                          .token = options_.token,
-                          .allowed_origins = options_.allowed_origins});
+  // The agent's own origin too: its status page (GET /) opens the event stream from there.
+  shared_.origins = cors::effective_origins(options_.allowed_origins, options_.listen, port_);
+  shared_.guard =
+      std::make_unique<RequestGuard>(RequestGuardOptions{.listen = options_.listen,
+                                                         .port = port_,
+                                                         .token = options_.token,
+                                                         .allowed_origins = shared_.origins,
+                                                         .pos_tokens = options_.pos_tokens});
   accept();
   return {};
 }

@@ -19,6 +19,7 @@
 
 #include "api/event_hub.h"
 #include "api/http_session.h"
+#include "api/pos_tokens.h"
 #include "api/request_guard.h"
 #include "api/router.h"
 #include "log/repeat_limiter.h"
@@ -41,6 +42,8 @@ struct HttpServerOptions {
   std::size_t max_connections = 256;
   // Origins a browser page may call from (WebSocket upgrades included); empty: none.
   std::vector<std::string> allowed_origins;
+  // Origin-bound tokens of browser tills (null: none); must outlive the server.
+  const PosTokens* pos_tokens = nullptr;
   // The clock for rate-limited log lines (tests may pass their own).
   std::function<std::chrono::steady_clock::time_point()> now = std::chrono::steady_clock::now;
 };

@@ -12,9 +12,11 @@
 #include <boost/beast/websocket.hpp>
 #include <optional>
 
+#include "api/cors.h"
 #include "api/event_session.h"
 #include "api/http_server.h"
 #include "api/json.h"
+#include "api/status_page.h"
 #include "pma/error_codes.h"
 
 namespace pma::api {
@@ -33,6 +35,7 @@ http::response<http::string_body> to_http(ApiResponse response, unsigned version
   http::response<http::string_body> res{static_cast<http::status>(response.status), version};
   res.set(http::field::server, "memberd");
   res.set(http::field::content_type, response.content_type);
+  for (auto& [name, value] : response.headers) res.insert(name, value);
   res.keep_alive(keep_alive);
   res.body() = std::move(response.body);
   res.prepare_payload();
@@ -127,7 +130,16 @@ asio::awaitable<HttpSession::Next> HttpSession::serve(
 
   std::optional<ApiResponse> response;  // set once the request is refused or answered
   bool body_read = parser.is_done();
-  if (auto admitted = shared_.guard->admit(req); !admitted) {
+  auto admitted = shared_.guard->admit(req);
+  // The guard checks Host and Origin before the token: a refused token leaves both admitted.
+  bool only_token_refused = !admitted && (admitted.error().code == err::missing_token ||
+                                          admitted.error().code == err::wrong_token ||
+                                          admitted.error().code == err::token_origin_mismatch);
+  if (cors::is_preflight(req) && (admitted || only_token_refused)) {
+    response = cors::preflight_answer(req);  // a preflight never carries the token
+  } else if (req.method() == http::verb::get && path == "/" && (admitted || only_token_refused)) {
+    response = status_page_response();  // no data in it: the page asks for the token
+  } else if (!admitted) {
     // Refused on the header alone: the body (up to api.max_body_bytes per connection) is never
     // read, let alone buffered.
     const Error& error = admitted.error();
@@ -182,6 +194,12 @@ asio::awaitable<HttpSession::Next> HttpSession::serve(
   }
   shared_.log.debug("api: {} {} -> {}", std::string(req.method_string()), logged_target,
                     response->status);
+  // A listed Origin may read the answer, errors included (a refused Origin is not listed).
+  if (auto origin = req.find(http::field::origin); origin != req.end() &&
+                                                   cors::listed(shared_.origins, origin->value()) &&
+                                                   !cors::is_preflight(req)) {
+    cors::allow_origin(*response, origin->value());
+  }
   // A connection whose body was left unread cannot carry another request.
   bool keep = body_read && req.keep_alive() && !shared_.stopping && !evicted_;
   auto res = to_http(std::move(*response), req.version(), keep);

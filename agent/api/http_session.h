@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/event_hub.h"
 #include "api/request_guard.h"
@@ -41,6 +42,8 @@ struct SessionShared {
   spdlog::logger& log;
   std::unique_ptr<RequestGuard> guard;  // made once the port is bound
   EventHub* hub = nullptr;              // null: /v1/events is not served
+  // Origins a page may call from (cors::effective_origins), lower case; set with the guard.
+  std::vector<std::string> origins;
   bool stopping = false;
   std::uint64_t requests = 0;
   // Logs at most a few lines of `key` per window (spdlog level, key, line).

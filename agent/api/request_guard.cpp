@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "api/pos_tokens.h"
 #include "pma/error_codes.h"
 
 namespace pma::api {
@@ -127,6 +128,9 @@ Status RequestGuard::check_token(const http::request_header<>& header) const {
   const std::string& token = options_.token;
   if (value.size() != token.size() ||
       CRYPTO_memcmp(value.data(), token.data(), token.size()) != 0) {
+    if (options_.pos_tokens != nullptr) {
+      return options_.pos_tokens->admit(value, field(header, http::field::origin), path_of(target));
+    }
     return fail(err::wrong_token, "the bearer token is not this agent's token");
   }
   return {};

@@ -15,12 +15,17 @@
 
 namespace pma::api {
 
+class PosTokens;
+
 struct RequestGuardOptions {
   std::string listen = "127.0.0.1";  // api.listen: its address is an allowed Host too
   std::uint16_t port = 0;            // the bound port: an allowed Host has no port or this one
   std::string token;                 // the bearer token
   // api.allowed_origins: exact "scheme://host[:port]" values; compared case-insensitively.
   std::vector<std::string> allowed_origins;
+  // Origin-bound tokens (memberctl pos-token), asked about a bearer token that is not `token`;
+  // null: none. Must outlive the guard.
+  const PosTokens* pos_tokens = nullptr;
 };
 
 class RequestGuard {

@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace pma::api {
@@ -23,6 +24,8 @@ struct ApiResponse {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
+  // Further header fields (CORS, the status page's security headers).
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 using Handler = std::function<ApiResponse(const ApiRequest&)>;

@@ -171,8 +171,15 @@ struct Config {
 
   std::string database_path() const;
   std::string token_path() const;
+  // <state.dir>/pos-tokens: the origin-bound tokens of browser tills (memberctl pos-token).
+  std::string pos_tokens_path() const;
   std::string phone_hash_key_path() const;
 };
+
+// Checks one browser origin as api.allowed_origins takes it: "http://" or "https://", a host,
+// an optional ":port" (1..65535), nothing after (no path, slash, query, user, wildcard or
+// "null"). Errors: "config_bad_value" saying what is wrong with it.
+Status validate_origin(const std::string& origin);
 
 // Parses TOML text; `origin` names the source in errors ("/etc/memberd/memberd.toml").
 // Errors: "config_syntax", "config_unknown_key", "config_bad_value", each

@@ -38,8 +38,6 @@ Status DatabaseConfig::validate() const {
   return {};
 }
 
-namespace {
-
 // An origin as a browser sends it: "http://host" or "https://host:port", nothing after.
 Status validate_origin(const std::string& origin) {
   std::string_view rest(origin);
@@ -58,16 +56,33 @@ Status validate_origin(const std::string& origin) {
                             "(\"null\" and other schemes are not allowed)",
                             origin));
   }
-  if (rest.empty() || rest.find_first_of("/?#@ ") != std::string_view::npos) {
+  if (rest.empty() || rest.find_first_of("/?#@ \\") != std::string_view::npos) {
     return fail("config_bad_value",
                 fmt::format("'{}' is not an origin: scheme://host[:port] with no path, query or "
                             "trailing slash",
                             origin));
   }
+  // The port: after the last ':' unless that is inside an IPv6 literal ("[::1]:8443").
+  std::string_view host = rest;
+  auto colon = rest.rfind(':');
+  auto bracket = rest.rfind(']');
+  if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
+    std::string_view port = rest.substr(colon + 1);
+    host = rest.substr(0, colon);
+    bool digits = !port.empty() && port.size() <= 5 &&
+                  port.find_first_not_of("0123456789") == std::string_view::npos;
+    if (!digits || std::stoi(std::string(port)) < 1 || std::stoi(std::string(port)) > 65535) {
+      return fail(
+          "config_bad_value",
+          fmt::format("'{}' is not an origin: the port after ':' must be 1..65535", origin));
+    }
+  }
+  if (host.empty() || (host.front() == '[') != (host.back() == ']')) {
+    return fail("config_bad_value",
+                fmt::format("'{}' is not an origin: no host name before the port", origin));
+  }
   return {};
 }
-
-}  // namespace
 
 Status ApiConfig::validate() const {
   if (!(listen.starts_with("127.") || listen == "::1" || listen == "localhost")) {
@@ -167,6 +182,7 @@ Status Config::validate() const {
 
 std::string Config::database_path() const { return database.path; }
 std::string Config::token_path() const { return api.token_file; }
+std::string Config::pos_tokens_path() const { return state.dir + "/pos-tokens"; }
 std::string Config::phone_hash_key_path() const { return privacy.phone_hash_key_file; }
 
 }  // namespace pma::config

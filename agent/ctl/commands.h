@@ -51,6 +51,14 @@ int cmd_import(const Config& config, const std::string& file, const std::string&
                std::size_t show_errors);
 int cmd_demo_seed(const Config& config, std::int64_t count, std::int64_t start, std::uint64_t seed,
                   const std::string& csv);
+// memberctl pos-token: --origin makes a token (printed alone on stdout), --revoke revokes by id
+// or origin, neither lists them.
+struct PosTokenAction {
+  std::string origin;
+  std::string revoke;
+  bool json = false;
+};
+int cmd_pos_token(const Config& config, const PosTokenAction& action);
 int cmd_qr_keygen(const std::string& prefix);
 int cmd_qr_mint(const std::string& hq_key_file, std::uint32_t key_id, const std::string& member,
                 std::int64_t valid_seconds);

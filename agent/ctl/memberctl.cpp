@@ -87,6 +87,22 @@ int main(int argc, char** argv) {
   mint->add_option("--member", member, "member id")->required();
   mint->add_option("--valid-seconds", valid_seconds, "credential lifetime (default 86400)");
 
+  PosTokenAction pos_token_action;
+  auto* pos_token = app.add_subcommand(
+      "pos-token",
+      "tokens for browser tills, each bound to one origin of api.allowed_origins (list them "
+      "without options)");
+  auto* pos_origin = pos_token->add_option(
+      "--origin", pos_token_action.origin,
+      "make a token for this origin (exactly as the page's Origin: https://pos.example.com)");
+  pos_token
+      ->add_option("--revoke", pos_token_action.revoke,
+                   "revoke the token ID, or every token of ORIGIN")
+      ->excludes(pos_origin);
+  bool pos_token_list = false;
+  pos_token->add_flag("--list", pos_token_list, "list the tokens (the default)");
+  pos_token->add_flag("--json", pos_token_action.json, "print the list as JSON");
+
   app.footer(
       "Examples:\n"
       "  memberctl status\n"
@@ -94,7 +110,8 @@ int main(int argc, char** argv) {
       "  memberctl import members.csv\n"
       "  memberctl --state-dir ./state demo-seed --members 100000\n"
       "  memberctl qr keygen ./hq-1 && memberctl qr mint --hq-key ./hq-1.key.pem --member "
-      "M00000001\n");
+      "M00000001\n"
+      "  memberctl pos-token --origin https://pos.example.com\n");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -114,5 +131,6 @@ int main(int argc, char** argv) {
   if (*restore) return pma::ctl::cmd_restore(*config, backup_file, force);
   if (*printer_test) return cmd_printer_test(*config, printer_name);
   if (*watch) return cmd_scanner_watch(*config);
+  if (*pos_token) return cmd_pos_token(*config, pos_token_action);
   return 2;
 }

@@ -283,6 +283,13 @@ int main(int argc, char** argv) {
     return pma::api::ApiResponse{200, metrics.render(), "text/plain; version=0.0.4"};
   });
 
+  pma::api::PosTokens pos_tokens(config->pos_tokens_path(), config->api.allowed_origins, unix_now);
+  if (auto ok = pos_tokens.load(); !ok) {
+    log->critical("{}", ok.error().message);
+    return 1;
+  }
+  pos_tokens.add_routes(router);
+
   pma::api::HttpServer server(
       io, router,
       pma::api::HttpServerOptions{
@@ -292,7 +299,8 @@ int main(int argc, char** argv) {
           .max_body_bytes = static_cast<std::size_t>(config->api.max_body_bytes),
           .idle_timeout = std::chrono::milliseconds(config->api.idle_timeout_ms),
           .max_connections = static_cast<std::size_t>(config->api.max_connections),
-          .allowed_origins = config->api.allowed_origins},
+          .allowed_origins = config->api.allowed_origins,
+          .pos_tokens = &pos_tokens},
       log);
   server.set_event_hub(&events);
   if (auto ok = server.start(); !ok) {

@@ -18,6 +18,13 @@ namespace pma {
   X(origin_not_allowed, 403, "the Origin is not listed in api.allowed_origins")                \
   X(missing_token, 401, "no bearer token (a query token counts on /v1/events only)")           \
   X(wrong_token, 401, "the bearer token is not this till's api-token")                         \
+  /* browser tills: origin-bound tokens (agent/api/pos_tokens) */                              \
+  X(token_origin_mismatch, 401, "an origin-bound token sent without its Origin or with another") \
+  X(pos_token_forbidden, 403, "an origin-bound token cannot manage tokens")                    \
+  X(invalid_origin, 400, "not an origin: scheme://host[:port], nothing after")                 \
+  X(unknown_pos_token, 404, "no origin-bound token with this id or origin")                    \
+  X(too_many_pos_tokens, 409, "100 origin-bound tokens exist; revoke unused ones")             \
+  X(pos_tokens_file, 500, "<state>/pos-tokens cannot be written (nothing changed)")            \
   X(body_too_large, 413, "the body exceeds api.max_body_bytes")                                \
   X(too_many_connections, 503, "api.max_connections are open and none is idle; retry shortly") \
   X(not_found, 404, "no such endpoint")                                                        \

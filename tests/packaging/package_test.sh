@@ -136,6 +136,8 @@ grep -qx 'token_file = "/etc/memberd/api-token"' /etc/memberd/memberd.toml ||
   fail "the packaged config does not name /etc/memberd/api-token"
 expect_mode_owner /lib/systemd/system/memberd.service "0644 root:root"
 [ -f /usr/share/doc/memberd/examples/60-pma-devices.rules ] || fail "udev rules example missing"
+grep -q '/v1/checkout/commit' /usr/share/doc/memberd/examples/till.html ||
+  fail "the example web till (examples/till.html) is missing"
 man -w memberd >/dev/null && man -w memberctl >/dev/null || fail "man pages not found by man"
 /usr/sbin/memberd --version | grep -q memberd || fail "memberd --version"
 runuser -u memberd -- /usr/sbin/memberd --config /etc/memberd/memberd.toml --check-config \

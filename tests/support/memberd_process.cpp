@@ -26,7 +26,8 @@ MemberdProcess::MemberdProcess(MemberdOptions options) {
   state_dir_ = options.state_dir.empty() ? dir.file("state") : options.state_dir;
   std::string config = dir.file("memberd.toml");
   std::ofstream(config) << "[state]\ndir = \"" << state_dir_ << "\"\n[api]\nport = " << port_
-                        << "\n[log]\nlevel = \"" << options.log_level << "\"\n"
+                        << "\n"
+                        << options.api_toml << "\n[log]\nlevel = \"" << options.log_level << "\"\n"
                         << options.extra_toml << "\n";
   std::string log_path = dir.file("memberd.log");
   std::string demo = std::to_string(options.demo_members);

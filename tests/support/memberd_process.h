@@ -17,6 +17,8 @@ namespace pma::test {
 struct MemberdOptions {
   // Appended to the generated config ([state], [api] and [log] are set here).
   std::string extra_toml;
+  // Lines of the [api] table after its port (e.g. allowed_origins = [...]).
+  std::string api_toml;
   // memberd --demo N: demo members seeded into an empty cache; negative: no --demo flag.
   int demo_members = 50;
   // [state] dir; empty: <dir>/state. A benchmark may point it at a cache it seeded itself.
