@@ -6,30 +6,15 @@
 #include <optional>
 
 #include "client/reserver.h"
-#include "reserve_answer.h"
+#include "reservation_support.h"
 #include "sync_world.h"
 
 namespace {
 
 using pma::test::answer_of;
+using pma::test::run;
 using pma::test::SyncWorld;
 using pma::test::Till;
-
-template <typename T>
-T run(boost::asio::io_context& io, boost::asio::awaitable<T> work) {
-  std::optional<T> out;
-  boost::asio::co_spawn(io, std::move(work), [&](std::exception_ptr e, T value) {
-    REQUIRE_FALSE(e);
-    out = std::move(value);
-  });
-  io.restart();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!out && std::chrono::steady_clock::now() < deadline) {
-    io.run_one_for(std::chrono::milliseconds(100));
-  }
-  REQUIRE(out.has_value());
-  return std::move(*out);
-}
 
 pma::v1::ReserveRequest ask(const std::string& txn, std::int64_t points) {
   pma::v1::ReserveRequest r;

@@ -13,33 +13,19 @@
 #include "checkout/checkout_service.h"
 #include "checkout/clock.h"
 #include "client/reserver.h"
+#include "reservation_support.h"
 #include "sync_world.h"
 
 namespace {
 
 using pma::checkout::Connectivity;
+using pma::test::run;
 using pma::test::SyncWorld;
 using pma::test::Till;
 namespace v1 = pma::v1;
 
 // 2026-05-28 02:00 UTC, 10:00 in Shanghai: not a member day.
 constexpr std::int64_t kT0 = 1'779'933'600'000;
-
-template <typename T>
-T run(boost::asio::io_context& io, boost::asio::awaitable<T> work) {
-  std::optional<T> out;
-  boost::asio::co_spawn(io, std::move(work), [&](std::exception_ptr e, T value) {
-    REQUIRE_FALSE(e);
-    out = std::move(value);
-  });
-  io.restart();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!out && std::chrono::steady_clock::now() < deadline) {
-    io.run_one_for(std::chrono::milliseconds(100));
-  }
-  REQUIRE(out.has_value());
-  return std::move(*out);
-}
 
 // A till's checkout stack: the service on the till's database, the Reserver to HQ (or to
 // `port`), and the online-first commit over both.

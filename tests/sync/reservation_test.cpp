@@ -12,12 +12,13 @@
 #include "client/reserver.h"
 #include "fault_proxy.h"
 #include "pma/phone.h"
-#include "reserve_answer.h"
+#include "reservation_support.h"
 #include "sync_world.h"
 
 namespace {
 
 using pma::test::answer_of;
+using pma::test::run;
 using pma::test::SyncWorld;
 using pma::test::Till;
 
@@ -76,22 +77,6 @@ std::uint64_t holds(pma::hq::Sink& sink, std::int64_t now_ms) {
   auto n = sink.active_holds(now_ms);
   REQUIRE(n.has_value());
   return n.value();
-}
-
-template <typename T>
-T run(boost::asio::io_context& io, boost::asio::awaitable<T> work) {
-  std::optional<T> out;
-  boost::asio::co_spawn(io, std::move(work), [&](std::exception_ptr e, T value) {
-    REQUIRE_FALSE(e);
-    out = std::move(value);
-  });
-  io.restart();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!out && std::chrono::steady_clock::now() < deadline) {
-    io.run_one_for(std::chrono::milliseconds(100));
-  }
-  REQUIRE(out.has_value());
-  return std::move(*out);
 }
 
 }  // namespace

@@ -12,10 +12,11 @@
 
 #include "client/reserver.h"
 #include "pma/phone.h"
-#include "reserve_answer.h"
+#include "reservation_support.h"
 #include "sync_world.h"
 
 using pma::test::answer_of;
+using pma::test::run;
 using pma::test::SyncWorld;
 using pma::test::Till;
 
@@ -69,22 +70,6 @@ std::vector<std::string> conflicts_of(SyncWorld& world, const Till& till) {
     if (c.store_id == till.store_id && c.terminal_id == till.terminal_id) kinds.push_back(c.kind);
   }
   return kinds;
-}
-
-template <typename T>
-T run(boost::asio::io_context& io, boost::asio::awaitable<T> work) {
-  std::optional<T> out;
-  boost::asio::co_spawn(io, std::move(work), [&](std::exception_ptr e, T value) {
-    REQUIRE_FALSE(e);
-    out = std::move(value);
-  });
-  io.restart();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!out && std::chrono::steady_clock::now() < deadline) {
-    io.run_one_for(std::chrono::milliseconds(100));
-  }
-  REQUIRE(out.has_value());
-  return std::move(*out);
 }
 
 }  // namespace
