@@ -1,63 +1,23 @@
 #include "api/member_api.h"
 
-#include <fmt/chrono.h>
-#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "api/json.h"
 #include "pma/error_codes.h"
-#include "pma/phone.h"
 #include "store/migrations.h"
 
 namespace pma::api {
 
 namespace {
 
-std::string rfc3339(std::int64_t unix_seconds) {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(static_cast<std::time_t>(unix_seconds)));
-}
-
-std::string trim(std::string_view s) {
+std::string_view trim(std::string_view s) {
   auto b = s.find_first_not_of(" \t\r\n");
   if (b == std::string_view::npos) return {};
   auto e = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(b, e - b + 1));
-}
-
-Result<pma::v1::LookupResponse> found(Result<std::optional<store::MemberRecord>> member,
-                                      std::string_view matched_by, std::string_view what) {
-  if (!member) return std::unexpected(member.error());
-  if (!member->has_value()) {
-    return fail(err::unknown_member, fmt::format("no member with this {}", what));
-  }
-  pma::v1::LookupResponse response;
-  *response.mutable_member() = to_proto(**member);
-  response.set_matched_by(std::string(matched_by));
-  return response;
+  return s.substr(b, e - b + 1);
 }
 
 }  // namespace
-
-pma::v1::Member to_proto(const store::MemberRecord& m) {
-  pma::v1::Member out;
-  out.set_member_id(m.member_id);
-  out.set_card_no(m.card_no);
-  out.set_phone_masked(m.phone_masked);
-  out.set_name(m.name);
-  out.set_birthday(m.birthday);
-  out.set_tier(pma::v1::Tier_IsValid(m.tier) ? static_cast<pma::v1::Tier>(m.tier)
-                                             : pma::v1::TIER_UNSPECIFIED);
-  out.set_points(m.points);
-  out.set_hq_version(m.hq_version);
-  for (const auto& c : m.coupons) {
-    auto* coupon = out.add_coupons();
-    coupon->set_code(c.code);
-    coupon->set_template_id(c.template_id);
-    coupon->set_title(c.title);
-    coupon->set_valid_until(rfc3339(c.valid_until));
-  }
-  return out;
-}
 
 MemberApi::MemberApi(MemberApiContext context, std::shared_ptr<spdlog::logger> logger)
     : ctx_(std::move(context)),
@@ -90,42 +50,23 @@ ApiResponse MemberApi::health(const ApiRequest&) {
 }
 
 Result<pma::v1::LookupResponse> MemberApi::lookup(const pma::v1::LookupRequest& request) {
-  std::int64_t now = ctx_.now();
+  codes::MemberCode code;
   switch (request.key_case()) {
-    case pma::v1::LookupRequest::kCardNo: {
-      std::string card = trim(request.card_no());
-      if (card.empty()) return fail(err::invalid_request, "cardNo is empty");
-      return found(ctx_.members.find_by_card(card, now), "card_no", "card number");
-    }
-    case pma::v1::LookupRequest::kPhone: {
-      auto phone = pma::normalize_phone(request.phone());
-      if (!phone) return std::unexpected(phone.error());
-      return found(ctx_.members.find_by_phone(*phone, now), "phone", "phone number");
-    }
-    case pma::v1::LookupRequest::kCode: {
-      std::string code = trim(request.code());
-      if (code.empty()) return fail(err::invalid_request, "code is empty");
-      if (ctx_.resolve_member_qr) {
-        auto member_id = ctx_.resolve_member_qr(code);
-        if (!member_id) return std::unexpected(member_id.error());
-        if (*member_id) {
-          return found(ctx_.members.find_by_id(**member_id, now), "member_qr", "member code");
-        }
-      }
-      if (auto phone = pma::normalize_phone(code)) {
-        auto by_phone = found(ctx_.members.find_by_phone(*phone, now), "phone", "phone number");
-        if (by_phone || by_phone.error().code != err::unknown_member) return by_phone;
-      }
-      auto by_card = found(ctx_.members.find_by_card(code, now), "card_no", "card number");
-      if (by_card || by_card.error().code != err::unknown_member) return by_card;
-      auto by_id = found(ctx_.members.find_by_id(code, now), "member_id", "member id");
-      if (by_id || by_id.error().code != err::unknown_member) return by_id;
-      return fail(err::unknown_member, "no member with this card number, phone number or id");
-    }
-    case pma::v1::LookupRequest::KEY_NOT_SET:
+    case pma::v1::LookupRequest::kCardNo:
+      if (trim(request.card_no()).empty()) return fail(err::invalid_request, "cardNo is empty");
+      code = {codes::CodeKind::card_number, request.card_no()};
       break;
+    case pma::v1::LookupRequest::kPhone:
+      code = {codes::CodeKind::phone, request.phone()};
+      break;
+    case pma::v1::LookupRequest::kCode:
+      if (trim(request.code()).empty()) return fail(err::invalid_request, "code is empty");
+      code = ctx_.lookup.classify_typed(request.code());
+      break;
+    case pma::v1::LookupRequest::KEY_NOT_SET:
+      return fail(err::invalid_request, "give one of cardNo, phone or code");
   }
-  return fail(err::invalid_request, "give one of cardNo, phone or code");
+  return ctx_.lookup.resolve(code, ctx_.now());
 }
 
 ApiResponse MemberApi::lookup_route(const ApiRequest& request) {
@@ -142,7 +83,7 @@ ApiResponse MemberApi::lookup_route(const ApiRequest& request) {
 
 ApiResponse MemberApi::get_member(const ApiRequest& request) {
   const std::string& id = request.params.at("id");
-  auto member = found(ctx_.members.find_by_id(id, ctx_.now()), "member_id", "member id");
+  auto member = ctx_.lookup.by_id(id, ctx_.now());
   if (!member) return error_response(member.error());
   return json_response(200, member->member());
 }

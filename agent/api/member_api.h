@@ -1,5 +1,6 @@
 // The member endpoints of the local API: GET /v1/health, POST /v1/members/lookup,
-// GET /v1/members/{id}. Runs on the io_context thread; borrows the store, which must outlive it.
+// GET /v1/members/{id}: parse, ask the MemberLookup (the scan path's too), answer.
+// Runs on the io_context thread; borrows the store and the lookup, which must outlive it.
 #pragma once
 
 #include <chrono>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "api/router.h"
+#include "lookup/member_lookup.h"
 #include "pma/v1/api.pb.h"
 #include "store/member_store.h"
 
@@ -22,6 +24,7 @@ namespace pma::api {
 struct MemberApiContext {
   store::Database& db;
   store::MemberStore& members;
+  lookup::MemberLookup& lookup;
   std::string store_id;
   std::string terminal_id;
   std::string version;
@@ -31,9 +34,6 @@ struct MemberApiContext {
   std::function<std::vector<pma::v1::DeviceState>()> devices;
   // The HQ link's state for /v1/health; unset on a till without sync.
   std::function<pma::v1::SyncState()> sync_state;
-  // Resolves a dynamic member QR to a member id; nullopt when `code` is not a member QR.
-  // Unset: no QR support (codes are then phones or card numbers).
-  std::function<Result<std::optional<std::string>>(std::string_view code)> resolve_member_qr;
 };
 
 class MemberApi {
@@ -42,7 +42,8 @@ class MemberApi {
 
   void add_routes(Router& router);
 
-  // The lookup behind POST /v1/members/lookup, for the scanner path too.
+  // The lookup behind POST /v1/members/lookup: cardNo is a card number (or member id), phone
+  // a phone number, code is classified once as a scan is (MemberLookup::classify_typed).
   Result<pma::v1::LookupResponse> lookup(const pma::v1::LookupRequest& request);
 
  private:
@@ -54,8 +55,5 @@ class MemberApi {
   std::shared_ptr<spdlog::logger> log_;
   std::chrono::steady_clock::time_point started_;
 };
-
-// The one place a cached member becomes the API's message.
-pma::v1::Member to_proto(const store::MemberRecord& member);
 
 }  // namespace pma::api

@@ -27,6 +27,20 @@ v1::Tier to_tier(int tier) {
 
 }  // namespace
 
+std::string_view to_string(HqCheck check) {
+  switch (check) {
+    case HqCheck::unset:
+      return "";
+    case HqCheck::not_needed:
+      return "not_needed";
+    case HqCheck::reserved:
+      return "reserved";
+    case HqCheck::offline:
+      return "offline";
+  }
+  return "";
+}
+
 std::string rfc3339_utc(std::int64_t unix_seconds) {
   return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(static_cast<std::time_t>(unix_seconds)));
 }
@@ -58,7 +72,7 @@ Status CheckoutService::set_rules(v1::RuleSet rules) {
 Result<CheckoutService::Priced> CheckoutService::price(
     const std::string& member_id, const google::protobuf::RepeatedPtrField<v1::BasketLine>& lines,
     const google::protobuf::RepeatedPtrField<std::string>& coupon_codes,
-    std::int64_t points_to_burn, const StoreTime& now) {
+    std::int64_t points_to_burn, const StoreTime& now, Connectivity hq) {
   if (coupon_codes.size() > kMaxCouponCodes) {
     return fail("invalid_request", fmt::format("at most {} coupon codes per checkout, {} given",
                                                kMaxCouponCodes, coupon_codes.size()));
@@ -66,7 +80,7 @@ Result<CheckoutService::Priced> CheckoutService::price(
   Priced out;
   loyalty::MemberView view;
   loyalty::QuoteContext ctx{
-      .local_date = now.local_date, .now_ms = now.now_ms, .hq_online = hq_online_};
+      .local_date = now.local_date, .now_ms = now.now_ms, .hq_online = hq == Connectivity::online};
   if (!member_id.empty()) {
     store::MemberStore members(db_, hasher_);
     auto found = members.find_by_id(member_id, now.now_ms / 1000);
@@ -139,9 +153,9 @@ Result<v1::MemberReceiptSummary> CheckoutService::receipt(const store::MemberRec
   return r;
 }
 
-Result<v1::QuoteResponse> CheckoutService::quote(const v1::QuoteRequest& request) {
+Result<v1::QuoteResponse> CheckoutService::quote(const v1::QuoteRequest& request, Connectivity hq) {
   auto priced = price(request.member_id(), request.lines(), request.coupon_codes(),
-                      request.points_to_burn(), clock_.now());
+                      request.points_to_burn(), clock_.now(), hq);
   if (!priced) return std::unexpected(priced.error());
   v1::QuoteResponse response;
   *response.mutable_quote() = std::move(priced->quote);
@@ -149,7 +163,7 @@ Result<v1::QuoteResponse> CheckoutService::quote(const v1::QuoteRequest& request
 }
 
 Result<Reply<v1::CommitResponse>> CheckoutService::commit(const v1::CommitRequest& request,
-                                                          std::string_view hq_check) {
+                                                          Connectivity hq, HqCheck hq_check) {
   if (request.txn_id().empty() || request.txn_id().size() > kMaxKeyLength) {
     return fail("invalid_request", fmt::format("txn_id must be 1..{} characters", kMaxKeyLength));
   }
@@ -165,7 +179,7 @@ Result<Reply<v1::CommitResponse>> CheckoutService::commit(const v1::CommitReques
 
   const StoreTime now = clock_.now();
   auto priced = price(request.member_id(), request.lines(), request.coupon_codes(),
-                      request.points_to_burn(), now);
+                      request.points_to_burn(), now, hq);
   if (!priced) return std::unexpected(priced.error());
   const v1::Quote& q = priced->quote;
   if (auto ok = loyalty::require_all_coupons(q); !ok) return std::unexpected(ok.error());
@@ -219,7 +233,7 @@ Result<Reply<v1::CommitResponse>> CheckoutService::commit(const v1::CommitReques
                             .amount_fen = q.payable_fen(),
                             .created_at_ms = now.now_ms,
                             .outbox_seq = *seq,
-                            .offline = !hq_online_};
+                            .offline = hq != Connectivity::online};
     if (auto ok = ledger.append(earn); !ok) return std::unexpected(ok.error());
     if (q.points_burned() > 0) {
       store::LedgerEntry burn = earn;
@@ -242,7 +256,7 @@ Result<Reply<v1::CommitResponse>> CheckoutService::commit(const v1::CommitReques
   *response.mutable_quote() = q;
   response.set_committed_at_ms(now.now_ms);
   response.set_outbox_seq(*seq);
-  response.set_hq_check(std::string(hq_check));
+  response.set_hq_check(std::string(to_string(hq_check)));
   if (!q.member_id().empty()) {
     auto r = receipt(priced->member, now.now_ms);
     if (!r) return std::unexpected(r.error());

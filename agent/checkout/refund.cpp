@@ -13,7 +13,8 @@
 
 namespace pma::checkout {
 
-Result<Reply<v1::RefundResponse>> CheckoutService::refund(const v1::RefundRequest& request) {
+Result<Reply<v1::RefundResponse>> CheckoutService::refund(const v1::RefundRequest& request,
+                                                          Connectivity hq) {
   if (request.refund_id().empty() || request.refund_id().size() > 128 ||
       request.original_txn_id().empty()) {
     return fail("invalid_request", "refund_id (1..128 characters) and original_txn_id are needed");
@@ -107,7 +108,7 @@ Result<Reply<v1::RefundResponse>> CheckoutService::refund(const v1::RefundReques
                                .amount_fen = -plan->refunded_fen,
                                .created_at_ms = now.now_ms,
                                .outbox_seq = *seq,
-                               .offline = !hq_online_};
+                               .offline = hq != Connectivity::online};
     if (auto ok = ledger.append(reverse); !ok) return std::unexpected(ok.error());
     if (plan->points_restored > 0) {
       store::LedgerEntry restore = reverse;

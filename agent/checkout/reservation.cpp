@@ -15,11 +15,8 @@ Result<std::optional<v1::ReserveRequest>> CheckoutService::reservation_for(
     return std::optional<v1::ReserveRequest>();
   }
   // Priced as HQ would allow it: the reservation is what makes the online rules safe.
-  const bool was_online = hq_online_;
-  hq_online_ = true;
   auto priced = price(request.member_id(), request.lines(), request.coupon_codes(),
-                      request.points_to_burn(), clock_.now());
-  hq_online_ = was_online;
+                      request.points_to_burn(), clock_.now(), Connectivity::online);
   if (!priced) return std::unexpected(priced.error());
   const v1::Quote& q = priced->quote;
   v1::ReserveRequest out;

@@ -23,14 +23,15 @@
 #include "api/router.h"
 #include "checkout/checkout_service.h"
 #include "checkout/clock.h"
+#include "checkout/online_first_checkout.h"
 #include "codes/crypto.h"
-#include "codes/member_qr.h"
 #include "codes/member_qr_verifier.h"
 #include "config/config.h"
 #include "config/state_files.h"
 #include "daemon/systemd_notify.h"
 #include "daemon_metrics.h"
 #include "log/logging.h"
+#include "lookup/member_lookup.h"
 #include "printer_fleet.h"
 #include "scan/scan_service.h"
 #include "scanner_fleet.h"
@@ -210,9 +211,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   sync_link.add_routes(router);
+  // One lookup path for scans and the lookup API; the QR verifier checks member QR codes.
+  pma::lookup::MemberLookup member_lookup(members, qr_verifier, config->codes.rules);
   pma::api::MemberApi member_api(
       pma::api::MemberApiContext{.db = **db,
                                  .members = members,
+                                 .lookup = member_lookup,
                                  .store_id = config->store.id,
                                  .terminal_id = config->store.terminal,
                                  .version = kVersion,
@@ -224,15 +228,7 @@ int main(int argc, char** argv) {
                                          states.push_back(std::move(p));
                                        return states;
                                      },
-                                 .sync_state = [&] { return sync_link.state(); },
-                                 .resolve_member_qr = [&](std::string_view code)
-                                     -> pma::Result<std::optional<std::string>> {
-                                   if (!code.starts_with(pma::codes::kMemberQrPrefix))
-                                     return std::nullopt;
-                                   auto verified = qr_verifier.verify(code, unix_now());
-                                   if (!verified) return std::unexpected(verified.error());
-                                   return verified->member_id;
-                                 }},
+                                 .sync_state = [&] { return sync_link.state(); }},
       log);
   member_api.add_routes(router);
 
@@ -254,17 +250,21 @@ int main(int argc, char** argv) {
        .store_name = config->store.name},
       log);
   print_api.add_routes(router);
-  pma::api::CheckoutApi checkout_api(checkout, log, [&](const pma::v1::CommitResponse& commit) {
+  pma::checkout::OnlineFirstCheckout commits(checkout, sync_link.reservations(), log);
+  commits.on_committed([&](const pma::v1::CommitResponse& commit) {
     if (!config->printing.print_on_commit) return;
     if (auto ok = print_api.print_commit(commit); !ok) {
       log->warn("member receipt for {} not queued: {}", commit.txn_id(), ok.error().message);
     }
   });
-  checkout_api.set_hq_online_source([&] { return sync_link.hq_online(); });
-  checkout_api.set_reservations(sync_link.reservations());
+  pma::api::CheckoutApi checkout_api(
+      checkout, commits, [&] { return sync_link.connectivity(); }, log);
   checkout_api.add_routes(router);
 
-  pma::scan::ScanService scan_service(member_api, events, config->codes.rules, unix_now_ms, log);
+  pma::scan::ScanService scan_service(
+      member_lookup,
+      [&](pma::v1::Event event) { return events.publish(std::move(event), unix_now_ms()); },
+      unix_now_ms, log);
   auto started_scanners = scanners.start(
       config->scanners, [&](const pma::scanner::ScanEvent& scan) { scan_service.on_scan(scan); },
       [&](const pma::scanner::ScannerStatus& status) {
@@ -344,14 +344,12 @@ int main(int argc, char** argv) {
 
   // Housekeeping once a second, between requests: WAL checkpoints off the commit path (a WAL
   // of 256+ frames is copied back, PASSIVE: never waiting for readers such as memberctl
-  // backup), and HQ's newest rule set picked up.
+  // backup). HQ's rule sets need no timer: the sync client hands each one to SyncLink.
   boost::asio::steady_timer checkpoints(io);
   std::function<void()> checkpoint = [&] {
     if (auto done = pma::store::checkpoint_if_needed(**db, 256); !done) {
       log->warn("WAL checkpoint: {}", done.error().message);
     }
-    // Rules HQ sent through a scheduled sync take effect within a second.
-    sync_link.load_rules();
     checkpoints.expires_after(std::chrono::seconds(1));
     checkpoints.async_wait([&](const boost::system::error_code& ec) {
       if (!ec) checkpoint();

@@ -27,12 +27,12 @@ SyncLink::SyncLink(boost::asio::io_context& io, store::Database& db, const confi
     : io_(io),
       db_(db),
       config_(config),
-      checkout_(checkout),
       log_(std::move(logger)),
-      sync_store_(db) {}
+      sync_store_(db),
+      rule_sets_(checkout, sync_store_, log_) {}
 
 Status SyncLink::start() {
-  load_rules();
+  rule_sets_.load_stored();
   if (!config_.sync.enabled()) {
     log_->info("sync: no [sync] hq_host configured; this till runs standalone");
     return {};
@@ -56,6 +56,9 @@ Status SyncLink::start() {
   client.jitter_key = config_.store.id + "/" + config_.store.terminal;
   if (auto ok = client.validate(); !ok) return ok;
   client_ = std::make_unique<sync::SyncClient>(io_, sync_store_, client, now_ms);
+  // Told right after the page carrying a rule set committed (stored for the next start too).
+  client_->on_rule_set(
+      [this](const pma::v1::RuleSetEnvelope& envelope) { rule_sets_.on_rule_set(envelope); });
   if (auto ok = client_->start(); !ok) return ok;
   if (s.reserve_timeout_ms > 0) {
     reserver_ = std::make_unique<sync::Reserver>(
@@ -75,41 +78,12 @@ void SyncLink::stop() {
   if (client_) client_->stop();
 }
 
-bool SyncLink::hq_online() const {
-  // Asked before every quote and commit: must not touch the database. A reservation HQ just
-  // left unanswered counts too, so quotes show what the commit will do (offline limits).
-  return client_ != nullptr && client_->reachable() && !(reserver_ && reserver_->paused());
-}
-
-api::HqReservations SyncLink::reservations() {
-  if (!reserver_) return {};
-  return api::HqReservations{
-      .reserve =
-          [this](pma::v1::ReserveRequest request) {
-            return reserver_->reserve(std::move(request));
-          },
-      .release = [this](std::string txn_id,
-                        std::uint64_t hold_id) { reserver_->release(std::move(txn_id), hold_id); }};
-}
-
-void SyncLink::load_rules() {
-  auto version = sync_store_.get_state("rule_set_version");
-  if (!version || !*version) return;
-  std::int64_t v = std::stoll(**version);
-  if (v == rule_set_version_) return;
-  auto blob = sync_store_.get_state("rule_set");
-  if (!blob || !*blob) return;
-  pma::v1::RuleSet rules;
-  if (!rules.ParseFromString(**blob)) {
-    log_->error("sync: HQ's rule set version {} does not parse; keeping the current rules", v);
-    return;
-  }
-  if (auto ok = checkout_.set_rules(rules); !ok) {
-    log_->error("sync: HQ's rule set version {} refused: {}", v, ok.error().message);
-    return;
-  }
-  rule_set_version_ = v;
-  log_->info("sync: loyalty rules version {} in force", v);
+checkout::Connectivity SyncLink::connectivity() const {
+  // Asked before every quote, commit and refund: must not touch the database. A reservation HQ
+  // just left unanswered counts too, so quotes show what the commit will do (offline limits).
+  const bool online =
+      client_ != nullptr && client_->reachable() && !(reserver_ && reserver_->paused());
+  return online ? checkout::Connectivity::online : checkout::Connectivity::offline;
 }
 
 pma::v1::SyncState SyncLink::state() {
@@ -167,7 +141,6 @@ void SyncLink::run_requested(int attempts_left) {
           last_run_ = fmt::format("ok: {} deltas acknowledged, {} members applied{}",
                                   report->deltas_acked, report->members_applied,
                                   report->rule_set_updated ? ", new loyalty rules" : "");
-          load_rules();
         } else {
           last_run_ = "failed: " + report.error().message;
         }

@@ -1,7 +1,8 @@
-// memberd's link to HQ: owns the SyncClient over the agent's SQLite store, exposes its state
-// for /v1/health and the sync endpoints (POST /v1/sync starts a sync now; GET /v1/sync shows
-// its progress), and reloads HQ's rule set into checkout after a sync brings a new one.
-// Lives on the io_context thread.
+// memberd's link to HQ: owns the SyncClient over the agent's SQLite store and the Reserver,
+// exposes their state for /v1/health and the sync endpoints (POST /v1/sync starts a sync now;
+// GET /v1/sync shows its progress), and puts HQ's rule sets in force in checkout: the stored
+// one at start (a till restarting offline keeps HQ's rules), each new one as the sync client
+// reports it (no polling). Lives on the io_context thread.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -9,9 +10,9 @@
 #include <memory>
 #include <optional>
 
-#include "api/checkout_api.h"
 #include "api/router.h"
 #include "checkout/checkout_service.h"
+#include "checkout/hq_rule_sets.h"
 #include "client/reserver.h"
 #include "client/sync_client.h"
 #include "config/config.h"
@@ -29,13 +30,16 @@ class SyncLink {
   SyncLink(boost::asio::io_context& io, store::Database& db, const config::Config& config,
            checkout::CheckoutService& checkout, std::shared_ptr<spdlog::logger> logger);
 
-  // Starts the schedule when [sync] hq_host is set. Errors: the client's ("tls_config", ...).
+  // Puts the stored rule set in force, then starts the schedule when [sync] hq_host is set.
+  // Errors: the client's ("tls_config", ...).
   Status start();
   void stop();
 
-  bool hq_online() const;
-  // Online-first reservations through HQ; empty when sync is off or reserve_timeout_ms is 0.
-  api::HqReservations reservations();
+  // Whether HQ answers now, for pricing (offline limits); no I/O.
+  checkout::Connectivity connectivity() const;
+  // Online-first reservations through HQ (the Reserver); null when sync is off or
+  // reserve_timeout_ms is 0. Valid after start(), until this SyncLink is destroyed.
+  sync::Reservations* reservations() { return reserver_.get(); }
   pma::v1::SyncState state();
   void add_routes(api::Router& router);
 
@@ -43,15 +47,10 @@ class SyncLink {
   // runs (a sync asked for by store IT must include what was committed up to the request).
   void run_requested(int attempts_left);
 
-  // Loads the rule set HQ last sent (sync_state 'rule_set') into checkout when its version is
-  // new; cheap when it is not (one primary-key read), so memberd calls it every second.
-  void load_rules();
-
  private:
   boost::asio::io_context& io_;
   store::Database& db_;
   const config::Config& config_;
-  checkout::CheckoutService& checkout_;
   std::shared_ptr<spdlog::logger> log_;
   store::SqliteSyncStore sync_store_;
   std::unique_ptr<sync::SyncClient> client_;
@@ -59,7 +58,7 @@ class SyncLink {
   bool running_ = false;
   std::unique_ptr<boost::asio::steady_timer> retry_;
   std::string last_run_;
-  std::int64_t rule_set_version_ = 0;
+  checkout::HqRuleSets rule_sets_;
 };
 
 }  // namespace pma::daemon

@@ -4,12 +4,11 @@
 
 namespace pma::scan {
 
-ScanService::ScanService(api::MemberApi& members, api::EventHub& hub, codes::CodeRules rules,
+ScanService::ScanService(lookup::MemberLookup& members, Publish publish,
                          std::function<std::int64_t()> now_ms,
                          std::shared_ptr<spdlog::logger> logger)
     : members_(members),
-      hub_(hub),
-      rules_(std::move(rules)),
+      publish_(std::move(publish)),
       now_ms_(std::move(now_ms)),
       log_(std::move(logger)) {}
 
@@ -19,7 +18,7 @@ std::uint64_t ScanService::on_scan(const scanner::ScanEvent& scan) {
   result->set_device(scan.device);
   result->set_symbology(scan.symbology);
 
-  auto code = codes::classify_code(scan.code, rules_);
+  auto code = members_.classify(scan.code);
   if (!code) {
     result->set_kind("unrecognised");
     result->set_accepted(false);
@@ -32,13 +31,7 @@ std::uint64_t ScanService::on_scan(const scanner::ScanEvent& scan) {
       result->set_accepted(true);
       result->set_coupon_code(code->value);
     } else {
-      pma::v1::LookupRequest request;
-      if (code->kind == codes::CodeKind::phone) {
-        request.set_phone(code->value);
-      } else {
-        request.set_code(code->value);
-      }
-      auto found = members_.lookup(request);
+      auto found = members_.resolve(*code, now_ms_() / 1000);
       if (found) {
         result->set_accepted(true);
         *result->mutable_member() = found->member();
@@ -58,7 +51,7 @@ std::uint64_t ScanService::on_scan(const scanner::ScanEvent& scan) {
   log_->info("scan on {}: {} {}{}", scan.device.empty() ? "api" : scan.device, result->kind(),
              result->accepted() ? "accepted" : "rejected: ",
              result->accepted() ? "" : result->reason_code());
-  return hub_.publish(std::move(event), now_ms_());
+  return publish_(std::move(event));
 }
 
 }  // namespace pma::scan

@@ -1,6 +1,7 @@
-// Turns each accepted scan into a POS event: classifies the code, resolves the member from the
-// cache (card, phone or dynamic member QR), and publishes the result (or the reason it was
-// rejected) on the event stream. Runs on the io_context thread; not thread-safe.
+// Turns each accepted scan into a POS event: classifies the code once (MemberLookup, the
+// chain's [codes] rules), resolves a member code to the cached member through the same path
+// as the lookup API, and publishes the result (or the reason it was rejected) for the event
+// stream. Runs on the io_context thread; not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -8,9 +9,8 @@
 #include <memory>
 #include <string>
 
-#include "api/event_hub.h"
-#include "api/member_api.h"
-#include "codes/classify.h"
+#include "lookup/member_lookup.h"
+#include "pma/v1/api.pb.h"
 #include "scanner/framer.h"
 
 namespace spdlog {
@@ -26,9 +26,12 @@ struct ScanCounters {
 
 class ScanService {
  public:
-  // Borrows the member API and hub, which must outlive it. now_ms: unix milliseconds (UTC).
-  ScanService(api::MemberApi& members, api::EventHub& hub, codes::CodeRules rules,
-              std::function<std::int64_t()> now_ms, std::shared_ptr<spdlog::logger> logger);
+  // Hands one event to the stream (memberd: EventHub::publish) and returns its seq.
+  using Publish = std::function<std::uint64_t(pma::v1::Event event)>;
+
+  // Borrows the lookup, which must outlive it. now_ms: unix milliseconds (UTC).
+  ScanService(lookup::MemberLookup& members, Publish publish, std::function<std::int64_t()> now_ms,
+              std::shared_ptr<spdlog::logger> logger);
 
   // Handles one scan from a scanner (or a code the POS forwarded); returns the event's seq.
   std::uint64_t on_scan(const scanner::ScanEvent& scan);
@@ -36,9 +39,8 @@ class ScanService {
   const ScanCounters& counters() const { return counters_; }
 
  private:
-  api::MemberApi& members_;
-  api::EventHub& hub_;
-  codes::CodeRules rules_;
+  lookup::MemberLookup& members_;
+  Publish publish_;
   std::function<std::int64_t()> now_ms_;
   std::shared_ptr<spdlog::logger> log_;
   ScanCounters counters_;

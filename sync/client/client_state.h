@@ -31,6 +31,7 @@ struct SyncClient::State {
   // connect. HQ is then not reachable.
   std::string refusal;
   std::uint32_t failures = 0;
+  SyncClient::RuleSetObserver on_rule_set;
   std::uint32_t retry_after_ms = 0;
   std::mt19937_64 random{std::random_device{}()};
 };

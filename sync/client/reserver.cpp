@@ -86,23 +86,22 @@ const ReserverStats& Reserver::stats() const { return state_->stats; }
 
 bool Reserver::paused() const { return SteadyClock::now() < state_->pause_until; }
 
-asio::awaitable<Result<pma::v1::ReserveReply>> Reserver::reserve(pma::v1::ReserveRequest request) {
+asio::awaitable<ReserveOutcome> Reserver::reserve(pma::v1::ReserveRequest request) {
   auto state = state_;
-  if (state->stopped || !state->tls) {
+  auto skipped = [&](std::string message) -> ReserveOutcome {
     ++state->stats.skipped;
-    co_return fail("hq_skipped", "reservations are not running");
-  }
+    return ReserveUnanswered{.cause = Error{"hq_skipped", std::move(message)}, .may_hold = false};
+  };
+  if (state->stopped || !state->tls) co_return skipped("reservations are not running");
   if (link_ && !link_->hq_refusal().empty()) {
     // HQ answered the last sync session with a refusal of this terminal: asking would only
     // cost the checkout a round trip to the same answer.
-    ++state->stats.skipped;
-    co_return fail("hq_skipped", fmt::format("HQ refuses this terminal ({}); offline rules apply",
-                                             link_->hq_refusal()));
+    co_return skipped(
+        fmt::format("HQ refuses this terminal ({}); offline rules apply", link_->hq_refusal()));
   }
   auto started = SteadyClock::now();
   if (started < state->pause_until) {
-    ++state->stats.skipped;
-    co_return fail("hq_skipped", "HQ did not answer a moment ago; offline rules apply for now");
+    co_return skipped("HQ did not answer a moment ago; offline rules apply for now");
   }
   const auto deadline = started + config_.budget;
   const auto out = wire::encode_message(wire::FrameType::reserve, request);
@@ -110,7 +109,11 @@ asio::awaitable<Result<pma::v1::ReserveReply>> Reserver::reserve(pma::v1::Reserv
   auto stream = std::exchange(state->idle, nullptr);
   bool reused = stream != nullptr;
   Error last{"hq_timeout", ""};
+  // Once a reserve frame has been handed to the socket on any attempt, HQ may have read it and
+  // hold something for this txn even though no answer arrives.
+  bool may_hold = false;
   for (int attempt = 0; attempt < 2; ++attempt) {
+    const bool written_before = may_hold;
     auto timed_out = std::make_shared<bool>(false);
     // Set once the exchange is over: an expiry already queued then must not close a connection
     // parked for reuse.
@@ -128,7 +131,10 @@ asio::awaitable<Result<pma::v1::ReserveReply>> Reserver::reserve(pma::v1::Reserv
       ++state->stats.connections;
       sent = co_await connect_tls(*stream, client_);
     }
-    if (sent) sent = co_await net::write_frame(*stream, out);
+    if (sent) {
+      may_hold = true;
+      sent = co_await net::write_frame(*stream, out);
+    }
     Result<wire::Frame> frame = std::unexpected(Error{"io_error", ""});
     if (sent) {
       frame = co_await net::read_frame(*stream, wire::kDefaultMaxPayload);
@@ -140,7 +146,10 @@ asio::awaitable<Result<pma::v1::ReserveReply>> Reserver::reserve(pma::v1::Reserv
     if (frame && !*timed_out) {
       pma::v1::ReserveReply reply;
       Status ok = Status{};
+      bool busy = false;
       if (frame->type == wire::FrameType::busy) {
+        // HQ turned the session away before reading the request: nothing is held.
+        busy = true;
         ok = fail("hq_busy", "HQ is busy");
       } else if (frame->type == wire::FrameType::error) {
         Error refused = wire::peer_error(*frame, "hq_refused");
@@ -165,10 +174,13 @@ asio::awaitable<Result<pma::v1::ReserveReply>> Reserver::reserve(pma::v1::Reserv
         } else {
           close(stream);
         }
-        co_return reply;
+        if (reply.granted()) co_return ReserveGranted{std::move(reply)};
+        co_return ReserveRefused{std::move(reply)};
       }
       close(stream);
       last = ok.error();
+      // A busy answer means this attempt's frame was not read; an earlier one may have been.
+      if (busy) may_hold = written_before;
       break;
     }
     close(stream);
@@ -185,7 +197,7 @@ asio::awaitable<Result<pma::v1::ReserveReply>> Reserver::reserve(pma::v1::Reserv
   spdlog::warn(
       "sync: reservation for {} unanswered ({}: {}); offline rules apply, next try in {} s",
       request.txn_id(), last.code, last.message, config_.retry_pause.count() / 1000);
-  co_return std::unexpected(std::move(last));
+  co_return ReserveUnanswered{.cause = std::move(last), .may_hold = may_hold};
 }
 
 void Reserver::release(std::string txn_id, std::uint64_t hold_id) {

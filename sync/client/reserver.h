@@ -4,6 +4,7 @@
 // not answer in time the caller falls back to the offline rules; after such a failure the Reserver
 // does not try again for retry_pause, so a till with HQ down does not wait on every checkout;
 // nor while the SyncClient it is linked to says HQ refuses this terminal (terminal_revoked).
+// Implements Reservations (client/reservations.h) for agent/checkout.
 // Lives on one io_context thread, which must outlive it (and so must the linked SyncClient).
 #pragma once
 
@@ -15,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "client/reservations.h"
 #include "client/sync_client.h"
 #include "pma/error.h"
 #include "pma/v1/sync.pb.h"
@@ -36,30 +38,31 @@ struct ReserverStats {
   std::uint64_t connections = 0;
 };
 
-class Reserver {
+class Reserver final : public Reservations {
  public:
   // Errors of start(): "config_invalid", "tls_config". link (may be null): the terminal's
   // SyncClient, whose hq_refusal() stops reservations while HQ refuses the terminal.
   Reserver(boost::asio::io_context& io, ClientConfig client, ReserverConfig config = {},
            const SyncClient* link = nullptr);
-  ~Reserver();
+  ~Reserver() override;
   Reserver(const Reserver&) = delete;
   Reserver& operator=(const Reserver&) = delete;
 
   Status start();
-  // Closes the idle connection; later calls answer "hq_skipped".
+  // Closes the idle connection; later calls answer unanswered ("hq_skipped").
   void stop();
 
-  // HQ's answer (granted or refused) within the budget. Errors, all meaning "HQ did not
-  // decide; apply the offline rules": "hq_timeout", "connect", "tls_handshake", "tls_refused",
-  // "hq_busy", "hq_skipped" (not tried: a recent attempt failed, or HQ refuses this terminal),
-  // "io_*" / "frame_*" / "protocol_garbled" and HQ's own error codes ("terminal_revoked", ...).
-  boost::asio::awaitable<Result<pma::v1::ReserveReply>> reserve(pma::v1::ReserveRequest request);
+  // HQ's answer (granted or refused) within the budget, or unanswered with its cause:
+  // "hq_timeout", "connect", "tls_handshake", "tls_refused", "hq_busy", "hq_skipped" (not
+  // tried: a recent attempt failed, or HQ refuses this terminal), "io_*" / "frame_*" /
+  // "protocol*" and HQ's own error codes ("terminal_revoked", ...). may_hold is set once a
+  // reserve frame was written on any attempt (HQ may have read it), and never for a busy answer.
+  boost::asio::awaitable<ReserveOutcome> reserve(pma::v1::ReserveRequest request) override;
 
   // Drops a hold whose checkout was not committed (hold_id from the grant; 0 after an
-  // unanswered reservation). Best effort, in the background: a hold HQ never hears about
-  // lapses after memberhq's reservation_hold_ms.
-  void release(std::string txn_id, std::uint64_t hold_id);
+  // unanswered reservation that may hold). Best effort, in the background: a hold HQ never
+  // hears about lapses after memberhq's reservation_hold_ms.
+  void release(std::string txn_id, std::uint64_t hold_id) override;
 
   const ReserverStats& stats() const;
   // True within retry_pause after an unanswered reservation (the next ones are skipped).

@@ -106,6 +106,10 @@ void SyncClient::sync_now(ProgressFn progress, std::function<void(Result<SyncRep
                  });
 }
 
+void SyncClient::on_rule_set(RuleSetObserver observer) {
+  state_->on_rule_set = std::move(observer);
+}
+
 bool SyncClient::reachable() const { return state_->reachable; }
 
 const std::string& SyncClient::hq_refusal() const { return state_->refusal; }

@@ -72,6 +72,9 @@ class SyncClient {
  public:
   using ProgressFn = std::function<void(const SyncProgress&)>;
   using Clock = std::function<std::int64_t()>;  // UTC ms since the epoch
+  // Told of each rule set HQ sends, right after the page carrying it was stored (the store
+  // keeps it for a restart); on the io_context thread, from inside the session.
+  using RuleSetObserver = std::function<void(const pma::v1::RuleSetEnvelope&)>;
 
   SyncClient(boost::asio::io_context& io, SyncStore& store, ClientConfig config, Clock clock = {});
   ~SyncClient();
@@ -83,6 +86,9 @@ class SyncClient {
   Status start();
   // Stops the schedule and aborts a session in progress (nothing unacknowledged is pruned).
   void stop();
+  // Replaces the observer of new rule sets (set once at wiring time; empty: nobody is told).
+  void on_rule_set(RuleSetObserver observer);
+
   // Runs a session now (the schedule keeps going); done is called on the io_context thread.
   void sync_now(ProgressFn progress, std::function<void(Result<SyncReport>)> done);
 

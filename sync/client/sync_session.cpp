@@ -251,6 +251,8 @@ asio::awaitable<Result<SyncReport>> SyncClient::run_once(ProgressFn progress, bo
     if (page.has_rule_set()) {
       cursor->rule_set_version = page.rule_set().version();
       report.rule_set_updated = true;
+      // Stored with the page above, so a restart loads it; the observer puts it in force now.
+      if (state->on_rule_set) state->on_rule_set(page.rule_set());
     }
     if (!page.more()) break;
   }

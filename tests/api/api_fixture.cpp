@@ -14,11 +14,13 @@ ApiFixture::ApiFixture(ApiFixtureOptions options)
   if (!opened) throw std::runtime_error(opened.error().message);
   db = std::move(*opened);
   members = std::make_unique<store::MemberStore>(*db, hasher);
+  lookup = std::make_unique<lookup::MemberLookup>(*members, qr_verifier);
   auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(*log_text_);
   sink->set_pattern("%l %v");
   log_ = log::make_logger("api-test", "debug", sink);
   member_api_ = std::make_unique<api::MemberApi>(api::MemberApiContext{.db = *db,
                                                                        .members = *members,
+                                                                       .lookup = *lookup,
                                                                        .store_id = "S001",
                                                                        .terminal_id = "T01",
                                                                        .version = "test",

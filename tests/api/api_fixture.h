@@ -13,6 +13,8 @@
 #include "api/http_client.h"
 #include "api/http_server.h"
 #include "api/member_api.h"
+#include "codes/member_qr_verifier.h"
+#include "lookup/member_lookup.h"
 #include "store/member_store.h"
 #include "support/temp_dir.h"
 
@@ -42,6 +44,8 @@ class ApiFixture {
   std::unique_ptr<store::Database> db;
   pma::PhoneHasher hasher{"fixture-phone-key-0123456789"};
   std::unique_ptr<store::MemberStore> members;
+  codes::MemberQrVerifier qr_verifier;  // no HQ keys: every member QR is refused
+  std::unique_ptr<lookup::MemberLookup> lookup;
 
  private:
   std::shared_ptr<std::ostringstream> log_text_;

@@ -157,20 +157,20 @@ TEST_CASE("Points earned or burned beyond the per-transaction cap are refused",
           "[checkout][limits][arithmetic]") {
   Till till;
   till.add_member("M1", 1, 3'000'000);
-  till.service->set_hq_online(true);  // no offline daily burn limit
+  const auto online = checkout::Connectivity::online;  // no offline daily burn limit
   const Written before = written(till, "M1");
 
   SECTION("burning more than 1,000,000 points in one checkout") {
     // 2,000,000 points pay 100,000 yuan, half of a 200,000-yuan bill: every other rule allows it.
     auto lines = std::vector{basket_line("piano", 1, 20'000'000, false)};
-    auto q = till.service->quote(quote_of("M1", lines, 2'000'000));
+    auto q = till.service->quote(quote_of("M1", lines, 2'000'000), online);
     REQUIRE_FALSE(q);
     CHECK(q.error().code == "points_exceed_limit");
     CHECK(api::status_for(q.error().code) == 409);
-    auto c = till.service->commit(commit_of("BURN", "M1", lines, 2'000'000));
+    auto c = till.service->commit(commit_of("BURN", "M1", lines, 2'000'000), online);
     REQUIRE_FALSE(c);
     CHECK(c.error().code == "points_exceed_limit");
-    CHECK(till.service->commit(commit_of("OK", "M1", lines, 1'000'000)));
+    CHECK(till.service->commit(commit_of("OK", "M1", lines, 1'000'000), online));
   }
   SECTION("earning more than the cap") {
     auto rules = till.service->rules();
@@ -178,16 +178,17 @@ TEST_CASE("Points earned or burned beyond the per-transaction cap are refused",
     REQUIRE(till.service->set_rules(rules));
     // 2,000 yuan at 95% earns 1,900 points.
     auto lines = std::vector{basket_line("cake", 1, 200'000)};
-    auto c = till.service->commit(commit_of("EARN", "M1", lines));
+    auto c = till.service->commit(commit_of("EARN", "M1", lines), online);
     REQUIRE_FALSE(c);
     CHECK(c.error().code == "points_exceed_limit");
     CHECK(written(till, "M1") == before);
     // 1,000 yuan at 95% earns 950: allowed.
-    CHECK(till.service->commit(commit_of("EARN2", "M1", {basket_line("cake", 1, 100'000)})));
+    CHECK(
+        till.service->commit(commit_of("EARN2", "M1", {basket_line("cake", 1, 100'000)}), online));
   }
   SECTION("a refused burn writes nothing") {
     auto lines = std::vector{basket_line("piano", 1, 20'000'000, false)};
-    REQUIRE_FALSE(till.service->commit(commit_of("BURN", "M1", lines, 2'000'000)));
+    REQUIRE_FALSE(till.service->commit(commit_of("BURN", "M1", lines, 2'000'000), online));
     CHECK(written(till, "M1") == before);
   }
 }

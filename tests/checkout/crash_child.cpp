@@ -67,7 +67,6 @@ int main(int argc, char** argv) {
   pma::PhoneHasher hasher("crash-test-key");
   checkout::SystemClock clock(480);
   checkout::CheckoutService service(**db, hasher, {"S1", "T1"}, clock);
-  service.set_hq_online(true);
   store::MemberStore members(**db, hasher);
   for (int i = 0; i < 5; ++i) {
     std::string id = fmt::format("M{}", i);
@@ -90,14 +89,14 @@ int main(int argc, char** argv) {
   for (const auto& txn : previous) {
     auto dash = txn.find('-');
     std::uint64_t txn_seed = std::strtoull(txn.c_str() + dash + 1, nullptr, 10);
-    auto reply = service.commit(request_for(txn, txn_seed));
+    auto reply = service.commit(request_for(txn, txn_seed), checkout::Connectivity::online);
     if (!reply || !reply->replayed) say(fd, "BAD " + txn);
   }
   std::mt19937_64 rng(seed);
   for (int i = 0;; ++i) {
     std::uint64_t txn_seed = rng() % 1'000'000'000;
     std::string txn = fmt::format("K{}x{}-{}", run, i, txn_seed);
-    auto reply = service.commit(request_for(txn, txn_seed));
+    auto reply = service.commit(request_for(txn, txn_seed), checkout::Connectivity::online);
     if (!reply) {
       say(fd, "ERR " + reply.error().code + " " + reply.error().message);
       continue;

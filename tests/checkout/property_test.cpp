@@ -80,7 +80,7 @@ class Run {
         register_member();
         break;
       case 7:
-        till_.service->set_hq_online(pick(0, 1) == 1);
+        hq_ = pick(0, 1) == 1 ? checkout::Connectivity::online : checkout::Connectivity::offline;
         break;
       case 8:
         till_.clock.advance(pick(1, 3 * 24 * 60) * 60'000);
@@ -123,13 +123,13 @@ class Run {
     *q.mutable_coupon_codes() = r.coupon_codes();
     q.set_points_to_burn(r.points_to_burn());
     std::int64_t before = till_.outbox_rows();
-    (void)till_.service->quote(q);
+    (void)till_.service->quote(q, hq_);
     CHECK(till_.outbox_rows() == before);
   }
 
   void commit() {
     auto r = random_request();
-    auto reply = till_.service->commit(r);
+    auto reply = till_.service->commit(r, hq_);
     CHECK(till_.scalar(fmt::format("SELECT COUNT(*) FROM outbox WHERE txn_id = '{}'",
                                    r.txn_id())) == (reply ? 1 : 0));
     if (!reply) return;
@@ -150,10 +150,10 @@ class Run {
     v1::CommitRequest r = it->second;
     if (pick(0, 3) == 0) {
       r.set_points_to_burn(r.points_to_burn() + 1000);
-      CHECK(till_.service->commit(r).error().code == "idempotency_conflict");
+      CHECK(till_.service->commit(r, hq_).error().code == "idempotency_conflict");
       return;
     }
-    auto reply = till_.service->commit(r);
+    auto reply = till_.service->commit(r, hq_);
     REQUIRE(reply);
     CHECK(reply->replayed);
     CHECK(reply->bytes == model_.commit_bytes[r.txn_id()]);
@@ -163,7 +163,7 @@ class Run {
     if (model_.commits.empty()) return;
     if (!model_.refunds.empty() && pick(0, 3) == 0) {
       auto it = std::next(model_.refunds.begin(), pick(0, model_.refunds.size() - 1));
-      auto reply = till_.service->refund(it->second);
+      auto reply = till_.service->refund(it->second, hq_);
       REQUIRE(reply);
       CHECK(reply->bytes == model_.refund_bytes[it->first]);
       return;
@@ -177,7 +177,7 @@ class Run {
       line->set_line_index(static_cast<int>(pick(0, it->second.lines_size() - 1)));
       line->set_qty(pick(1, 2));
     }
-    auto reply = till_.service->refund(r);
+    auto reply = till_.service->refund(r, hq_);
     if (!reply) {
       CHECK((reply.error().code == "already_refunded" ||
              reply.error().code == "refund_exceeds_purchase"));
@@ -242,6 +242,8 @@ class Run {
   std::vector<std::string> members_;
   std::vector<std::string> codes_;
   int next_id_ = 0;
+  // What the till knows of HQ, switched at random between operations.
+  checkout::Connectivity hq_ = checkout::Connectivity::offline;
 };
 
 }  // namespace

@@ -101,16 +101,15 @@ TEST_CASE("A refused commit writes nothing and names the rule", "[checkout]") {
 TEST_CASE("Offline, burns are limited per member per store-local day", "[checkout][offline]") {
   Till till;
   till.add_member("M1", 1, 10000);
-  till.service->set_hq_online(false);
+  using checkout::Connectivity;
   auto lines = std::vector{basket_line("cake", 1, 40000, false)};
-  REQUIRE(till.service->commit(commit_of("A", "M1", lines, {}, 2000)));
-  CHECK(till.service->commit(commit_of("B", "M1", lines, {}, 1000)).error().code ==
-        "points_offline_limit");
-  till.service->set_hq_online(true);
-  CHECK(till.service->commit(commit_of("C", "M1", lines, {}, 1000)));
-  till.service->set_hq_online(false);
+  REQUIRE(till.service->commit(commit_of("A", "M1", lines, {}, 2000), Connectivity::offline));
+  CHECK(till.service->commit(commit_of("B", "M1", lines, {}, 1000), Connectivity::offline)
+            .error()
+            .code == "points_offline_limit");
+  CHECK(till.service->commit(commit_of("C", "M1", lines, {}, 1000), Connectivity::online));
   till.clock.advance(24LL * 3600 * 1000);  // the next store-local day
-  CHECK(till.service->commit(commit_of("D", "M1", lines, {}, 2000)));
+  CHECK(till.service->commit(commit_of("D", "M1", lines, {}, 2000), Connectivity::offline));
 }
 
 TEST_CASE("Coupons that need HQ are refused offline", "[checkout][offline]") {
@@ -123,8 +122,7 @@ TEST_CASE("Coupons that need HQ are refused offline", "[checkout][offline]") {
   auto lines = std::vector{basket_line("cake", 1, 2000)};
   CHECK(till.service->commit(commit_of("A", "M1", lines, {"W1"})).error().code ==
         "needs_hq_online");
-  till.service->set_hq_online(true);
-  CHECK(till.service->commit(commit_of("A", "M1", lines, {"W1"})));
+  CHECK(till.service->commit(commit_of("A", "M1", lines, {"W1"}), checkout::Connectivity::online));
 }
 
 TEST_CASE("Crossing 5,000 yuan in a year upgrades to gold from the next checkout",

@@ -6,28 +6,15 @@
 #include <optional>
 
 #include "client/reserver.h"
+#include "reservation_support.h"
 #include "sync_world.h"
 
 namespace {
 
+using pma::test::answer_of;
+using pma::test::run;
 using pma::test::SyncWorld;
 using pma::test::Till;
-
-template <typename T>
-T run(boost::asio::io_context& io, boost::asio::awaitable<T> work) {
-  std::optional<T> out;
-  boost::asio::co_spawn(io, std::move(work), [&](std::exception_ptr e, T value) {
-    REQUIRE_FALSE(e);
-    out = std::move(value);
-  });
-  io.restart();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!out && std::chrono::steady_clock::now() < deadline) {
-    io.run_one_for(std::chrono::milliseconds(100));
-  }
-  REQUIRE(out.has_value());
-  return std::move(*out);
-}
 
 pma::v1::ReserveRequest ask(const std::string& txn, std::int64_t points) {
   pma::v1::ReserveRequest r;
@@ -69,16 +56,17 @@ TEST_CASE(
   CHECK(a.client->hq_refusal() == status->refusal);
 
   // The linked Reserver does not even connect: the checkout goes straight to offline rules.
-  auto skipped = run(world.io, linked.reserve(ask("A-1", 100)));
+  auto skipped = answer_of(run(world.io, linked.reserve(ask("A-1", 100))));
   REQUIRE_FALSE(skipped);
-  CHECK(skipped.error().code == "hq_skipped");
-  CHECK(skipped.error().message.find("terminal_revoked") != std::string::npos);
+  CHECK(skipped.error().cause.code == "hq_skipped");
+  CHECK(skipped.error().cause.message.find("terminal_revoked") != std::string::npos);
   CHECK(linked.stats().connections == 0);
   CHECK(linked.stats().skipped == 1);
   // One that does ask gets HQ's own refusal code back, not a garbled-frame error.
-  auto asked = run(world.io, unlinked.reserve(ask("A-2", 100)));
+  auto asked = answer_of(run(world.io, unlinked.reserve(ask("A-2", 100))));
   REQUIRE_FALSE(asked);
-  CHECK(asked.error().code == "terminal_revoked");
+  CHECK(asked.error().cause.code == "terminal_revoked");
+  CHECK(asked.error().may_hold);  // its request was written before HQ's refusal came back
   CHECK(unlinked.stats().connections == 1);
   CHECK(world.server->stats().refused_revoked == 2);
   auto none = world.sink->active_holds(0);
@@ -93,7 +81,7 @@ TEST_CASE(
   CHECK(status->reachable);
   CHECK(status->refusal.empty());
   CHECK(status->last_error.empty());
-  auto granted = run(world.io, linked.reserve(ask("A-3", 100)));
+  auto granted = answer_of(run(world.io, linked.reserve(ask("A-3", 100))));
   REQUIRE(granted);
   CHECK(granted->granted());
   CHECK(linked.stats().connections == 1);
@@ -117,7 +105,7 @@ TEST_CASE("A busy HQ stays reachable at the till: Busy is a retry hint, not a re
       world.io, world.client_config(b),
       {.budget = std::chrono::seconds(5), .idle_close = std::chrono::seconds(120)});
   REQUIRE(holder.start());
-  auto granted = run(world.io, holder.reserve(ask("B-1", 10)));
+  auto granted = answer_of(run(world.io, holder.reserve(ask("B-1", 10))));
   REQUIRE(granted);
   REQUIRE(granted->granted());
   REQUIRE(world.server->stats().sessions_active == 1);
@@ -133,5 +121,15 @@ TEST_CASE("A busy HQ stays reachable at the till: Busy is a retry hint, not a re
   CHECK(status->refusal.empty());
   CHECK(status->last_error.find("hq_busy") == 0);
   CHECK(status->consecutive_failures == 0);
+
+  // A reservation HQ turns away as busy was never read: unanswered, and nothing can be held.
+  pma::sync::Reserver turned_away(world.io, world.client_config(a),
+                                  {.budget = std::chrono::seconds(5)});
+  REQUIRE(turned_away.start());
+  auto busy_reserve = answer_of(run(world.io, turned_away.reserve(ask("A-9", 10))));
+  REQUIRE_FALSE(busy_reserve);
+  CHECK(busy_reserve.error().cause.code == "hq_busy");
+  CHECK_FALSE(busy_reserve.error().may_hold);
+  turned_away.stop();
   holder.stop();
 }

@@ -12,10 +12,13 @@
 #include "client/reserver.h"
 #include "fault_proxy.h"
 #include "pma/phone.h"
+#include "reservation_support.h"
 #include "sync_world.h"
 
 namespace {
 
+using pma::test::answer_of;
+using pma::test::run;
 using pma::test::SyncWorld;
 using pma::test::Till;
 
@@ -74,22 +77,6 @@ std::uint64_t holds(pma::hq::Sink& sink, std::int64_t now_ms) {
   auto n = sink.active_holds(now_ms);
   REQUIRE(n.has_value());
   return n.value();
-}
-
-template <typename T>
-T run(boost::asio::io_context& io, boost::asio::awaitable<T> work) {
-  std::optional<T> out;
-  boost::asio::co_spawn(io, std::move(work), [&](std::exception_ptr e, T value) {
-    REQUIRE_FALSE(e);
-    out = std::move(value);
-  });
-  io.restart();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!out && std::chrono::steady_clock::now() < deadline) {
-    io.run_one_for(std::chrono::milliseconds(100));
-  }
-  REQUIRE(out.has_value());
-  return std::move(*out);
 }
 
 }  // namespace
@@ -199,16 +186,16 @@ TEST_CASE("The Reserver gets HQ's answer over mutual TLS and reuses its connecti
   REQUIRE(ra.start());
   REQUIRE(rb.start());
 
-  auto granted = run(world.io, ra.reserve(ask("A-1", "M1", 100, {"W-A-T1-1"})));
+  auto granted = answer_of(run(world.io, ra.reserve(ask("A-1", "M1", 100, {"W-A-T1-1"}))));
   REQUIRE(granted);
   CHECK(granted->granted());
-  auto refused = run(world.io, rb.reserve(ask("B-1", "M1", 0, {"W-A-T1-1"})));
+  auto refused = answer_of(run(world.io, rb.reserve(ask("B-1", "M1", 0, {"W-A-T1-1"}))));
   REQUIRE(refused);
   CHECK_FALSE(refused->granted());
   CHECK(refused->refusals(0).code() == "coupon_reserved_elsewhere");
 
   // The second reservation from A rides the same connection.
-  auto second = run(world.io, ra.reserve(ask("A-2", "M1", 100)));
+  auto second = answer_of(run(world.io, ra.reserve(ask("A-2", "M1", 100))));
   REQUIRE(second);
   CHECK(second->granted());
   CHECK(ra.stats().connections == 1);
@@ -225,7 +212,7 @@ TEST_CASE("The Reserver gets HQ's answer over mutual TLS and reuses its connecti
     world.io.run_for(std::chrono::milliseconds(20));
   }
   CHECK(holds(*world.sink, 0) == 1);  // A-2's points
-  auto now_free = run(world.io, rb.reserve(ask("B-2", "M1", 0, {"W-A-T1-1"})));
+  auto now_free = answer_of(run(world.io, rb.reserve(ask("B-2", "M1", 0, {"W-A-T1-1"}))));
   REQUIRE(now_free);
   CHECK(now_free->granted());
   ra.stop();
@@ -255,14 +242,17 @@ TEST_CASE("A Reserver facing a silent or absent HQ gives up within its budget an
       world.io, world.client_config(a, silent_hq.local_endpoint().port()),
       {.budget = std::chrono::milliseconds(300), .retry_pause = std::chrono::seconds(60)});
   REQUIRE(silent.start());
-  auto timed_out = run(world.io, silent.reserve(ask("A-1", "M1", 10)));
+  auto timed_out = answer_of(run(world.io, silent.reserve(ask("A-1", "M1", 10))));
   REQUIRE_FALSE(timed_out);
-  CHECK(timed_out.error().code == "hq_timeout");
-  CHECK(timed_out.error().message.find("300 ms") != std::string::npos);
+  CHECK(timed_out.error().cause.code == "hq_timeout");
+  CHECK(timed_out.error().cause.message.find("300 ms") != std::string::npos);
+  // The TLS handshake never finished: no request left the till, so nothing can be held.
+  CHECK_FALSE(timed_out.error().may_hold);
   // Within the pause the next checkout does not wait on HQ at all.
-  auto skipped = run(world.io, silent.reserve(ask("A-2", "M1", 10)));
+  auto skipped = answer_of(run(world.io, silent.reserve(ask("A-2", "M1", 10))));
   REQUIRE_FALSE(skipped);
-  CHECK(skipped.error().code == "hq_skipped");
+  CHECK(skipped.error().cause.code == "hq_skipped");
+  CHECK_FALSE(skipped.error().may_hold);
   CHECK(silent.stats().unanswered == 1);
   CHECK(silent.stats().skipped == 1);
   CHECK(silent.paused());
@@ -273,9 +263,10 @@ TEST_CASE("A Reserver facing a silent or absent HQ gives up within its budget an
   closed.close();
   pma::sync::Reserver absent(world.io, world.client_config(a, free_port));
   REQUIRE(absent.start());
-  auto refused = run(world.io, absent.reserve(ask("A-3", "M1", 10)));
+  auto refused = answer_of(run(world.io, absent.reserve(ask("A-3", "M1", 10))));
   REQUIRE_FALSE(refused);
-  CHECK(refused.error().code == "connect");
+  CHECK(refused.error().cause.code == "connect");
+  CHECK_FALSE(refused.error().may_hold);
   silent.stop();
   absent.stop();
 }
@@ -334,7 +325,8 @@ TEST_CASE("Reservations through a faulty link end in an answer or an error, neve
                                                  .retry_pause = std::chrono::milliseconds(0)});
       REQUIRE(reserver->start());
     }
-    auto reply = run(world.io, reserver->reserve(ask(txn, fmt::format("M{}", 1 + i % 3), 10)));
+    auto reply =
+        answer_of(run(world.io, reserver->reserve(ask(txn, fmt::format("M{}", 1 + i % 3), 10))));
     if (reply) {
       REQUIRE(reply->granted());
       grants.push_back(reply->hold_id());

@@ -12,8 +12,11 @@
 
 #include "client/reserver.h"
 #include "pma/phone.h"
+#include "reservation_support.h"
 #include "sync_world.h"
 
+using pma::test::answer_of;
+using pma::test::run;
 using pma::test::SyncWorld;
 using pma::test::Till;
 
@@ -69,22 +72,6 @@ std::vector<std::string> conflicts_of(SyncWorld& world, const Till& till) {
   return kinds;
 }
 
-template <typename T>
-T run(boost::asio::io_context& io, boost::asio::awaitable<T> work) {
-  std::optional<T> out;
-  boost::asio::co_spawn(io, std::move(work), [&](std::exception_ptr e, T value) {
-    REQUIRE_FALSE(e);
-    out = std::move(value);
-  });
-  io.restart();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!out && std::chrono::steady_clock::now() < deadline) {
-    io.run_one_for(std::chrono::milliseconds(100));
-  }
-  REQUIRE(out.has_value());
-  return std::move(*out);
-}
-
 }  // namespace
 
 TEST_CASE("A rogue terminal cannot hold another member's coupon, and its owner's checkout is held",
@@ -102,7 +89,7 @@ TEST_CASE("A rogue terminal cannot hold another member's coupon, and its owner's
   // For the accomplice, and for a checkout without a member: refused, nothing held.
   for (const auto& [txn, member] : {std::pair{"R-1", "M2"}, std::pair{"R-2", ""}}) {
     INFO(txn);
-    auto refused = run(world.io, by_rogue.reserve(ask(txn, member, 0, {"W-S2-T1-1"})));
+    auto refused = answer_of(run(world.io, by_rogue.reserve(ask(txn, member, 0, {"W-S2-T1-1"}))));
     REQUIRE(refused);
     CHECK_FALSE(refused->granted());
     REQUIRE(refused->refusals_size() == 1);
@@ -115,7 +102,7 @@ TEST_CASE("A rogue terminal cannot hold another member's coupon, and its owner's
         std::vector<std::string>{"coupon_not_owner", "coupon_not_owner"});
 
   // The owner's checkout at S2 gets its coupon held at once (not after the rogue's hold lapses).
-  auto owner = run(world.io, by_s2.reserve(ask("S2-1", "M1", 0, {"W-S2-T1-1"})));
+  auto owner = answer_of(run(world.io, by_s2.reserve(ask("S2-1", "M1", 0, {"W-S2-T1-1"}))));
   REQUIRE(owner);
   CHECK(owner->granted());
   CHECK(holds(*world.sink, 0) == 1);

@@ -170,7 +170,6 @@ int run_regime(const Args& args, bool idle) {
   pma::PhoneHasher hasher("bench-key");
   checkout::SystemClock clock(480);
   checkout::CheckoutService service(**agent, hasher, {"S1", "T1"}, clock);
-  service.set_hq_online(true);
   store::MemberStore members(**agent, hasher);
   for (int i = 0; i < 100; ++i) {
     if (!members.upsert({.member_id = fmt::format("M{}", i), .hq_points = 1'000'000}, 0)) return 1;
@@ -185,7 +184,7 @@ int run_regime(const Args& args, bool idle) {
     // Built outside the timed region: the POS sends the request, the agent parses it first.
     auto r = request(i, member);
     return [&service, r = std::move(r)] {
-      if (!service.commit(r)) std::abort();
+      if (!service.commit(r, checkout::Connectivity::online)) std::abort();
     };
   };
   const bool do_bare = args.only.empty() || args.only == "bare";

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <optional>
 #include <thread>
+#include <variant>
 
 #include "client/reserver.h"
 #include "hq/ca.h"
@@ -60,7 +61,7 @@ Figures measure(asio::io_context& io, const pma::sync::ClientConfig& client, int
     auto start = Clock::now();
     auto reply = run(io, reserver->reserve(r));
     us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
-    if (reply && reply->granted()) ++granted;
+    if (std::holds_alternative<pma::sync::ReserveGranted>(reply)) ++granted;
   }
   if (reserver) reserver->stop();
   io.restart();
