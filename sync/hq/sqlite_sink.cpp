@@ -42,7 +42,7 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::open(const std::string& path,
   if (!db) return std::unexpected(db.error());
   PMA_TRY(migrate_sink(**db));
   std::unique_ptr<SqliteSink> sink(new SqliteSink(std::move(*db)));
-  PMA_TRY(sink->open_identity_schema());
+  PMA_TRY(sink->find_kind0_identities());
   auto q = sink->db_->prepare(
       "SELECT (SELECT COALESCE(MAX(version), 0) FROM members), (SELECT COUNT(*) FROM members)");
   if (!q) return std::unexpected(q.error());
@@ -50,7 +50,7 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::open(const std::string& path,
   sink->version_ = static_cast<std::uint64_t>(q->column_int64(0));
   sink->next_member_number_ = q->column_int64(1) + 1;
   PMA_TRY(q->run());
-  PMA_TRY(sink->open_checks_schema());
+  PMA_TRY(sink->seed_member_numbering());
   // Hold ids keep increasing across restarts: past the table's and past the clock (in us), so
   // a release still in flight from before a restart cannot name a new hold.
   auto holds = sink->db_->prepare("SELECT COALESCE(MAX(hold_id), 0) FROM holds");

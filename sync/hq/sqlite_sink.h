@@ -90,7 +90,7 @@ class SqliteSink final : public Sink {
   // refund's figures are added to its sale's.
   Status note_applied(Context& context, const pma::v1::Delta& delta, bool refused);
   // Whether `deltas` holds kind 0 identities (the schema itself is sqlite_sink_migrations.h's).
-  Status open_identity_schema();
+  Status find_kind0_identities();
   // A provisional id the terminal reused for another person from from_seq on: its deltas from
   // then on never resolve to the id's first holder, and HQ no longer maps it for the terminal.
   Status dispute(Context& context, const std::string& provisional_id, std::uint64_t from_seq);
@@ -118,7 +118,7 @@ class SqliteSink final : public Sink {
   // none published; valid until the next refresh_rules).
   Status refresh_rules();
   Result<const pma::v1::RuleSet*> rules_at(std::int64_t version);
-  Status open_checks_schema();  // the member numbering
+  Status seed_member_numbering();  // next_member_number_ past every H<digits> id held
   // HQ's next own id H<9 digits>, never one a member (imported or not) already holds.
   Result<std::string> next_member_id();
   Status record_conflict(Context& context, const pma::v1::Delta& delta, std::string kind,

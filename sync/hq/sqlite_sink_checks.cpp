@@ -10,7 +10,7 @@
 
 namespace pma::hq {
 
-Status SqliteSink::open_checks_schema() {
+Status SqliteSink::seed_member_numbering() {
   // Past every H<digits> id HQ holds (imported ones included), not COUNT(*) + 1: next_member_id
   // still checks each number, for ids imported by another process since.
   auto q = db_->prepare(

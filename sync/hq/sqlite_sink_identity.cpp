@@ -69,7 +69,7 @@ std::int64_t content_digest(const pma::v1::Delta& delta) {
 
 }  // namespace
 
-Status SqliteSink::open_identity_schema() {
+Status SqliteSink::find_kind0_identities() {
   // Through the partial index deltas_kind0: no scan, however many deltas HQ holds.
   auto kind0 =
       db_->prepare("SELECT EXISTS(SELECT 1 FROM deltas WHERE kind = 0 AND unkeyed_seq = 0)");

@@ -2,9 +2,6 @@
 // applied, applied_txns and sales) opens with every identity and sale carried over, and the
 // checks of issue 11 hold on them; and a refund is only ever checked against a checkout that
 // was applied, never against itself or another kind of delta.
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
-
 #include <catch2/catch.hpp>
 
 #include "hq/sqlite_sink.h"
@@ -49,26 +46,6 @@ pma::v1::Delta refund(std::uint64_t seq, const std::string& txn, const std::stri
   r->set_points_reversed(reversed);
   r->set_points_restored(restored);
   return delta;
-}
-
-// The identity digest as every release since identities were kept stores it: FNV-1a over the
-// deterministic encoding of the delta without its seq. Spelled out here so a digest stored by
-// an earlier release still matches (a change would apply re-sent deltas twice).
-std::int64_t stored_digest(pma::v1::Delta delta) {
-  delta.clear_seq();
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream raw(&bytes);
-    google::protobuf::io::CodedOutputStream out(&raw);
-    out.SetSerializationDeterministic(true);
-    delta.SerializeToCodedStream(&out);
-  }
-  std::uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return static_cast<std::int64_t>(h);
 }
 
 pma::hq::ApplyOutcome apply(SqliteSink& sink, std::vector<pma::v1::Delta> deltas) {
@@ -135,7 +112,8 @@ void write_previous_schema(const std::string& path) {
         "VALUES('S1', 'T1', ?1, ?2, ?3, ?4)");
     REQUIRE(row);
     row->bind(1, d->txn_id()).bind(2, d->has_refund() ? kRefund : kCheckout);
-    row->bind(3, stored_digest(*d)).bind(4, static_cast<std::int64_t>(d->seq()));
+    row->bind(3, pma::test::hq_schemas::stored_digest(*d))
+        .bind(4, static_cast<std::int64_t>(d->seq()));
     REQUIRE(row->run());
   }
 }

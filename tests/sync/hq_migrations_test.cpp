@@ -4,8 +4,6 @@
 // version with every row and balance kept and a schema equal to a new file's; a newer
 // memberhq's file is refused untouched; a step that fails rolls back.
 #include <fmt/format.h>
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include <array>
 #include <catch2/catch.hpp>
@@ -51,25 +49,6 @@ pma::v1::Delta refund(std::uint64_t seq, const std::string& txn, std::int64_t fe
   r->set_refunded_fen(fen);
   r->set_points_reversed(fen / 100);
   return delta;
-}
-
-// The identity digest every release since identities were kept stores: FNV-1a over the
-// deterministic encoding of the delta without its seq.
-std::int64_t stored_digest(pma::v1::Delta delta) {
-  delta.clear_seq();
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream raw(&bytes);
-    google::protobuf::io::CodedOutputStream out(&raw);
-    out.SetSerializationDeterministic(true);
-    delta.SerializeToCodedStream(&out);
-  }
-  std::uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return static_cast<std::int64_t>(h);
 }
 
 std::int64_t scalar(const std::string& path, const std::string& sql) {
@@ -170,7 +149,8 @@ void write_rows(Database& db, int version) {
   if (version >= 5 && version < 7) {
     exec(db, fmt::format("INSERT INTO applied_txns VALUES('S1', 'T1', 'SALE-1', {}, {}, 1), "
                          "('S1', 'T1', 'SALE-1-R', {}, {}, 2)",
-                         kCheckout, stored_digest(checkout), kRefund, stored_digest(partial)));
+                         kCheckout, schemas::stored_digest(checkout), kRefund,
+                         schemas::stored_digest(partial)));
   }
   if (version == 6) {
     exec(db, "INSERT INTO sales VALUES('S1', 'T1', 'SALE-1', 'M1', 10000, 100, 0, 2000, 20, 0)");
@@ -181,7 +161,8 @@ void write_rows(Database& db, int version) {
                  "100, 0, 2000, 20, 0), ('S1', 'T1', 'SALE-1-R', {}, 0, 2, {}, 2, NULL, NULL, "
                  "NULL, NULL, 0, 0, 0), ('S1', 'T1', '', 0, 3, 3, NULL, 3, NULL, NULL, NULL, "
                  "NULL, 0, 0, 0)",
-                 kCheckout, stored_digest(checkout), kRefund, stored_digest(partial)));
+                 kCheckout, schemas::stored_digest(checkout), kRefund,
+                 schemas::stored_digest(partial)));
   }
   if (version >= 2) {
     exec(db, fmt::format("INSERT INTO holds(store_id, terminal_id, txn_id, member_id, points, "

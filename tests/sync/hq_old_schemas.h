@@ -4,10 +4,36 @@
 // migration (sync/hq/sqlite_sink_migrations.cpp) whose shape the file has. Constant data.
 #pragma once
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "pma/v1/delta.pb.h"
+
 namespace pma::test::hq_schemas {
+
+// The identity digest as every release since identities were kept (5) stores it: FNV-1a over
+// the deterministic encoding of the delta without its seq. Spelled out here so a digest stored
+// by an earlier release still matches (a change would apply re-sent deltas twice).
+inline std::int64_t stored_digest(pma::v1::Delta delta) {
+  delta.clear_seq();
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream raw(&bytes);
+    google::protobuf::io::CodedOutputStream out(&raw);
+    out.SetSerializationDeterministic(true);
+    delta.SerializeToCodedStream(&out);
+  }
+  std::uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return static_cast<std::int64_t>(h);
+}
 
 // Release 1 (2db4810): terminals, applied, members, coupons, provisional ids, conflicts, rules.
 inline constexpr std::string_view kRelease1 = R"sql(
