@@ -1,5 +1,6 @@
-// The embedded Sink: one SQLite file holding the whole chain. Single-threaded (the server's
-// io_context thread); owns its connection.
+// The embedded Sink: one SQLite file holding the whole chain; it implements all four of the
+// server's interfaces (sink.h). Single-threaded (the server's io_context thread); owns its
+// connection.
 #pragma once
 
 #include <chrono>
