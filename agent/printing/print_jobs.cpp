@@ -35,13 +35,6 @@ PrintJob read_job(const store::Statement& stmt, bool with_payload) {
   return job;
 }
 
-Status run(store::Database& db, std::string_view sql, auto... args) {
-  auto stmt = db.prepare(sql);
-  if (!stmt) return std::unexpected(stmt.error());
-  stmt->bind_all(args...);
-  return stmt->run();
-}
-
 }  // namespace
 
 std::string_view to_string(JobState state) {

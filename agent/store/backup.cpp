@@ -1,10 +1,8 @@
-// Online backup and restore. Like sqlite.cpp this file wraps SQLite itself (the backup API is
-// not part of Database's surface), so it reaches sqlite3.h through Database::native_handle().
+// Online backup and restore, over the wrapper's online backup (drivers/sqlite/backup.h).
 #include "store/backup.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +16,7 @@
 #include <thread>
 
 #include "files/durable.h"
+#include "sqlite/backup.h"
 #include "store/migrations.h"
 
 namespace pma::store {
@@ -39,42 +38,16 @@ void remove_quietly(const std::string& path) {
   fs::remove(path, ec);
 }
 
-// Copies every page of src into dst, `pages_per_step` at a time (-1: all at once). Busy or
-// locked steps are retried for a bounded time; they are rare because the caller holds a read
-// snapshot on src and dst is private.
+// Copies every page of src into dst (drivers/sqlite/backup.h), reporting progress.
 Status copy_pages(Database& src, Database& dst, int pages_per_step,
                   const BackupProgressFn& progress, const char* code) {
-  sqlite3_backup* backup =
-      sqlite3_backup_init(dst.native_handle(), "main", src.native_handle(), "main");
-  if (backup == nullptr) {
-    return fail(code, fmt::format("cannot start copying '{}' to '{}': {}", src.path(), dst.path(),
-                                  sqlite3_errmsg(dst.native_handle())));
+  sqlite::CopyProgressFn report;
+  if (progress) {
+    report = [&progress](std::int64_t done, std::int64_t total) {
+      progress(BackupProgress{.pages_done = done, .pages_total = total});
+    };
   }
-  const auto busy_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  int rc = SQLITE_OK;
-  for (;;) {
-    rc = sqlite3_backup_step(backup, pages_per_step);
-    if (progress && (rc == SQLITE_OK || rc == SQLITE_DONE)) {
-      std::int64_t total = sqlite3_backup_pagecount(backup);
-      progress(BackupProgress{.pages_done = total - sqlite3_backup_remaining(backup),
-                              .pages_total = total});
-    }
-    if (rc == SQLITE_DONE) break;
-    if (rc == SQLITE_OK) continue;
-    if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) &&
-        std::chrono::steady_clock::now() < busy_deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      continue;
-    }
-    break;
-  }
-  int finish_rc = sqlite3_backup_finish(backup);
-  if (rc != SQLITE_DONE || finish_rc != SQLITE_OK) {
-    int failed = rc != SQLITE_DONE ? rc : finish_rc;
-    return fail(code, fmt::format("copying '{}' to '{}' failed: {}", src.path(), dst.path(),
-                                  sqlite3_errstr(failed)));
-  }
-  return {};
+  return sqlite::copy_pages(src, dst, pages_per_step, report, code);
 }
 
 // A fresh database file at `path` in rollback-journal mode, mode 0600 (it holds member data).
@@ -154,8 +127,7 @@ Status settle_existing_target(const std::string& path) {
   auto db = Database::open(path, options);
   if (!db) return {};  // not a database we can open: it is moved aside as it is
   if (!(*db)->exec("PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT")) {
-    int rc = sqlite3_extended_errcode((*db)->native_handle()) & 0xff;
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+    if ((*db)->last_error_was_lock()) {
       return fail("database_in_use",
                   fmt::format("'{}' is open in another process; stop memberd before restoring "
                               "(systemctl stop memberd)",
@@ -205,8 +177,7 @@ Result<BackupReport> backup_database(Database& source, const std::string& file,
   // One read snapshot for the whole copy: pages come from a single consistent state while
   // other connections keep committing to the WAL. Without it, every commit by another
   // connection would restart the copy from page 1 and a busy till might never finish.
-  sqlite3* src = source.native_handle();
-  const bool own_snapshot = sqlite3_get_autocommit(src) != 0;
+  const bool own_snapshot = !source.in_transaction();
   if (own_snapshot) {
     if (auto ok = source.exec("BEGIN; SELECT count(*) FROM sqlite_schema;"); !ok) {
       (void)source.exec("ROLLBACK");

@@ -16,18 +16,6 @@ namespace pma::store {
 
 namespace {
 
-std::span<const std::uint8_t> bytes_of(std::string_view s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-
-template <typename... Args>
-Status run(Database& db, std::string_view sql, const Args&... args) {
-  auto stmt = db.prepare(sql);
-  if (!stmt) return std::unexpected(stmt.error());
-  stmt->bind_all(args...);
-  return stmt->run();
-}
-
 // The text column 0 of every row of a one-parameter query.
 Result<std::vector<std::string>> texts(Database& db, std::string_view sql, std::string_view arg) {
   auto stmt = db.prepare(sql);

@@ -228,29 +228,7 @@ std::span<const Migration> migrations() { return kMigrations; }
 int latest_schema_version() { return kMigrations.back().version; }
 
 Status migrate(Database& db, int target) {
-  if (target < 0) target = latest_schema_version();
-  int current = db.user_version();
-  if (current < 0) return std::unexpected(db.error("sqlite_error", "PRAGMA user_version"));
-  if (current > latest_schema_version()) {
-    return fail("schema_too_new",
-                fmt::format("database '{}' has schema version {}, this build knows up to {}; "
-                            "upgrade memberd or restore a matching backup",
-                            db.path(), current, latest_schema_version()));
-  }
-  for (const Migration& m : kMigrations) {
-    if (m.version <= current || m.version > target) continue;
-    auto tx = Transaction::begin(db);
-    if (!tx) return std::unexpected(tx.error());
-    if (auto ok = db.exec(m.sql); !ok) {
-      return fail("schema_migration", fmt::format("migration {} ({}) failed: {}", m.version,
-                                                  m.description, ok.error().message));
-    }
-    if (auto ok = db.exec(fmt::format("PRAGMA user_version = {}", m.version)); !ok) {
-      return std::unexpected(ok.error());
-    }
-    if (auto ok = tx->commit(); !ok) return std::unexpected(ok.error());
-  }
-  return {};
+  return sqlite::migrate(db, kMigrations, {.target = target, .program = "memberd"});
 }
 
 }  // namespace pma::store

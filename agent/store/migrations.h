@@ -5,15 +5,12 @@
 #include <span>
 #include <string_view>
 
+#include "sqlite/migrations.h"
 #include "store/sqlite.h"
 
 namespace pma::store {
 
-struct Migration {
-  int version;
-  std::string_view description;
-  std::string_view sql;
-};
+using sqlite::Migration;
 
 // Every migration, oldest first. The latest schema is the last entry's version.
 std::span<const Migration> migrations();

@@ -4,14 +4,6 @@
 
 namespace pma::store {
 
-namespace {
-
-std::span<const std::uint8_t> bytes_of(std::string_view s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-
-}  // namespace
-
 Result<std::uint64_t> Outbox::next_seq() {
   // Both sources: MAX(seq) (the rowid B-tree's last key, no scan) and the floor, past every
   // row ever deleted (trigger outbox_deleted_raises_seq_floor) and HQ's watermark.

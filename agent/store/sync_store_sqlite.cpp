@@ -10,23 +10,6 @@
 
 namespace pma::store {
 
-namespace {
-
-std::span<const std::uint8_t> bytes_of(const std::string& s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-
-// Run a statement with arguments; for the many one-line writes below.
-template <typename... Args>
-Status run(Database& db, std::string_view sql, const Args&... args) {
-  auto stmt = db.prepare(sql);
-  if (!stmt) return std::unexpected(stmt.error());
-  stmt->bind_all(args...);
-  return stmt->run();
-}
-
-}  // namespace
-
 Result<std::vector<sync::OutboxEntry>> SqliteSyncStore::outbox_from(std::uint64_t from_seq,
                                                                     std::size_t max_count,
                                                                     std::size_t max_bytes) {

@@ -138,10 +138,11 @@ namespace pma {
   X(key_invalid, "a key file that holds no Ed25519 key")                                      \
   X(crypto_error, "OpenSSL failed to sign or serialise")                                      \
   X(base45_invalid, "text that is not Base45")                                                \
-  /* the till's database */                                                                   \
+  /* the till's database and HQ's */                                                          \
   X(sqlite_open, "a database file cannot be opened or set up")                                \
-  X(schema_migration, "a schema migration failed")                                            \
-  X(schema_too_new, "the database was written by a newer memberd")                            \
+  X(schema_migration, "a schema migration failed (that step rolled back)")                    \
+  X(schema_too_new, "the database was written by a newer memberd or memberhq: refused")       \
+  X(schema_unrecognised, "an HQ file without schema version whose tables are not HQ's")       \
   X(outbox_encode, "a delta cannot be serialised into the outbox")                            \
   X(outbox_garbled, "a stored delta or sync record cannot be read")                           \
   X(pairing_refused, "HQ would overwrite members imported only on this till")                 \

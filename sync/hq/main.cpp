@@ -43,7 +43,7 @@ std::string utc_time(std::int64_t ms) {
   return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(static_cast<std::time_t>(ms / 1000)));
 }
 
-int erase_command(pma::hq::Sink& sink, const std::string& member_id) {
+int erase_command(pma::hq::Administration& sink, const std::string& member_id) {
   auto done = sink.erase_member(member_id);
   if (!done) {
     report(done.error());
@@ -63,7 +63,8 @@ int erase_command(pma::hq::Sink& sink, const std::string& member_id) {
   return 0;
 }
 
-int revoke_command(pma::hq::Sink& sink, const pma::hq::TerminalIdentity& id, bool revoked) {
+int revoke_command(pma::hq::Administration& sink, const pma::hq::TerminalIdentity& id,
+                   bool revoked) {
   auto known = sink.set_terminal_revoked(id, revoked, now_ms());
   if (!known) return report(known.error());
   if (revoked) {
@@ -77,7 +78,7 @@ int revoke_command(pma::hq::Sink& sink, const pma::hq::TerminalIdentity& id, boo
   return 0;
 }
 
-int list_terminals_command(pma::hq::Sink& sink) {
+int list_terminals_command(pma::hq::Administration& sink) {
   auto list = sink.terminals();
   if (!list) return report(list.error());
   fmt::print("STORE\tTERMINAL\tHIGHEST_SEQ\tLAST_SEEN\tSTATUS\n");

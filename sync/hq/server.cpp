@@ -75,16 +75,17 @@ std::string who(const TerminalIdentity& id) {
 
 // What a session needs; shared so a session winding down may outlive the Server object.
 struct SessionContext {
-  Sink& sink;
+  ServerSinks sinks;
   std::shared_ptr<const ServerConfig> config_ptr;
   std::shared_ptr<ServerStats> stats_ptr;
   Server::Clock clock;
   std::shared_ptr<Server::State> state;
   const ServerConfig& config;
   ServerStats& stats;
-  SessionContext(Sink& s, std::shared_ptr<const ServerConfig> c, std::shared_ptr<ServerStats> st,
-                 Server::Clock k, std::shared_ptr<Server::State> sh)
-      : sink(s),
+  SessionContext(ServerSinks s, std::shared_ptr<const ServerConfig> c,
+                 std::shared_ptr<ServerStats> st, Server::Clock k,
+                 std::shared_ptr<Server::State> sh)
+      : sinks(s),
         config_ptr(std::move(c)),
         stats_ptr(std::move(st)),
         clock(std::move(k)),
@@ -92,7 +93,7 @@ struct SessionContext {
         config(*config_ptr),
         stats(*stats_ptr) {}
   SessionContext(const SessionContext& o)
-      : SessionContext(o.sink, o.config_ptr, o.stats_ptr, o.clock, o.state) {}
+      : SessionContext(o.sinks, o.config_ptr, o.stats_ptr, o.clock, o.state) {}
 };
 
 using TerminalKey = std::pair<std::string, std::string>;
@@ -167,7 +168,7 @@ Result<std::vector<std::uint8_t>> reservation(const wire::Frame& frame, const Te
     if (auto ok = wire::decode_message(frame, wire::FrameType::release, release); !ok) {
       return std::unexpected(ok.error());
     }
-    if (auto ok = ctx.sink.release(id, release.txn_id(), release.hold_id()); !ok) {
+    if (auto ok = ctx.sinks.reservations.release(id, release.txn_id(), release.hold_id()); !ok) {
       return std::unexpected(ok.error());
     }
     spdlog::info("hq: {} released the hold for {}", who(id), release.txn_id());
@@ -178,7 +179,8 @@ Result<std::vector<std::uint8_t>> reservation(const wire::Frame& frame, const Te
     return std::unexpected(ok.error());
   }
   std::int64_t now = ctx.clock();
-  auto reply = ctx.sink.reserve(id, request, now, now + ctx.config.reservation_hold.count());
+  auto reply =
+      ctx.sinks.reservations.reserve(id, request, now, now + ctx.config.reservation_hold.count());
   if (!reply) return std::unexpected(reply.error());
   if (reply->granted()) {
     ++ctx.stats.reservations_granted;
@@ -217,7 +219,7 @@ asio::awaitable<Status> converse(TlsStream& stream, net::Watchdog& watchdog,
       pma::v1::Hello hello;
       if (auto ok = wire::decode_message(*frame, wire::FrameType::hello, hello); !ok) co_return ok;
       on_hello();
-      auto highest = ctx.sink.highest_applied(id);
+      auto highest = ctx.sinks.batches.highest_applied(id);
       if (!highest) co_return std::unexpected(highest.error());
       pma::v1::Handshake handshake;
       handshake.set_highest_applied_seq(*highest);
@@ -229,7 +231,7 @@ asio::awaitable<Status> converse(TlsStream& stream, net::Watchdog& watchdog,
       handshake.set_protocol_version(wire::kColumnarProtocolVersion);
       const std::vector<std::string> asked(hello.provisional_ids().begin(),
                                            hello.provisional_ids().end());
-      auto mappings = ctx.sink.id_mappings(id, asked);
+      auto mappings = ctx.sinks.batches.id_mappings(id, asked);
       if (!mappings) co_return std::unexpected(mappings.error());
       for (auto& m : *mappings) *handshake.add_id_mappings() = std::move(m);
       out = wire::encode_message(wire::FrameType::handshake, handshake);
@@ -241,7 +243,7 @@ asio::awaitable<Status> converse(TlsStream& stream, net::Watchdog& watchdog,
         co_return fail("batch_too_long", fmt::format("batch of {} deltas, the limit is {}",
                                                      batch.deltas_size(), config.max_batch_deltas));
       }
-      auto outcome = ctx.sink.apply_batch(id, batch, ctx.clock());
+      auto outcome = ctx.sinks.batches.apply_batch(id, batch, ctx.clock());
       if (!outcome) co_return std::unexpected(outcome.error());
       ++ctx.stats.batches;
       ctx.stats.deltas_applied += outcome->applied;
@@ -268,8 +270,8 @@ asio::awaitable<Status> converse(TlsStream& stream, net::Watchdog& watchdog,
       std::uint32_t limit = pull.max_members() == 0
                                 ? config.max_page_members
                                 : std::min(pull.max_members(), config.max_page_members);
-      auto page = ctx.sink.member_page(id, pull.member_cursor(), limit, pull.rule_set_version(),
-                                       ctx.clock());
+      auto page = ctx.sinks.pages.member_page(id, pull.member_cursor(), limit,
+                                              pull.rule_set_version(), ctx.clock());
       if (!page) co_return std::unexpected(page.error());
       out = wire::encode_message(wire::FrameType::member_page, *page);
       if (out.size() - wire::kHeaderSize > config.max_frame_bytes) {
@@ -291,7 +293,7 @@ asio::awaitable<Status> converse(TlsStream& stream, net::Watchdog& watchdog,
 // write lock does not hold up sessions. Fails closed when the sink cannot tell.
 std::optional<Error> terminal_refusal(const TerminalIdentity& id, const std::string& peer,
                                       SessionContext& ctx) {
-  auto revoked = ctx.sink.check_terminal(id, ctx.clock());
+  auto revoked = ctx.sinks.terminal_access.check_terminal(id, ctx.clock());
   if (revoked && !*revoked) return std::nullopt;
   if (!revoked) {
     ++ctx.stats.protocol_errors;
@@ -438,7 +440,7 @@ asio::awaitable<void> accept_loop(std::shared_ptr<Server::State> state, SessionC
   }
 }
 
-void flush_terminal_activity(Sink& sink, std::chrono::milliseconds interval) {
+void flush_terminal_activity(Administration& sink, std::chrono::milliseconds interval) {
   if (auto ok = sink.flush_terminal_activity(); !ok) {
     spdlog::warn("hq: terminals' last-seen times not written yet ({}); next try in {} ms",
                  ok.error().message, interval.count());
@@ -447,7 +449,7 @@ void flush_terminal_activity(Sink& sink, std::chrono::milliseconds interval) {
 
 // Writes the terminals' last-seen times every interval, off the sessions' path; a flush that
 // finds the database locked (a memberhq command) is retried at the next tick.
-asio::awaitable<void> flush_loop(std::shared_ptr<Server::State> state, Sink& sink,
+asio::awaitable<void> flush_loop(std::shared_ptr<Server::State> state, Administration& sink,
                                  std::chrono::milliseconds interval) {
   for (;;) {
     state->flush_timer->expires_after(interval);
@@ -459,9 +461,9 @@ asio::awaitable<void> flush_loop(std::shared_ptr<Server::State> state, Sink& sin
 
 }  // namespace
 
-Server::Server(asio::io_context& io, Sink& sink, ServerConfig config, Clock clock)
+Server::Server(asio::io_context& io, ServerSinks sinks, ServerConfig config, Clock clock)
     : io_(io),
-      sink_(sink),
+      sinks_(sinks),
       config_(std::move(config)),
       clock_(clock ? std::move(clock) : Clock([] {
         return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -494,10 +496,11 @@ Result<std::uint16_t> Server::start() {
   std::uint16_t port = acceptor->local_endpoint().port();
   state_->acceptor = std::move(acceptor);
   state_->flush_timer = std::make_unique<asio::steady_timer>(io_);
-  asio::co_spawn(io_, flush_loop(state_, sink_, config_.last_seen_flush), asio::detached);
+  asio::co_spawn(io_, flush_loop(state_, sinks_.terminal_access, config_.last_seen_flush),
+                 asio::detached);
   asio::co_spawn(
       io_,
-      accept_loop(state_, SessionContext(sink_, std::make_shared<const ServerConfig>(config_),
+      accept_loop(state_, SessionContext(sinks_, std::make_shared<const ServerConfig>(config_),
                                          stats_, clock_, state_)),
       asio::detached);
   return port;
@@ -513,7 +516,7 @@ void Server::stop() {
   }
   if (state_->flush_timer) {
     state_->flush_timer->cancel();
-    flush_terminal_activity(sink_, config_.last_seen_flush);
+    flush_terminal_activity(sinks_.terminal_access, config_.last_seen_flush);
   }
 }
 

@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "hq/sink.h"
 #include "net/tls.h"
@@ -67,10 +68,21 @@ struct ServerStats {
   std::uint64_t reservations_refused = 0;
 };
 
+// The parts of HQ's storage the server uses, one interface each (a Sink is all four). Each must
+// outlive the Server.
+struct ServerSinks {
+  BatchIngest& batches;             // Hello (watermark, id mappings) and Batch frames
+  MemberPages& pages;               // Pull frames
+  Reservations& reservations;       // Reserve and Release frames
+  Administration& terminal_access;  // check_terminal at admission, flush_terminal_activity
+};
+
 class Server {
  public:
   using Clock = std::function<std::int64_t()>;  // UTC ms since the epoch
-  Server(boost::asio::io_context& io, Sink& sink, ServerConfig config, Clock clock = {});
+  Server(boost::asio::io_context& io, ServerSinks sinks, ServerConfig config, Clock clock = {});
+  Server(boost::asio::io_context& io, Sink& sink, ServerConfig config, Clock clock = {})
+      : Server(io, ServerSinks{sink, sink, sink, sink}, std::move(config), std::move(clock)) {}
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -85,7 +97,7 @@ class Server {
 
  private:
   boost::asio::io_context& io_;
-  Sink& sink_;
+  ServerSinks sinks_;
   ServerConfig config_;
   Clock clock_;
   std::shared_ptr<ServerStats> stats_;

@@ -6,38 +6,13 @@
 #include <chrono>
 #include <limits>
 
+#include "hq/sqlite_sink_migrations.h"
 #include "pma/calendar.h"
 #include "wire/messages.h"
 
 namespace pma::hq {
 
 namespace {
-
-constexpr std::string_view kSchema =
-#include "hq/sqlite_sink_schema.inc"
-    ;
-
-// Rolls back unless committed.
-class Tx {
- public:
-  explicit Tx(SqliteDb& db) : db_(db) {}
-  Status begin() {
-    auto ok = db_.exec("BEGIN IMMEDIATE");
-    open_ = ok.has_value();
-    return ok;
-  }
-  Status commit() {
-    open_ = false;
-    return db_.exec("COMMIT");
-  }
-  ~Tx() {
-    if (open_) (void)db_.exec("ROLLBACK");
-  }
-
- private:
-  SqliteDb& db_;
-  bool open_ = false;
-};
 
 // The instant whose month a delta's spend belongs to: a refund takes back spend of the
 // purchase's month (filed under its own month it would leave the purchase's bucket too high
@@ -53,20 +28,29 @@ std::int64_t spend_time_ms(const pma::v1::Delta& delta) {
 
 Result<std::unique_ptr<SqliteSink>> SqliteSink::open(const std::string& path,
                                                      const std::string& synchronous) {
-  auto db = SqliteDb::open(path, synchronous);
+  if (synchronous != "FULL" && synchronous != "NORMAL") {
+    return fail("sqlite_open",
+                fmt::format("synchronous must be FULL or NORMAL, not '{}'", synchronous));
+  }
+  // The committing connection checkpoints only as a safety valve (a WAL of 64 MiB); a thread
+  // of the wrapper's checkpoints every 100 ms and keeps it far smaller.
+  auto db = sqlite::Database::open(path, {.synchronous = synchronous,
+                                          .busy_timeout_ms = static_cast<int>(kBusyTimeout.count()),
+                                          .cache_size_kib = 65536,
+                                          .wal_autocheckpoint = 16384,
+                                          .background_checkpoint = std::chrono::milliseconds(100)});
   if (!db) return std::unexpected(db.error());
-  PMA_TRY((*db)->exec(kSchema));
+  PMA_TRY(migrate_sink(**db));
   std::unique_ptr<SqliteSink> sink(new SqliteSink(std::move(*db)));
-  PMA_TRY(sink->open_admin_schema());
-  PMA_TRY(sink->open_identity_schema());
+  PMA_TRY(sink->find_kind0_identities());
   auto q = sink->db_->prepare(
       "SELECT (SELECT COALESCE(MAX(version), 0) FROM members), (SELECT COUNT(*) FROM members)");
   if (!q) return std::unexpected(q.error());
   PMA_TRY(q->step());
-  sink->version_ = static_cast<std::uint64_t>(q->int64(0));
-  sink->next_member_number_ = q->int64(1) + 1;
+  sink->version_ = static_cast<std::uint64_t>(q->column_int64(0));
+  sink->next_member_number_ = q->column_int64(1) + 1;
   PMA_TRY(q->run());
-  PMA_TRY(sink->open_checks_schema());
+  PMA_TRY(sink->seed_member_numbering());
   // Hold ids keep increasing across restarts: past the table's and past the clock (in us), so
   // a release still in flight from before a restart cannot name a new hold.
   auto holds = sink->db_->prepare("SELECT COALESCE(MAX(hold_id), 0) FROM holds");
@@ -75,7 +59,8 @@ Result<std::unique_ptr<SqliteSink>> SqliteSink::open(const std::string& path,
   auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
-  sink->hold_counter_ = static_cast<std::uint64_t>(std::max<std::int64_t>(holds->int64(0), now_us));
+  sink->hold_counter_ =
+      static_cast<std::uint64_t>(std::max<std::int64_t>(holds->column_int64(0), now_us));
   return sink;
 }
 
@@ -86,7 +71,7 @@ Result<std::uint64_t> SqliteSink::highest_applied(const TerminalIdentity& termin
   q->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
   auto row = q->step();
   if (!row) return std::unexpected(row.error());
-  return *row ? static_cast<std::uint64_t>(q->int64(0)) : 0;
+  return *row ? static_cast<std::uint64_t>(q->column_int64(0)) : 0;
 }
 
 Result<std::vector<pma::v1::IdMapping>> SqliteSink::id_mappings(
@@ -109,7 +94,7 @@ Result<std::vector<pma::v1::IdMapping>> SqliteSink::id_mappings(
     if (*row) {
       pma::v1::IdMapping& m = found.emplace_back();
       m.set_provisional_id(id);
-      m.set_member_id(q->text(0));
+      m.set_member_id(q->column_text(0));
     }
   }
   return found;
@@ -117,8 +102,8 @@ Result<std::vector<pma::v1::IdMapping>> SqliteSink::id_mappings(
 
 Result<ApplyOutcome> SqliteSink::apply_batch(const TerminalIdentity& terminal,
                                              const pma::v1::Batch& batch, std::int64_t now_ms) {
-  Tx tx(*db_);
-  PMA_TRY(tx.begin());
+  auto tx = sqlite::Transaction::begin(*db_);
+  if (!tx) return std::unexpected(tx.error());
   PMA_TRY(refresh_version());
   auto highest = highest_applied(terminal);
   if (!highest) return std::unexpected(highest.error());
@@ -177,7 +162,7 @@ Result<ApplyOutcome> SqliteSink::apply_batch(const TerminalIdentity& terminal,
   q->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
   q->bind(3, static_cast<std::int64_t>(outcome.highest_applied));
   PMA_TRY(q->run());
-  if (auto ok = tx.commit(); !ok) {
+  if (auto ok = tx->commit(); !ok) {
     version_ = version_before;
     return std::unexpected(ok.error());
   }
@@ -242,7 +227,7 @@ Result<std::string> SqliteSink::resolve(const std::string& member_id) {
   q->bind(1, member_id);
   auto row = q->step();
   if (!row) return std::unexpected(row.error());
-  return *row ? q->text(0) : member_id;
+  return *row ? q->column_text(0) : member_id;
 }
 
 Status SqliteSink::add_points(Context& context, const pma::v1::Delta& delta,
@@ -275,7 +260,7 @@ Status SqliteSink::add_points(Context& context, const pma::v1::Delta& delta,
     if (!read) return std::unexpected(read.error());
     read->bind(1, member_id);
     PMA_TRY(read->step());
-    auto sum = checked_add(read->int64(0), points);
+    auto sum = checked_add(read->column_int64(0), points);
     PMA_TRY(read->run());
     if (!sum || *sum > kMaxBalancePoints || *sum < -kMaxBalancePoints) {
       return record_conflict(context, delta, "delta_out_of_range", member_id, "",
@@ -296,7 +281,7 @@ Status SqliteSink::add_points(Context& context, const pma::v1::Delta& delta,
   read->bind(1, member_id);
   auto row = read->step();
   if (!row) return std::unexpected(row.error());
-  std::int64_t balance = *row ? read->int64(0) : 0;
+  std::int64_t balance = *row ? read->column_int64(0) : 0;
   PMA_TRY(read->run());
   if (balance < 0) {
     return record_conflict(context, delta, "points_overdrawn", member_id, "",
@@ -322,8 +307,8 @@ Status SqliteSink::redeem(Context& context, const pma::v1::Delta& delta,
   auto row = q->step();
   if (!row) return std::unexpected(row.error());
   if (*row) {
-    auto state = static_cast<pma::v1::CouponStateKind>(q->int64(0));
-    std::string store = q->text(1), terminal = q->text(2), txn = q->text(3);
+    auto state = static_cast<pma::v1::CouponStateKind>(q->column_int64(0));
+    std::string store = q->column_text(1), terminal = q->column_text(2), txn = q->column_text(3);
     PMA_TRY(q->run());
     if (state == pma::v1::COUPON_REDEEMED) {
       if (txn == delta.txn_id() && store == context.terminal.store_id) return {};
@@ -364,8 +349,8 @@ Status SqliteSink::restore_coupon(Context& context, const std::string& code,
   auto row = q->step();
   if (!row) return std::unexpected(row.error());
   if (!*row) return {};
-  std::string member_id = q->text(0);
-  const bool revoked = q->int64(1) == pma::v1::COUPON_REVOKED;
+  std::string member_id = q->column_text(0);
+  const bool revoked = q->column_int64(1) == pma::v1::COUPON_REVOKED;
   PMA_TRY(q->run());
   if (revoked) return {};  // the erased member's tombstone has nothing new to carry
   return touch(member_id);
@@ -386,7 +371,7 @@ Status SqliteSink::register_member(Context& context, const pma::v1::Delta& delta
                               r.phone_hash().size()));
     auto row = q->step();
     if (!row) return std::unexpected(row.error());
-    if (*row) canonical = q->text(0);
+    if (*row) canonical = q->column_text(0);
   }
   if (canonical.empty()) {
     auto id = next_member_id();
@@ -398,7 +383,7 @@ Status SqliteSink::register_member(Context& context, const pma::v1::Delta& delta
     if (!q) return std::unexpected(q.error());
     q->bind(1, canonical).bind(2, r.card_no());
     if (r.phone_hash().empty()) {
-      q->bind_null(3);
+      q->bind(3, nullptr);
     } else {
       q->bind_blob(3, std::span(reinterpret_cast<const std::uint8_t*>(r.phone_hash().data()),
                                 r.phone_hash().size()));
@@ -419,7 +404,7 @@ Status SqliteSink::register_member(Context& context, const pma::v1::Delta& delta
   auto row = moved->step();
   if (!row) return std::unexpected(row.error());
   if (*row) {
-    std::int64_t points = moved->int64(0);
+    std::int64_t points = moved->column_int64(0);
     PMA_TRY(moved->run());
     PMA_TRY(add_points(context, delta, canonical, points, false));
     PMA_TRY(move_spend(r.provisional_id(), canonical));

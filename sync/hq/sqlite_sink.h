@@ -1,7 +1,9 @@
-// The embedded Sink: one SQLite file holding the whole chain. Single-threaded (the server's
-// io_context thread); owns its connection.
+// The embedded Sink: one SQLite file holding the whole chain; it implements all four of the
+// server's interfaces (sink.h). Single-threaded (the server's io_context thread); owns its
+// connection.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -10,13 +12,20 @@
 
 #include "hq/delta_checks.h"
 #include "hq/sink.h"
-#include "hq/sqlite_db.h"
+#include "sqlite/database.h"
 
 namespace pma::hq {
 
 class SqliteSink final : public Sink {
  public:
-  // Opens or creates the file and its schema. synchronous: "FULL" (default) or "NORMAL".
+  // How long a statement waits for another process's lock (memberhq erase or import beside the
+  // server) before it fails.
+  static constexpr std::chrono::milliseconds kBusyTimeout{5000};
+
+  // Opens or creates the file and brings its schema to the latest version
+  // (sqlite_sink_migrations.h). synchronous: "FULL" (default) or "NORMAL". Errors:
+  // "sqlite_open", "schema_too_new" (a newer memberhq's file: refused, unchanged),
+  // "schema_migration", "schema_unrecognised".
   static Result<std::unique_ptr<SqliteSink>> open(const std::string& path,
                                                   const std::string& synchronous = "FULL");
 
@@ -54,7 +63,7 @@ class SqliteSink final : public Sink {
     std::int64_t now_ms;
     ApplyOutcome& outcome;
   };
-  explicit SqliteSink(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  explicit SqliteSink(std::unique_ptr<sqlite::Database> db) : db_(std::move(db)) {}
   Status apply_delta(Context& context, const pma::v1::Delta& delta);
   Result<std::string> resolve(const std::string& member_id);
   // spend_fen (checkouts +, refunds -) goes to the member's bucket of the delta's month (a
@@ -81,10 +90,8 @@ class SqliteSink final : public Sink {
   // After the checks and the apply: a refused checkout's figures become zero; an applied
   // refund's figures are added to its sale's.
   Status note_applied(Context& context, const pma::v1::Delta& delta, bool refused);
-  // disputed_ids; a database from before `deltas` has its applied, applied_txns and sales rows
-  // moved into it (one transaction); whether kind 0 identities exist.
-  Status open_identity_schema();
-  Status migrate_to_deltas();
+  // Whether `deltas` holds kind 0 identities (the schema itself is sqlite_sink_migrations.h's).
+  Status find_kind0_identities();
   // A provisional id the terminal reused for another person from from_seq on: its deltas from
   // then on never resolve to the id's first holder, and HQ no longer maps it for the terminal.
   Status dispute(Context& context, const std::string& provisional_id, std::uint64_t from_seq);
@@ -112,7 +119,7 @@ class SqliteSink final : public Sink {
   // none published; valid until the next refresh_rules).
   Status refresh_rules();
   Result<const pma::v1::RuleSet*> rules_at(std::int64_t version);
-  Status open_checks_schema();  // the member numbering
+  Status seed_member_numbering();  // next_member_number_ past every H<digits> id held
   // HQ's next own id H<9 digits>, never one a member (imported or not) already holds.
   Result<std::string> next_member_id();
   Status record_conflict(Context& context, const pma::v1::Delta& delta, std::string kind,
@@ -141,7 +148,6 @@ class SqliteSink final : public Sink {
   // Spend: the member row holds one month's bucket (spend_month, spend_month_fen; normally the
   // newest), so a checkout costs no extra write; other months live in member_spend. Each fen
   // is stored in exactly one place, so the window's sum counts both.
-  Status open_admin_schema();  // member_spend, terminal_access, the spend columns
   // add_points' slow path: false when the member is erased (nothing changed); otherwise applies
   // the points and files the spend under another month than the row's bucket.
   Result<bool> roll_spend_month(const std::string& member_id, std::int64_t points,
@@ -163,7 +169,7 @@ class SqliteSink final : public Sink {
   // a sale is one point read instead of two.
   bool kind0_identities_ = false;
 
-  std::unique_ptr<SqliteDb> db_;
+  std::unique_ptr<sqlite::Database> db_;
   std::uint64_t version_ = 0;
   std::uint64_t hold_counter_ = 0;  // hold ids: seeded from the clock and the table at open
   std::int64_t next_member_number_ = 1;

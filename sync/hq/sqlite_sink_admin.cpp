@@ -10,65 +10,13 @@
 
 namespace pma::hq {
 
-namespace {
-
-// An IMMEDIATE transaction that rolls back unless committed.
-class WriteTx {
- public:
-  explicit WriteTx(SqliteDb& db) : db_(db) {}
-  Status begin() {
-    auto ok = db_.exec("BEGIN IMMEDIATE");
-    open_ = ok.has_value();
-    return ok;
-  }
-  Status commit() {
-    open_ = false;
-    return db_.exec("COMMIT");
-  }
-  ~WriteTx() {
-    if (open_) (void)db_.exec("ROLLBACK");
-  }
-
- private:
-  SqliteDb& db_;
-  bool open_ = false;
-};
-
-constexpr std::string_view kAdminSchema =
-#include "hq/sqlite_sink_admin_schema.inc"
-    ;
-
-}  // namespace
-
 Status SqliteSink::refresh_version() {
   auto q = db_->prepare("SELECT COALESCE(MAX(version), 0) FROM members");
   if (!q) return std::unexpected(q.error());
   auto row = q->step();
   if (!row) return std::unexpected(row.error());
-  version_ = std::max(version_, static_cast<std::uint64_t>(q->int64(0)));
+  version_ = std::max(version_, static_cast<std::uint64_t>(q->column_int64(0)));
   return q->run();
-}
-
-Status SqliteSink::open_admin_schema() {
-  // One transaction (one fsync) for the tables and the columns; a database from before the
-  // spend columns gets them here (ALTER has no IF NOT EXISTS).
-  WriteTx tx(*db_);
-  PMA_TRY(tx.begin());
-  PMA_TRY(db_->exec(kAdminSchema));
-  for (const char* column : {"spend_month", "spend_month_fen"}) {
-    auto q = db_->prepare("SELECT COUNT(*) FROM pragma_table_info('members') WHERE name = ?1");
-    if (!q) return std::unexpected(q.error());
-    q->bind(1, std::string_view(column));
-    auto row = q->step();
-    if (!row) return std::unexpected(row.error());
-    bool present = q->int64(0) != 0;
-    PMA_TRY(q->run());
-    if (!present) {
-      PMA_TRY(db_->exec(
-          fmt::format("ALTER TABLE members ADD COLUMN {} INTEGER NOT NULL DEFAULT 0", column)));
-    }
-  }
-  return tx.commit();
 }
 
 Result<bool> SqliteSink::roll_spend_month(const std::string& member_id, std::int64_t points,
@@ -81,8 +29,8 @@ Result<bool> SqliteSink::roll_spend_month(const std::string& member_id, std::int
   auto row = q->step();
   if (!row) return std::unexpected(row.error());
   if (!*row) return fail("sqlite_error", fmt::format("member {} vanished mid-batch", member_id));
-  const bool erased = q->int64(0) != 0;
-  const std::int64_t row_month = q->int64(1), row_fen = q->int64(2);
+  const bool erased = q->column_int64(0) != 0;
+  const std::int64_t row_month = q->column_int64(1), row_fen = q->column_int64(2);
   PMA_TRY(q->run());
   if (erased) return false;
   if (month > row_month) {
@@ -127,7 +75,7 @@ Status SqliteSink::move_spend(const std::string& from_member_id, const std::stri
   auto has = bucket->step();
   if (!has) return std::unexpected(has.error());
   if (*has) {
-    std::int64_t month = bucket->int64(0), fen = bucket->int64(1);
+    std::int64_t month = bucket->column_int64(0), fen = bucket->column_int64(1);
     PMA_TRY(bucket->run());
     PMA_TRY(add_spend(to_member_id, month, fen));
   }
@@ -145,8 +93,8 @@ Status SqliteSink::move_spend(const std::string& from_member_id, const std::stri
 }
 
 Result<ErasureReport> SqliteSink::erase_member(const std::string& member_id) {
-  WriteTx tx(*db_);
-  PMA_TRY(tx.begin());
+  auto tx = sqlite::Transaction::begin(*db_);
+  if (!tx) return std::unexpected(tx.error());
   std::uint64_t version_before = version_;
   auto failed = [&](Error error) -> Result<ErasureReport> {
     version_ = version_before;
@@ -164,8 +112,8 @@ Result<ErasureReport> SqliteSink::erase_member(const std::string& member_id) {
   auto row = q->step();
   if (!row) return failed(row.error());
   if (!*row) return failed({"member_not_found", fmt::format("no member {} at HQ", member_id)});
-  report.already_erased = q->int64(0) != 0;
-  report.version = static_cast<std::uint64_t>(q->int64(1));
+  report.already_erased = q->column_int64(0) != 0;
+  report.version = static_cast<std::uint64_t>(q->column_int64(1));
   PMA_TRY(q->run());
   if (report.already_erased) return report;
 
@@ -206,14 +154,14 @@ Result<ErasureReport> SqliteSink::erase_member(const std::string& member_id) {
     if (auto ok = release->run(); !ok) return failed(ok.error());
     *count = static_cast<std::uint32_t>(db_->changes());
   }
-  if (auto ok = tx.commit(); !ok) return failed(ok.error());
+  if (auto ok = tx->commit(); !ok) return failed(ok.error());
   return report;
 }
 
 Result<bool> SqliteSink::set_terminal_revoked(const TerminalIdentity& terminal, bool revoked,
                                               std::int64_t now_ms) {
-  WriteTx tx(*db_);
-  PMA_TRY(tx.begin());
+  auto tx = sqlite::Transaction::begin(*db_);
+  if (!tx) return std::unexpected(tx.error());
   auto known = db_->prepare(
       "SELECT EXISTS(SELECT 1 FROM terminals WHERE store_id = ?1 AND terminal_id = ?2) OR "
       "EXISTS(SELECT 1 FROM terminal_access WHERE store_id = ?1 AND terminal_id = ?2)");
@@ -221,7 +169,7 @@ Result<bool> SqliteSink::set_terminal_revoked(const TerminalIdentity& terminal, 
   known->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
   auto row = known->step();
   if (!row) return std::unexpected(row.error());
-  bool seen = known->int64(0) != 0;
+  bool seen = known->column_int64(0) != 0;
   PMA_TRY(known->run());
   auto q = db_->prepare(
       "INSERT INTO terminal_access(store_id, terminal_id, revoked, changed_at_ms) "
@@ -231,7 +179,7 @@ Result<bool> SqliteSink::set_terminal_revoked(const TerminalIdentity& terminal, 
   q->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
   q->bind(3, std::int64_t{revoked ? 1 : 0}).bind(4, now_ms);
   PMA_TRY(q->run());
-  PMA_TRY(tx.commit());
+  PMA_TRY(tx->commit());
   return seen;
 }
 
@@ -244,7 +192,7 @@ Result<bool> SqliteSink::check_terminal(const TerminalIdentity& terminal, std::i
   q->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
   auto row = q->step();
   if (!row) return std::unexpected(row.error());
-  bool revoked = *row && q->int64(0) != 0;
+  bool revoked = *row && q->column_int64(0) != 0;
   PMA_TRY(q->run());
   auto& seen = seen_[{terminal.store_id, terminal.terminal_id}];
   seen = std::max(seen, now_ms);
@@ -255,13 +203,12 @@ Status SqliteSink::flush_terminal_activity() {
   if (seen_.empty()) return {};
   // Not waiting for the lock: the caller is the thread that serves every session.
   db_->set_busy_timeout(std::chrono::milliseconds(0));
-  WriteTx tx(*db_);
-  auto began = tx.begin();
-  db_->set_busy_timeout(SqliteDb::kBusyTimeout);
-  if (!began) {
+  auto tx = sqlite::Transaction::begin(*db_);
+  db_->set_busy_timeout(kBusyTimeout);
+  if (!tx) {
     return fail("sqlite_busy_deferred",
                 fmt::format("{} terminal(s)' last-seen times wait for the next flush: {}",
-                            seen_.size(), began.error().message));
+                            seen_.size(), tx.error().message));
   }
   for (const auto& [terminal, at_ms] : seen_) {
     auto q = db_->prepare(
@@ -272,7 +219,7 @@ Status SqliteSink::flush_terminal_activity() {
     q->bind(1, terminal.first).bind(2, terminal.second).bind(3, at_ms);
     PMA_TRY(q->run());
   }
-  PMA_TRY(tx.commit());
+  PMA_TRY(tx->commit());
   seen_.clear();
   return {};
 }
@@ -290,8 +237,9 @@ Result<std::vector<TerminalInfo>> SqliteSink::terminals() {
     auto row = q->step();
     if (!row) return std::unexpected(row.error());
     if (!*row) break;
-    out.push_back({q->text(0), q->text(1), static_cast<std::uint64_t>(q->int64(2)), q->int64(3),
-                   q->int64(4) != 0, q->int64(5)});
+    out.push_back({q->column_text(0), q->column_text(1),
+                   static_cast<std::uint64_t>(q->column_int64(2)), q->column_int64(3),
+                   q->column_int64(4) != 0, q->column_int64(5)});
   }
   // Attempts this process noted and has not written yet (the serving process's own view).
   bool added = false;

@@ -10,7 +10,7 @@
 
 namespace pma::hq {
 
-Status SqliteSink::open_checks_schema() {
+Status SqliteSink::seed_member_numbering() {
   // Past every H<digits> id HQ holds (imported ones included), not COUNT(*) + 1: next_member_id
   // still checks each number, for ids imported by another process since.
   auto q = db_->prepare(
@@ -19,7 +19,7 @@ Status SqliteSink::open_checks_schema() {
       "AND length(member_id) <= 19");
   if (!q) return std::unexpected(q.error());
   PMA_TRY(q->step());
-  next_member_number_ = std::max(next_member_number_, q->int64(0) + 1);
+  next_member_number_ = std::max(next_member_number_, q->column_int64(0) + 1);
   return q->run();
 }
 
@@ -32,7 +32,7 @@ Result<std::string> SqliteSink::next_member_id() {
     if (!q) return std::unexpected(q.error());
     q->bind(1, id);
     PMA_TRY(q->step());
-    const bool taken = q->int64(0) != 0;
+    const bool taken = q->column_int64(0) != 0;
     PMA_TRY(q->run());
     if (!taken) return id;
   }
@@ -43,12 +43,12 @@ Status SqliteSink::refresh_rules() {
   if (!q) return std::unexpected(q.error());
   auto row = q->step();
   if (!row) return std::unexpected(row.error());
-  const std::int64_t version = *row ? q->int64(0) : 0;
+  const std::int64_t version = *row ? q->column_int64(0) : 0;
   older_rules_.clear();
   if (version == rules_version_ && rules_loaded_) return q->run();
   rules_.reset();
   if (*row) {
-    auto bytes = q->blob(1);
+    auto bytes = q->column_blob(1);
     pma::v1::RuleSet rules;
     // `memberhq rules` checks what it stores; a garbled one leaves the defaults in force.
     if (rules.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) rules_ = rules;
@@ -76,7 +76,7 @@ Result<const pma::v1::RuleSet*> SqliteSink::rules_at(std::int64_t version) {
       return std::unexpected(row.error());
     }
     if (*row) {
-      auto bytes = q->blob(0);
+      auto bytes = q->column_blob(0);
       pma::v1::RuleSet rules;
       if (rules.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
         it->second = std::move(rules);
@@ -110,7 +110,7 @@ Result<std::optional<Refusal>> SqliteSink::check_coupon(const TerminalIdentity& 
                 fmt::format("coupon {} is unknown at HQ and not under the terminal's prefix {}",
                             code, own_prefix('W', terminal))});
   }
-  std::string owner = q->text(0);
+  std::string owner = q->column_text(0);
   PMA_TRY(q->run());
   if (owner.empty() || owner == member_id) return std::optional<Refusal>();
   return std::optional<Refusal>(
@@ -207,7 +207,8 @@ Result<std::optional<SqliteSink::Sale>> SqliteSink::find_sale(const TerminalIden
     auto row = q->step();
     if (!row) return std::unexpected(row.error());
     if (!*row) continue;
-    Sale sale{q->int64(0) != 0, q->text(1), q->int64(2), q->int64(3), q->int64(4), kind};
+    Sale sale{q->column_int64(0) != 0, q->column_text(1),  q->column_int64(2),
+              q->column_int64(3),      q->column_int64(4), kind};
     PMA_TRY(q->run());
     return std::optional<Sale>(std::move(sale));
   }

@@ -67,109 +67,16 @@ std::int64_t content_digest(const pma::v1::Delta& delta) {
   return static_cast<std::int64_t>(h);
 }
 
-Result<bool> table_exists(SqliteDb& db, std::string_view name) {
-  auto q = db.prepare("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, name);
-  PMA_TRY(q->step());
-  const bool found = q->int64(0) != 0;
-  PMA_TRY(q->run());
-  return found;
-}
-
 }  // namespace
 
-Status SqliteSink::open_identity_schema() {
-  // members.profile: 1 once HQ has the member's card, phone, name and birthday (an import, a
-  // registration); 0 for a row that exists only because a till booked points for the id. A
-  // database from before the column: rows with any of those fields count as known.
-  auto column = db_->prepare(
-      "SELECT COUNT(*) FROM pragma_table_info('members') WHERE name = "
-      "'profile'");
-  if (!column) return std::unexpected(column.error());
-  PMA_TRY(column->step());
-  const bool has_profile = column->int64(0) != 0;
-  PMA_TRY(column->run());
-  if (!has_profile) {
-    PMA_TRY(db_->exec(
-        "BEGIN IMMEDIATE; ALTER TABLE members ADD COLUMN profile INTEGER NOT NULL DEFAULT 0; "
-        "UPDATE members SET profile = 1 WHERE card_no IS NOT NULL OR phone_hash IS NOT NULL OR "
-        "phone_masked <> '' OR name <> '' OR birthday <> ''; COMMIT"));
-  }
-  PMA_TRY(
-      db_->exec("CREATE TABLE IF NOT EXISTS disputed_ids("
-                "provisional_id TEXT NOT NULL, store_id TEXT NOT NULL, terminal_id TEXT NOT NULL, "
-                "from_seq INTEGER NOT NULL, PRIMARY KEY(provisional_id, store_id, terminal_id)) "
-                "WITHOUT ROWID;"));
-  auto legacy = table_exists(*db_, "applied");
-  if (!legacy) return std::unexpected(legacy.error());
-  if (*legacy) PMA_TRY(migrate_to_deltas());
+Status SqliteSink::find_kind0_identities() {
   // Through the partial index deltas_kind0: no scan, however many deltas HQ holds.
   auto kind0 =
       db_->prepare("SELECT EXISTS(SELECT 1 FROM deltas WHERE kind = 0 AND unkeyed_seq = 0)");
   if (!kind0) return std::unexpected(kind0.error());
   PMA_TRY(kind0->step());
-  kind0_identities_ = kind0->int64(0) != 0;
+  kind0_identities_ = kind0->column_int64(0) != 0;
   return kind0->run();
-}
-
-Status SqliteSink::migrate_to_deltas() {
-  // A database of an earlier release: one row per delta in `applied` (seq, txn id), its
-  // identity in `applied_txns` (or, older still, not at all: then its txn ids become kind 0
-  // identities, as that release's open did), its member checkouts' figures in `sales`. Each
-  // `applied` row becomes one row of `deltas`; all of it or nothing.
-  auto identities = table_exists(*db_, "applied_txns");
-  if (!identities) return std::unexpected(identities.error());
-  auto sales = table_exists(*db_, "sales");
-  if (!sales) return std::unexpected(sales.error());
-  std::string sql = "BEGIN IMMEDIATE;";
-  if (!*identities) {
-    sql +=
-        "CREATE TABLE applied_txns(store_id TEXT NOT NULL, terminal_id TEXT NOT NULL, "
-        "txn_id TEXT NOT NULL, kind INTEGER NOT NULL, digest INTEGER, seq INTEGER NOT NULL, "
-        "PRIMARY KEY(store_id, terminal_id, txn_id, kind)) WITHOUT ROWID;"
-        "INSERT INTO applied_txns(store_id, terminal_id, txn_id, kind, digest, seq) "
-        "SELECT store_id, terminal_id, txn_id, 0, NULL, MIN(seq) FROM applied WHERE txn_id <> '' "
-        "GROUP BY store_id, terminal_id, txn_id;";
-  }
-  if (!*sales) {
-    sql +=
-        "CREATE TABLE sales(store_id TEXT NOT NULL, terminal_id TEXT NOT NULL, "
-        "txn_id TEXT NOT NULL, member_id TEXT NOT NULL, paid_fen INTEGER NOT NULL, "
-        "points_earned INTEGER NOT NULL, points_burned INTEGER NOT NULL, refunded_fen INTEGER "
-        "NOT NULL DEFAULT 0, points_reversed INTEGER NOT NULL DEFAULT 0, points_restored INTEGER "
-        "NOT NULL DEFAULT 0, PRIMARY KEY(store_id, terminal_id, txn_id)) WITHOUT ROWID;";
-  }
-  // An `applied` row without identity (no txn id, or a txn id applied again before identities
-  // were kept) is keyed by its seq. Plain INSERTs: a row that would collide fails the whole
-  // migration (and the open) rather than losing an identity. applied_txns rows without their
-  // `applied` row (none are known) keep their identity all the same.
-  sql += fmt::format(
-      "INSERT INTO deltas(store_id, terminal_id, txn_id, kind, unkeyed_seq, seq, digest, "
-      "applied_at, member_id, paid_fen, points_earned, points_burned, refunded_fen, "
-      "points_reversed, points_restored) "
-      "SELECT a.store_id, a.terminal_id, a.txn_id, COALESCE(t.kind, 0), "
-      "IIF(t.kind IS NULL, a.seq, 0), a.seq, t.digest, a.applied_at, s.member_id, s.paid_fen, "
-      "s.points_earned, s.points_burned, COALESCE(s.refunded_fen, 0), "
-      "COALESCE(s.points_reversed, 0), COALESCE(s.points_restored, 0) FROM applied a "
-      "LEFT JOIN applied_txns t ON t.store_id = a.store_id AND t.terminal_id = a.terminal_id "
-      "AND t.txn_id = a.txn_id AND t.seq = a.seq "
-      "LEFT JOIN sales s ON t.kind IN (0, {0}) AND s.store_id = a.store_id AND "
-      "s.terminal_id = a.terminal_id AND s.txn_id = a.txn_id;"
-      "INSERT INTO deltas(store_id, terminal_id, txn_id, kind, unkeyed_seq, seq, digest, "
-      "applied_at) SELECT t.store_id, t.terminal_id, t.txn_id, t.kind, 0, t.seq, t.digest, 0 "
-      "FROM applied_txns t WHERE NOT EXISTS(SELECT 1 FROM applied a WHERE "
-      "a.store_id = t.store_id AND a.terminal_id = t.terminal_id AND a.seq = t.seq AND "
-      "a.txn_id = t.txn_id);"
-      "DROP TABLE applied; DROP TABLE applied_txns; DROP TABLE sales;",
-      static_cast<int>(pma::v1::Delta::kCheckout));
-  if (auto ok = db_->exec(sql); !ok) {
-    (void)db_->exec("ROLLBACK");
-    return fail(ok.error().code, fmt::format("moving applied, applied_txns and sales into "
-                                             "deltas: {}",
-                                             ok.error().message));
-  }
-  return db_->exec("COMMIT");
 }
 
 Result<SqliteSink::Claim> SqliteSink::claim_identity(Context& context,
@@ -206,8 +113,8 @@ Result<SqliteSink::Claim> SqliteSink::claim_identity(Context& context,
     auto row = q->step();
     if (!row) return std::unexpected(row.error());
     if (*row) {
-      const bool unknown = q->is_null(0);
-      stored = Stored{k, unknown, unknown ? 0 : q->int64(0), q->int64(1)};
+      const bool unknown = q->column_is_null(0);
+      stored = Stored{k, unknown, unknown ? 0 : q->column_int64(0), q->column_int64(1)};
     }
     PMA_TRY(q->run());
     if (stored) break;
@@ -266,7 +173,7 @@ Result<SqliteSink::Claim> SqliteSink::insert_row(Context& context, const pma::v1
   if (keyed) {
     q->bind(7, applying_.digest);
   } else {
-    q->bind_null(7);
+    q->bind(7, nullptr);
   }
   q->bind(8, context.now_ms);
   if (delta.has_checkout()) {  // what a refund may take back (note_applied: 0 if refused)
@@ -346,8 +253,8 @@ Result<bool> SqliteSink::held_for_other(Context& context, const pma::v1::Delta& 
   auto row = q->step();
   if (!row) return std::unexpected(row.error());
   if (*row) {
-    const std::string canonical = q->text(0);
-    const auto hash = q->blob(1);
+    const std::string canonical = q->column_text(0);
+    const auto hash = q->column_blob(1);
     PMA_TRY(q->run());
     const bool same_person =
         !r.phone_hash().empty() && std::string(hash.begin(), hash.end()) == r.phone_hash();
@@ -374,7 +281,7 @@ Result<bool> SqliteSink::held_for_other(Context& context, const pma::v1::Delta& 
     auto found = c->step();
     if (!found) return std::unexpected(found.error());
     if (!*found) continue;
-    const std::string holder = c->text(0);
+    const std::string holder = c->column_text(0);
     PMA_TRY(c->run());
     if (holder == r.provisional_id()) continue;
     PMA_TRY(record_conflict(context, delta, "coupon_code_reused", r.provisional_id(), code,

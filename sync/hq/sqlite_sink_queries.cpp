@@ -11,24 +11,13 @@
 
 namespace pma::hq {
 
-namespace {
-
-std::span<const std::uint8_t> bytes_of(const std::string& s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-
-}  // namespace
-
 Result<pma::v1::MemberPage> SqliteSink::member_page(const TerminalIdentity& terminal,
                                                     std::uint64_t cursor, std::uint32_t max_members,
                                                     std::int64_t rule_set_version,
                                                     std::int64_t now_ms) {
   // One read transaction: the watermark and the member rows come from the same snapshot.
-  if (auto ok = db_->exec("BEGIN"); !ok) return std::unexpected(ok.error());
-  struct End {
-    SqliteDb& db;
-    ~End() { (void)db.exec("COMMIT"); }
-  } end{*db_};
+  auto snapshot = sqlite::Transaction::begin_read(*db_);  // ended on return: it wrote nothing
+  if (!snapshot) return std::unexpected(snapshot.error());
   pma::v1::MemberPage page;
   PMA_TRY(refresh_rules());  // the newest rule set: tier for spend below
   auto highest = highest_applied(terminal);
@@ -55,22 +44,22 @@ Result<pma::v1::MemberPage> SqliteSink::member_page(const TerminalIdentity& term
       break;
     }
     auto* m = page.add_members();
-    m->set_member_id(q->text(0));
-    m->set_version(static_cast<std::uint64_t>(q->int64(1)));
-    m->set_erased(q->int64(2) != 0);
+    m->set_member_id(q->column_text(0));
+    m->set_version(static_cast<std::uint64_t>(q->column_int64(1)));
+    m->set_erased(q->column_int64(2) != 0);
     if (!m->erased()) {
-      m->set_card_no(q->text(3));
-      auto hash = q->blob(4);
+      m->set_card_no(q->column_text(3));
+      auto hash = q->column_blob(4);
       m->set_phone_hash(std::string(hash.begin(), hash.end()));
-      m->set_phone_masked(q->text(5));
-      m->set_name(q->text(6));
-      m->set_birthday(q->text(7));
-      m->set_tier(static_cast<std::int32_t>(q->int64(8)));  // raised by spend below
-      m->set_points(q->int64(9));
+      m->set_phone_masked(q->column_text(5));
+      m->set_name(q->column_text(6));
+      m->set_birthday(q->column_text(7));
+      m->set_tier(static_cast<std::int32_t>(q->column_int64(8)));  // raised by spend below
+      m->set_points(q->column_int64(9));
       // Never a blank over what a till holds: HQ only knows this member's points.
-      m->set_profile_unknown(q->int64(12) == 0);
+      m->set_profile_unknown(q->column_int64(12) == 0);
     }
-    row_buckets.emplace_back(q->int64(10), q->int64(11));
+    row_buckets.emplace_back(q->column_int64(10), q->column_int64(11));
     page.set_next_cursor(m->version());
   }
   (void)q->run();
@@ -94,7 +83,7 @@ Result<pma::v1::MemberPage> SqliteSink::member_page(const TerminalIdentity& term
       auto row = s->step();
       if (!row) return std::unexpected(row.error());
       if (!*row) break;
-      months.emplace_back(s->int64(0), s->int64(1));
+      months.emplace_back(s->column_int64(0), s->column_int64(1));
     }
     std::sort(months.begin(), months.end());
     std::int64_t total = 0, month_fen = 0;
@@ -126,12 +115,12 @@ Result<pma::v1::MemberPage> SqliteSink::member_page(const TerminalIdentity& term
       if (!row) return std::unexpected(row.error());
       if (!*row) break;
       auto* coupon = m.add_coupons();
-      coupon->set_code(c->text(0));
-      coupon->set_template_id(c->text(1));
-      coupon->set_title(c->text(2));
-      coupon->set_valid_from(c->int64(3));
-      coupon->set_valid_until(c->int64(4));
-      coupon->set_state(static_cast<pma::v1::CouponStateKind>(c->int64(5)));
+      coupon->set_code(c->column_text(0));
+      coupon->set_template_id(c->column_text(1));
+      coupon->set_title(c->column_text(2));
+      coupon->set_valid_from(c->column_int64(3));
+      coupon->set_valid_until(c->column_int64(4));
+      coupon->set_state(static_cast<pma::v1::CouponStateKind>(c->column_int64(5)));
     }
   }
   auto r = db_->prepare(
@@ -141,8 +130,8 @@ Result<pma::v1::MemberPage> SqliteSink::member_page(const TerminalIdentity& term
   auto row = r->step();
   if (!row) return std::unexpected(row.error());
   if (*row) {
-    page.mutable_rule_set()->set_version(r->int64(0));
-    auto bytes = r->blob(1);
+    page.mutable_rule_set()->set_version(r->column_int64(0));
+    auto bytes = r->column_blob(1);
     page.mutable_rule_set()->set_rule_set(std::string(bytes.begin(), bytes.end()));
   }
   return page;
@@ -151,16 +140,16 @@ Result<pma::v1::MemberPage> SqliteSink::member_page(const TerminalIdentity& term
 Status SqliteSink::put_rule_set(std::int64_t version, const std::string& rule_set) {
   auto q = db_->prepare("INSERT OR REPLACE INTO rule_sets(version, rule_set) VALUES(?1, ?2)");
   if (!q) return std::unexpected(q.error());
-  q->bind(1, version).bind_blob(2, bytes_of(rule_set));
+  q->bind(1, version).bind_blob(2, sqlite::bytes_of(rule_set));
   return q->run();
 }
 
 Result<std::size_t> SqliteSink::import_members(std::span<const ImportedMember> members) {
-  if (auto ok = db_->exec("BEGIN IMMEDIATE"); !ok) return std::unexpected(ok.error());
+  auto tx = sqlite::Transaction::begin(*db_);
+  if (!tx) return std::unexpected(tx.error());
   std::uint64_t version_before = version_;
   auto rollback = [&](Error error) -> Result<std::size_t> {
-    (void)db_->exec("ROLLBACK");
-    version_ = version_before;
+    version_ = version_before;  // the transaction rolls back as it goes out of scope
     return std::unexpected(std::move(error));
   };
   if (auto ok = refresh_version(); !ok) return rollback(ok.error());
@@ -176,7 +165,7 @@ Result<std::size_t> SqliteSink::import_members(std::span<const ImportedMember> m
     if (!q) return rollback(q.error());
     q->bind(1, m.member_id).bind(2, m.card_no);
     if (m.phone_hash.empty()) {
-      q->bind_null(3);
+      q->bind(3, nullptr);
     } else {
       q->bind_blob(3, m.phone_hash);
     }
@@ -189,7 +178,7 @@ Result<std::size_t> SqliteSink::import_members(std::span<const ImportedMember> m
     // An erased member stays erased: an old export imported again does not bring it back.
     if (db_->changes() > 0) ++written;
   }
-  if (auto ok = db_->exec("COMMIT"); !ok) return rollback(ok.error());
+  if (auto ok = tx->commit(); !ok) return rollback(ok.error());
   next_member_number_ += static_cast<std::int64_t>(written);
   return written;
 }
@@ -204,8 +193,10 @@ Result<std::vector<Conflict>> SqliteSink::conflicts() {
     auto row = q->step();
     if (!row) return std::unexpected(row.error());
     if (!*row) break;
-    out.push_back({q->int64(0), q->text(1), q->text(2), q->text(3), q->text(4), q->text(5),
-                   static_cast<std::uint64_t>(q->int64(6)), q->text(7), q->int64(8)});
+    out.push_back({q->column_int64(0), q->column_text(1), q->column_text(2), q->column_text(3),
+                   q->column_text(4), q->column_text(5),
+                   static_cast<std::uint64_t>(q->column_int64(6)), q->column_text(7),
+                   q->column_int64(8)});
   }
   return out;
 }
@@ -218,8 +209,8 @@ Result<std::optional<MemberSnapshot>> SqliteSink::member(const std::string& memb
   if (!row) return std::unexpected(row.error());
   if (!*row) return std::optional<MemberSnapshot>();
   return std::optional<MemberSnapshot>(
-      MemberSnapshot{member_id, q->int64(0), static_cast<int>(q->int64(1)),
-                     static_cast<std::uint64_t>(q->int64(2)), q->int64(3) != 0});
+      MemberSnapshot{member_id, q->column_int64(0), static_cast<int>(q->column_int64(1)),
+                     static_cast<std::uint64_t>(q->column_int64(2)), q->column_int64(3) != 0});
 }
 
 Result<std::uint64_t> SqliteSink::applied_count(const TerminalIdentity& terminal) {
@@ -228,7 +219,7 @@ Result<std::uint64_t> SqliteSink::applied_count(const TerminalIdentity& terminal
   q->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
   auto row = q->step();
   if (!row) return std::unexpected(row.error());
-  return static_cast<std::uint64_t>(q->int64(0));
+  return static_cast<std::uint64_t>(q->column_int64(0));
 }
 
 }  // namespace pma::hq

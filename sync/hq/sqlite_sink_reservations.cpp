@@ -69,7 +69,7 @@ Result<bool> SqliteSink::recently_applied(const TerminalIdentity& terminal,
   q->bind(3, static_cast<std::int64_t>(*highest > 1000 ? *highest - 1000 : 0)).bind(4, txn_id);
   auto row = q->step();
   if (!row) return std::unexpected(row.error());
-  bool found = *row && q->int64(0) != 0;
+  bool found = *row && q->column_int64(0) != 0;
   PMA_TRY(q->run());
   return found;
 }
@@ -84,7 +84,7 @@ Status SqliteSink::consume_holds(const TerminalIdentity& terminal, const pma::v1
   any->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
   auto row = any->step();
   if (!row) return std::unexpected(row.error());
-  bool holding = *row && any->int64(0) != 0;
+  bool holding = *row && any->column_int64(0) != 0;
   PMA_TRY(any->run());
   if (!holding) return {};
   for (const auto& delta : batch.deltas()) {
@@ -106,19 +106,8 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
   if (request.points() > 0 && request.member_id().empty()) {
     return fail("reserve_invalid", "a points burn needs a member_id");
   }
-  PMA_TRY(db_->exec("BEGIN IMMEDIATE"));
-  struct Rollback {
-    SqliteDb& db;
-    bool open = true;
-    ~Rollback() {
-      if (open) (void)db.exec("ROLLBACK");
-    }
-  } guard{*db_};
-  auto commit = [&]() -> Status {
-    PMA_TRY(db_->exec("COMMIT"));
-    guard.open = false;
-    return {};
-  };
+  auto tx = sqlite::Transaction::begin(*db_);
+  if (!tx) return std::unexpected(tx.error());
 
   pma::v1::ReserveReply reply;
   reply.set_txn_id(request.txn_id());
@@ -137,7 +126,7 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
   auto late = recently_applied(terminal, request.txn_id());
   if (!late) return std::unexpected(late.error());
   if (*late) {
-    PMA_TRY(commit());
+    PMA_TRY(tx->commit());
     reply.set_granted(true);
     return reply;
   }
@@ -171,8 +160,8 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
     bool erased = false;
     if (*row) {
       member_known = true;
-      hq_points = q->int64(0);
-      erased = q->int64(1) != 0;
+      hq_points = q->column_int64(0);
+      erased = q->column_int64(1) != 0;
     }
     PMA_TRY(q->run());
     if (erased) {
@@ -219,8 +208,8 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
       }
       continue;
     }
-    auto state = static_cast<pma::v1::CouponStateKind>(q->int64(0));
-    std::string store = q->text(1), term = q->text(2), owner = q->text(3);
+    auto state = static_cast<pma::v1::CouponStateKind>(q->column_int64(0));
+    std::string store = q->column_text(1), term = q->column_text(2), owner = q->column_text(3);
     PMA_TRY(q->run());
     if (state == pma::v1::COUPON_REDEEMED) {
       refuse(
@@ -249,7 +238,7 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
     auto held = h->step();
     if (!held) return std::unexpected(held.error());
     if (*held) {
-      CouponHold other{h->text(0), h->text(1), h->text(2)};
+      CouponHold other{h->column_text(0), h->column_text(1), h->column_text(2)};
       PMA_TRY(h->run());
       refuse(reply, "coupon_reserved_elsewhere", code,
              fmt::format("coupon {} is being redeemed right now at store {} (till {})", code,
@@ -281,7 +270,7 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
       q->bind(5, terminal.terminal_id).bind(6, r.detail).bind(7, now_ms);
       PMA_TRY(q->run());
     }
-    PMA_TRY(commit());  // keeps the replaced hold dropped and the purge; holds nothing new
+    PMA_TRY(tx->commit());  // keeps the replaced hold dropped and the purge; holds nothing new
     return reply;
   }
   const std::uint64_t hold_id = ++hold_counter_;
@@ -306,7 +295,7 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
     q->bind(4, request.txn_id()).bind(5, hold_until_ms);
     PMA_TRY(q->run());
   }
-  PMA_TRY(commit());
+  PMA_TRY(tx->commit());
   reply.set_granted(true);
   reply.set_hold_until_ms(hold_until_ms);
   reply.set_hold_id(hold_id);
@@ -343,11 +332,13 @@ Result<std::pair<std::int64_t, std::int64_t>> SqliteSink::points_available(
     auto row = held->step();
     if (!row) return std::unexpected(row.error());
     if (!*row) break;
-    bool ours = held->text(0) == terminal.store_id && held->text(1) == terminal.terminal_id;
-    if (ours && std::find(committed.begin(), committed.end(), held->text(2)) != committed.end()) {
+    bool ours =
+        held->column_text(0) == terminal.store_id && held->column_text(1) == terminal.terminal_id;
+    if (ours &&
+        std::find(committed.begin(), committed.end(), held->column_text(2)) != committed.end()) {
       continue;
     }
-    auto sum = checked_add(held_points, held->int64(3));
+    auto sum = checked_add(held_points, held->column_int64(3));
     if (!sum) return overflow();
     held_points = *sum;
   }
@@ -359,12 +350,10 @@ Result<std::pair<std::int64_t, std::int64_t>> SqliteSink::points_available(
 
 Status SqliteSink::release(const TerminalIdentity& terminal, const std::string& txn_id,
                            std::uint64_t hold_id) {
-  PMA_TRY(db_->exec("BEGIN IMMEDIATE"));
-  if (auto ok = drop_hold(terminal, txn_id, hold_id); !ok) {
-    (void)db_->exec("ROLLBACK");
-    return ok;
-  }
-  return db_->exec("COMMIT");
+  auto tx = sqlite::Transaction::begin(*db_);
+  if (!tx) return std::unexpected(tx.error());
+  PMA_TRY(drop_hold(terminal, txn_id, hold_id));
+  return tx->commit();
 }
 
 Result<std::uint64_t> SqliteSink::holds_of(const TerminalIdentity& terminal, std::int64_t now_ms) {
@@ -376,7 +365,7 @@ Result<std::uint64_t> SqliteSink::holds_of(const TerminalIdentity& terminal, std
   if (!q) return std::unexpected(q.error());
   q->bind(1, terminal.store_id).bind(2, terminal.terminal_id).bind(3, now_ms);
   PMA_TRY(q->step());
-  return static_cast<std::uint64_t>(q->int64(0));
+  return static_cast<std::uint64_t>(q->column_int64(0));
 }
 
 Result<std::uint64_t> SqliteSink::active_holds(std::int64_t now_ms) {
@@ -386,7 +375,7 @@ Result<std::uint64_t> SqliteSink::active_holds(std::int64_t now_ms) {
   if (!q) return std::unexpected(q.error());
   q->bind(1, now_ms);
   PMA_TRY(q->step());
-  return static_cast<std::uint64_t>(q->int64(0));
+  return static_cast<std::uint64_t>(q->column_int64(0));
 }
 
 }  // namespace pma::hq

@@ -17,10 +17,6 @@ using namespace pma::store;
 
 namespace {
 
-std::span<const std::uint8_t> bytes_of(const std::string& s) {
-  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
-}
-
 std::vector<std::string> tables(Database& db) {
   std::vector<std::string> names;
   auto stmt = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");

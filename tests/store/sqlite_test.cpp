@@ -1,7 +1,10 @@
 #include "store/sqlite.h"
 
 #include <catch2/catch.hpp>
+#include <cstdint>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "support/temp_dir.h"
 
@@ -145,4 +148,47 @@ TEST_CASE("A second writer waits for the busy timeout, then reports busy", "[sto
   auto blocked = Transaction::begin(**second);
   REQUIRE_FALSE(blocked);
   CHECK_THAT(blocked.error().message, Catch::Contains("locked"));
+}
+
+TEST_CASE("run binds every argument in order, blobs and NULLs included", "[store][sqlite]") {
+  pma::test::TempDir dir;
+  auto db = Database::open(dir.file("a.db"));
+  REQUIRE(db);
+  REQUIRE((*db)->exec("CREATE TABLE t(a INTEGER, b TEXT, c BLOB, d TEXT)"));
+  const std::string bytes("\x00\x01z", 3);
+  REQUIRE(run(**db, "INSERT INTO t VALUES(?, ?, ?, ?)", std::int64_t{7}, "seven", bytes_of(bytes),
+              nullptr));
+  auto q = (*db)->prepare("SELECT a, b, c, d IS NULL FROM t");
+  REQUIRE(q);
+  REQUIRE(q->step().value());
+  CHECK(q->column_int64(0) == 7);
+  CHECK(q->column_text(1) == "seven");
+  CHECK(q->column_blob(2) == std::vector<std::uint8_t>{0, 1, 'z'});
+  CHECK(q->column_int64(3) == 1);
+}
+
+TEST_CASE("A read transaction keeps one snapshot while another connection commits",
+          "[store][sqlite]") {
+  pma::test::TempDir dir;
+  auto reader = Database::open(dir.file("a.db"));
+  auto writer = Database::open(dir.file("a.db"));
+  REQUIRE(reader);
+  REQUIRE(writer);
+  REQUIRE((*writer)->exec("CREATE TABLE t(x INTEGER); INSERT INTO t VALUES(1)"));
+  auto count = [&] {
+    auto q = (*reader)->prepare("SELECT COUNT(*) FROM t");
+    REQUIRE(q);
+    REQUIRE(q->step().value());
+    return q->column_int64(0);
+  };
+  {
+    auto snapshot = Transaction::begin_read(**reader);
+    REQUIRE(snapshot);
+    CHECK((*reader)->in_transaction());
+    CHECK(count() == 1);
+    REQUIRE(run(**writer, "INSERT INTO t VALUES(2)"));  // a read lock does not stop a WAL writer
+    CHECK(count() == 1);
+  }
+  CHECK_FALSE((*reader)->in_transaction());
+  CHECK(count() == 2);
 }

@@ -2,19 +2,17 @@
 // applied, applied_txns and sales) opens with every identity and sale carried over, and the
 // checks of issue 11 hold on them; and a refund is only ever checked against a checkout that
 // was applied, never against itself or another kind of delta.
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
-
 #include <catch2/catch.hpp>
 
-#include "hq/sqlite_db.h"
 #include "hq/sqlite_sink.h"
+#include "hq_old_schemas.h"
+#include "sqlite/database.h"
 #include "support/temp_dir.h"
 
 namespace {
 
-using pma::hq::SqliteDb;
 using pma::hq::SqliteSink;
+using pma::sqlite::Database;
 
 const pma::hq::TerminalIdentity kTill{"S1", "T1"};
 constexpr std::int64_t kNow = 1'790'000'000'000;
@@ -50,26 +48,6 @@ pma::v1::Delta refund(std::uint64_t seq, const std::string& txn, const std::stri
   return delta;
 }
 
-// The identity digest as every release since identities were kept stores it: FNV-1a over the
-// deterministic encoding of the delta without its seq. Spelled out here so a digest stored by
-// an earlier release still matches (a change would apply re-sent deltas twice).
-std::int64_t stored_digest(pma::v1::Delta delta) {
-  delta.clear_seq();
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream raw(&bytes);
-    google::protobuf::io::CodedOutputStream out(&raw);
-    out.SetSerializationDeterministic(true);
-    delta.SerializeToCodedStream(&out);
-  }
-  std::uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return static_cast<std::int64_t>(h);
-}
-
 pma::hq::ApplyOutcome apply(SqliteSink& sink, std::vector<pma::v1::Delta> deltas) {
   pma::v1::Batch batch;
   for (auto& d : deltas) *batch.add_deltas() = std::move(d);
@@ -93,40 +71,29 @@ std::int64_t balance(SqliteSink& sink, const std::string& member_id) {
 }
 
 std::int64_t scalar(const std::string& path, const std::string& sql) {
-  auto db = SqliteDb::open(path);
+  auto db = Database::open(path);
   REQUIRE(db);
   auto q = (*db)->prepare(sql);
   REQUIRE(q);
   auto row = q->step();
   REQUIRE(row);
-  return *row ? q->int64(0) : -1;
+  return *row ? q->column_int64(0) : -1;
 }
 
-// What the previous release wrote for S1/T1, seqs 1-6, with its own DDL: OLD-1 applied before
+// What the previous release wrote for S1/T1, seqs 1-6, in its own schema: OLD-1 applied before
 // identities were kept (kind 0) and applied again then (seq 5, no identity), SALE-2 (M1, 10,000
 // fen, 100 points earned) of which SALE-2-R took back 4,000 fen and 40 points, an anonymous
 // ANON-3 checkout, and a delta without txn id.
 void write_previous_schema(const std::string& path) {
-  auto db = SqliteDb::open(path);
+  auto db = Database::open(path);
   REQUIRE(db);
   const auto sale = checkout(2, "SALE-2", "M1", 10'000, 100);
   const auto sale_refund = refund(3, "SALE-2-R", "SALE-2", "M1", 4'000, 40);
   const auto anonymous = checkout(4, "ANON-3", "", 2'000, 0);
   const int kCheckout = pma::v1::Delta::kCheckout, kRefund = pma::v1::Delta::kRefund;
+  // The whole file as that release (6) left it; hq_old_schemas.h has its SQL.
+  REQUIRE((*db)->exec(pma::test::hq_schemas::release(6)));
   REQUIRE((*db)->exec(
-      "CREATE TABLE terminals(store_id TEXT NOT NULL, terminal_id TEXT NOT NULL, highest_seq "
-      "INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(store_id, terminal_id)) WITHOUT ROWID;"
-      "CREATE TABLE applied(store_id TEXT NOT NULL, terminal_id TEXT NOT NULL, seq INTEGER NOT "
-      "NULL, txn_id TEXT NOT NULL, applied_at INTEGER NOT NULL, PRIMARY KEY(store_id, "
-      "terminal_id, seq)) WITHOUT ROWID;"
-      "CREATE TABLE applied_txns(store_id TEXT NOT NULL, terminal_id TEXT NOT NULL, txn_id TEXT "
-      "NOT NULL, kind INTEGER NOT NULL, digest INTEGER, seq INTEGER NOT NULL, "
-      "PRIMARY KEY(store_id, terminal_id, txn_id, kind)) WITHOUT ROWID;"
-      "CREATE TABLE sales(store_id TEXT NOT NULL, terminal_id TEXT NOT NULL, txn_id TEXT NOT "
-      "NULL, member_id TEXT NOT NULL, paid_fen INTEGER NOT NULL, points_earned INTEGER NOT NULL, "
-      "points_burned INTEGER NOT NULL, refunded_fen INTEGER NOT NULL DEFAULT 0, points_reversed "
-      "INTEGER NOT NULL DEFAULT 0, points_restored INTEGER NOT NULL DEFAULT 0, "
-      "PRIMARY KEY(store_id, terminal_id, txn_id)) WITHOUT ROWID;"
       "INSERT INTO terminals VALUES('S1', 'T1', 6);"
       "INSERT INTO applied VALUES('S1', 'T1', 1, 'OLD-1', 1), ('S1', 'T1', 2, 'SALE-2', 2), "
       "('S1', 'T1', 3, 'SALE-2-R', 3), ('S1', 'T1', 4, 'ANON-3', 4), ('S1', 'T1', 5, 'OLD-1', 5), "
@@ -145,7 +112,8 @@ void write_previous_schema(const std::string& path) {
         "VALUES('S1', 'T1', ?1, ?2, ?3, ?4)");
     REQUIRE(row);
     row->bind(1, d->txn_id()).bind(2, d->has_refund() ? kRefund : kCheckout);
-    row->bind(3, stored_digest(*d)).bind(4, static_cast<std::int64_t>(d->seq()));
+    row->bind(3, pma::test::hq_schemas::stored_digest(*d))
+        .bind(4, static_cast<std::int64_t>(d->seq()));
     REQUIRE(row->run());
   }
 }

@@ -5,8 +5,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "hq/sqlite_db.h"
 #include "pma/phone.h"
+#include "sqlite/database.h"
 #include "store/member_store.h"
 #include "sync_world.h"
 
@@ -48,7 +48,7 @@ std::string canonical_of(SyncWorld& world, Till& till) {
 
 // HQ's own row, read through a second connection to its file.
 std::string hq_row(SyncWorld& world, const std::string& member_id) {
-  auto db = pma::hq::SqliteDb::open(world.dir.file("hq.db"));
+  auto db = pma::sqlite::Database::open(world.dir.file("hq.db"));
   REQUIRE(db);
   auto q = (*db)->prepare(
       "SELECT erased || '|' || COALESCE(card_no, 'null') || '|' || "
@@ -60,7 +60,7 @@ std::string hq_row(SyncWorld& world, const std::string& member_id) {
   auto row = q->step();
   REQUIRE(row);
   REQUIRE(*row);
-  return q->text(0);
+  return q->column_text(0);
 }
 
 }  // namespace
@@ -197,14 +197,14 @@ void refund_as(SyncWorld& world, Till& till, const std::string& original_txn,
 }
 
 std::int64_t hq_count(SyncWorld& world, const std::string& sql) {
-  auto db = pma::hq::SqliteDb::open(world.dir.file("hq.db"));
+  auto db = pma::sqlite::Database::open(world.dir.file("hq.db"));
   REQUIRE(db);
   auto q = (*db)->prepare(sql);
   REQUIRE(q);
   auto row = q->step();
   REQUIRE(row);
   REQUIRE(*row);
-  return q->int64(0);
+  return q->column_int64(0);
 }
 
 }  // namespace

@@ -5,7 +5,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "hq/sqlite_db.h"
+#include "sqlite/database.h"
 #include "sync_world.h"
 
 using pma::test::SyncWorld;
@@ -99,7 +99,7 @@ TEST_CASE(
   REQUIRE(world.sink->set_terminal_revoked({"R", "T1"}, true, 1'800'000'000'000));
 
   // Another process (memberhq erase, import, terminal revoke) in the middle of its transaction.
-  auto other = pma::hq::SqliteDb::open(world.dir.file("hq.db"));
+  auto other = pma::sqlite::Database::open(world.dir.file("hq.db"));
   REQUIRE(other);
   REQUIRE((*other)->exec("BEGIN IMMEDIATE"));
   REQUIRE((*other)->exec("UPDATE terminal_access SET changed_at_ms = changed_at_ms"));
@@ -137,7 +137,7 @@ TEST_CASE(
       "((store_id = 'A' AND revoked = 0) OR (store_id = 'R' AND revoked = 1))");
   REQUIRE(written);
   REQUIRE(written->step());
-  CHECK(written->int64(0) == 2);
+  CHECK(written->column_int64(0) == 2);
   REQUIRE(written->run());
   REQUIRE(world.sink->flush_terminal_activity());  // nothing noted since: nothing to do
 }

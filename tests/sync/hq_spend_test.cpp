@@ -8,9 +8,10 @@
 #include <vector>
 
 #include "checkout/checkout_service.h"
-#include "hq/sqlite_db.h"
+#include "hq_old_schemas.h"
 #include "pma/calendar.h"
 #include "pma/phone.h"
+#include "sqlite/database.h"
 #include "sync_world.h"
 
 using pma::test::SyncWorld;
@@ -188,12 +189,10 @@ TEST_CASE("An HQ database from before the spend columns gains them when opened",
   pma::test::TempDir dir;
   const std::string path = dir.file("old-hq.db");
   {
-    auto old = pma::hq::SqliteDb::open(path);
+    auto old = pma::sqlite::Database::open(path);
     REQUIRE(old);
-    constexpr std::string_view kOldSchema =
-#include "hq/sqlite_sink_schema.inc"
-        ;
-    REQUIRE((*old)->exec(kOldSchema));
+    // Release 2's own schema: the last before the spend columns.
+    REQUIRE((*old)->exec(pma::test::hq_schemas::release(2)));
     REQUIRE((*old)->exec("INSERT INTO members(member_id, points, version) VALUES('M1', 5, 1)"));
   }
   auto sink = pma::hq::SqliteSink::open(path);

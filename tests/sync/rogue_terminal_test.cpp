@@ -8,8 +8,8 @@
 #include <limits>
 #include <set>
 
-#include "hq/sqlite_db.h"
 #include "pma/phone.h"
+#include "sqlite/database.h"
 #include "sync_world.h"
 
 using pma::test::SyncWorld;
@@ -67,14 +67,14 @@ std::uint64_t refund(SyncWorld& world, Till& till, const std::string& txn,
 }
 
 std::string hq_text(SyncWorld& world, const std::string& sql) {
-  auto db = pma::hq::SqliteDb::open(world.dir.file("hq.db"));
+  auto db = pma::sqlite::Database::open(world.dir.file("hq.db"));
   REQUIRE(db);
   auto q = (*db)->prepare(sql);
   REQUIRE(q);
   auto row = q->step();
   REQUIRE(row);
   if (!*row) return "<none>";
-  return q->text(0);
+  return q->column_text(0);
 }
 
 std::string canonical(SyncWorld& world, const pma::hq::TerminalIdentity& terminal,

@@ -1,6 +1,5 @@
-// The till's only file that includes sqlite3.h (HQ's is sync/hq/sqlite_db.cpp until issue 12's
-// drivers/sqlite/ wrapper serves both).
-#include "store/sqlite.h"
+// The connection, statements, transactions and checkpoints of the one SQLite wrapper.
+#include "sqlite/database.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -10,9 +9,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <thread>
 
-namespace pma::store {
+namespace pma::sqlite {
 
 namespace {
 
@@ -56,6 +58,49 @@ Status tighten_file_modes(const std::string& path) {
 }
 
 }  // namespace
+
+// Every `interval` a PASSIVE checkpoint on a second connection: copies committed WAL frames into
+// the database without blocking the writer, which then restarts the WAL from its start.
+class Database::Checkpointer {
+ public:
+  Checkpointer(const std::string& path, std::chrono::milliseconds interval) : interval_(interval) {
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+        SQLITE_OK) {
+      sqlite3_close_v2(db_);
+      db_ = nullptr;  // the committing connection's auto-checkpoint still runs
+      return;
+    }
+    sqlite3_busy_timeout(db_, 1000);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Checkpointer() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) thread_.join();
+    if (db_ != nullptr) sqlite3_close_v2(db_);
+  }
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+
+ private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, interval_, [this] { return stop_; })) {
+      lock.unlock();
+      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      lock.lock();
+    }
+  }
+  std::chrono::milliseconds interval_;
+  sqlite3* db_ = nullptr;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+};
 
 Statement::~Statement() {
   if (stmt_ != nullptr) {
@@ -183,8 +228,13 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path,
     return fail("sqlite_open",
                 fmt::format("cannot set up database '{}': {}", path, ok.error().message));
   }
+  if (!options.read_only && options.background_checkpoint.count() > 0) {
+    db->checkpointer_ = std::make_unique<Checkpointer>(path, options.background_checkpoint);
+  }
   return db;
 }
+
+Database::Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
 
 int Database::on_wal_commit(void* self, sqlite3* handle, const char* db_name, int frames) {
   auto* db = static_cast<Database*>(self);
@@ -197,6 +247,7 @@ int Database::on_wal_commit(void* self, sqlite3* handle, const char* db_name, in
 }
 
 Database::~Database() {
+  checkpointer_.reset();
   for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
   sqlite3_close_v2(db_);
 }
@@ -214,10 +265,10 @@ Status Database::exec(std::string_view sql) {
 }
 
 Result<Statement> Database::prepare(std::string_view sql) {
-  std::string key(sql);
-  if (auto it = statements_.find(key); it != statements_.end()) {
+  if (auto it = statements_.find(sql); it != statements_.end()) {
     return Statement(*this, it->second);
   }
+  std::string key(sql);
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v3(db_, key.c_str(), static_cast<int>(key.size()),
                               SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
@@ -233,6 +284,17 @@ std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_ro
 
 int Database::changes() const { return sqlite3_changes(db_); }
 
+bool Database::in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
+bool Database::last_error_was_lock() const {
+  int rc = sqlite3_extended_errcode(db_) & 0xff;
+  return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+}
+
+void Database::set_busy_timeout(std::chrono::milliseconds timeout) {
+  sqlite3_busy_timeout(db_, static_cast<int>(timeout.count()));
+}
+
 int Database::user_version() {
   auto stmt = prepare("PRAGMA user_version");
   if (!stmt || !stmt->step().value_or(false)) return -1;
@@ -247,6 +309,11 @@ Error Database::error(std::string code, std::string_view sql) const {
 
 Result<Transaction> Transaction::begin(Database& db) {
   if (auto ok = db.exec("BEGIN IMMEDIATE"); !ok) return std::unexpected(ok.error());
+  return Transaction(db);
+}
+
+Result<Transaction> Transaction::begin_read(Database& db) {
+  if (auto ok = db.exec("BEGIN"); !ok) return std::unexpected(ok.error());
   return Transaction(db);
 }
 
@@ -296,4 +363,4 @@ Result<WalCheckpoint> checkpoint_if_needed(Database& db, int min_frames) {
   return out;
 }
 
-}  // namespace pma::store
+}  // namespace pma::sqlite
