@@ -15,6 +15,8 @@ packages=(
   libsystemd-dev
   # Packaging and its test (tests/packaging): .deb build, man pages, unit and package checks.
   adduser dpkg-dev fakeroot file help2man lintian man-db systemd
+  # The OpenAPI document's checks (tests/api/openapi_check.py: JSON Schema draft 2020-12).
+  python3 python3-jsonschema
 )
 
 missing=()

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "checkout/clock.h"
+#include "codes/classify.h"
 #include "loyalty/quote.h"
 #include "pma/error.h"
 #include "pma/v1/checkout.pb.h"
@@ -20,8 +21,9 @@
 namespace pma::checkout {
 
 struct CheckoutConfig {
-  std::string store_id;     // part of provisional member ids and welcome coupon codes
-  std::string terminal_id;  // the till
+  std::string store_id;         // part of provisional member ids and welcome coupon codes
+  std::string terminal_id;      // the till
+  codes::CodeRules card_rules;  // [codes]: a registered card number must scan as a card
 };
 
 // A response and its stored bytes. For an idempotent replay, bytes are the first response's
@@ -44,7 +46,7 @@ class CheckoutService {
   // Whether HQ is reachable now (offline limits apply while it is not). Default: false.
   void set_hq_online(bool online) { hq_online_ = online; }
 
-  // Prices a basket; writes nothing. Errors: "member_not_found", "invalid_request" (more than
+  // Prices a basket; writes nothing. Errors: "unknown_member", "invalid_request" (more than
   // 100 coupon codes) and loyalty::quote's codes, among them the rule set's caps
   // ("basket_total_exceeds_limit", "points_exceed_limit").
   Result<v1::QuoteResponse> quote(const v1::QuoteRequest& request);
@@ -58,7 +60,7 @@ class CheckoutService {
 
   // Commits a checkout under request.txn_id. A replay of the same body returns the first reply;
   // a different body under the same id: "idempotency_conflict". Errors also: "invalid_request",
-  // "member_not_found", "quote_changed", every coupon refusal code, loyalty::quote's codes,
+  // "unknown_member", "quote_changed", every coupon refusal code, loyalty::quote's codes,
   // SQLite errors. Nothing is written unless everything is. hq_check is recorded in the
   // response ("reserved", "offline", ...; see CommitResponse.hq_check).
   Result<Reply<v1::CommitResponse>> commit(const v1::CommitRequest& request,

@@ -1,5 +1,6 @@
 #include "scan/scan_service.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace pma::scan {
@@ -19,7 +20,13 @@ std::uint64_t ScanService::on_scan(const scanner::ScanEvent& scan) {
   result->set_device(scan.device);
   result->set_symbology(scan.symbology);
 
-  auto code = codes::classify_code(scan.code, rules_);
+  // Characters the scanner sent without a terminator: dropped by the framer, told to the POS.
+  auto code = scan.dropped_partial == 0
+                  ? codes::classify_code(scan.code, rules_)
+                  : fail("scan_incomplete",
+                         fmt::format("Scan incomplete: {} characters without a terminator were "
+                                     "dropped; scan again, or check the scanner's terminator",
+                                     scan.dropped_partial));
   if (!code) {
     result->set_kind("unrecognised");
     result->set_accepted(false);
