@@ -129,8 +129,11 @@ TEST_CASE("memberctl -s DIR talks to the memberd of that state folder on its own
   REQUIRE(memberd.wait_ready());
   REQUIRE(memberd.port() != 8765);
   const std::string out = memberd.dir.file("ctl.out");
-  const std::string ctl = std::string(PMA_MEMBERCTL) + " -s " + memberd.state_dir() +
-                          " lookup 8860000000000026 > " + out + " 2>&1";
+  // An empty config (not /etc/memberd/memberd.toml, should a package be installed): port 8765.
+  const std::string config = memberd.dir.file("empty.toml");
+  std::ofstream(config) << "";
+  const std::string ctl = std::string(PMA_MEMBERCTL) + " -c " + config + " -s " +
+                          memberd.state_dir() + " lookup 8860000000000026 > " + out + " 2>&1";
   int rc = std::system(ctl.c_str());
   INFO(read_file(out));
   CHECK(rc == 0);

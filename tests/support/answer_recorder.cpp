@@ -39,12 +39,17 @@ std::mutex& file_mutex() {
 }  // namespace
 
 void record_answers(api::HttpClient& client) {
-  const char* dir = std::getenv("PMA_API_ANSWERS_DIR");
-  if (dir == nullptr || *dir == '\0') return;
-  std::string path = std::string(dir) + "/" + std::to_string(::getpid()) + ".jsonl";
-  client.set_observer([path, folder = std::string(dir)](std::string_view method,
-                                                        std::string_view target,
-                                                        const api::HttpReply& reply) {
+  std::string dir;
+  if (const char* answers = std::getenv("PMA_API_ANSWERS_DIR"); answers && *answers) {
+    dir = answers;
+  } else if (const char* build = std::getenv("PMA_BUILD_DIR"); build && *build) {
+    dir = std::string(build) + "/api-answers";
+  } else {
+    return;
+  }
+  std::string path = dir + "/" + std::to_string(::getpid()) + ".jsonl";
+  client.set_observer([path, folder = dir](std::string_view method, std::string_view target,
+                                           const api::HttpReply& reply) {
     std::lock_guard lock(file_mutex());
     std::error_code ec;
     std::filesystem::create_directories(folder, ec);

@@ -1,6 +1,7 @@
 // Records the local API's answers a test receives, one JSON object per line
-// ({"method", "target", "status", "body"}) in $PMA_API_ANSWERS_DIR/<pid>.jsonl, for the CTest
-// step that validates them against agent/api/openapi.json. Without that variable: nothing.
+// ({"method", "target", "status", "body"}) in <dir>/<pid>.jsonl, for the CTest step that
+// validates them against agent/api/openapi.json. <dir>: $PMA_API_ANSWERS_DIR, else
+// $PMA_BUILD_DIR/api-answers (CTest sets PMA_BUILD_DIR); neither set: nothing is recorded.
 // Thread-safe (a mutex around each appended line).
 #pragma once
 
