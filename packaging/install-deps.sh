@@ -18,6 +18,8 @@ packages=(
   # The browser tests (tests/web): the example web till and the status page in headless Chromium
   # (a CJK font, so that screenshots show Chinese names).
   chromium chromium-driver fonts-wqy-microhei
+  # The OpenAPI document's checks (tests/api/openapi_check.py: JSON Schema draft 2020-12).
+  python3 python3-jsonschema
 )
 
 missing=()

@@ -45,9 +45,16 @@ Result<ImportReport> import_members(const std::string& path, store::Database& db
     return {};
   };
 
-  for (;;) {
+  for (bool first = true;; first = false) {
     auto record = reader.next();
     if (!record) return std::unexpected(record.error());  // import_bad_header
+    if (first && format == ImportFormat::kCsv && !options.without_phones &&
+        !reader.names_column("phone")) {
+      return fail("import_bad_header",
+                  "the CSV header has no 'phone' column, so every member would be found by "
+                  "card only; add the column (it may be empty in some rows), or import with "
+                  "--without-phones if that is meant");
+    }
     if (!*record) break;
     const std::int64_t line = (*record)->line;
     if (!(*record)->row) {
@@ -57,6 +64,10 @@ Result<ImportReport> import_members(const std::string& path, store::Database& db
     auto row = pma::validate_import_row(*(*record)->row);
     if (!row) {
       reject(line, row.error().message);
+      continue;
+    }
+    if (auto card = codes::check_card_number(row->card_no, options.card_rules); !card) {
+      reject(line, "card_no: " + card.error().message);
       continue;
     }
     store::MemberUpsert member{.member_id = row->member_id,
@@ -73,7 +84,7 @@ Result<ImportReport> import_members(const std::string& path, store::Database& db
     }
     if (auto ok = members.upsert(member, now); !ok) {
       if (ok.error().code != "member_conflict") return std::unexpected(ok.error());
-      reject(line, "card number or phone already belongs to another member");
+      reject(line, ok.error().message);  // names the field and the member holding it
       continue;
     }
     ++report.imported;

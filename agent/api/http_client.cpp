@@ -75,6 +75,7 @@ Result<HttpReply> HttpClient::request(std::string_view method, std::string_view 
     }
     HttpReply reply{static_cast<int>(res.result_int()), std::move(res.body()), res.keep_alive()};
     if (!reply.keep_alive) impl_->stream.reset();
+    if (observer_) observer_(method, target, reply);
     return reply;
   }
   return fail(err::api_unreachable, "memberd at " + address() + " keeps closing the connection");

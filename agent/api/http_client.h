@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,6 +32,11 @@ class HttpClient {
   Result<HttpReply> request(std::string_view method, std::string_view target,
                             std::string_view body = {});
   void set_token(std::string token) { token_ = std::move(token); }
+  // Called with every answer received (the tests record them to check against the OpenAPI
+  // document).
+  using Observer =
+      std::function<void(std::string_view method, std::string_view target, const HttpReply&)>;
+  void set_observer(Observer observer) { observer_ = std::move(observer); }
 
  private:
   struct Impl;
@@ -39,6 +45,7 @@ class HttpClient {
   std::uint16_t port_;
   std::string token_;
   std::chrono::milliseconds timeout_;
+  Observer observer_;
 };
 
 }  // namespace pma::api

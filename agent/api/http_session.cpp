@@ -174,6 +174,12 @@ asio::awaitable<HttpSession::Next> HttpSession::serve(
 
   if (body_read && !response && websocket::is_upgrade(req) && shared_.hub != nullptr &&
       path == "/v1/events") {
+    if (auto since = parse_since(query_value(query, "since")); !since) {
+      response = error_response(since.error());  // a 400 instead of the upgrade
+    }
+  }
+  if (body_read && !response && websocket::is_upgrade(req) && shared_.hub != nullptr &&
+      path == "/v1/events") {
     shared_.log.debug("api: {} {} -> 101", std::string(req.method_string()), logged_target);
     co_await serve_events(req, query);
     co_return Next::upgraded;
@@ -214,15 +220,9 @@ asio::awaitable<HttpSession::Next> HttpSession::serve(
 
 asio::awaitable<void> HttpSession::serve_events(const Request& upgrade, std::string_view query) {
   EventHub& hub = *shared_.hub;
-  std::string since_text = query_value(query, "since");
-  std::uint64_t since = hub.last_seq();
-  if (!since_text.empty()) {
-    try {
-      since = std::stoull(since_text);
-    } catch (const std::exception&) {
-      since = hub.last_seq();
-    }
-  }
+  // Checked before the upgrade; without since=, only new events.
+  auto since_value = parse_since(query_value(query, "since"));
+  const std::uint64_t since = since_value && *since_value ? **since_value : hub.last_seq();
   events_ = std::make_shared<EventSession>(std::move(stream_));
   answering_ = false;
   co_await events_->serve(upgrade, hub, since, shared_.log);

@@ -108,11 +108,17 @@ Status RequestGuard::check_token(const http::request_header<>& header) const {
   std::string_view value;
   if (header.find(http::field::authorization) != header.end()) {
     value = field(header, http::field::authorization);
-    constexpr std::string_view kBearer = "Bearer ";
-    if (!value.starts_with(kBearer)) {
+    // RFC 7235: the scheme is case-insensitive ("bearer", "BEARER"), then one or more spaces.
+    constexpr std::string_view kBearer = "bearer";
+    const bool bearer =
+        value.size() > kBearer.size() && value[kBearer.size()] == ' ' &&
+        std::equal(kBearer.begin(), kBearer.end(), value.begin(),
+                   [](char a, char b) { return a == (b >= 'A' && b <= 'Z' ? b - 'A' + 'a' : b); });
+    if (!bearer) {
       return fail(err::missing_token, "the Authorization header must be 'Bearer <token>'");
     }
     value.remove_prefix(kBearer.size());
+    while (value.starts_with(' ')) value.remove_prefix(1);
   } else if (path_of(target) == "/v1/events") {
     // Browsers cannot set headers on a WebSocket: the event stream alone takes the token from
     // the query. Elsewhere a token in a URL would end up in histories and proxies' logs.

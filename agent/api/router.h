@@ -44,8 +44,19 @@ class Router {
   void add_async(std::string method, std::string pattern, AsyncHandler handler);
 
   // Dispatches: 404 "not_found" for an unknown path, 405 "method_not_allowed" when the path
-  // exists with other methods. The request must outlive the returned awaitable.
+  // exists with other methods. A literal segment wins over a "{name}" one: with
+  // "POST /v1/members/lookup" and "GET /v1/members/{id}", GET /v1/members/lookup is 405, not
+  // a lookup of member "lookup". The request must outlive the returned awaitable.
   boost::asio::awaitable<ApiResponse> dispatch(ApiRequest& request) const;
+
+  // The route table, in the order the routes were added (memberd --list-routes; the OpenAPI
+  // document's test compares it with the documented operations).
+  struct RouteName {
+    std::string method;   // "POST"
+    std::string pattern;  // "/v1/members/{id}"
+    bool operator==(const RouteName&) const = default;
+  };
+  std::vector<RouteName> routes() const;
 
  private:
   struct Route {
@@ -54,6 +65,7 @@ class Router {
     Handler handler;  // one of handler and async_handler is set
     AsyncHandler async_handler;
     std::string name;  // "POST /v1/members/lookup"
+    std::string pattern;
   };
   std::vector<Route> routes_;
   Metrics* metrics_ = nullptr;

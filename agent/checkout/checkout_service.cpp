@@ -86,7 +86,7 @@ Result<CheckoutService::Priced> CheckoutService::price(
     auto found = members.find_by_id(member_id, now.now_ms / 1000);
     if (!found) return std::unexpected(found.error());
     if (!*found) {
-      return fail("member_not_found", fmt::format("member {} is not in the cache", member_id));
+      return fail("unknown_member", fmt::format("member {} is not in the cache", member_id));
     }
     out.member = std::move(**found);
     // The cache's id: a provisional id HQ mapped meanwhile books under the canonical one.

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "checkout/clock.h"
+#include "codes/classify.h"
 #include "loyalty/quote.h"
 #include "pma/error.h"
 #include "pma/v1/checkout.pb.h"
@@ -24,8 +25,9 @@
 namespace pma::checkout {
 
 struct CheckoutConfig {
-  std::string store_id;     // part of provisional member ids and welcome coupon codes
-  std::string terminal_id;  // the till
+  std::string store_id;         // part of provisional member ids and welcome coupon codes
+  std::string terminal_id;      // the till
+  codes::CodeRules card_rules;  // [codes]: a registered card number must scan as a card
 };
 
 // A response and its stored bytes. For an idempotent replay, bytes are the first response's
@@ -60,7 +62,7 @@ class CheckoutService {
   const v1::RuleSet& rules() const { return rules_; }
 
   // Prices a basket under `hq` (offline limits unless online); writes nothing. Errors:
-  // "member_not_found", "invalid_request" (more than 100 coupon codes) and loyalty::quote's
+  // "unknown_member", "invalid_request" (more than 100 coupon codes) and loyalty::quote's
   // codes, among them the rule set's caps ("basket_total_exceeds_limit", "points_exceed_limit").
   Result<v1::QuoteResponse> quote(const v1::QuoteRequest& request,
                                   Connectivity hq = Connectivity::offline);
@@ -74,7 +76,7 @@ class CheckoutService {
 
   // Commits a checkout under request.txn_id, priced under `hq`, in one transaction. A replay of
   // the same body returns the first reply; a different body under the same id:
-  // "idempotency_conflict". Errors also: "invalid_request", "member_not_found",
+  // "idempotency_conflict". Errors also: "invalid_request", "unknown_member",
   // "quote_changed", every coupon refusal code, loyalty::quote's codes, SQLite errors. Nothing
   // is written unless everything is. hq_check is recorded in the response.
   Result<Reply<v1::CommitResponse>> commit(const v1::CommitRequest& request,

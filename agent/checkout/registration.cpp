@@ -68,6 +68,9 @@ Result<v1::RegisterMemberResponse> CheckoutService::register_member(
     return fail("invalid_request", fmt::format("name is limited to {} bytes, card_no to {}",
                                                kMaxNameBytes, kMaxCardBytes));
   }
+  if (auto ok = codes::check_card_number(request.card_no(), config_.card_rules); !ok) {
+    return fail("invalid_request", "cardNo: " + ok.error().message);
+  }
   const StoreTime now = clock_.now();
   const std::int64_t now_s = now.now_ms / 1000;
   auto tx = store::Transaction::begin(db_);
@@ -141,7 +144,7 @@ Result<v1::RegisterMemberResponse> CheckoutService::register_member(
   if (!seq) return std::unexpected(seq.error());
   auto created = members.find_by_id(member_id, now_s);
   if (!created) return std::unexpected(created.error());
-  if (!*created) return fail("member_not_found", "the new member vanished inside its transaction");
+  if (!*created) return fail("internal", "the new member vanished inside its transaction");
   if (auto ok = tx->commit(); !ok) return std::unexpected(ok.error());
   *response.mutable_member() = to_member(**created);
   response.set_created(true);

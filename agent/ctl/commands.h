@@ -47,8 +47,9 @@ int cmd_lookup(const Config& config, const std::string& code, bool json);
 int cmd_sync(const Config& config, bool members_at_hq = false);
 int cmd_printer_test(const Config& config, const std::string& name);
 int cmd_scanner_watch(const Config& config);
+// without_phones: accept a CSV header without a phone column (refused otherwise).
 int cmd_import(const Config& config, const std::string& file, const std::string& format,
-               std::size_t show_errors);
+               std::size_t show_errors, bool without_phones);
 int cmd_demo_seed(const Config& config, std::int64_t count, std::int64_t start, std::uint64_t seed,
                   const std::string& csv);
 // memberctl pos-token: --origin makes a token (printed alone on stdout), --revoke revokes by id

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "api/port_file.h"
 #include "config/state_files.h"
 #include "ctl/commands.h"
 #include "pma/v1/api.pb.h"
@@ -43,7 +44,11 @@ pma::Result<pma::api::HttpClient> api_client(const Config& config) {
                          "--state-dir / --config)");
   }
   std::string host = config.api.listen == "localhost" ? "127.0.0.1" : config.api.listen;
-  return pma::api::HttpClient(host, static_cast<std::uint16_t>(config.api.port), *token);
+  // The port the memberd of this state folder listens on (it writes it when it starts), so
+  // `-s DIR` finds it without its config file; else the configured one.
+  const auto port = pma::api::read_port_file(config.state.dir)
+                        .value_or(static_cast<std::uint16_t>(config.api.port));
+  return pma::api::HttpClient(host, port, *token);
 }
 
 // Parses an API reply into `message`, or turns an error body into an Error.

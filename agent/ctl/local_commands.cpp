@@ -14,7 +14,7 @@
 namespace pma::ctl {
 
 int cmd_import(const Config& config, const std::string& file, const std::string& format,
-               std::size_t show_errors) {
+               std::size_t show_errors, bool without_phones) {
   if (config.sync.enabled()) {
     // HQ is the authority for a paired till's members: its next member page would replace
     // what an import wrote here, and other stores would never see the imported members.
@@ -34,6 +34,8 @@ int cmd_import(const Config& config, const std::string& file, const std::string&
   options.format = format == "csv"     ? pma::admin::ImportFormat::kCsv
                    : format == "jsonl" ? pma::admin::ImportFormat::kJsonLines
                                        : pma::admin::ImportFormat::kAuto;
+  options.without_phones = without_phones;
+  options.card_rules = config.codes.rules;  // a card must scan as one at this till
   options.progress = [&](std::uint64_t done, std::uint64_t total) {
     bar.update(done, total, "bytes");
   };

@@ -36,6 +36,9 @@ int main(int argc, char** argv) {
   import->add_option("--format", format, "csv, jsonl or auto (by extension)")
       ->check(CLI::IsMember({"auto", "csv", "jsonl"}));
   import->add_option("--show-errors", show_errors, "how many bad rows to list (default 20)");
+  bool without_phones = false;
+  import->add_flag("--without-phones", without_phones,
+                   "accept a CSV header without a phone column (members found by card only)");
 
   std::int64_t count = 1000, start = 0;
   std::uint64_t seed = 2026;
@@ -124,7 +127,7 @@ int main(int argc, char** argv) {
   if (!config) return report_error(config.error());
   if (*status) return cmd_status(*config, json);
   if (*lookup) return cmd_lookup(*config, code, json);
-  if (*import) return cmd_import(*config, file, format, show_errors);
+  if (*import) return cmd_import(*config, file, format, show_errors, without_phones);
   if (*demo) return cmd_demo_seed(*config, count, start, seed, csv);
   if (*sync_cmd) return cmd_sync(*config, members_at_hq);
   if (*backup) return pma::ctl::cmd_backup(*config, backup_file, overwrite);

@@ -19,6 +19,8 @@
 #include "api/http_server.h"
 #include "api/member_api.h"
 #include "api/metrics.h"
+#include "api/openapi.h"
+#include "api/port_file.h"
 #include "api/print_api.h"
 #include "api/router.h"
 #include "checkout/checkout_service.h"
@@ -68,6 +70,7 @@ int main(int argc, char** argv) {
   bool check_config = false;
   std::int64_t demo_members = -1;
   bool version = false;
+  bool list_routes = false;
   app.add_option("-c,--config", config_path,
                  "TOML config file (default: /etc/memberd/memberd.toml if present, else built-in "
                  "defaults)");
@@ -82,6 +85,8 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level,
                  "trace, debug, info, warn or error (overrides log.level)");
   app.add_flag("-V,--version", version, "print the version and exit");
+  app.add_flag("--list-routes", list_routes,
+               "print every route of the local API (METHOD PATTERN per line) and exit");
   app.footer(
       "Examples:\n"
       "  memberd --state-dir ./state --demo    run with 500 demo members, no hardware needed\n"
@@ -202,9 +207,11 @@ int main(int argc, char** argv) {
   pma::api::Metrics metrics;
   router.set_metrics(&metrics);
   pma::checkout::SystemClock store_clock(static_cast<int>(config->store.utc_offset_minutes));
-  pma::checkout::CheckoutService checkout(
-      **db, hasher, {.store_id = config->store.id, .terminal_id = config->store.terminal},
-      store_clock);
+  pma::checkout::CheckoutService checkout(**db, hasher,
+                                          {.store_id = config->store.id,
+                                           .terminal_id = config->store.terminal,
+                                           .card_rules = config->codes.rules},
+                                          store_clock);
   pma::daemon::SyncLink sync_link(io, **db, *config, checkout, log);
   if (auto ok = sync_link.start(); !ok) {
     log->critical("sync: {}", ok.error().message);
@@ -282,6 +289,12 @@ int main(int argc, char** argv) {
   router.add("GET", "/metrics", [&](const pma::api::ApiRequest&) {
     return pma::api::ApiResponse{200, metrics.render(), "text/plain; version=0.0.4"};
   });
+  pma::api::add_openapi_routes(router);
+  if (list_routes) {  // the OpenAPI document's test compares these with the documented ones
+    for (const auto& route : router.routes())
+      std::cout << route.method << ' ' << route.pattern << '\n';
+    return 0;
+  }
 
   pma::api::PosTokens pos_tokens(config->pos_tokens_path(), config->api.allowed_origins, unix_now);
   if (auto ok = pos_tokens.load(); !ok) {
@@ -309,6 +322,9 @@ int main(int argc, char** argv) {
   }
   log->info("local API listening on http://{}:{} (token in {})", config->api.listen, server.port(),
             config->token_path());
+  if (auto ok = pma::api::write_port_file(config->state.dir, server.port()); !ok) {
+    log->warn("{} (memberctl -s will not find this port)", ok.error().message);
+  }
   if (seed > 0 || isatty(STDOUT_FILENO)) {
     std::string example = "8860000000000000";
     if (auto first = members.find_by_id("M00000001", unix_now()); first && *first) {

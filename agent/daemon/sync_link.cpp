@@ -92,8 +92,14 @@ pma::v1::SyncState SyncLink::state() {
   state.set_running(running_);
   state.set_last_run(last_run_);
   if (!client_) {
+    // A standalone till keeps its deltas too (for a later pairing): say how long they wait.
     auto stats = sync_store_.outbox_stats();
-    if (stats) state.set_outbox_depth(stats->depth);
+    if (stats) {
+      state.set_outbox_depth(stats->depth);
+      if (stats->oldest_created_at) {
+        state.set_oldest_unsent_age_seconds(now_ms() / 1000 - *stats->oldest_created_at);
+      }
+    }
     return state;
   }
   auto status = client_->status();

@@ -14,6 +14,16 @@ namespace pma::loyalty {
 
 namespace {
 
+// What the cashier and the receipt read for the tier discount: "Gold member price 85%", never
+// the enum's name. An odd per mille keeps its decimal ("87.5%").
+std::string tier_price_label(v1::Tier tier, std::int32_t permille) {
+  std::string_view name = tier == v1::TIER_GOLD     ? "Gold member"
+                          : tier == v1::TIER_SILVER ? "Silver member"
+                                                    : "Member";
+  if (permille % 10 == 0) return fmt::format("{} price {}%", name, permille / 10);
+  return fmt::format("{} price {}.{}%", name, permille / 10, permille % 10);
+}
+
 constexpr std::int64_t kMaxQty = 1'000'000;
 constexpr std::int64_t kMaxUnitPriceFen = 1'000'000'000;  // 10 million yuan
 constexpr std::int64_t kMaxLines = 1000;
@@ -191,8 +201,7 @@ Result<v1::Quote> quote(const QuoteInput& input, const v1::RuleSet& rules,
     if (total > 0) {
       auto* d = q.add_discounts();
       d->set_kind("tier");
-      d->set_label(
-          fmt::format("{} price {}%", v1::Tier_Name(member->tier), tier->price_permille() / 10.0));
+      d->set_label(tier_price_label(member->tier, tier->price_permille()));
       d->set_amount_fen(total);
     }
   }

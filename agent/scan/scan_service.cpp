@@ -1,5 +1,6 @@
 #include "scan/scan_service.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace pma::scan {
@@ -18,7 +19,13 @@ std::uint64_t ScanService::on_scan(const scanner::ScanEvent& scan) {
   result->set_device(scan.device);
   result->set_symbology(scan.symbology);
 
-  auto code = members_.classify(scan.code);
+  // Characters the scanner sent without a terminator: dropped by the framer, told to the POS.
+  auto code = scan.dropped_partial == 0
+                  ? members_.classify(scan.code)
+                  : fail("scan_incomplete",
+                         fmt::format("Scan incomplete: {} characters without a terminator were "
+                                     "dropped; scan again, or check the scanner's terminator",
+                                     scan.dropped_partial));
   if (!code) {
     result->set_kind("unrecognised");
     result->set_accepted(false);

@@ -25,7 +25,7 @@ Status Ledger::append(const LedgerEntry& e) {
 Result<std::int64_t> Ledger::single_int(Statement& stmt) {
   auto row = stmt.step();
   if (!row) return std::unexpected(row.error());
-  if (!*row) return fail("member_not_found", "no row");
+  if (!*row) return fail("unknown_member", "no row");
   return stmt.column_int64(0);
 }
 
@@ -36,8 +36,8 @@ Result<std::int64_t> Ledger::balance(std::string_view member_id) {
   if (!stmt) return std::unexpected(stmt.error());
   stmt->bind(1, member_id);
   auto v = single_int(*stmt);
-  if (!v && v.error().code == "member_not_found") {
-    return fail("member_not_found", fmt::format("member {} is not in the cache", member_id));
+  if (!v && v.error().code == "unknown_member") {
+    return fail("unknown_member", fmt::format("member {} is not in the cache", member_id));
   }
   return v;
 }
@@ -55,7 +55,7 @@ Result<std::int64_t> Ledger::spend_12m(std::string_view member_id, std::int64_t 
   auto row = stmt->step();
   if (!row) return std::unexpected(row.error());
   if (!*row) {
-    return fail("member_not_found", fmt::format("member {} is not in the cache", member_id));
+    return fail("unknown_member", fmt::format("member {} is not in the cache", member_id));
   }
   std::int64_t hq = stmt->column_int64(1);
   if (!stmt->column_is_null(0)) {

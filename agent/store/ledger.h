@@ -34,13 +34,13 @@ class Ledger {
   // per member ("sqlite_constraint" otherwise).
   Status append(const LedgerEntry& entry);
 
-  // hq_points + unreflected local rows; "member_not_found" if the cache has no such member.
+  // hq_points + unreflected local rows; "unknown_member" if the cache has no such member.
   Result<std::int64_t> balance(std::string_view member_id);
   // The rolling 12-month spend: HQ's monthly buckets from first_month on (months since January
   // 1970, pma.v1.SpendMonth; the caller's window: this month and the 11 before it), so the
   // figure ages without a new page from HQ, or HQ's figure as sent when HQ sent no buckets
   // (an older HQ); plus unreflected local spend since since_ms (where first_month began).
-  // "member_not_found" if the cache has no such member.
+  // "unknown_member" if the cache has no such member.
   Result<std::int64_t> spend_12m(std::string_view member_id, std::int64_t first_month,
                                  std::int64_t since_ms);
   // Points burned offline at this store by the member since since_ms (a positive number).

@@ -11,6 +11,46 @@ namespace {
 constexpr std::string_view kColumns =
     "member_id, card_no, phone_masked, name, birthday, tier, hq_points, hq_version";
 
+// The member other than `member_id` whose `column` holds the value bound by `bind`, if any.
+template <typename Bind>
+Result<std::optional<std::string>> holder_of(Database& db, std::string_view column,
+                                             const std::string& member_id, Bind bind) {
+  auto stmt = db.prepare(
+      fmt::format("SELECT member_id FROM members WHERE {} = ?1 AND member_id <> ?2", column));
+  if (!stmt) return std::unexpected(stmt.error());
+  bind(*stmt);
+  stmt->bind(2, member_id);
+  auto row = stmt->step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::optional<std::string>();
+  return stmt->column_text(0);
+}
+
+// A refused upsert's reason for people: which field clashed with which member, never the SQL
+// (the API answers it and memberctl import prints it; neither names the phone number).
+Status conflict(Database& db, const MemberUpsert& member, const std::optional<PhoneHash>& hash,
+                const Error& constraint) {
+  if (!member.card_no.empty()) {
+    auto holder = holder_of(db, "card_no", member.member_id,
+                            [&](Statement& s) { s.bind(1, member.card_no); });
+    if (!holder) return std::unexpected(holder.error());
+    if (*holder) {
+      return fail("member_conflict",
+                  fmt::format("card number already belongs to member {}", **holder));
+    }
+  }
+  if (hash) {
+    auto holder =
+        holder_of(db, "phone_hash", member.member_id, [&](Statement& s) { s.bind_blob(1, *hash); });
+    if (!holder) return std::unexpected(holder.error());
+    if (*holder) {
+      return fail("member_conflict",
+                  fmt::format("phone number already belongs to member {}", **holder));
+    }
+  }
+  return std::unexpected(constraint);  // another constraint: not a member conflict
+}
+
 }  // namespace
 
 Result<std::optional<MemberRecord>> MemberStore::finish(Statement& stmt, std::int64_t now) {
@@ -102,9 +142,10 @@ Status MemberStore::upsert(const MemberUpsert& member, std::int64_t now) {
   } else {
     stmt->bind(2, member.card_no);
   }
+  std::optional<PhoneHash> hash = member.phone_hash;
   if (member.phone) {
-    PhoneHash hash = hasher_.hash(*member.phone);
-    stmt->bind_blob(3, hash).bind(4, mask_phone(*member.phone));
+    hash = hasher_.hash(*member.phone);
+    stmt->bind_blob(3, *hash).bind(4, mask_phone(*member.phone));
   } else if (member.phone_hash) {
     stmt->bind_blob(3, *member.phone_hash).bind(4, member.phone_masked);
   } else {
@@ -113,12 +154,7 @@ Status MemberStore::upsert(const MemberUpsert& member, std::int64_t now) {
   stmt->bind(5, member.name).bind(6, member.birthday).bind(7, member.tier);
   stmt->bind(8, member.hq_points).bind(9, member.hq_version).bind(10, now);
   auto ok = stmt->run();
-  if (!ok && ok.error().code == "sqlite_constraint") {
-    return fail("member_conflict",
-                fmt::format("member {}: card number or phone already belongs to another "
-                            "member ({})",
-                            member.member_id, ok.error().message));
-  }
+  if (!ok && ok.error().code == "sqlite_constraint") return conflict(db_, member, hash, ok.error());
   return ok;
 }
 

@@ -63,7 +63,8 @@ class MemberStore {
   Result<std::optional<MemberRecord>> find_by_id(std::string_view member_id, std::int64_t now);
 
   // Inserts or replaces by member_id. Runs inside the caller's transaction, if any.
-  // Errors: "member_conflict" when the card number or phone belongs to another member.
+  // Errors: "member_conflict" when the card number or phone belongs to another member, its
+  // message naming the field and that member ("card number already belongs to member M1").
   Status upsert(const MemberUpsert& member, std::int64_t now);
 
   Result<std::int64_t> count();

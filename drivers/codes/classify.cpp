@@ -28,6 +28,27 @@ bool all_of(std::string_view s, bool (*pred)(char)) {
   return std::all_of(s.begin(), s.end(), pred);
 }
 
+bool is_id_char(char c) { return is_upper_alnum(c) || (c >= 'a' && c <= 'z') || c == '_'; }
+
+// A welcome coupon a till minted at registration: "W-" then store, terminal, [install id,] n,
+// joined by '-' (agent/checkout/registration.cpp; store and terminal ids are
+// [A-Za-z0-9_], the install id hex, n the outbox seq).
+bool is_welcome_coupon(std::string_view code) {
+  if (!code.starts_with(kWelcomeCouponPrefix)) return false;
+  std::string_view rest = code.substr(kWelcomeCouponPrefix.size());
+  std::size_t parts = 0;
+  std::string_view last;
+  while (true) {
+    const std::size_t dash = rest.find('-');
+    last = rest.substr(0, dash);
+    if (last.empty() || !all_of(last, is_id_char)) return false;
+    ++parts;
+    if (dash == std::string_view::npos) break;
+    rest.remove_prefix(dash + 1);
+  }
+  return (parts == 3 || parts == 4) && all_of(last, is_digit);
+}
+
 bool printable_ascii(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x21 && c <= 0x7e; });
 }
@@ -90,6 +111,11 @@ Status CodeRules::validate() const {
     return fail("config_invalid",
                 "[codes] card_prefix and coupon_prefix must not be prefixes of each other");
   }
+  if (card_prefix.starts_with(kWelcomeCouponPrefix)) {
+    return fail("config_invalid", fmt::format("[codes] card_prefix must not start with \"{}\", "
+                                              "the prefix of the tills' welcome coupons",
+                                              kWelcomeCouponPrefix));
+  }
   return {};
 }
 
@@ -110,6 +136,7 @@ Result<MemberCode> classify_code(std::string_view scanned, const CodeRules& rule
     }
     return MemberCode{CodeKind::coupon, std::string(code)};
   }
+  if (is_welcome_coupon(code)) return MemberCode{CodeKind::coupon, std::string(code)};
 
   const bool card_prefixed = code.starts_with(rules.card_prefix);
   const std::string_view body = card_prefixed ? code.substr(rules.card_prefix.size()) : code;
@@ -136,6 +163,26 @@ Result<MemberCode> classify_code(std::string_view scanned, const CodeRules& rule
   }
   return unrecognised(
       fmt::format("{} characters; not a card, phone, coupon or member code", code.size()));
+}
+
+Status check_card_number(std::string_view card_no, const CodeRules& rules) {
+  if (card_no.empty()) return {};
+  auto code = classify_code(card_no, rules);
+  if (code && code->kind == CodeKind::card_number && code->value == card_no) return {};
+  std::string shape = fmt::format(
+      "{}{}-{} {}", rules.card_prefix.empty() ? "" : "\"" + rules.card_prefix + "\" then ",
+      rules.card_min_length, rules.card_max_length,
+      rules.card_digits_only ? "digits" : "characters of A-Z 0-9");
+  if (code && code->value == card_no) {
+    return fail("code_unrecognised",
+                fmt::format("a scanner would read this as a {}, not a card; a card number here "
+                            "is {} ([codes])",
+                            to_string(code->kind), shape));
+  }
+  return fail("code_unrecognised",
+              fmt::format("no scanner would read this as a card; a card number here is {} "
+                          "([codes])",
+                          shape));
 }
 
 }  // namespace pma::codes

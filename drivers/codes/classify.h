@@ -12,6 +12,11 @@ namespace pma::codes {
 
 enum class CodeKind { card_number, phone, coupon, member_qr };
 
+// Welcome coupons minted by a till at registration: "W-<store>-<terminal>-<install id>-<n>"
+// (or "W-<store>-<terminal>-<n>", before install ids); classified as coupons whatever
+// coupon_prefix is.
+inline constexpr std::string_view kWelcomeCouponPrefix = "W-";
+
 // "card_number", "phone", "coupon", "member_qr".
 std::string_view to_string(CodeKind kind);
 
@@ -40,14 +45,22 @@ struct CodeRules {
   std::size_t coupon_max_length = 32;
 
   // Fails with "config_invalid" naming the [codes] key: inverted or zero ranges, lengths over
-  // 64, prefixes that are empty (coupon), not printable ASCII, or start like a member QR.
+  // 64, prefixes that are empty (coupon), not printable ASCII, or start like a member QR; a
+  // card_prefix starting "W-" (welcome coupons).
   Status validate() const;
 };
 
-// Order: member QR prefix ("PMA1:"), then coupon prefix, then phone shape, then card.
+// Order: member QR prefix ("PMA1:"), then coupon prefix, then a welcome coupon, then phone
+// shape, then card.
 // Phone: what pma::normalize_phone accepts (11 digits starting 13..19, optionally after +86,
 // 0086 or 86, with spaces, tabs, dashes or parentheses between the digits). Fails with
 // "code_unrecognised" and a short reason that never echoes the input (it may be a phone number).
 Result<MemberCode> classify_code(std::string_view scanned, const CodeRules& rules = {});
+
+// For a card number given at registration or import: "" (no card) or a number classify_code
+// reads as a card_number under `rules`, exactly as written (no surrounding spaces), so that the
+// member can later be found by scanning it. Error "code_unrecognised" saying why (a phone
+// number, a coupon, or what the rules' cards look like), never echoing the input.
+Status check_card_number(std::string_view card_no, const CodeRules& rules);
 
 }  // namespace pma::codes

@@ -16,13 +16,14 @@ bool is_ascii_alnum(char c) { return is_ascii_alpha(c) || (c >= '0' && c <= '9')
 }  // namespace
 
 Result<Terminator> parse_terminator(std::string_view text) {
+  if (text == "any") return Terminator::any;
   if (text == "cr") return Terminator::cr;
   if (text == "lf") return Terminator::lf;
   if (text == "crlf") return Terminator::crlf;
   if (text == "tab") return Terminator::tab;
   if (text == "none") return Terminator::none;
   return fail("invalid_terminator",
-              fmt::format("terminator '{}' is not one of cr, lf, crlf, tab, none", text));
+              fmt::format("terminator '{}' is not one of any, cr, lf, crlf, tab, none", text));
 }
 
 std::string_view to_string(Terminator terminator) {
@@ -37,6 +38,8 @@ std::string_view to_string(Terminator terminator) {
       return "tab";
     case Terminator::none:
       return "none";
+    case Terminator::any:
+      return "any";
   }
   return "unknown";
 }
@@ -95,9 +98,10 @@ Status FramerConfig::validate() const {
     case Terminator::crlf:
     case Terminator::tab:
     case Terminator::none:
+    case Terminator::any:
       return {};
   }
-  return fail("invalid_scanner_config", "terminator is not one of cr, lf, crlf, tab, none");
+  return fail("invalid_scanner_config", "terminator is not one of any, cr, lf, crlf, tab, none");
 }
 
 Framer::Framer(FramerConfig config) : config_(config) {}
@@ -131,11 +135,18 @@ std::vector<ScanEvent> Framer::finish(TimePoint now) {
   if (config_.terminator == Terminator::none) {
     end_frame(now, out);
   } else {
-    // A partial code that never got its terminator: noise (or an oversize line).
+    // A partial code that never got its terminator (or an oversize line). Reported unless
+    // only control bytes came: the caller logs it and tells the POS.
     if (oversize_) {
       ++stats_.oversize;
-    } else {
-      ++stats_.noise_frames;
+    } else if (!buffer_.empty()) {
+      ++stats_.partials_dropped;
+      out.push_back(ScanEvent{.code = {},
+                              .symbology = {},
+                              .device = {},
+                              .first_byte_at = first_byte_at_,
+                              .completed_at = now,
+                              .dropped_partial = buffer_.size()});
     }
     reset_frame();
   }
@@ -151,6 +162,16 @@ std::vector<ScanEvent> Framer::feed(std::string_view bytes, TimePoint now) {
   const Terminator mode = config_.terminator;
   const char single = mode == Terminator::cr ? '\r' : mode == Terminator::lf ? '\n' : '\t';
   for (char c : bytes) {
+    if (mode == Terminator::any && (c == '\r' || c == '\n')) {
+      // The second half of a CRLF (or LFCR) right after a terminator is not an empty code.
+      if (!in_frame_ && last_terminator_ != 0 && last_terminator_ != c) {
+        last_terminator_ = 0;
+        continue;
+      }
+      end_frame(now, out);
+      last_terminator_ = c;
+      continue;
+    }
     if (mode == Terminator::none) {
       push_char(c, now);
       continue;

@@ -17,19 +17,21 @@ namespace pma::scanner {
 using Clock = std::chrono::steady_clock;
 using TimePoint = Clock::time_point;
 
-// What ends a code. `none`: the code ends when no byte arrives for intercharacter_timeout.
-enum class Terminator { cr, lf, crlf, tab, none };
+// What ends a code. `any`: CR, LF or CRLF (as scanners ship configured, whichever it is).
+// `none`: the code ends when no byte arrives for intercharacter_timeout.
+enum class Terminator { cr, lf, crlf, tab, none, any };
 
-// Parses "cr" / "lf" / "crlf" / "tab" / "none"; error "invalid_terminator" otherwise.
+// Parses "any" / "cr" / "lf" / "crlf" / "tab" / "none"; error "invalid_terminator" otherwise.
 Result<Terminator> parse_terminator(std::string_view text);
 std::string_view to_string(Terminator terminator);
 
 struct FramerConfig {
-  Terminator terminator = Terminator::cr;  // scanner.terminator, default "cr"
+  Terminator terminator = Terminator::any;  // scanner.terminator, default "any"
   // scanner.intercharacter_timeout_ms (default 50): ends a code when terminator = "none".
   std::chrono::milliseconds intercharacter_timeout{50};
-  // With a terminator, a partial code left idle this long is line noise and is discarded
-  // (so a stray byte never prefixes the next scan). Fixed at 1 s unless set.
+  // With a terminator, a partial code left idle this long is discarded (so a stray byte never
+  // prefixes the next scan) and reported as a ScanEvent with dropped_partial set (a scanner
+  // sending another terminator than configured shows here). Fixed at 1 s unless set.
   std::chrono::milliseconds partial_timeout{1000};
   std::size_t max_length = 512;  // scanner.max_length (default 512): longer codes rejected
   bool strip_aim = false;        // scanner.strip_aim (default false): strip "]Xm" and report it
@@ -41,13 +43,17 @@ struct FramerConfig {
   Status validate() const;
 };
 
-// One accepted scan.
+// One accepted scan, or (dropped_partial > 0, code empty) characters that never got their
+// terminator and were dropped.
 struct ScanEvent {
   std::string code;         // without terminator, AIM prefix (when stripped) or control chars
   std::string symbology;    // the AIM identifier, e.g. "]Q1" (QR), "]C1"; empty if none/kept
   std::string device;       // the scanner's configured name; filled in by ScannerDevice
   TimePoint first_byte_at;  // when the code's first byte arrived
   TimePoint completed_at;   // when the terminator arrived or the timeout ended the code
+  // Characters of a partial code dropped without a terminator (never the characters
+  // themselves: they may be a phone number). 0 for a scan.
+  std::size_t dropped_partial = 0;
 };
 
 struct FramerStats {
@@ -55,8 +61,9 @@ struct FramerStats {
   std::uint64_t duplicates = 0;             // codes suppressed by the duplicate window
   std::uint64_t oversize = 0;               // codes longer than max_length, rejected
   std::uint64_t control_chars_dropped = 0;  // control bytes removed from codes
-  std::uint64_t noise_frames = 0;           // frames rejected as noise (bad UTF-8, stale partial)
+  std::uint64_t noise_frames = 0;           // frames rejected as noise (not UTF-8)
   std::uint64_t empty_frames = 0;           // terminators with nothing before them
+  std::uint64_t partials_dropped = 0;       // partial codes dropped without a terminator
 };
 
 // A short human name for an AIM identifier's symbology ("QR Code", "Code 128", ...), or "".
@@ -73,7 +80,7 @@ class Framer {
   // When on_idle() should next be called, or nullopt when nothing is pending.
   std::optional<TimePoint> idle_deadline() const;
   // The input ended (a connection closed): ends a timeout-framed code now; a partial code
-  // that never got its terminator is noise.
+  // that never got its terminator is dropped (and reported, as by on_idle).
   std::vector<ScanEvent> finish(TimePoint now);
   // Discards a partial code (e.g. events were dropped, the device was reopened).
   void discard_partial();

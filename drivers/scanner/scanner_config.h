@@ -27,7 +27,8 @@ struct ScannerConfig {
   std::string path;
   serial::SerialSettings serial;  // baud, parity, data_bits, stop_bits, flow_control
   serial::SerialDriver serial_driver = serial::SerialDriver::automatic;  // driver: "auto"
-  Terminator terminator = Terminator::cr;  // terminator: "cr" | "lf" | "crlf" | "tab" | "none"
+  // terminator: "any" (CR, LF or CRLF) | "cr" | "lf" | "crlf" | "tab" | "none"
+  Terminator terminator = Terminator::any;
   int intercharacter_timeout_ms = 50;      // intercharacter_timeout_ms: 50 (terminator none)
   int duplicate_window_ms = 800;           // duplicate_window_ms: 800 (0 = off)
   int max_length = 512;                    // max_length: 512

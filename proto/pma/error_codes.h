@@ -38,7 +38,6 @@ namespace pma {
   X(invalid_birthday, 400, "a birthday that is not MM-DD or no such day")                      \
   /* members */                                                                                \
   X(unknown_member, 404, "no member with this card number, phone number, code or id")          \
-  X(member_not_found, 404, "the member id of a checkout or registration is not on this till")  \
   X(member_conflict, 409, "the card number or phone already belongs to another member")        \
   X(member_erased, 409, "the member was erased at HQ (data protection request)")               \
   /* baskets and quotes (agent/loyalty) */                                                     \
@@ -133,6 +132,7 @@ namespace pma {
   X(secret_exists, "a state file to create exists already")                                   \
   X(invalid_rule_set, "a loyalty rule set from HQ outside its ranges")                        \
   X(code_unrecognised, "a scan that is no member code, card, phone or coupon")                \
+  X(scan_incomplete, "a scanner sent characters but no terminator; they were dropped")        \
   X(invalid_argument, "a key id or credential field outside its range (memberctl, HQ)")       \
   X(key_file_error, "a key file cannot be read or written")                                   \
   X(key_invalid, "a key file that holds no Ed25519 key")                                      \
@@ -159,6 +159,7 @@ namespace pma {
   X(import_unreadable, "the import file cannot be read")                                      \
   X(import_bad_header, "the import file's header lacks or repeats a column")                  \
   X(bad_row, "an import row with a field outside its rule")                                   \
+  X(member_not_found, "memberhq erase: no member with this id at HQ")                         \
   /* printers */                                                                              \
   X(invalid_printer_config, "a [[printer]] section that cannot work")                         \
   X(invalid_paper_width, "paper_width is not 58 or 80")                                       \
@@ -178,7 +179,7 @@ namespace pma {
   X(device_gone, "the device was unplugged while open")                                       \
   X(invalid_scanner_config, "a [[scanner]] section that cannot work")                         \
   X(invalid_scanner_kind, "a scanner kind other than serial, hid or tcp")                     \
-  X(invalid_terminator, "a scanner terminator other than cr, lf, crlf, tab or none")          \
+  X(invalid_terminator, "a scanner terminator other than any, cr, lf, crlf, tab or none")     \
   X(invalid_layout, "a keyboard layout the HID scanner reader does not know")                 \
   X(hid_open_failed, "the HID scanner's event device cannot be opened")                       \
   X(hid_grab_failed, "the HID scanner cannot be grabbed (another program has it)")            \

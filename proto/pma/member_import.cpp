@@ -256,6 +256,13 @@ Status MemberImportReader::read_header() {
   return {};
 }
 
+bool MemberImportReader::names_column(std::string_view column) const {
+  if (!header_read_) return false;
+  const auto* it = std::find(kImportColumns.begin(), kImportColumns.end(), column);
+  return it != kImportColumns.end() &&
+         column_of_[static_cast<std::size_t>(it - kImportColumns.begin())] >= 0;
+}
+
 Result<std::optional<ImportRecord>> MemberImportReader::next() {
   if (format_ == ImportFormat::json_lines) {
     std::string line;

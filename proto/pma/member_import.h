@@ -71,6 +71,8 @@ class MemberImportReader {
   Result<std::optional<ImportRecord>> next();
   // Bytes consumed so far, for progress.
   std::uint64_t bytes_read() const { return bytes_; }
+  // CSV: whether the header (read by the first next()) names `column`; JSON lines: false.
+  bool names_column(std::string_view column) const;
 
  private:
   bool read_line(std::string& line);

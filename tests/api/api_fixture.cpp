@@ -5,6 +5,7 @@
 #include <future>
 
 #include "log/logging.h"
+#include "support/answer_recorder.h"
 
 namespace pma::test {
 
@@ -50,7 +51,9 @@ ApiFixture::~ApiFixture() {
 }
 
 api::HttpClient ApiFixture::client(std::string token) const {
-  return api::HttpClient("127.0.0.1", server_->port(), std::move(token));
+  api::HttpClient client("127.0.0.1", server_->port(), std::move(token));
+  record_answers(client);
+  return client;
 }
 
 std::string ApiFixture::logs() const {

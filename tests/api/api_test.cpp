@@ -4,6 +4,7 @@
 #include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 
+#include "api/router.h"
 #include "api_fixture.h"
 #include "pma/v1/api.pb.h"
 
@@ -133,6 +134,8 @@ TEST_CASE("Every API error has a stable code, a status and a message", "[api]") 
       {ApiFixture::kToken, "GET", "/v1/nothing-here", "", 404, "not_found"},
       {ApiFixture::kToken, "POST", "/v1/health", "{}", 405, "method_not_allowed"},
       {ApiFixture::kToken, "DELETE", "/v1/members/M1", "", 405, "method_not_allowed"},
+      // A fixed path wins over a "{id}" pattern: lookup is POST only, not member "lookup".
+      {ApiFixture::kToken, "GET", "/v1/members/lookup", "", 405, "method_not_allowed"},
   }));
   INFO(c.method << " " << c.target << " " << c.body);
   auto client = f.client(c.token);
@@ -193,4 +196,20 @@ TEST_CASE("Garbage on the wire closes that connection and the server keeps servi
   auto reply = client.request("GET", "/v1/health");
   REQUIRE(reply);
   CHECK(reply->status == 200);
+}
+
+TEST_CASE("The router lists the routes it knows in the order they were added", "[api][router]") {
+  pma::api::Router router;
+  auto ok = [](const pma::api::ApiRequest&) { return pma::api::ApiResponse{}; };
+  router.add("GET", "/v1/members/{id}", ok);
+  router.add("POST", "/v1/members/lookup", ok);
+  router.add_async(
+      "POST", "/v1/checkout/commit",
+      [](const pma::api::ApiRequest&) -> boost::asio::awaitable<pma::api::ApiResponse> {
+        co_return pma::api::ApiResponse{};
+      });
+  using R = pma::api::Router::RouteName;
+  CHECK(router.routes() == std::vector<R>{{"GET", "/v1/members/{id}"},
+                                          {"POST", "/v1/members/lookup"},
+                                          {"POST", "/v1/checkout/commit"}});
 }

@@ -223,3 +223,21 @@ TEST_CASE("redact_target masks every access_token value and nothing else", "[api
   CHECK(redact_target("/v1/health") == "/v1/health");
   CHECK(redact_target("/v1/x?a=1&b") == "/v1/x?a=1&b");
 }
+
+TEST_CASE("The Authorization scheme is case-insensitive and may be followed by several spaces",
+          "[api][token]") {
+  ApiFixture f;
+  for (std::string scheme : {"bearer ", "BEARER ", "Bearer  ", "bEaReR "}) {
+    INFO(scheme);
+    auto reply = exchange(f.port(),
+                          "GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                          "Authorization: " +
+                              scheme + ApiFixture::kToken + "\r\n\r\n");
+    CHECK(reply.result_int() == 200);
+  }
+  auto basic = exchange(f.port(),
+                        "GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        "Authorization: Basic dXNlcjpwYXNz\r\n\r\n");
+  CHECK(basic.result_int() == 401);
+  CHECK(code_of(basic) == "missing_token");
+}

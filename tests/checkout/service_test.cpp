@@ -85,7 +85,7 @@ TEST_CASE("A refused commit writes nothing and names the rule", "[checkout]") {
         "insufficient_points");
   CHECK(till.service->commit(commit_of("C", "M1", lines, {"W2"})).error().code ==
         "coupon_not_owner");
-  CHECK(till.service->commit(commit_of("D", "NOPE", lines)).error().code == "member_not_found");
+  CHECK(till.service->commit(commit_of("D", "NOPE", lines)).error().code == "unknown_member");
   CHECK(till.service->commit(commit_of("", "M1", lines)).error().code == "invalid_request");
   auto expect = commit_of("E", "M1", lines);
   expect.set_expected_payable_fen(20000);

@@ -204,3 +204,26 @@ TEST_CASE("CodeRules::validate names the bad key", "[codes][classify]") {
     invalid(r, "card_prefix");
   }
 }
+
+TEST_CASE("A till's welcome coupon code is classified as a coupon", "[codes][classify]") {
+  // Registration mints W-<store>-<terminal>-<install id>-<n> (and W-<store>-<terminal>-<n>
+  // before install ids); the POS gets it from a scan like any coupon.
+  check_table(CodeRules{}, {
+                               {"W-S042-T03-1", CodeKind::coupon},
+                               {"W-S042-T03-1a2b3c4d-17", CodeKind::coupon},
+                               {" W-S001-T01-00ff00ff-2 ", CodeKind::coupon},
+                               {"W-S042", std::nullopt},
+                               {"W-S042-T03-", std::nullopt},
+                               {"W-S042-T03-x", std::nullopt},  // the last part is a number
+                               {"W-S0 42-T03-1", std::nullopt},
+                               {"W-S042-T03-1-2-3", std::nullopt},
+                           });
+  auto r = classify_code("W-S042-T03-1");
+  REQUIRE(r);
+  CHECK(r->value == "W-S042-T03-1");
+  // A card prefix that would swallow welcome codes is refused.
+  CodeRules rules;
+  rules.card_prefix = "W-";
+  rules.card_digits_only = false;
+  CHECK_FALSE(rules.validate());
+}

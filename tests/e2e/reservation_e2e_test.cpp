@@ -98,8 +98,8 @@ TEST_CASE("Two stores race for one coupon and one balance; HQ holds them for the
 
   // A member registers at store A (welcome coupon), spends 10,000 yuan there, and both stores
   // sync: HQ and store B now know the member, the coupon and about 9,500 points.
-  auto registered =
-      ca.request("POST", "/v1/members", R"({"phone":"13800138000","name":"Lin","cardNo":"C9001"})");
+  auto registered = ca.request("POST", "/v1/members",
+                               R"({"phone":"13800138000","name":"Lin","cardNo":"8860000090001"})");
   REQUIRE(registered);
   INFO(registered->body);
   REQUIRE(registered->status == 200);
@@ -111,12 +111,12 @@ TEST_CASE("Two stores race for one coupon and one balance; HQ holds them for the
   REQUIRE(earn.status == 200);
   sync_ok(ca);
   sync_ok(cb);
-  auto member = lookup_card(cb, "C9001");
+  auto member = lookup_card(cb, "8860000090001");
   const std::string id = member.member_id();
   CHECK_FALSE(id.starts_with("P-"));  // HQ's canonical id
   const std::int64_t balance = member.points();
   REQUIRE(balance >= 9000);
-  REQUIRE(lookup_card(ca, "C9001").member_id() == id);
+  REQUIRE(lookup_card(ca, "8860000090001").member_id() == id);
 
   // Store B redeems the coupon and burns 3,000 points, more than the offline daily limit
   // (2,000): only possible because HQ held them first.
@@ -171,8 +171,8 @@ TEST_CASE("Two stores race for one coupon and one balance; HQ holds them for the
   std::string conflicts;
   REQUIRE(hq.command("conflicts", &conflicts) == 0);
   CHECK_THAT(conflicts, Catch::Contains("0 conflict(s)"));
-  auto at_b = lookup_card(cb, "C9001");
+  auto at_b = lookup_card(cb, "8860000090001");
   sync_ok(cb);
-  at_b = lookup_card(cb, "C9001");
-  CHECK(at_b.points() == lookup_card(ca, "C9001").points());
+  at_b = lookup_card(cb, "8860000090001");
+  CHECK(at_b.points() == lookup_card(ca, "8860000090001").points());
 }

@@ -156,3 +156,99 @@ TEST_CASE("The event stream refuses a client without the token", "[e2e][events]"
   REQUIRE(memberd.wait_ready());
   CHECK_THROWS(EventClient(memberd.port(), "wrong-token"));
 }
+
+TEST_CASE(
+    "A scanner on the default terminator accepts CR, LF and CRLF; a dropped partial "
+    "scan reaches the POS as a rejection",
+    "[e2e][scanner][events]") {
+  pma::test::PtyPair scanner;
+  MemberdProcess memberd("[[scanner]]\nname = \"s1\"\nkind = \"serial\"\npath = \"" +
+                         scanner.device_path() + "\"\n");
+  REQUIRE(memberd.wait_ready());
+  EventClient pos(memberd.port(), memberd.token());
+  scanner.write("8860000000007945\n");
+  CHECK(pos.next_scan().scan().member().member_id() == "M00000002");
+  scanner.write("8860000000000026\r\n");
+  CHECK(pos.next_scan().scan().member().member_id() == "M00000001");
+  scanner.write("CPN-ABCD1234\r");
+  CHECK(pos.next_scan().scan().coupon_code() == "CPN-ABCD1234");
+  // No terminator: after the partial timeout (1 s) the characters are dropped, and said so.
+  scanner.write("88600000");
+  auto dropped = pos.next_scan();
+  INFO(memberd.log());
+  CHECK_FALSE(dropped.scan().accepted());
+  CHECK(dropped.scan().device() == "s1");
+  CHECK(dropped.scan().reason_code() == "scan_incomplete");
+  CHECK_THAT(dropped.scan().reason(), Catch::Contains("8 characters"));
+  CHECK_THAT(dropped.scan().reason(), Catch::Contains("terminator"));
+  CHECK_THAT(memberd.log(), Catch::Contains("scan_incomplete"));
+  // The scanner keeps working.
+  scanner.write("8860000000007945\n");
+  CHECK(pos.next_scan().scan().member().member_id() == "M00000002");
+}
+
+TEST_CASE("Events carry the agent's boot id, so a POS notices that seq started again",
+          "[e2e][events]") {
+  pma::test::PtyPair scanner;
+  const std::string toml =
+      "[[scanner]]\nname = \"s1\"\nkind = \"serial\"\npath = \"" + scanner.device_path() + "\"\n";
+  std::string first_boot;
+  pma::test::TempDir kept;  // the state folder outlives the first memberd
+  const std::string state = kept.file("state");
+  std::uint64_t first_seq = 0;
+  {
+    MemberdProcess memberd(pma::test::MemberdOptions{.extra_toml = toml, .state_dir = state});
+    REQUIRE(memberd.wait_ready());
+    EventClient pos(memberd.port(), memberd.token());
+    scanner.write("8860000000007945\n");
+    auto a = pos.next_scan();
+    scanner.write("8860000000000026\n");
+    auto b = pos.next_scan();
+    first_boot = a.boot_id();
+    first_seq = a.seq();
+    CHECK(first_boot.size() >= 16);
+    CHECK(b.boot_id() == first_boot);
+    // A POS asking from a seq this boot never reached hears a gap, with the boot id.
+    EventClient ahead(memberd.port(), memberd.token(), "&since=1000");
+    auto gap = ahead.next();
+    CHECK(gap.has_replay_gap());
+    CHECK(gap.boot_id() == first_boot);
+    CHECK(memberd.stop() == 0);
+  }
+  pma::test::MemberdOptions options;
+  options.extra_toml = toml;
+  options.state_dir = state;
+  MemberdProcess again(options);
+  REQUIRE(again.wait_ready());
+  EventClient pos(again.port(), again.token());
+  scanner.write("8860000000007945\n");
+  auto c = pos.next_scan();
+  CHECK(c.seq() <= first_seq);  // seq started again ...
+  CHECK_FALSE(c.boot_id().empty());
+  CHECK(c.boot_id() != first_boot);  // ... and the boot id says so
+}
+
+TEST_CASE("The event stream refuses a since= that is not a seq, saying why", "[e2e][events]") {
+  MemberdProcess memberd("");
+  REQUIRE(memberd.wait_ready());
+  for (std::string since : {"abc", "-1", "12x", "99999999999999999999999"}) {
+    INFO(since);
+    boost::asio::io_context io;
+    websocket::stream<boost::beast::tcp_stream> ws(io);
+    boost::beast::get_lowest_layer(ws).connect(
+        {boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(memberd.port())});
+    websocket::response_type response;
+    boost::system::error_code ec;
+    ws.handshake(response, "127.0.0.1",
+                 "/v1/events?access_token=" + memberd.token() + "&since=" + since, ec);
+    CHECK(ec);
+    CHECK(response.result_int() == 400);
+    CHECK_THAT(response.body(), Catch::Contains("\"code\":\"invalid_request\""));
+    CHECK_THAT(response.body(), Catch::Contains("since"));
+  }
+  // A plain GET (no upgrade) is told what the endpoint is, not 404.
+  auto plain = memberd.client().request("GET", "/v1/events");
+  REQUIRE(plain);
+  CHECK(plain->status == 400);
+  CHECK_THAT(plain->body, Catch::Contains("WebSocket"));
+}

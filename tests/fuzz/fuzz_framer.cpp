@@ -25,6 +25,12 @@ struct Run {
 
 void check_events(const std::vector<ScanEvent>& events, const FramerConfig& config, TimePoint now) {
   for (const auto& e : events) {
+    if (e.dropped_partial > 0) {  // a partial code dropped without its terminator: no code
+      check(e.code.empty() && e.symbology.empty(), "a dropped partial carries a code");
+      check(e.dropped_partial <= config.max_length, "a dropped partial beyond max_length");
+      check(e.first_byte_at <= e.completed_at, "first byte after completion");
+      continue;
+    }
     check(!e.code.empty(), "a scan has an empty code");
     check(
         e.code.size() <= config.max_length,
@@ -80,7 +86,8 @@ Run run(const std::uint8_t* data, std::size_t size, bool byte_by_byte) {
   take(framer.finish(now));
   check(!framer.idle_deadline(), "finish() left a partial code pending");
   out.stats = framer.stats();
-  check(out.stats.scans == out.events.size(), "stats.scans differs from the scans emitted");
+  check(out.stats.scans + out.stats.partials_dropped == out.events.size(),
+        "stats.scans + partials_dropped differs from the events emitted");
   return out;
 }
 
@@ -96,14 +103,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto& a = whole.events[i];
     const auto& b = bytes.events[i];
     check(a.code == b.code && a.symbology == b.symbology && a.first_byte_at == b.first_byte_at &&
-              a.completed_at == b.completed_at,
+              a.completed_at == b.completed_at && a.dropped_partial == b.dropped_partial,
           fmt::format("scan {} differs when fed byte by byte", i));
   }
   const auto& s = whole.stats;
   const auto& t = bytes.stats;
   check(s.duplicates == t.duplicates && s.oversize == t.oversize &&
             s.control_chars_dropped == t.control_chars_dropped &&
-            s.noise_frames == t.noise_frames && s.empty_frames == t.empty_frames,
+            s.noise_frames == t.noise_frames && s.empty_frames == t.empty_frames &&
+            s.partials_dropped == t.partials_dropped,
         "stats differ when fed byte by byte");
   return 0;
 }

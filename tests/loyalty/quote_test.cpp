@@ -67,6 +67,29 @@ TEST_CASE("Tiers pay 95%, 90% and 85% on discountable lines only", "[loyalty][ti
   CHECK(q->discounts(0).kind() == "tier");
 }
 
+TEST_CASE("The tier discount's label reads as a cashier would say it", "[loyalty][tier]") {
+  std::vector lines = {line("bread", 2, 5000)};
+  auto [tier, label] = GENERATE(table<v1::Tier, std::string>({
+      {v1::TIER_NORMAL, "Member price 95%"},
+      {v1::TIER_SILVER, "Silver member price 90%"},
+      {v1::TIER_GOLD, "Gold member price 85%"},
+  }));
+  MemberView m = member(tier);
+  auto q = price(lines, &m);
+  REQUIRE(q);
+  REQUIRE(q->discounts_size() == 1);
+  CHECK(q->discounts(0).label() == label);
+  // A rule set's odd per mille keeps its decimal.
+  v1::RuleSet rules = default_rule_set();
+  for (auto& t : *rules.mutable_tiers()) {
+    if (t.tier() == v1::TIER_GOLD) t.set_price_permille(875);
+  }
+  MemberView gold = member(v1::TIER_GOLD);
+  auto odd = price(lines, &gold, 0, {}, on(2026, 5, 28), rules);
+  REQUIRE(odd);
+  CHECK(odd->discounts(0).label() == "Gold member price 87.5%");
+}
+
 TEST_CASE("Tier prices round half up to the fen per line", "[loyalty][tier]") {
   auto [unit, tier, paid] = GENERATE(
       table<std::int64_t, v1::Tier, std::int64_t>({{10, v1::TIER_NORMAL, 10},    // 9.5 -> 10

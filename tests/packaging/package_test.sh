@@ -138,6 +138,8 @@ expect_mode_owner /lib/systemd/system/memberd.service "0644 root:root"
 [ -f /usr/share/doc/memberd/examples/60-pma-devices.rules ] || fail "udev rules example missing"
 grep -q '/v1/checkout/commit' /usr/share/doc/memberd/examples/till.html ||
   fail "the example web till (examples/till.html) is missing"
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["openapi"] == "3.1.0"' \
+  /usr/share/doc/memberd/openapi.json || fail "the OpenAPI document is missing or not OpenAPI 3.1"
 man -w memberd >/dev/null && man -w memberctl >/dev/null || fail "man pages not found by man"
 /usr/sbin/memberd --version | grep -q memberd || fail "memberd --version"
 runuser -u memberd -- /usr/sbin/memberd --config /etc/memberd/memberd.toml --check-config \

@@ -154,15 +154,44 @@ TEST_CASE("Framer discards a stale partial code instead of prefixing the next sc
   pma::scanner::Framer framer(FramerConfig{.partial_timeout = 1000ms});
   CHECK(framer.feed("~~", t0).empty());
   REQUIRE(framer.idle_deadline() == t0 + 1000ms);
-  CHECK(framer.on_idle(t0 + 1000ms).empty());
-  CHECK(framer.stats().noise_frames == 1);
+  // The drop is reported (as an event without a code) and counted, never silent.
+  auto dropped = framer.on_idle(t0 + 1000ms);
+  REQUIRE(dropped.size() == 1);
+  CHECK(dropped[0].code.empty());
+  CHECK(dropped[0].dropped_partial == 2);
+  CHECK(framer.stats().partials_dropped == 1);
+  CHECK(framer.stats().scans == 0);
   CHECK(codes_of(framer.feed("CODE\r", t0 + 2000ms)) == Codes{"CODE"});
 
   SECTION("also when the next bytes arrive before on_idle ran") {
     CHECK(framer.feed("~~", t0 + 3000ms).empty());
-    CHECK(codes_of(framer.feed("NEXT\r", t0 + 5000ms)) == Codes{"NEXT"});
-    CHECK(framer.stats().noise_frames == 2);
+    auto events = framer.feed("NEXT\r", t0 + 5000ms);
+    REQUIRE(events.size() == 2);
+    CHECK(events[0].dropped_partial == 2);
+    CHECK(events[1].code == "NEXT");
+    CHECK(framer.stats().partials_dropped == 2);
   }
+  SECTION("and when the input ends before the terminator") {
+    CHECK(framer.feed("88600", t0 + 3000ms).empty());
+    auto events = framer.finish(t0 + 3001ms);
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].dropped_partial == 5);
+  }
+}
+
+TEST_CASE("Framer's default terminator ends a code at CR, LF or CRLF", "[scanner][framer]") {
+  CHECK(FramerConfig{}.terminator == Terminator::any);
+  CHECK(pma::scanner::parse_terminator("any").value() == Terminator::any);
+  CHECK(pma::scanner::to_string(Terminator::any) == "any");
+  pma::scanner::Framer framer(FramerConfig{.duplicate_window = 0ms});
+  CHECK(codes_of(framer.feed("A1\rB2\nC3\r\nD4\n\rE5\n", t0)) ==
+        Codes{"A1", "B2", "C3", "D4", "E5"});
+  CHECK(framer.stats().empty_frames == 0);
+  // A CRLF split across reads is still one terminator.
+  CHECK(codes_of(framer.feed("F6\r", t0 + 1ms)) == Codes{"F6"});
+  CHECK(framer.feed("\n", t0 + 2ms).empty());
+  CHECK(framer.stats().empty_frames == 0);
+  CHECK(framer.idle_deadline() == std::nullopt);
 }
 
 TEST_CASE("Framer rejects codes longer than max_length, counts them, and recovers",

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "config/state_files.h"
+#include "support/answer_recorder.h"
 
 namespace pma::test {
 
@@ -69,7 +70,9 @@ bool MemberdProcess::wait_ready(std::chrono::milliseconds deadline) {
 }
 
 api::HttpClient MemberdProcess::client() const {
-  return api::HttpClient("127.0.0.1", static_cast<std::uint16_t>(port_), token_);
+  api::HttpClient client("127.0.0.1", static_cast<std::uint16_t>(port_), token_);
+  record_answers(client);
+  return client;
 }
 
 int MemberdProcess::stop() {

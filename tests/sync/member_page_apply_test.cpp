@@ -114,7 +114,7 @@ TEST_CASE("A member page's spend months replace the member's and count within th
   SECTION("an erasure removes the months with the member") {
     REQUIRE(store.apply_member_page(spend_page("M1", 4, {}, 0, true), 0));
     CHECK(scalar(database, "SELECT COUNT(*) FROM members") == 0);
-    CHECK(ledger.spend_12m("M1", kMay2026, 0).error().code == "member_not_found");
+    CHECK(ledger.spend_12m("M1", kMay2026, 0).error().code == "unknown_member");
   }
   SECTION("months of a provisional id follow it to the canonical id") {
     REQUIRE(store.apply_member_page(spend_page("P-S-T1-1", 4, {{kMay2026, 900}}, 900), 0));
