@@ -18,6 +18,8 @@ packages=(
   # The browser tests (tests/web): the example web till and the status page in headless Chromium
   # (a CJK font, so that screenshots show Chinese names).
   chromium chromium-driver fonts-wqy-microhei
+  # memberctl receipt preview (tests/printer): FreeType, libqrencode, libpng; zbar reads its QR.
+  libfreetype-dev libqrencode-dev libpng-dev libzbar-dev
 )
 
 missing=()
