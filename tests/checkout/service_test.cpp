@@ -335,7 +335,7 @@ TEST_CASE(
   CHECK(r.points_balance() == reply->message.new_balance());
   REQUIRE(r.coupons_used_size() == 1);
   CHECK(r.coupons_used(0).code() == "W1");
-  CHECK(r.coupons_used(0).title() == "welcome");
+  CHECK(r.coupons_used(0).title() == "Welcome: 10 yuan off");  // the rule set's title
   REQUIRE(r.coupons_available_size() == 1);
   CHECK(r.coupons_available(0).code() == "W2");
   CHECK(r.coupons_available(0).title() == "birthday");
