@@ -20,6 +20,8 @@ packages=(
   chromium chromium-driver fonts-wqy-microhei
   # The OpenAPI document's checks (tests/api/openapi_check.py: JSON Schema draft 2020-12).
   python3 python3-jsonschema
+  # memberctl receipt preview (tests/printer): FreeType, libqrencode, libpng; zbar reads its QR.
+  libfreetype-dev libqrencode-dev libpng-dev libzbar-dev
 )
 
 missing=()

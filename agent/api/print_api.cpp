@@ -14,22 +14,10 @@ namespace pma::api {
 
 v1::MemberReceipt receipt_from_commit(const v1::CommitResponse& commit,
                                       const std::string& store_name) {
-  const auto& summary = commit.receipt();
-  v1::MemberReceipt receipt;
-  receipt.set_store_name(store_name);
-  receipt.set_phone_masked(summary.phone_masked());
-  receipt.set_tier(summary.tier());
-  receipt.set_points_earned(summary.points_earned());
-  receipt.set_points_used(summary.points_used());
-  receipt.set_points_balance(summary.new_balance());
-  for (const auto& code : summary.coupons_used()) receipt.add_coupons_used()->set_title(code);
-  for (const auto& coupon : summary.coupons_available()) {
-    auto* c = receipt.add_coupons_available();
-    c->set_title(coupon.title());
-    c->set_expires_on(coupon.valid_until().substr(0, 10));
-  }
-  receipt.set_upgraded_to(summary.upgraded_to());
-  receipt.set_transaction_id(commit.txn_id());
+  // The commit's receipt is the block a POS would send to POST /v1/print, as it is.
+  v1::MemberReceipt receipt = commit.receipt();
+  if (receipt.store_name().empty()) receipt.set_store_name(store_name);
+  if (receipt.transaction_id().empty()) receipt.set_transaction_id(commit.txn_id());
   return receipt;
 }
 
@@ -38,7 +26,7 @@ Status PrintApi::print_commit(const v1::CommitResponse& commit) {
   printing::PrintQueue* queue = ctx_.queue(ctx_.receipt_printer);
   if (queue == nullptr) return fail(err::no_printer, "no [[printer]] is configured");
   v1::PrintReceiptRequest request;
-  request.set_idem_key("receipt:" + commit.txn_id());
+  // Keyed by the transaction id (printing::print_key), as a POS's own print of this receipt.
   *request.mutable_receipt() = receipt_from_commit(commit, ctx_.store_name);
   auto printed = printing::print_receipt(*queue, request, ctx_.paper(ctx_.receipt_printer));
   if (!printed) return std::unexpected(printed.error());

@@ -34,7 +34,8 @@ class PrintApi {
 
   void add_routes(Router& router);
 
-  // Queues the member block of a committed checkout (idempotent under "receipt:<txn id>").
+  // Queues the member block of a committed checkout, keyed by its txn id (one member block per
+  // transaction: a POS printing the same receipt gets duplicate = true).
   Status print_commit(const v1::CommitResponse& commit);
 
  private:
@@ -42,7 +43,7 @@ class PrintApi {
   std::shared_ptr<spdlog::logger> log_;
 };
 
-// The receipt block of a commit, as the printer module renders it.
+// The commit's receipt with the store name and transaction id filled in when empty.
 v1::MemberReceipt receipt_from_commit(const v1::CommitResponse& commit,
                                       const std::string& store_name);
 

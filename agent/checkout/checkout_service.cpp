@@ -131,24 +131,32 @@ Result<CheckoutService::Priced> CheckoutService::price(
   return out;
 }
 
-Result<v1::MemberReceiptSummary> CheckoutService::receipt(const store::MemberRecord& member,
-                                                          std::int64_t now_ms) {
-  v1::MemberReceiptSummary r;
+Result<v1::MemberReceipt> CheckoutService::receipt(const store::MemberRecord& member,
+                                                   const StoreTime& now) {
+  v1::MemberReceipt r;
   r.set_member_id(member.member_id);
   r.set_phone_masked(member.phone_masked);
+  r.set_member_name(member.name);
   r.set_tier(to_tier(member.tier));
+  // The card number reads back as this member when the receipt's QR is scanned.
+  r.set_member_qr(member.card_no);
   auto balance = store::Ledger(db_).balance(member.member_id);
   if (!balance) return std::unexpected(balance.error());
-  r.set_new_balance(*balance);
+  r.set_points_balance(*balance);
   r.set_points_debt(*balance < 0 ? -*balance : 0);
-  auto usable = store::CouponStore(db_).usable_by(member.member_id, now_ms / 1000);
+  auto usable = store::CouponStore(db_).usable_by(member.member_id, now.now_ms / 1000);
   if (!usable) return std::unexpected(usable.error());
+  // The store's UTC offset, as the clock applied it to today's date.
+  const auto offset_ms = local_day_start_ms(now.local_date, 0) - now.local_day_start_ms;
   for (const auto& c : *usable) {
-    auto* mc = r.add_coupons_available();
-    mc->set_code(c.code);
-    mc->set_template_id(c.template_id);
-    mc->set_title(c.title);
-    mc->set_valid_until(rfc3339_utc(c.valid_until));
+    auto* rc = r.add_coupons_available();
+    rc->set_code(c.code);
+    rc->set_template_id(c.template_id);
+    rc->set_title(c.title);
+    rc->set_valid_until(rfc3339_utc(c.valid_until));
+    // valid_until is exclusive: the last day of use is the store-local day of its last second.
+    LocalDate last = local_date_at((c.valid_until - 1) * 1000, static_cast<int>(offset_ms / 60000));
+    rc->set_expires_on(fmt::format("{:04}-{:02}-{:02}", last.year, last.month, last.day));
   }
   return r;
 }
@@ -258,15 +266,21 @@ Result<Reply<v1::CommitResponse>> CheckoutService::commit(const v1::CommitReques
   response.set_outbox_seq(*seq);
   response.set_hq_check(std::string(to_string(hq_check)));
   if (!q.member_id().empty()) {
-    auto r = receipt(priced->member, now.now_ms);
+    auto r = receipt(priced->member, now);
     if (!r) return std::unexpected(r.error());
     r->set_tier(to_tier(priced->member.tier));
     r->set_points_earned(q.points_to_earn());
     r->set_points_used(q.points_burned());
-    for (const auto& c : q.coupons()) r->add_coupons_used(c.code());
+    for (const auto& c : q.coupons()) {
+      if (!c.applies()) continue;
+      auto* used = r->add_coupons_used();
+      used->set_code(c.code());
+      used->set_title(c.title());
+    }
     r->set_upgraded_to(q.tier().upgrade_to());
     *r->mutable_bonus_reasons() = q.bonus_reasons();
-    response.set_new_balance(r->new_balance());
+    r->set_transaction_id(request.txn_id());
+    response.set_new_balance(r->points_balance());
     *response.mutable_receipt() = std::move(*r);
   }
   reply.bytes = canonical_bytes(response);

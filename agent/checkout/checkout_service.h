@@ -105,7 +105,7 @@ class CheckoutService {
                        const google::protobuf::RepeatedPtrField<v1::BasketLine>& lines,
                        const google::protobuf::RepeatedPtrField<std::string>& coupon_codes,
                        std::int64_t points_to_burn, const StoreTime& now, Connectivity hq);
-  Result<v1::MemberReceiptSummary> receipt(const store::MemberRecord& member, std::int64_t now_ms);
+  Result<v1::MemberReceipt> receipt(const store::MemberRecord& member, const StoreTime& now);
 
   store::Database& db_;
   const pma::PhoneHasher& hasher_;

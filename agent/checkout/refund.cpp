@@ -117,18 +117,18 @@ Result<Reply<v1::RefundResponse>> CheckoutService::refund(const v1::RefundReques
       restore.amount_fen = 0;
       if (auto ok = ledger.append(restore); !ok) return std::unexpected(ok.error());
     }
-    auto r = receipt(store::MemberRecord{.member_id = q.member_id()}, now.now_ms);
-    if (!r) return std::unexpected(r.error());
     store::MemberStore members(db_, hasher_);
     auto member = members.find_by_id(q.member_id(), now_s);
     if (!member) return std::unexpected(member.error());
-    if (*member) {
-      r->set_phone_masked((*member)->phone_masked);
-      r->set_tier(static_cast<v1::Tier>((*member)->tier));
-    }
+    // Name, card and tier from the member's record; points under the purchase's member id.
+    store::MemberRecord who = *member ? **member : store::MemberRecord{};
+    who.member_id = q.member_id();
+    auto r = receipt(who, now);
+    if (!r) return std::unexpected(r.error());
     r->set_points_used(-plan->points_restored);
     r->set_points_earned(-plan->points_reversed);
-    response.set_new_balance(r->new_balance());
+    r->set_transaction_id(request.refund_id());
+    response.set_new_balance(r->points_balance());
     response.set_points_debt(r->points_debt());
     *response.mutable_receipt() = std::move(*r);
   }

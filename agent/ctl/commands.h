@@ -12,6 +12,7 @@
 #include "api/http_client.h"
 #include "config/config.h"
 #include "pma/v1/member.pb.h"
+#include "pma/v1/receipt.pb.h"
 #include "store/member_store.h"
 
 namespace pma::ctl {
@@ -60,6 +61,15 @@ struct PosTokenAction {
   bool json = false;
 };
 int cmd_pos_token(const Config& config, const PosTokenAction& action);
+// memberctl receipt preview: the member block as the printer prints it, written to `png`.
+struct ReceiptPreviewOptions {
+  std::string png = "receipt-preview.png";
+  std::string width;        // "58" or "80"; empty: the job's paper, else 58 mm
+  std::string job_file;     // a PrintReceiptRequest JSON (as POST /v1/print takes)
+  std::string escpos_file;  // raw ESC/POS bytes instead
+  std::string font;         // the CJK font file
+};
+int cmd_receipt_preview(const ReceiptPreviewOptions& options);
 int cmd_qr_keygen(const std::string& prefix);
 int cmd_qr_mint(const std::string& hq_key_file, std::uint32_t key_id, const std::string& member,
                 std::int64_t valid_seconds);

@@ -6,6 +6,7 @@
 #include "config/state_files.h"
 #include "ctl/backup_commands.h"
 #include "ctl/commands.h"
+#include "printer/preview/glyph_font.h"
 
 using namespace pma::ctl;
 
@@ -90,6 +91,24 @@ int main(int argc, char** argv) {
   mint->add_option("--member", member, "member id")->required();
   mint->add_option("--valid-seconds", valid_seconds, "credential lifetime (default 86400)");
 
+  auto* receipt = app.add_subcommand("receipt", "member receipt blocks");
+  receipt->require_subcommand(1);
+  ReceiptPreviewOptions preview_options{.font = pma::printer::preview::kDefaultFontPath};
+  auto* preview = receipt->add_subcommand(
+      "preview",
+      "draw what the printer prints for a member block (decoded from its ESC/POS bytes) as PNG");
+  preview->add_option("--png", preview_options.png, "the picture to write (receipt-preview.png)");
+  preview->add_option("--width", preview_options.width, "paper: 58 or 80 (mm; default 58)")
+      ->check(CLI::IsMember({"58", "80", "58mm", "80mm"}));
+  auto* preview_job = preview->add_option("--job", preview_options.job_file,
+                                          "a PrintReceiptRequest JSON file (the body of POST "
+                                          "/v1/print) instead of the demo receipt");
+  preview
+      ->add_option("--escpos", preview_options.escpos_file,
+                   "a file of raw ESC/POS bytes (e.g. a render's escpos, base64-decoded)")
+      ->excludes(preview_job);
+  preview->add_option("--font", preview_options.font, "the CJK font (fonts-wqy-microhei)");
+
   PosTokenAction pos_token_action;
   auto* pos_token = app.add_subcommand(
       "pos-token",
@@ -114,7 +133,8 @@ int main(int argc, char** argv) {
       "  memberctl --state-dir ./state demo-seed --members 100000\n"
       "  memberctl qr keygen ./hq-1 && memberctl qr mint --hq-key ./hq-1.key.pem --member "
       "M00000001\n"
-      "  memberctl pos-token --origin https://pos.example.com\n");
+      "  memberctl pos-token --origin https://pos.example.com\n"
+      "  memberctl receipt preview --width 80 --png receipt.png\n");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -122,6 +142,7 @@ int main(int argc, char** argv) {
   }
 
   if (*keygen) return cmd_qr_keygen(prefix);
+  if (*preview) return cmd_receipt_preview(preview_options);
   if (*mint) return cmd_qr_mint(hq_key, key_id, member, valid_seconds);
   auto config = pma::config::load_effective_config(config_path, state_dir);
   if (!config) return report_error(config.error());

@@ -290,18 +290,17 @@ int main(int argc, char** argv) {
     return pma::api::ApiResponse{200, metrics.render(), "text/plain; version=0.0.4"};
   });
   pma::api::add_openapi_routes(router);
+  pma::api::PosTokens pos_tokens(config->pos_tokens_path(), config->api.allowed_origins, unix_now);
+  pos_tokens.add_routes(router);
   if (list_routes) {  // the OpenAPI document's test compares these with the documented ones
     for (const auto& route : router.routes())
       std::cout << route.method << ' ' << route.pattern << '\n';
     return 0;
   }
-
-  pma::api::PosTokens pos_tokens(config->pos_tokens_path(), config->api.allowed_origins, unix_now);
   if (auto ok = pos_tokens.load(); !ok) {
     log->critical("{}", ok.error().message);
     return 1;
   }
-  pos_tokens.add_routes(router);
 
   pma::api::HttpServer server(
       io, router,

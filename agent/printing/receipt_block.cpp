@@ -11,6 +11,9 @@ namespace {
 
 using printer::Align;
 
+// Larger than any balance a member can hold; a point count beyond it is a client's bug.
+constexpr std::int64_t kMaxReceiptPoints = 1'000'000'000'000;
+
 // One element of the block, rendered either as ESC/POS or as text.
 struct Element {
   enum class Kind { text, row, rule, qr } kind;
@@ -65,9 +68,17 @@ std::vector<Element> build(const v1::MemberReceipt& r) {
   if (!r.member_name().empty()) out.push_back({K::row, "会员", r.member_name()});
   if (!r.phone_masked().empty()) out.push_back({K::row, "手机", mask_phone(r.phone_masked())});
   if (std::string tier = tier_name(r.tier()); !tier.empty()) out.push_back({K::row, "等级", tier});
-  out.push_back({K::row, "本次获得积分", "+" + points(r.points_earned())});
+  if (r.points_earned() >= 0) {
+    out.push_back({K::row, "本次获得积分", "+" + points(r.points_earned())});
+  } else {  // a refund takes back what the purchase earned
+    out.push_back({K::row, "退货扣回积分", points(r.points_earned())});
+  }
   if (r.points_used() > 0) out.push_back({K::row, "本次使用积分", "-" + points(r.points_used())});
+  if (r.points_used() < 0) {  // and gives back what it burned
+    out.push_back({K::row, "退货退回积分", "+" + points(-r.points_used())});
+  }
   out.push_back({K::row, "积分余额", points(r.points_balance()), Align::left, true});
+  if (r.points_debt() > 0) out.push_back({K::row, "待补积分", points(r.points_debt())});
   if (!r.coupons_used().empty() || !r.coupons_available().empty()) out.push_back({K::rule});
   coupon_rows(out, "本次使用优惠券", r.coupons_used());
   coupon_rows(out, "可用优惠券", r.coupons_available());
@@ -112,9 +123,17 @@ std::string mask_phone(std::string_view phone) {
 }
 
 Status validate_receipt(const v1::MemberReceipt& r) {
-  if (r.points_earned() < 0 || r.points_used() < 0) {
-    return fail("invalid_receipt", "points_earned and points_used must not be negative");
+  // Negative in a refund's block; never beyond what one transaction can move (issue 11).
+  for (auto [field, value] :
+       {std::pair{"points_earned", r.points_earned()}, std::pair{"points_used", r.points_used()},
+        std::pair{"points_balance", r.points_balance()},
+        std::pair{"points_debt", r.points_debt()}}) {
+    if (value < -kMaxReceiptPoints || value > kMaxReceiptPoints) {
+      return fail("invalid_receipt", fmt::format("{} is {}, outside -{}..{}", field, value,
+                                                 kMaxReceiptPoints, kMaxReceiptPoints));
+    }
   }
+  if (r.points_debt() < 0) return fail("invalid_receipt", "points_debt must not be negative");
   if (r.member_qr().size() > 2953) {
     return fail("invalid_receipt",
                 fmt::format("member_qr is {} bytes, at most 2953", r.member_qr().size()));
@@ -122,7 +141,7 @@ Status validate_receipt(const v1::MemberReceipt& r) {
   for (auto [field, value] :
        {std::pair{"store_name", &r.store_name()}, std::pair{"member_name", &r.member_name()},
         std::pair{"phone_masked", &r.phone_masked()},
-        std::pair{"transaction_id", &r.transaction_id()}}) {
+        std::pair{"transaction_id", &r.transaction_id()}, std::pair{"member_id", &r.member_id()}}) {
     if (auto ok = check_text(field, *value, 200); !ok) return ok;
   }
   if (r.coupons_used_size() + r.coupons_available_size() > 50) {
@@ -132,6 +151,7 @@ Status validate_receipt(const v1::MemberReceipt& r) {
     for (const v1::ReceiptCoupon& c : *list) {
       if (auto ok = check_text("coupon title", c.title(), 200); !ok) return ok;
       if (auto ok = check_text("coupon expires_on", c.expires_on(), 32); !ok) return ok;
+      if (auto ok = check_text("coupon code", c.code(), 200); !ok) return ok;
     }
   }
   return {};
@@ -201,6 +221,29 @@ Result<std::vector<std::string>> render_receipt_lines(const v1::MemberReceipt& r
   return lines;
 }
 
+v1::MemberReceipt demo_member_receipt() {
+  v1::MemberReceipt r;
+  r.set_store_name("鲜果茶 南京西路店");
+  r.set_member_id("M00012345");
+  r.set_member_name("王小明");
+  r.set_phone_masked("138****5678");
+  r.set_tier(v1::TIER_SILVER);
+  r.set_points_earned(128);
+  r.set_points_used(500);
+  r.set_points_balance(12345);
+  auto* used = r.add_coupons_used();
+  used->set_code("CPN-7Q2K9D");
+  used->set_title("满50减10元券");
+  auto* birthday = r.add_coupons_available();
+  birthday->set_code("CPN-B4X8M1");
+  birthday->set_title("生日饮品免费券");
+  birthday->set_expires_on("2026-12-31");
+  r.set_upgraded_to(v1::TIER_GOLD);
+  r.set_member_qr("8800012345");
+  r.set_transaction_id("S042-T03-0042");
+  return r;
+}
+
 printer::Paper paper_for(v1::PaperWidth width, printer::Paper configured) {
   if (width == v1::PAPER_WIDTH_58MM) return printer::Paper::mm58;
   if (width == v1::PAPER_WIDTH_80MM) return printer::Paper::mm80;
@@ -222,16 +265,32 @@ Result<v1::RenderReceiptResponse> render_receipt(const v1::RenderReceiptRequest&
   return response;
 }
 
+Result<std::string> print_key(const v1::PrintReceiptRequest& request) {
+  const std::string& txn = request.receipt().transaction_id();
+  if (txn.empty()) {
+    if (request.idem_key().empty()) {
+      return fail("invalid_print_job",
+                  "idem_key (or receipt.transaction_id) is required: it keeps a retried print "
+                  "from printing twice");
+    }
+    return request.idem_key();
+  }
+  if (!request.idem_key().empty() && request.idem_key() != txn) {
+    return fail("invalid_print_job",
+                fmt::format("idem_key '{}' differs from receipt.transaction_id '{}': a member "
+                            "block is keyed by its transaction id (omit idem_key or send the same)",
+                            request.idem_key(), txn));
+  }
+  return txn;
+}
+
 Result<v1::PrintReceiptResponse> print_receipt(PrintQueue& queue,
                                                const v1::PrintReceiptRequest& request,
                                                printer::Paper configured) {
-  if (request.idem_key().empty()) {
-    return fail("invalid_print_job",
-                "idem_key is required: it keeps a retried print from "
-                "printing twice");
-  }
+  auto key = print_key(request);
+  if (!key) return std::unexpected(key.error());
   // A known key prints nothing and needs no rendering.
-  if (auto known = queue.jobs().find(request.idem_key()); known && *known) {
+  if (auto known = queue.jobs().find(*key); known && *known) {
     v1::PrintReceiptResponse response;
     response.set_job_id((*known)->id);
     response.set_duplicate(true);
@@ -241,7 +300,7 @@ Result<v1::PrintReceiptResponse> print_receipt(PrintQueue& queue,
   auto bytes = render_receipt_escpos(request.receipt(), paper_for(request.paper(), configured),
                                      /*standalone=*/true, request.open_drawer());
   if (!bytes) return std::unexpected(bytes.error());
-  auto accepted = queue.enqueue(request.idem_key(), *bytes);
+  auto accepted = queue.enqueue(*key, *bytes);
   if (!accepted) return std::unexpected(accepted.error());
   v1::PrintReceiptResponse response;
   response.set_job_id(accepted->job_id);

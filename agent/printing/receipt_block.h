@@ -15,8 +15,9 @@
 
 namespace pma::printing {
 
-// Checks a receipt before rendering. Errors: "invalid_receipt" naming the field (negative
-// points, a QR payload longer than 2953 bytes, over-long text).
+// Checks a receipt before rendering. Errors: "invalid_receipt" naming the field (points beyond
+// +-10^12, a negative points_debt, a QR payload longer than 2953 bytes, over-long text).
+// Negative points_earned / points_used are a refund's and print as taken back / given back.
 Status validate_receipt(const v1::MemberReceipt& receipt);
 
 // "13812345678" and "+86 138-1234-5678" -> "138****5678" (pma::mask_phone of the normalised
@@ -35,6 +36,10 @@ Result<std::string> render_receipt_escpos(const v1::MemberReceipt& receipt, prin
 Result<std::vector<std::string>> render_receipt_lines(const v1::MemberReceipt& receipt,
                                                       printer::Paper paper);
 
+// Demo data (a silver member in Shanghai, a coupon used, one available, an upgrade, a QR): what
+// memberctl receipt preview shows without --job, and what its test checks.
+v1::MemberReceipt demo_member_receipt();
+
 // The paper a request asks for, or `configured` when it does not say.
 printer::Paper paper_for(v1::PaperWidth width, printer::Paper configured);
 
@@ -42,9 +47,15 @@ printer::Paper paper_for(v1::PaperWidth width, printer::Paper configured);
 Result<v1::RenderReceiptResponse> render_receipt(const v1::RenderReceiptRequest& request,
                                                  printer::Paper configured);
 
-// POST /v1/print: renders a standalone job and enqueues it under request.idem_key; a known key
-// returns the existing job (duplicate = true) and prints nothing. Errors: "invalid_print_job"
-// (no idem_key), "invalid_receipt", "sqlite_*".
+// The print queue key of a member block: receipt.transaction_id when set (one member block per
+// transaction, whoever asks: print-on-commit and a POS printing the commit's receipt share it),
+// else idem_key. Errors: "invalid_print_job" (neither set, or an idem_key that differs from a
+// set transaction_id).
+Result<std::string> print_key(const v1::PrintReceiptRequest& request);
+
+// POST /v1/print: renders a standalone job and enqueues it under print_key(request); a known
+// key returns the existing job (duplicate = true) and prints nothing. Errors:
+// "invalid_print_job", "invalid_receipt", "sqlite_*".
 Result<v1::PrintReceiptResponse> print_receipt(PrintQueue& queue,
                                                const v1::PrintReceiptRequest& request,
                                                printer::Paper configured);

@@ -1,6 +1,7 @@
 // The only file in pma_printer that includes <iconv.h>.
 #include "printer/gbk.h"
 
+#include <fmt/format.h>
 #include <iconv.h>
 
 #include <array>
@@ -89,6 +90,30 @@ std::string GbkCodec::encode(char32_t code_point) {
 
 bool GbkCodec::substituted(char32_t code_point) {
   return code_point != U'?' && encode(code_point) == "?";
+}
+
+Result<std::string> gbk_to_utf8(std::string_view gbk) {
+  iconv_t cd = ::iconv_open("UTF-8", "GB18030");
+  if (cd == reinterpret_cast<iconv_t>(-1)) {
+    return fail("iconv_unavailable", "iconv_open(UTF-8, GB18030) failed: no GB18030 support");
+  }
+  std::string in(gbk);
+  std::string out(in.size() * 2 + 4, '\0');  // a two-byte character is at most 3 in UTF-8
+  char* in_ptr = in.data();
+  std::size_t in_left = in.size();
+  char* out_ptr = out.data();
+  std::size_t out_left = out.size();
+  std::size_t done = ::iconv(cd, &in_ptr, &in_left, &out_ptr, &out_left);
+  ::iconv_close(cd);
+  if (done == static_cast<std::size_t>(-1)) {
+    std::size_t at = in.size() - in_left;
+    unsigned first = static_cast<unsigned char>(in[at]);
+    unsigned second = at + 1 < in.size() ? static_cast<unsigned char>(in[at + 1]) : 0;
+    return fail("escpos_text_invalid",
+                fmt::format("bytes {:02X} {:02X} are not a GB18030 character", first, second));
+  }
+  out.resize(static_cast<std::size_t>(out_ptr - out.data()));
+  return out;
 }
 
 }  // namespace pma::printer

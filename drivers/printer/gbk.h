@@ -41,4 +41,9 @@ class GbkCodec {
   void* handle_ = nullptr;  // iconv_t
 };
 
+// Two-byte GBK (as a printer in Chinese mode receives it) back to UTF-8, for the receipt preview.
+// Errors: "iconv_unavailable"; "escpos_text_invalid" naming the first byte pair that is not a
+// GB18030 character.
+Result<std::string> gbk_to_utf8(std::string_view gbk);
+
 }  // namespace pma::printer

@@ -95,8 +95,8 @@ namespace pma {
   /* printing (agent/printing, drivers/printer) */                                             \
   X(no_printer, 409, "this till has no printer; render and print the bytes yourself")          \
   X(unknown_printer, 404, "no [[printer]] with this name")                                     \
-  X(invalid_print_job, 400, "an idemKey outside 1..200 characters, or an empty job")           \
-  X(invalid_receipt, 400, "a receipt field out of range (negative points, >50 coupons, ...)")  \
+  X(invalid_print_job, 400, "no idemKey/transactionId, one over 200 characters, or they differ") \
+  X(invalid_receipt, 400, "a receipt field out of range (points beyond 10^12, >50 coupons)")  \
   X(qr_payload_size, 400, "a receipt QR payload outside the printer's size range")             \
   X(barcode_data_invalid, 400, "barcode data CODE128 cannot encode")                           \
   X(iconv_unavailable, 500, "the GB18030 converter is missing on this system")                 \
@@ -174,6 +174,14 @@ namespace pma {
   X(printer_read_unsupported, "the printer's transport cannot read status")                   \
   X(printer_status_malformed, "the printer answered a status query with bytes of no meaning") \
   X(printer_timeout, "the printer did not answer in time")                                    \
+  /* memberctl receipt preview (drivers/printer/preview) */                                   \
+  X(escpos_unsupported, "a command memberd's ESC/POS encoder never sends")                    \
+  X(escpos_truncated, "an ESC/POS command ends before its arguments")                         \
+  X(escpos_text_invalid, "Chinese-mode text bytes that are not GB18030")                      \
+  X(font_unavailable, "the preview's CJK font cannot be opened")                              \
+  X(font_render, "the preview's font cannot draw a character")                                \
+  X(png_write, "the preview's PNG file cannot be written")                                    \
+  X(preview_input_unreadable, "the --job or --escpos file cannot be read")                    \
   /* scanners and serial ports */                                                             \
   X(device_absent, "the device node does not exist")                                          \
   X(device_gone, "the device was unplugged while open")                                       \

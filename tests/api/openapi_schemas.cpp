@@ -14,6 +14,7 @@
 
 #include "pma/v1/api.pb.h"
 #include "pma/v1/checkout.pb.h"
+#include "pma/v1/pos_token.pb.h"
 #include "pma/v1/receipt.pb.h"
 
 namespace pb = google::protobuf;
@@ -227,6 +228,10 @@ int main() {
            pma::v1::PrintReceiptResponse::descriptor(),
            pma::v1::RenderReceiptRequest::descriptor(),
            pma::v1::RenderReceiptResponse::descriptor(),
+           pma::v1::CreatePosTokenRequest::descriptor(),
+           pma::v1::PosToken::descriptor(),
+           pma::v1::PosTokenList::descriptor(),
+           pma::v1::RevokePosTokensResponse::descriptor(),
        }) {
     set.add(root);
   }

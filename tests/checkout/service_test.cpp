@@ -308,3 +308,35 @@ TEST_CASE("A refund tells HQ when the refunded checkout happened", "[checkout][r
   CHECK(delta.occurred_at_ms() == sold_at + 40LL * 86400 * 1000);
   CHECK(delta.refund().original_occurred_at_ms() == sold_at);
 }
+
+TEST_CASE(
+    "A commit's receipt is the printable member block: name, QR, coupon titles, "
+    "store-local expiry",
+    "[checkout][receipt]") {
+  Till till;  // the store is at UTC+8
+  till.add_member("M1", 2, 3000);
+  REQUIRE(
+      till.db->exec("UPDATE members SET name = '王小明', card_no = '8800012345' "
+                    "WHERE member_id = 'M1'"));
+  till.add_coupon("W1", "M1");
+  till.add_coupon("W2", "M1", "birthday");
+  // Usable until 2026-12-31 20:00 UTC (exclusive): 2027-01-01 03:59:59 in the store.
+  REQUIRE(till.db->exec("UPDATE coupons SET valid_until = 1798747200 WHERE code = 'W2'"));
+  auto reply =
+      till.service->commit(commit_of("T-9", "M1", {basket_line("cake", 1, 10000)}, {"W1"}));
+  REQUIRE(reply);
+  const v1::MemberReceipt& r = reply->message.receipt();
+  CHECK(r.member_id() == "M1");
+  CHECK(r.member_name() == "王小明");
+  CHECK(r.member_qr() == "8800012345");
+  CHECK(r.transaction_id() == "T-9");
+  CHECK(r.points_balance() == reply->message.new_balance());
+  REQUIRE(r.coupons_used_size() == 1);
+  CHECK(r.coupons_used(0).code() == "W1");
+  CHECK(r.coupons_used(0).title() == "Welcome: 10 yuan off");  // the rule set's title
+  REQUIRE(r.coupons_available_size() == 1);
+  CHECK(r.coupons_available(0).code() == "W2");
+  CHECK(r.coupons_available(0).title() == "birthday");
+  CHECK(r.coupons_available(0).valid_until() == "2026-12-31T20:00:00Z");
+  CHECK(r.coupons_available(0).expires_on() == "2027-01-01");
+}

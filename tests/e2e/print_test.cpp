@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "pma/v1/api.pb.h"
+#include "pma/v1/checkout.pb.h"
 #include "pma/v1/receipt.pb.h"
 #include "support/memberd_process.h"
 #include "support/virtual_printer.h"
@@ -101,6 +102,69 @@ TEST_CASE("A member block printed through the agent comes out in Chinese with it
     REQUIRE(commit->status == 200);
     REQUIRE(pump(io, [&] { return printer.receipts().size() >= 2 && printer.receipts()[1].cut; }));
     CHECK(printer.receipts()[1].contains("POS-9"));
+  }
+  SECTION("print-on-commit and the POS printing the commit's receipt give one member block") {
+    auto commit = client.request(
+        "POST", "/v1/checkout/commit",
+        R"({"txnId":"POS-10","memberId":"M00000001","lines":[{"sku":"TEA","qty":1,"unitPriceFen":2000,"category":"tea","discountable":true}]})");
+    REQUIRE(commit);
+    INFO(commit->body);
+    REQUIRE(commit->status == 200);
+    pma::v1::CommitResponse committed;
+    REQUIRE(google::protobuf::util::JsonStringToMessage(commit->body, &committed).ok());
+    const pma::v1::MemberReceipt& block = committed.receipt();
+    CHECK(block.transaction_id() == "POS-10");
+    CHECK_FALSE(block.member_name().empty());
+    CHECK_FALSE(block.member_qr().empty());  // the member's card number
+    REQUIRE(pump(io, [&] { return printer.receipts().size() >= 2 && printer.receipts()[1].cut; }));
+    const auto& by_agent = printer.receipts()[1];
+    INFO(by_agent.text());
+    CHECK(by_agent.contains("交易号 POS-10"));
+    CHECK(by_agent.contains(block.member_name()));
+    REQUIRE(by_agent.qr_codes.size() == 1);
+    CHECK(by_agent.qr_codes[0].payload == block.member_qr());
+
+    // The POS prints the commit's receipt as it is, keyed by the transaction id.
+    pma::v1::PrintReceiptRequest pos_print;
+    pos_print.set_idem_key("POS-10");
+    *pos_print.mutable_receipt() = block;
+    std::string pos_body;
+    REQUIRE(google::protobuf::util::MessageToJsonString(pos_print, &pos_body).ok());
+    auto again = client.request("POST", "/v1/print", pos_body);
+    REQUIRE(again);
+    CHECK(again->status == 200);
+    CHECK_THAT(again->body, Catch::Contains("\"duplicate\":true"));
+    // Another key for the same transaction is refused rather than printed a second time.
+    pos_print.set_idem_key("till:POS-10");
+    pos_body.clear();
+    REQUIRE(google::protobuf::util::MessageToJsonString(pos_print, &pos_body).ok());
+    auto other_key = client.request("POST", "/v1/print", pos_body);
+    REQUIRE(other_key);
+    CHECK(other_key->status == 400);
+    CHECK_THAT(other_key->body, Catch::Contains("invalid_print_job"));
+
+    // A refund's block (points taken back: negative) prints; a later job proves nothing else
+    // was queued for POS-10 in between.
+    auto refund =
+        client.request("POST", "/v1/refunds", R"({"refundId":"R-10","originalTxnId":"POS-10"})");
+    REQUIRE(refund);
+    INFO(refund->body);
+    REQUIRE(refund->status == 200);
+    pma::v1::RefundResponse refunded;
+    REQUIRE(google::protobuf::util::JsonStringToMessage(refund->body, &refunded).ok());
+    CHECK(refunded.receipt().points_earned() < 0);
+    pma::v1::PrintReceiptRequest refund_print;
+    *refund_print.mutable_receipt() = refunded.receipt();  // keyed by its transaction id R-10
+    std::string refund_body;
+    REQUIRE(google::protobuf::util::MessageToJsonString(refund_print, &refund_body).ok());
+    auto printed_refund = client.request("POST", "/v1/print", refund_body);
+    REQUIRE(printed_refund);
+    INFO(printed_refund->body);
+    REQUIRE(printed_refund->status == 200);
+    REQUIRE(pump(io, [&] { return printer.receipts().size() >= 3 && printer.receipts()[2].cut; }));
+    CHECK(printer.receipts().size() == 3);
+    CHECK(printer.receipts()[2].contains("交易号 R-10"));
+    CHECK(printer.receipts()[2].contains("退货扣回积分"));
   }
   CHECK(memberd.stop() == 0);
 }

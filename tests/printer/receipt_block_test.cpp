@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "pma/v1/checkout.pb.h"
 #include "queue_fixture.h"
 
 using namespace pma;
@@ -134,8 +135,15 @@ TEST_CASE("Render gives a fragment without initialise or cut, plus lines and the
 
 TEST_CASE("Invalid receipts are refused with a reason", "[printer]") {
   auto receipt = sample_receipt();
-  SECTION("negative points") {
-    receipt.set_points_used(-5);
+  SECTION("points beyond any balance") {
+    receipt.set_points_used(-1'000'000'000'001);
+    auto refused = printing::render_receipt_escpos(receipt, Paper::mm80);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == "invalid_receipt");
+    CHECK_THAT(refused.error().message, Catch::Contains("points_used"));
+  }
+  SECTION("a negative debt") {
+    receipt.set_points_debt(-5);
     CHECK(printing::render_receipt_escpos(receipt, Paper::mm80).error().code == "invalid_receipt");
   }
   SECTION("a QR payload too long for a QR code") {
@@ -159,7 +167,18 @@ TEST_CASE("Printing a receipt twice with one idem key prints it once", "[printer
   CHECK(again->duplicate());
   CHECK(again->job_id() == first->job_id());
 
+  // Keyed by the transaction id: the key may be left out, and another key is refused.
   request.clear_idem_key();
+  auto keyless = printing::print_receipt(*f.queue, request, Paper::mm80);
+  REQUIRE(keyless.has_value());
+  CHECK(keyless->duplicate());
+  request.set_idem_key("till:S001-T02-000042");
+  auto other = printing::print_receipt(*f.queue, request, Paper::mm80);
+  REQUIRE_FALSE(other.has_value());
+  CHECK(other.error().code == "invalid_print_job");
+  CHECK_THAT(other.error().message, Catch::Contains("S001-T02-000042"));
+  request.clear_idem_key();
+  request.mutable_receipt()->clear_transaction_id();
   CHECK(printing::print_receipt(*f.queue, request, Paper::mm80).error().code ==
         "invalid_print_job");
 
@@ -170,4 +189,84 @@ TEST_CASE("Printing a receipt twice with one idem key prints it once", "[printer
   CHECK(f.printer.receipts()[0].contains("张小敏"));
   CHECK(f.printer.receipts()[0].contains("恭喜您升级为金卡会员！"));
   CHECK(f.printer.parser().drawer_pulses == 1);
+}
+
+TEST_CASE("A refund's member block prints the points taken back and given back", "[printer]") {
+  auto receipt = sample_receipt();
+  receipt.set_points_earned(-128);  // what the purchase earned, reversed
+  receipt.set_points_used(-1000);   // what it burned, restored
+  receipt.set_points_balance(-20);
+  receipt.set_points_debt(20);
+  receipt.clear_upgraded_to();
+  auto lines = printing::render_receipt_lines(receipt, Paper::mm58);
+  REQUIRE(lines.has_value());
+  auto has = [&](const std::string& label, const std::string& value) {
+    return std::any_of(lines->begin(), lines->end(), [&](const std::string& l) {
+      return l.starts_with(label) && l.ends_with(value);
+    });
+  };
+  CHECK(has("退货扣回积分", "-128"));
+  CHECK(has("退货退回积分", "+1,000"));
+  CHECK(has("积分余额", "-20"));
+  CHECK(has("待补积分", "20"));
+  auto bytes = printing::render_receipt_escpos(receipt, Paper::mm58);
+  REQUIRE(bytes.has_value());
+  CHECK(parse(*bytes, 32)->receipts().at(0).contains("退货扣回积分"));
+}
+
+TEST_CASE("Coupons print with their title, never their code", "[printer]") {
+  auto receipt = sample_receipt();
+  receipt.mutable_coupons_used(0)->set_code("CPN-SECRET1");
+  receipt.mutable_coupons_available(0)->set_code("CPN-SECRET2");
+  auto bytes = printing::render_receipt_escpos(receipt, Paper::mm80);
+  REQUIRE(bytes.has_value());
+  CHECK(bytes->find("CPN-SECRET") == std::string::npos);
+  CHECK(parse(*bytes, 48)->receipts().at(0).contains("满100减20元券"));
+}
+
+namespace {
+
+std::string varint(std::uint64_t v) {
+  std::string out;
+  do {
+    unsigned char b = v & 0x7F;
+    v >>= 7;
+    out += static_cast<char>(v != 0 ? b | 0x80 : b);
+  } while (v != 0);
+  return out;
+}
+std::string field(int number, const std::string& bytes) {
+  return varint(static_cast<std::uint64_t>(number) << 3 | 2) + varint(bytes.size()) + bytes;
+}
+std::string field(int number, std::uint64_t value) {
+  return varint(static_cast<std::uint64_t>(number) << 3) + varint(value);
+}
+
+}  // namespace
+
+TEST_CASE("A commit answer stored before the receipt model merged still reads",
+          "[printer][compat]") {
+  // CommitResponse.receipt as the former MemberReceiptSummary wrote it (field numbers of
+  // checkout.proto before the merge): member_id 1, phone_masked 2, tier 3, points_earned 4,
+  // new_balance 6, coupons_used 7 (codes), coupons_available 8 (MemberCoupon).
+  std::string old_coupon = field(1, std::string("CPN-1")) + field(2, std::string("birthday")) +
+                           field(3, std::string("生日券")) +
+                           field(4, std::string("2026-12-31T15:59:59Z"));
+  std::string old_summary = field(1, std::string("M1")) + field(2, std::string("138****5678")) +
+                            field(3, std::uint64_t{3}) + field(4, std::uint64_t{120}) +
+                            field(6, std::uint64_t{4120}) + field(7, std::string("CPN-0")) +
+                            field(8, old_coupon);
+  std::string stored = field(1, std::string("T-1")) + field(4, old_summary);
+  v1::CommitResponse response;
+  REQUIRE(response.ParseFromString(stored));
+  const v1::MemberReceipt& r = response.receipt();
+  CHECK(r.member_id() == "M1");
+  CHECK(r.tier() == v1::TIER_GOLD);
+  CHECK(r.points_earned() == 120);
+  CHECK(r.points_balance() == 4120);  // new_balance, same number
+  CHECK(r.coupons_used_size() == 0);  // the codes (field 7) are not carried over
+  REQUIRE(r.coupons_available_size() == 1);
+  CHECK(r.coupons_available(0).code() == "CPN-1");
+  CHECK(r.coupons_available(0).title() == "生日券");
+  CHECK(r.coupons_available(0).valid_until() == "2026-12-31T15:59:59Z");
 }

@@ -81,7 +81,7 @@ std::string receipt_bytes(const pma::v1::CommitResponse& commit, const std::stri
   receipt.set_store_name("Store A");
   receipt.set_phone_masked(commit.receipt().phone_masked());
   receipt.set_member_name(name);
-  receipt.set_points_balance(commit.receipt().new_balance());
+  receipt.set_points_balance(commit.receipt().points_balance());
   receipt.set_transaction_id(commit.txn_id());
   auto bytes = pma::printing::render_receipt_escpos(receipt, pma::printer::Paper::mm80);
   REQUIRE(bytes);
