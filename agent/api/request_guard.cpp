@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <boost/url/parse_query.hpp>
 #include <cctype>
 
 #include "api/pos_tokens.h"
@@ -160,15 +161,15 @@ std::string redact_target(std::string_view target) {
 }
 
 std::string query_value(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    auto eq = pair.find('=');
-    if (pair.substr(0, eq) == name) {
-      return eq == std::string_view::npos ? std::string() : std::string(pair.substr(eq + 1));
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
+  // RFC 3986 query syntax through Boost.URL; '+' stays a '+' (it means a space only in HTML
+  // form bodies, and the status page sends the token through encodeURIComponent). Names are
+  // compared as sent, the way redact_target finds access_token: a token under an escaped name
+  // is not taken, so none is accepted that the log would show.
+  auto params = boost::urls::parse_query(boost::urls::string_view(query.data(), query.size()));
+  if (!params) return {};
+  for (const auto& param : *params) {
+    if (std::string_view(param.key.data(), param.key.size()) != name) continue;
+    return param.has_value ? param.value.decode() : std::string();
   }
   return {};
 }

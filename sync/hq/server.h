@@ -18,6 +18,7 @@
 
 #include "hq/sink.h"
 #include "net/tls.h"
+#include "pma/clock.h"
 #include "wire/frame.h"
 
 namespace pma::hq {
@@ -69,8 +70,9 @@ struct ServerStats {
 
 class Server {
  public:
-  using Clock = std::function<std::int64_t()>;  // UTC ms since the epoch
-  Server(boost::asio::io_context& io, Sink& sink, ServerConfig config, Clock clock = {});
+  // The wall clock (UTC ms) stamps batches, holds and last-seen times; it must outlive the
+  // server.
+  Server(boost::asio::io_context& io, Sink& sink, ServerConfig config, const pma::Clock& clock);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -87,7 +89,7 @@ class Server {
   boost::asio::io_context& io_;
   Sink& sink_;
   ServerConfig config_;
-  Clock clock_;
+  const pma::Clock& clock_;
   std::shared_ptr<ServerStats> stats_;
   std::shared_ptr<State> state_;
 };

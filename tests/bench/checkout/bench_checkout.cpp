@@ -168,7 +168,8 @@ int run_regime(const Args& args, bool idle) {
     return 1;
   }
   pma::PhoneHasher hasher("bench-key");
-  checkout::SystemClock clock(480);
+  const pma::SystemClock wall_clock;
+  const checkout::StoreClock clock(wall_clock, *pma::StoreZone::named("Asia/Shanghai"));
   checkout::CheckoutService service(**agent, hasher, {"S1", "T1"}, clock);
   store::MemberStore members(**agent, hasher);
   for (int i = 0; i < 100; ++i) {
