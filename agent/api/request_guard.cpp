@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <boost/url/parse_query.hpp>
+#include <boost/url/pct_string_view.hpp>
 #include <cctype>
 
 #include "api/pos_tokens.h"
@@ -169,7 +170,12 @@ std::string query_value(std::string_view query, std::string_view name) {
   if (!params) return {};
   for (const auto& param : *params) {
     if (std::string_view(param.key.data(), param.key.size()) != name) continue;
-    return param.has_value ? param.value.decode() : std::string();
+    if (!param.has_value) return {};
+    // Re-read from its bytes: the decoded size Boost 1.81's params iterator hands out with the
+    // value can be wrong (the value came back with bytes from past its end).
+    auto value = boost::urls::make_pct_string_view(
+        boost::urls::string_view(param.value.data(), param.value.size()));
+    return value ? value->decode() : std::string();
   }
   return {};
 }

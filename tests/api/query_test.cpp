@@ -36,6 +36,8 @@ std::string code_of(const RawHttpConnection::Reply& reply) {
 TEST_CASE("Query values are percent-decoded; the first of a repeated name counts", "[api][query]") {
   CHECK(query_value("since=%35&x=1", "since") == "5");
   CHECK(query_value("x=1&since=12", "since") == "12");
+  CHECK(query_value("access_token=test-token-0123456789abcdef", "access_token") ==
+        "test-token-0123456789abcdef");
   CHECK(query_value("a=1&a=2", "a") == "1");
   CHECK(query_value("q=%E7%8E%8B%20%E8%8A%B3", "q") == "\xe7\x8e\x8b \xe8\x8a\xb3");
   CHECK(query_value("q=a+b", "q") == "a+b");  // '+' is a space only in form bodies
