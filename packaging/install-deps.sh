@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git ca-certificates curl
   libsqlite3-dev sqlite3
-  libboost1.81-dev
+  libboost1.81-dev libboost-url1.81-dev libhowardhinnant-date-dev libutfcpp-dev
   libprotobuf-dev protobuf-compiler
   libserialport-dev
   catch2

@@ -1,5 +1,6 @@
 #include "api/http_session.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -10,6 +11,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/url/parse.hpp>
 #include <optional>
 
 #include "api/cors.h"
@@ -124,9 +126,13 @@ asio::awaitable<HttpSession::Next> HttpSession::serve(
   ++shared_.requests;
   std::string logged_target = redact_target({req.target().data(), req.target().size()});
   std::string_view target(req.target().data(), req.target().size());
-  auto q = target.find('?');
-  std::string path(target.substr(0, q));
-  std::string query(q == std::string_view::npos ? "" : target.substr(q + 1));
+  // Origin-form ("/v1/events?since=3") through Boost.URL: the path stays as sent (routes match
+  // it byte for byte), the query is decoded parameter by parameter (query_value).
+  auto parsed =
+      boost::urls::parse_origin_form(boost::urls::string_view(target.data(), target.size()));
+  std::string path(parsed ? std::string_view(parsed->encoded_path())
+                          : target.substr(0, target.find('?')));
+  std::string query(parsed ? std::string_view(parsed->encoded_query()) : std::string_view());
 
   std::optional<ApiResponse> response;  // set once the request is refused or answered
   bool body_read = parser.is_done();
@@ -135,7 +141,14 @@ asio::awaitable<HttpSession::Next> HttpSession::serve(
   bool only_token_refused = !admitted && (admitted.error().code == err::missing_token ||
                                           admitted.error().code == err::wrong_token ||
                                           admitted.error().code == err::token_origin_mismatch);
-  if (cors::is_preflight(req) && (admitted || only_token_refused)) {
+  if (!parsed) {
+    // Bad percent-encoding or characters RFC 3986 does not allow: no handler would read the
+    // query the client meant.
+    response = error_response(err::bad_target,
+                              fmt::format("request target '{}' is not a path and query (RFC 3986 "
+                                          "origin-form): {}",
+                                          logged_target, parsed.error().message()));
+  } else if (cors::is_preflight(req) && (admitted || only_token_refused)) {
     response = cors::preflight_answer(req);  // a preflight never carries the token
   } else if (req.method() == http::verb::get && path == "/" && (admitted || only_token_refused)) {
     response = status_page_response();  // no data in it: the page asks for the token

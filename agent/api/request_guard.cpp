@@ -3,6 +3,8 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <boost/url/parse_query.hpp>
+#include <boost/url/pct_string_view.hpp>
 #include <cctype>
 
 #include "api/pos_tokens.h"
@@ -166,15 +168,25 @@ std::string redact_target(std::string_view target) {
 }
 
 std::string query_value(std::string_view query, std::string_view name) {
+  // RFC 3986 query syntax checked and values percent-decoded by Boost.URL; '+' stays a '+' (a
+  // space only in HTML form bodies; the status page sends the token via encodeURIComponent).
+  // Names are compared as sent, the way redact_target finds access_token: a token under an
+  // escaped name is not taken, so none is accepted that the log would show. The split on '&'
+  // and '=' is ours: Boost 1.81's params iterator handed out values running past the query's
+  // end (seen in the request buffer of a live session), so its views are not used.
+  if (!boost::urls::parse_query(boost::urls::string_view(query.data(), query.size()))) return {};
   while (!query.empty()) {
-    auto amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    auto eq = pair.find('=');
+    const std::string_view pair = query.substr(0, query.find('&'));
+    const auto eq = pair.find('=');
     if (pair.substr(0, eq) == name) {
-      return eq == std::string_view::npos ? std::string() : std::string(pair.substr(eq + 1));
+      if (eq == std::string_view::npos) return {};
+      const std::string_view raw = pair.substr(eq + 1);
+      auto value =
+          boost::urls::make_pct_string_view(boost::urls::string_view(raw.data(), raw.size()));
+      return value ? value->decode() : std::string();
     }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
+    if (pair.size() == query.size()) break;
+    query.remove_prefix(pair.size() + 1);
   }
   return {};
 }

@@ -50,7 +50,9 @@ class RequestGuard {
 // `target` with the value of every access_token query parameter replaced by "***", for logs.
 std::string redact_target(std::string_view target);
 
-// The value of `name` in a query string ("since=5&access_token=ab"), undecoded; empty if absent.
+// The value of the first parameter named exactly `name` in a query string
+// ("since=5&access_token=ab"), percent-decoded ("a%2Fb" is "a/b"); empty if absent or if the
+// query is not RFC 3986 query syntax (HttpSession answers such a target 400 bad_target).
 std::string query_value(std::string_view query, std::string_view name);
 
 }  // namespace pma::api

@@ -56,7 +56,7 @@ std::string canonical_bytes(const google::protobuf::MessageLite& message) {
 }
 
 CheckoutService::CheckoutService(store::Database& db, const pma::PhoneHasher& hasher,
-                                 CheckoutConfig config, const Clock& clock)
+                                 CheckoutConfig config, const StoreClock& clock)
     : db_(db),
       hasher_(hasher),
       config_(std::move(config)),

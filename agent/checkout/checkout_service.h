@@ -55,7 +55,7 @@ struct Reply {
 class CheckoutService {
  public:
   CheckoutService(store::Database& db, const pma::PhoneHasher& hasher, CheckoutConfig config,
-                  const Clock& clock);
+                  const StoreClock& clock);
 
   // Replaces the rule set (defaults: loyalty::default_rule_set()). Errors: "invalid_rule_set".
   Status set_rules(v1::RuleSet rules);
@@ -110,7 +110,7 @@ class CheckoutService {
   store::Database& db_;
   const pma::PhoneHasher& hasher_;
   CheckoutConfig config_;
-  const Clock& clock_;
+  const StoreClock& clock_;
   v1::RuleSet rules_;
 };
 

@@ -1,12 +1,12 @@
-// The store's notion of now: the UTC instant plus the store-local date (member days, birthdays,
-// offline daily limits). Injected into CheckoutService so tests control time.
-// Implementations must be safe to call from the thread that owns the CheckoutService.
+// The store's notion of now: the UTC instant from the injected wall clock (pma/clock.h) plus
+// the store-local date in the store's time zone (member days, birthdays, offline daily
+// limits). Thread-safe if the wall clock is (every pma::Clock is).
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 
 #include "pma/calendar.h"
+#include "pma/clock.h"
 
 namespace pma::checkout {
 
@@ -20,38 +20,20 @@ struct StoreTime {
   std::int64_t spend_window_start_ms = 0;
 };
 
-// The StoreTime of a UTC instant at a fixed UTC offset (minutes east of UTC).
-StoreTime store_time_at(std::int64_t now_ms, int utc_offset_minutes);
+// The StoreTime of a UTC instant in the store's zone.
+StoreTime store_time_at(std::int64_t now_ms, const StoreZone& zone);
 
-class Clock {
+// The wall clock read in the store's zone. Borrows the clock, which must outlive it.
+class StoreClock {
  public:
-  virtual ~Clock() = default;
-  virtual StoreTime now() const = 0;
-};
-
-// Reads the system clock. GCC 12 has no IANA tz database in std::chrono, so the configured zone
-// is given as its UTC offset (China has no daylight saving time: +480 for Asia/Shanghai).
-class SystemClock : public Clock {
- public:
-  explicit SystemClock(int utc_offset_minutes) : offset_(utc_offset_minutes) {}
-  StoreTime now() const override;
+  StoreClock(const pma::Clock& wall, StoreZone zone) : wall_(wall), zone_(zone) {}
+  StoreTime now() const { return store_time_at(wall_.now_ms(), zone_); }
+  const StoreZone& zone() const { return zone_; }
+  const pma::Clock& wall() const { return wall_; }
 
  private:
-  int offset_;
-};
-
-// A clock the test moves by hand. Thread-safe.
-class ManualClock : public Clock {
- public:
-  explicit ManualClock(std::int64_t now_ms, int utc_offset_minutes = 480)
-      : now_ms_(now_ms), offset_(utc_offset_minutes) {}
-  void set(std::int64_t now_ms) { now_ms_ = now_ms; }
-  void advance(std::int64_t ms) { now_ms_ += ms; }
-  StoreTime now() const override { return store_time_at(now_ms_, offset_); }
-
- private:
-  std::atomic<std::int64_t> now_ms_;
-  int offset_;
+  const pma::Clock& wall_;
+  StoreZone zone_;
 };
 
 }  // namespace pma::checkout

@@ -211,6 +211,24 @@ Section printer_schema(PrinterConfig& p) {
   };
 }
 
+Setter timezone_field(StoreConfig& store) {
+  return [&store](const toml::node& node, const Place& place) -> Status {
+    PMA_TRY(string_field(store.timezone)(node, place));
+    store.timezone_set = true;
+    return {};
+  };
+}
+
+// The deprecated store.utc_offset_minutes: still range-checked, kept only when it is set.
+Setter offset_field(std::optional<std::int64_t>& out) {
+  return [&out](const toml::node& node, const Place& place) -> Status {
+    std::int64_t minutes = 0;
+    PMA_TRY(integer_field(minutes, -720, 840)(node, place));
+    out = minutes;
+    return {};
+  };
+}
+
 // Applies one [[name]] entry's keys through `fields`.
 Status apply_table(const toml::table& table, const std::string& name, const Section& fields,
                    const std::string& origin) {
@@ -232,8 +250,8 @@ std::map<std::string, Section> schema(Config& c) {
        {{"id", string_field(c.store.id)},
         {"terminal", string_field(c.store.terminal)},
         {"name", string_field(c.store.name)},
-        {"timezone", string_field(c.store.timezone)},
-        {"utc_offset_minutes", integer_field(c.store.utc_offset_minutes, -720, 840)}}},
+        {"timezone", timezone_field(c.store)},
+        {"utc_offset_minutes", offset_field(c.store.utc_offset_minutes)}}},
       {"state", {{"dir", string_field(c.state.dir)}}},
       {"database",
        {{"path", string_field(c.database.path)},

@@ -5,10 +5,12 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "codes/classify.h"
+#include "pma/calendar.h"
 #include "pma/error.h"
 #include "printer/layout.h"
 #include "printer/transport.h"
@@ -21,11 +23,19 @@ struct StoreConfig {
   std::string id = "S001";                     // store.id: the store's id as HQ knows it
   std::string terminal = "T01";                // store.terminal: this till within the store
   std::string name = "POS Member Agent Demo";  // store.name: printed on member receipts
-  std::string timezone = "Asia/Shanghai";      // store.timezone: IANA zone name (shown, logged)
-  // store.utc_offset_minutes: the zone's offset used for member days and birthdays (480 =
-  // UTC+8, China has no daylight saving). GCC 12's library has no IANA zone database.
-  std::int64_t utc_offset_minutes = 480;
+  // store.timezone: IANA zone name from the system's tz database; decides the store-local date
+  // (member days, birthdays, offline daily limits, the nightly reconcile), daylight saving too.
+  std::string timezone = "Asia/Shanghai";
+  bool timezone_set = false;  // whether the file names store.timezone
+  // store.utc_offset_minutes: deprecated (accepted with a warning for this release): a fixed
+  // offset, used only when store.timezone is not set.
+  std::optional<std::int64_t> utc_offset_minutes;
   Status validate() const;
+  // The zone that decides store-local dates: store.timezone, or the deprecated fixed offset
+  // when only it is set. Errors: "config_bad_value" for an unknown zone name.
+  Result<StoreZone> zone() const;
+  // What to log at start when store.utc_offset_minutes is set (empty when it is not).
+  std::string deprecation_warning() const;
 };
 
 // [state]: where the agent keeps its files.

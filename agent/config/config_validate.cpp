@@ -21,7 +21,36 @@ Status StoreConfig::validate() const {
     }
   }
   if (timezone.empty()) return fail("config_bad_value", "store.timezone: must not be empty");
+  if (auto known = StoreZone::named(timezone); !known) {
+    return fail("config_bad_value", fmt::format("store.timezone: {}", known.error().message));
+  }
   return {};
+}
+
+Result<StoreZone> StoreConfig::zone() const {
+  if (utc_offset_minutes && !timezone_set) {
+    return StoreZone::fixed_offset(static_cast<int>(*utc_offset_minutes));
+  }
+  auto zone = StoreZone::named(timezone);
+  if (!zone) {
+    return fail("config_bad_value", fmt::format("store.timezone: {}", zone.error().message));
+  }
+  return zone;
+}
+
+std::string StoreConfig::deprecation_warning() const {
+  if (!utc_offset_minutes) return {};
+  if (timezone_set) {
+    return fmt::format(
+        "store.utc_offset_minutes is deprecated and ignored: store.timezone '{}' decides the "
+        "store-local date; remove store.utc_offset_minutes",
+        timezone);
+  }
+  return fmt::format(
+      "store.utc_offset_minutes is deprecated: store-local dates use the fixed offset {} "
+      "minutes (no daylight saving) until store.timezone names the store's IANA zone "
+      "(e.g. \"Asia/Shanghai\"); the key goes in a later release",
+      *utc_offset_minutes);
 }
 
 Status StateConfig::validate() const {

@@ -46,18 +46,6 @@ namespace {
 
 constexpr const char* kVersion = "0.1.0";
 
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::int64_t unix_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -117,6 +105,9 @@ int main(int argc, char** argv) {
     config->log.level = log_level;
   }
   if (check_config) {
+    if (auto warning = config->store.deprecation_warning(); !warning.empty()) {
+      std::cerr << "memberd: warning: " << warning << "\n";
+    }
     std::cout << "memberd: config OK (" << (used_path.empty() ? "built-in defaults" : used_path)
               << "): store " << config->store.id << " terminal " << config->store.terminal
               << ", database " << config->database_path() << ", API " << config->api.listen << ":"
@@ -127,6 +118,17 @@ int main(int argc, char** argv) {
   auto log = pma::log::make_logger("memberd", config->log.level);
   log->info("memberd {} starting: store {} terminal {}, config {}", kVersion, config->store.id,
             config->store.terminal, used_path.empty() ? "built-in defaults" : used_path);
+  if (auto warning = config->store.deprecation_warning(); !warning.empty())
+    log->warn("{}", warning);
+  auto store_zone = config->store.zone();
+  if (!store_zone) {
+    log->critical("{}", store_zone.error().message);
+    return 1;
+  }
+  // The one wall clock memberd reads; everything that stamps or dates is handed this.
+  const pma::SystemClock wall_clock;
+  const auto unix_now = [&wall_clock] { return wall_clock.now_s(); };
+  const auto unix_now_ms = [&wall_clock] { return wall_clock.now_ms(); };
 
   if (auto ok = pma::config::ensure_state_dir(config->state.dir); !ok) {
     log->critical("{}", ok.error().message);
@@ -206,13 +208,13 @@ int main(int argc, char** argv) {
   pma::api::Router router;
   pma::api::Metrics metrics;
   router.set_metrics(&metrics);
-  pma::checkout::SystemClock store_clock(static_cast<int>(config->store.utc_offset_minutes));
+  const pma::checkout::StoreClock store_clock(wall_clock, *store_zone);
   pma::checkout::CheckoutService checkout(**db, hasher,
                                           {.store_id = config->store.id,
                                            .terminal_id = config->store.terminal,
                                            .card_rules = config->codes.rules},
                                           store_clock);
-  pma::daemon::SyncLink sync_link(io, **db, *config, checkout, log);
+  pma::daemon::SyncLink sync_link(io, **db, *config, checkout, store_clock, log);
   if (auto ok = sync_link.start(); !ok) {
     log->critical("sync: {}", ok.error().message);
     return 1;

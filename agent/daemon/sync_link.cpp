@@ -12,21 +12,13 @@
 
 namespace pma::daemon {
 
-namespace {
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
-
 SyncLink::SyncLink(boost::asio::io_context& io, store::Database& db, const config::Config& config,
-                   checkout::CheckoutService& checkout, std::shared_ptr<spdlog::logger> logger)
+                   checkout::CheckoutService& checkout, const checkout::StoreClock& clock,
+                   std::shared_ptr<spdlog::logger> logger)
     : io_(io),
       db_(db),
       config_(config),
+      clock_(clock),
       log_(std::move(logger)),
       sync_store_(db),
       rule_sets_(checkout, sync_store_, log_) {}
@@ -52,10 +44,10 @@ Status SyncLink::start() {
   client.reconcile_start_minute =
       std::stoi(s.reconcile_start.substr(0, 2)) * 60 + std::stoi(s.reconcile_start.substr(3, 2));
   client.reconcile_window_minutes = static_cast<int>(s.reconcile_window_minutes);
-  client.utc_offset_minutes = static_cast<int>(config_.store.utc_offset_minutes);
+  client.zone = clock_.zone();
   client.jitter_key = config_.store.id + "/" + config_.store.terminal;
   if (auto ok = client.validate(); !ok) return ok;
-  client_ = std::make_unique<sync::SyncClient>(io_, sync_store_, client, now_ms);
+  client_ = std::make_unique<sync::SyncClient>(io_, sync_store_, client, clock_.wall());
   // Told right after the page carrying a rule set committed (stored for the next start too).
   client_->on_rule_set(
       [this](const pma::v1::RuleSetEnvelope& envelope) { rule_sets_.on_rule_set(envelope); });

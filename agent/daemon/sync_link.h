@@ -12,6 +12,7 @@
 
 #include "api/router.h"
 #include "checkout/checkout_service.h"
+#include "checkout/clock.h"
 #include "checkout/hq_rule_sets.h"
 #include "client/reserver.h"
 #include "client/sync_client.h"
@@ -28,7 +29,8 @@ namespace pma::daemon {
 class SyncLink {
  public:
   SyncLink(boost::asio::io_context& io, store::Database& db, const config::Config& config,
-           checkout::CheckoutService& checkout, std::shared_ptr<spdlog::logger> logger);
+           checkout::CheckoutService& checkout, const checkout::StoreClock& clock,
+           std::shared_ptr<spdlog::logger> logger);
 
   // Puts the stored rule set in force, then starts the schedule when [sync] hq_host is set.
   // Errors: the client's ("tls_config", ...).
@@ -51,6 +53,7 @@ class SyncLink {
   boost::asio::io_context& io_;
   store::Database& db_;
   const config::Config& config_;
+  const checkout::StoreClock& clock_;
   std::shared_ptr<spdlog::logger> log_;
   store::SqliteSyncStore sync_store_;
   std::unique_ptr<sync::SyncClient> client_;

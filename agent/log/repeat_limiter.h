@@ -14,6 +14,8 @@ namespace pma::log {
 
 class RepeatLimiter {
  public:
+  // Monotonic, not wall time (pma::Clock): a window is an interval on this machine and must
+  // not stretch or vanish when the system clock is set.
   using Clock = std::chrono::steady_clock;
 
   struct Decision {

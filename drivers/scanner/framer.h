@@ -14,6 +14,8 @@
 
 namespace pma::scanner {
 
+// Monotonic, not wall time (pma::Clock): the inter-character timeout and the duplicate window
+// measure intervals between bytes, which must not jump when the till's clock is set.
 using Clock = std::chrono::steady_clock;
 using TimePoint = Clock::time_point;
 

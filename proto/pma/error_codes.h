@@ -27,6 +27,7 @@ namespace pma {
   X(pos_tokens_file, 500, "<state>/pos-tokens cannot be written (nothing changed)")            \
   X(body_too_large, 413, "the body exceeds api.max_body_bytes")                                \
   X(too_many_connections, 503, "api.max_connections are open and none is idle; retry shortly") \
+  X(bad_target, 400, "the request target is not a path and query (bad %-escape or character)") \
   X(not_found, 404, "no such endpoint")                                                        \
   X(method_not_allowed, 405, "the endpoint exists but not for this method")                    \
   X(internal, 500, "an unexpected failure (outcome unknown); see memberd's log")               \
@@ -127,6 +128,7 @@ namespace pma {
   X(config_bad_value, "a config value of the wrong type or outside its range")                \
   X(config_unreadable, "the config file cannot be read")                                      \
   X(config_invalid, "a config that is consistent key by key but not as a whole")              \
+  X(unknown_time_zone, "a time zone name not in the system's IANA tz database (tzdata)")      \
   X(state_dir, "the state folder cannot be created")                                          \
   X(secret_file, "a state file (token, key) cannot be read or written")                       \
   X(secret_exists, "a state file to create exists already")                                   \

@@ -16,6 +16,7 @@
 namespace pma::sync {
 
 namespace asio = boost::asio;
+// Budgets and retry pauses are intervals on this machine: monotonic, not wall time (pma::Clock).
 using SteadyClock = std::chrono::steady_clock;
 
 struct Reserver::State {

@@ -42,15 +42,12 @@ Status ClientConfig::validate() const {
   return {};
 }
 
-SyncClient::SyncClient(asio::io_context& io, SyncStore& store, ClientConfig config, Clock clock)
+SyncClient::SyncClient(asio::io_context& io, SyncStore& store, ClientConfig config,
+                       const pma::Clock& clock)
     : io_(io),
       store_(store),
       config_(std::move(config)),
-      clock_(clock ? std::move(clock) : Clock([] {
-        return std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-            .count();
-      })),
+      clock_(clock),
       state_(std::make_shared<State>(io)) {}
 
 SyncClient::~SyncClient() { stop(); }
@@ -120,7 +117,7 @@ Result<SyncStatus> SyncClient::status() {
   SyncStatus status;
   status.outbox_depth = stats->depth;
   if (stats->oldest_created_at) {
-    status.oldest_unsent_age_s = clock_() / 1000 - *stats->oldest_created_at;
+    status.oldest_unsent_age_s = clock_.now_s() - *stats->oldest_created_at;
   }
   auto last = store_.get_state("sync.last_success_ms");
   if (!last) return std::unexpected(last.error());
@@ -139,7 +136,9 @@ asio::awaitable<void> SyncClient::schedule() {
     state->timer.expires_after(delay);
     (void)co_await state->timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (state->stopped) co_return;
-    std::int64_t local_minutes = clock_() / 60000 + config_.utc_offset_minutes;
+    // Store-local wall time in minutes since 1970-01-01 00:00 local: the day and the minute
+    // within it follow the store's zone, daylight saving included.
+    std::int64_t local_minutes = config_.zone.local_ms_at(clock_.now_ms()) / 60000;
     std::string day = std::to_string(local_minutes / 1440);
     int minute = static_cast<int>(local_minutes % 1440);
     int target = reconcile_minute(config_);

@@ -2,7 +2,7 @@
 // batches (pruning only what HQ acknowledged) and pulls member pages and rule sets. A schedule
 // trickles every few seconds while HQ is reachable, runs a nightly reconcile with per-terminal
 // jitter and backs off exponentially (with jitter) on failure.
-// Lives on one io_context thread with its SyncStore; both must outlive it.
+// Lives on one io_context thread with its SyncStore and Clock; both must outlive it.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -16,6 +16,8 @@
 
 #include "client/sync_store.h"
 #include "net/tls.h"
+#include "pma/calendar.h"
+#include "pma/clock.h"
 #include "pma/error.h"
 
 namespace pma::sync {
@@ -33,7 +35,9 @@ struct ClientConfig {
   std::uint32_t max_page_members = 2000;             // [sync] max_page_members (rows per tx)
   int reconcile_start_minute = 120;                  // [sync] reconcile_start (02:00 local)
   int reconcile_window_minutes = 180;                // [sync] reconcile_window_minutes
-  int utc_offset_minutes = 480;                      // [sync] utc_offset_minutes (UTC+8)
+  // The store's zone (memberd passes store.timezone): "local" in reconcile_start and the day
+  // a nightly reconcile counts for.
+  StoreZone zone = StoreZone::fixed_offset(480);
   std::string jitter_key;  // store/terminal id: spreads reconcile and backoff per terminal
 
   Status validate() const;
@@ -71,12 +75,13 @@ struct SyncStatus {
 class SyncClient {
  public:
   using ProgressFn = std::function<void(const SyncProgress&)>;
-  using Clock = std::function<std::int64_t()>;  // UTC ms since the epoch
   // Told of each rule set HQ sends, right after the page carrying it was stored (the store
   // keeps it for a restart); on the io_context thread, from inside the session.
   using RuleSetObserver = std::function<void(const pma::v1::RuleSetEnvelope&)>;
 
-  SyncClient(boost::asio::io_context& io, SyncStore& store, ClientConfig config, Clock clock = {});
+  // The wall clock stamps member pages and sync.last_success_ms and places the reconcile.
+  SyncClient(boost::asio::io_context& io, SyncStore& store, ClientConfig config,
+             const pma::Clock& clock);
   ~SyncClient();
   SyncClient(const SyncClient&) = delete;
   SyncClient& operator=(const SyncClient&) = delete;
@@ -120,7 +125,7 @@ class SyncClient {
   boost::asio::io_context& io_;
   SyncStore& store_;
   ClientConfig config_;
-  Clock clock_;
+  const pma::Clock& clock_;
   std::shared_ptr<State> state_;
 };
 

@@ -1,5 +1,7 @@
 // SyncClient::run_once: one session (handshake, upstream batches, downstream pages).
 #include <fmt/format.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -22,21 +24,26 @@ namespace {
 
 constexpr std::uint32_t kProtocolVersion = 1;
 
-// A Batch payload built straight from stored Delta bytes: field 1, length-delimited, each.
+// A Batch payload built straight from stored Delta bytes: field 1 (Batch.deltas),
+// length-delimited, each; the tag and length varints are written by protobuf's own encoder.
 std::vector<std::uint8_t> batch_bytes(const std::vector<OutboxEntry>& entries) {
-  std::vector<std::uint8_t> out;
+  using google::protobuf::io::CodedOutputStream;
+  constexpr std::uint32_t kDeltasTag = (1 << 3) | 2;  // field 1, wire type 2 (length-delimited)
   std::size_t total = 0;
-  for (const auto& e : entries) total += e.payload.size() + 6;
-  out.reserve(total);
   for (const auto& e : entries) {
-    out.push_back(0x0a);
-    std::uint64_t n = e.payload.size();
-    while (n >= 0x80) {
-      out.push_back(static_cast<std::uint8_t>(n | 0x80));
-      n >>= 7;
+    total += CodedOutputStream::VarintSize32(kDeltasTag) +
+             CodedOutputStream::VarintSize64(e.payload.size()) + e.payload.size();
+  }
+  std::vector<std::uint8_t> out(total);
+  {
+    // The stream may hold the last bytes until it is destroyed, so it ends before out is used.
+    google::protobuf::io::ArrayOutputStream array(out.data(), static_cast<int>(out.size()));
+    CodedOutputStream coded(&array);
+    for (const auto& e : entries) {
+      coded.WriteTag(kDeltasTag);
+      coded.WriteVarint64(e.payload.size());
+      coded.WriteRaw(e.payload.data(), static_cast<int>(e.payload.size()));
     }
-    out.push_back(static_cast<std::uint8_t>(n));
-    out.insert(out.end(), e.payload.begin(), e.payload.end());
   }
   return out;
 }
@@ -241,7 +248,7 @@ asio::awaitable<Result<SyncReport>> SyncClient::run_once(ProgressFn progress, bo
     if (auto ok = wire::decode_message(*frame, wire::FrameType::member_page, page); !ok) {
       co_return failed(ok.error());
     }
-    if (auto ok = store_.apply_member_page(page, clock_() / 1000); !ok) {
+    if (auto ok = store_.apply_member_page(page, clock_.now_s()); !ok) {
       co_return failed(ok.error());
     }
     report.members_applied += static_cast<std::uint64_t>(page.members_size());
@@ -264,7 +271,7 @@ asio::awaitable<Result<SyncReport>> SyncClient::run_once(ProgressFn progress, bo
   watchdog.disarm();
   state->failures = 0;
   state->last_error.clear();
-  (void)store_.set_state("sync.last_success_ms", std::to_string(clock_()));
+  (void)store_.set_state("sync.last_success_ms", std::to_string(clock_.now_ms()));
   p.phase = SyncProgress::Phase::done;
   report_progress();
   co_return report;

@@ -16,6 +16,7 @@
 #include "hq/member_import.h"
 #include "hq/server.h"
 #include "hq/sqlite_sink.h"
+#include "pma/clock.h"
 #include "pma/v1/rules.pb.h"
 
 namespace {
@@ -30,12 +31,6 @@ std::string read_file(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 std::string utc_time(std::int64_t ms) {
@@ -64,8 +59,8 @@ int erase_command(pma::hq::Administration& sink, const std::string& member_id) {
 }
 
 int revoke_command(pma::hq::Administration& sink, const pma::hq::TerminalIdentity& id,
-                   bool revoked) {
-  auto known = sink.set_terminal_revoked(id, revoked, now_ms());
+                   bool revoked, const pma::Clock& clock) {
+  auto known = sink.set_terminal_revoked(id, revoked, clock.now_ms());
   if (!known) return report(known.error());
   if (revoked) {
     fmt::print("terminal {}/{} revoked: HQ refuses its sessions with terminal_revoked\n",
@@ -217,9 +212,11 @@ int main(int argc, char** argv) {
   }
   auto sink = pma::hq::SqliteSink::open(db_path);
   if (!sink) return report(sink.error());
+  // The one wall clock memberhq reads (terminal revocations, the server's stamps and holds).
+  const pma::SystemClock wall_clock;
   if (erase->parsed()) return erase_command(**sink, erase_id);
   if (revoke->parsed() || reinstate->parsed()) {
-    return revoke_command(**sink, {store_id, terminal_id}, revoke->parsed());
+    return revoke_command(**sink, {store_id, terminal_id}, revoke->parsed(), wall_clock);
   }
   if (list->parsed()) return list_terminals_command(**sink);
   if (conflicts->parsed()) {
@@ -260,7 +257,7 @@ int main(int argc, char** argv) {
   config.last_seen_flush = std::chrono::milliseconds(flush_ms);
   config.handshake_timeout = std::chrono::milliseconds(handshake_ms);
   boost::asio::io_context io;
-  pma::hq::Server server(io, **sink, config);
+  pma::hq::Server server(io, **sink, config, wall_clock);
   auto port = server.start();
   if (!port) return report(port.error());
   spdlog::info("memberhq listening on {}:{}", config.listen_address, *port);

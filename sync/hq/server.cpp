@@ -78,17 +78,17 @@ struct SessionContext {
   ServerSinks sinks;
   std::shared_ptr<const ServerConfig> config_ptr;
   std::shared_ptr<ServerStats> stats_ptr;
-  Server::Clock clock;
+  const pma::Clock& clock;  // like the sink, outlives every session
   std::shared_ptr<Server::State> state;
   const ServerConfig& config;
   ServerStats& stats;
   SessionContext(ServerSinks s, std::shared_ptr<const ServerConfig> c,
-                 std::shared_ptr<ServerStats> st, Server::Clock k,
+                 std::shared_ptr<ServerStats> st, const pma::Clock& k,
                  std::shared_ptr<Server::State> sh)
       : sinks(s),
         config_ptr(std::move(c)),
         stats_ptr(std::move(st)),
-        clock(std::move(k)),
+        clock(k),
         state(std::move(sh)),
         config(*config_ptr),
         stats(*stats_ptr) {}
@@ -178,7 +178,7 @@ Result<std::vector<std::uint8_t>> reservation(const wire::Frame& frame, const Te
   if (auto ok = wire::decode_message(frame, wire::FrameType::reserve, request); !ok) {
     return std::unexpected(ok.error());
   }
-  std::int64_t now = ctx.clock();
+  std::int64_t now = ctx.clock.now_ms();
   auto reply =
       ctx.sinks.reservations.reserve(id, request, now, now + ctx.config.reservation_hold.count());
   if (!reply) return std::unexpected(reply.error());
@@ -225,7 +225,7 @@ asio::awaitable<Status> converse(TlsStream& stream, net::Watchdog& watchdog,
       handshake.set_highest_applied_seq(*highest);
       handshake.set_max_batch_bytes(config.max_frame_bytes);
       handshake.set_max_batch_deltas(config.max_batch_deltas);
-      handshake.set_server_time_ms(ctx.clock());
+      handshake.set_server_time_ms(ctx.clock.now_ms());
       handshake.set_store_id(id.store_id);
       handshake.set_terminal_id(id.terminal_id);
       handshake.set_protocol_version(wire::kColumnarProtocolVersion);
@@ -243,7 +243,7 @@ asio::awaitable<Status> converse(TlsStream& stream, net::Watchdog& watchdog,
         co_return fail("batch_too_long", fmt::format("batch of {} deltas, the limit is {}",
                                                      batch.deltas_size(), config.max_batch_deltas));
       }
-      auto outcome = ctx.sinks.batches.apply_batch(id, batch, ctx.clock());
+      auto outcome = ctx.sinks.batches.apply_batch(id, batch, ctx.clock.now_ms());
       if (!outcome) co_return std::unexpected(outcome.error());
       ++ctx.stats.batches;
       ctx.stats.deltas_applied += outcome->applied;
@@ -271,7 +271,7 @@ asio::awaitable<Status> converse(TlsStream& stream, net::Watchdog& watchdog,
                                 ? config.max_page_members
                                 : std::min(pull.max_members(), config.max_page_members);
       auto page = ctx.sinks.pages.member_page(id, pull.member_cursor(), limit,
-                                              pull.rule_set_version(), ctx.clock());
+                                              pull.rule_set_version(), ctx.clock.now_ms());
       if (!page) co_return std::unexpected(page.error());
       out = wire::encode_message(wire::FrameType::member_page, *page);
       if (out.size() - wire::kHeaderSize > config.max_frame_bytes) {
@@ -293,7 +293,7 @@ asio::awaitable<Status> converse(TlsStream& stream, net::Watchdog& watchdog,
 // write lock does not hold up sessions. Fails closed when the sink cannot tell.
 std::optional<Error> terminal_refusal(const TerminalIdentity& id, const std::string& peer,
                                       SessionContext& ctx) {
-  auto revoked = ctx.sinks.terminal_access.check_terminal(id, ctx.clock());
+  auto revoked = ctx.sinks.terminal_access.check_terminal(id, ctx.clock.now_ms());
   if (revoked && !*revoked) return std::nullopt;
   if (!revoked) {
     ++ctx.stats.protocol_errors;
@@ -461,15 +461,12 @@ asio::awaitable<void> flush_loop(std::shared_ptr<Server::State> state, Administr
 
 }  // namespace
 
-Server::Server(asio::io_context& io, ServerSinks sinks, ServerConfig config, Clock clock)
+Server::Server(asio::io_context& io, ServerSinks sinks, ServerConfig config,
+               const pma::Clock& clock)
     : io_(io),
       sinks_(sinks),
       config_(std::move(config)),
-      clock_(clock ? std::move(clock) : Clock([] {
-        return std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-            .count();
-      })),
+      clock_(clock),
       stats_(std::make_shared<ServerStats>()),
       state_(std::make_shared<State>()) {}
 

@@ -19,6 +19,7 @@
 
 #include "hq/sink.h"
 #include "net/tls.h"
+#include "pma/clock.h"
 #include "wire/frame.h"
 
 namespace pma::hq {
@@ -79,10 +80,12 @@ struct ServerSinks {
 
 class Server {
  public:
-  using Clock = std::function<std::int64_t()>;  // UTC ms since the epoch
-  Server(boost::asio::io_context& io, ServerSinks sinks, ServerConfig config, Clock clock = {});
-  Server(boost::asio::io_context& io, Sink& sink, ServerConfig config, Clock clock = {})
-      : Server(io, ServerSinks{sink, sink, sink, sink}, std::move(config), std::move(clock)) {}
+  // The wall clock (UTC ms) stamps batches, holds and last-seen times; it must outlive the
+  // server.
+  Server(boost::asio::io_context& io, ServerSinks sinks, ServerConfig config,
+         const pma::Clock& clock);
+  Server(boost::asio::io_context& io, Sink& sink, ServerConfig config, const pma::Clock& clock)
+      : Server(io, ServerSinks{sink, sink, sink, sink}, std::move(config), clock) {}
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -99,7 +102,7 @@ class Server {
   boost::asio::io_context& io_;
   ServerSinks sinks_;
   ServerConfig config_;
-  Clock clock_;
+  const pma::Clock& clock_;
   std::shared_ptr<ServerStats> stats_;
   std::shared_ptr<State> state_;
 };

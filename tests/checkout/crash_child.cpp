@@ -65,7 +65,8 @@ int main(int argc, char** argv) {
   // synchronous = FULL
   if (!db) return 4;
   pma::PhoneHasher hasher("crash-test-key");
-  checkout::SystemClock clock(480);
+  const pma::SystemClock wall_clock;
+  const checkout::StoreClock clock(wall_clock, *pma::StoreZone::named("Asia/Shanghai"));
   checkout::CheckoutService service(**db, hasher, {"S1", "T1"}, clock);
   store::MemberStore members(**db, hasher);
   for (int i = 0; i < 5; ++i) {

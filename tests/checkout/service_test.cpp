@@ -292,7 +292,7 @@ TEST_CASE("A refund tells HQ when the refunded checkout happened", "[checkout][r
   Till till;
   till.add_member("M1");
   REQUIRE(till.service->commit(commit_of("S", "M1", {basket_line("cake", 1, 3000)})));
-  const std::int64_t sold_at = till.clock.now().now_ms;
+  const std::int64_t sold_at = till.clock.now_ms();
   till.clock.advance(40LL * 86400 * 1000);  // the next month
   v1::RefundRequest whole;
   whole.set_refund_id("R");

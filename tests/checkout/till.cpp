@@ -25,7 +25,7 @@ Till::Till(std::string p, store::OpenOptions options)
   REQUIRE(opened);
   db = std::move(*opened);
   service = std::make_unique<checkout::CheckoutService>(
-      *db, hasher, checkout::CheckoutConfig{"S1", "T1"}, clock);
+      *db, hasher, checkout::CheckoutConfig{"S1", "T1"}, store_clock);
 }
 
 void Till::add_member(const std::string& id, int tier, std::int64_t hq_points, std::string birthday,
@@ -43,7 +43,7 @@ void Till::add_member(const std::string& id, int tier, std::int64_t hq_points, s
 
 void Till::add_coupon(const std::string& code, const std::string& member_id,
                       const std::string& template_id, std::int64_t valid_days) {
-  std::int64_t now_s = clock.now().now_ms / 1000;
+  std::int64_t now_s = clock.now_s();
   REQUIRE(store::CouponStore(*db).issue({.code = code,
                                          .member_id = member_id,
                                          .template_id = template_id,

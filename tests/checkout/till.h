@@ -33,7 +33,8 @@ struct Till {
   std::string path;
   std::unique_ptr<store::Database> db;
   pma::PhoneHasher hasher{"test-chain-key"};
-  checkout::ManualClock clock{kT0};
+  pma::ManualClock clock{kT0};
+  checkout::StoreClock store_clock{clock, *StoreZone::named("Asia/Shanghai")};
   std::unique_ptr<checkout::CheckoutService> service;
 };
 

@@ -19,6 +19,8 @@ TEST_CASE("The shipped example config loads and matches the defaults", "[config]
   CHECK(config->database.synchronous == "FULL");
   CHECK(config->state.dir == defaults.state.dir);
   CHECK(config->log.level == defaults.log.level);
+  CHECK(config->store.timezone == "Asia/Shanghai");
+  CHECK(config->store.deprecation_warning().empty());
 }
 
 TEST_CASE("An empty config is the defaults", "[config]") {
@@ -65,12 +67,58 @@ TEST_CASE("Config errors name the file, line and key", "[config]") {
       {"[store]\nid = 5\n", "config_bad_value", "memberd.toml:2: store.id: expected a string"},
       {"[api]\nport = \n", "config_syntax", "memberd.toml:2:"},
       {"store = 1\n", "config_bad_value", "memberd.toml:1: store: expected a [store] table"},
+      {"[store]\ntimezone = \"Mars/Olympus_Mons\"\n", "config_bad_value",
+       "memberd.toml:2: store.timezone: 'Mars/Olympus_Mons' is not a time zone in the IANA tz "
+       "database"},
+      {"[store]\ntimezone = \"UTC+8\"\n", "config_bad_value",
+       "memberd.toml:2: store.timezone: 'UTC+8' is not a time zone"},
+      {"[store]\nutc_offset_minutes = 900\n", "config_bad_value",
+       "memberd.toml:2: store.utc_offset_minutes: 900 is out of range"},
   }));
   INFO(c.text);
   auto config = parse_config(c.text, "memberd.toml");
   REQUIRE_FALSE(config);
   CHECK(config.error().code == c.code);
   CHECK_THAT(config.error().message, Catch::StartsWith(c.expected));
+}
+
+TEST_CASE("store.timezone alone decides the store-local date", "[config][timezone]") {
+  // 2026-03-09T04:30Z: 00:30 on 9 March in New York (EDT since the 8th), still the 8th at a
+  // fixed UTC-5.
+  const std::int64_t t = 1'773'030'600'000;
+  SECTION("a daylight-saving zone by name") {
+    auto config = parse_config("[store]\ntimezone = \"America/New_York\"\n", "m.toml");
+    REQUIRE(config);
+    auto zone = config->store.zone();
+    REQUIRE(zone);
+    CHECK(zone->name() == "America/New_York");
+    CHECK(zone->local_date_at(t).day == 9);
+    CHECK(config->store.deprecation_warning().empty());
+  }
+  SECTION("the deprecated offset is ignored, with a warning, when the zone is set") {
+    auto config = parse_config(
+        "[store]\ntimezone = \"America/New_York\"\nutc_offset_minutes = -300\n", "m.toml");
+    REQUIRE(config);
+    auto zone = config->store.zone();
+    REQUIRE(zone);
+    CHECK(zone->local_date_at(t).day == 9);
+    CHECK_THAT(config->store.deprecation_warning(),
+               Catch::Contains("deprecated and ignored") && Catch::Contains("America/New_York"));
+  }
+  SECTION("the deprecated offset alone is still honoured, with a warning") {
+    auto config = parse_config("[store]\nutc_offset_minutes = -300\n", "m.toml");
+    REQUIRE(config);
+    auto zone = config->store.zone();
+    REQUIRE(zone);
+    CHECK(zone->name() == "UTC-05:00");
+    CHECK(zone->local_date_at(t).day == 8);
+    CHECK_THAT(config->store.deprecation_warning(), Catch::Contains("deprecated"));
+  }
+  SECTION("neither: Asia/Shanghai") {
+    auto config = parse_config("", "m.toml");
+    REQUIRE(config);
+    CHECK(config->store.zone()->name() == "Asia/Shanghai");
+  }
 }
 
 TEST_CASE("A missing config file is reported with its path", "[config]") {

@@ -90,7 +90,8 @@ fi
 step "control fields"
 depends=$(dpkg-deb -f "$memberd_deb" Depends)
 echo "   memberd Depends: $depends"
-for lib in adduser libc6 libsqlite3-0 libssl3 libstdc++6 fonts-wqy-microhei libqrencode4; do
+for lib in adduser libc6 libsqlite3-0 libssl3 libstdc++6 fonts-wqy-microhei libqrencode4 libdate-tz3 \
+  tzdata; do
   [[ "$depends" == *"$lib"* ]] || fail "memberd does not depend on $lib"
 done
 dpkg-deb --ctrl-tarfile "$memberd_deb" | tar -xO ./conffiles | grep -qx /etc/memberd/memberd.toml ||

@@ -179,7 +179,8 @@ TEST_CASE("Certificates from another CA, or none, are refused", "[sync][bad_inpu
     auto config = world.client_config(bad);
     config.tls.cert_file = cert->cert_file;
     config.tls.key_file = cert->key_file;
-    bad.client = std::make_unique<pma::sync::SyncClient>(world.io, *bad.sync_store, config);
+    bad.client = std::make_unique<pma::sync::SyncClient>(world.io, *bad.sync_store, config,
+                                                         world.till_clock);
     world.checkout(bad, "M1", 5);
     auto result = world.sync(bad);
     REQUIRE_FALSE(result);

@@ -26,7 +26,8 @@ TEST_CASE(
   config.io_timeout = std::chrono::milliseconds(1500);
   config.max_batch_deltas = 15;
   config.max_page_members = 1;
-  till.client = std::make_unique<pma::sync::SyncClient>(world.io, *till.sync_store, config);
+  till.client =
+      std::make_unique<pma::sync::SyncClient>(world.io, *till.sync_store, config, world.till_clock);
   std::map<std::string, std::int64_t> expected;
   std::mt19937 random(7);
   int failures = 0;
@@ -163,7 +164,7 @@ TEST_CASE(
     auto db = pma::store::open_store(till.db_path);
     if (!db) ::_exit(3);
     pma::store::SqliteSyncStore store(**db);
-    pma::sync::SyncClient client(io, store, world.client_config(till));
+    pma::sync::SyncClient client(io, store, world.client_config(till), world.till_clock);
     client.sync_now(nullptr, [](auto) { ::_exit(2); });
     io.run();
     ::_exit(4);

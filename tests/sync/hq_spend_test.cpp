@@ -151,9 +151,10 @@ TEST_CASE("Spend earned at store A shows in store B's tier progress and counts o
   REQUIRE(world.sync(a));
   REQUIRE(world.sync(b));
   pma::PhoneHasher hasher("chain-key");
-  pma::checkout::ManualClock clock(now);
-  pma::checkout::CheckoutService at_a(*a.db, hasher, {"A", "T1"}, clock);
-  pma::checkout::CheckoutService at_b(*b.db, hasher, {"B", "T1"}, clock);
+  pma::ManualClock clock(now);
+  pma::checkout::StoreClock store_clock{clock, *pma::StoreZone::named("Asia/Shanghai")};
+  pma::checkout::CheckoutService at_a(*a.db, hasher, {"A", "T1"}, store_clock);
+  pma::checkout::CheckoutService at_b(*b.db, hasher, {"B", "T1"}, store_clock);
   std::int64_t next_payable = 0;
   REQUIRE(quoted_spend(at_b, 10'000, &next_payable) == next_payable);  // nothing spent yet
 
@@ -240,8 +241,9 @@ TEST_CASE("A tier upgrade earned at store A stays at A after the sync and reache
   REQUIRE(world.sync(a));
   REQUIRE(world.sync(b));
   pma::PhoneHasher hasher("chain-key");
-  pma::checkout::ManualClock clock(now);
-  pma::checkout::CheckoutService at_a(*a.db, hasher, {"A", "T1"}, clock);
+  pma::ManualClock clock(now);
+  pma::checkout::StoreClock store_clock{clock, *pma::StoreZone::named("Asia/Shanghai")};
+  pma::checkout::CheckoutService at_a(*a.db, hasher, {"A", "T1"}, store_clock);
   REQUIRE(at_a.set_rules(rules));
 
   pma::v1::CommitRequest commit;
@@ -276,8 +278,9 @@ TEST_CASE("Without a rule set at HQ a till keeps the tier it upgraded a member t
   Till& a = world.add_till("A", "T1");
   REQUIRE(world.sync(a));
   pma::PhoneHasher hasher("chain-key");
-  pma::checkout::ManualClock clock(now);
-  pma::checkout::CheckoutService at_a(*a.db, hasher, {"A", "T1"}, clock);  // default rules
+  pma::ManualClock clock(now);
+  pma::checkout::StoreClock store_clock{clock, *pma::StoreZone::named("Asia/Shanghai")};
+  pma::checkout::CheckoutService at_a(*a.db, hasher, {"A", "T1"}, store_clock);  // default rules
   pma::v1::CommitRequest commit;
   commit.set_txn_id("A-T1-0001");
   commit.set_member_id("M1");
@@ -344,8 +347,9 @@ TEST_CASE("A till ages HQ's spend months without a new page", "[sync][hq][spend]
                     "SELECT COUNT(*) FROM members WHERE member_id = 'M1' AND "
                     "spend_months IS NOT NULL") == 1);
   pma::PhoneHasher hasher("chain-key");
-  pma::checkout::ManualClock clock(now);  // Shanghai, UTC+8
-  pma::checkout::CheckoutService at_a(*a.db, hasher, {"A", "T1"}, clock);
+  pma::ManualClock clock(now);
+  pma::checkout::StoreClock store_clock{clock, *pma::StoreZone::named("Asia/Shanghai")};
+  pma::checkout::CheckoutService at_a(*a.db, hasher, {"A", "T1"}, store_clock);
   std::int64_t payable = 0;
   const std::int64_t first = quoted_spend(at_a, 5'000, &payable);  // payable is set here
   CHECK(first == 30'000 + payable);

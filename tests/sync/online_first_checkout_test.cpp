@@ -32,7 +32,7 @@ constexpr std::int64_t kT0 = 1'779'933'600'000;
 struct Checkout {
   Checkout(SyncWorld& world, Till& till, std::uint16_t port = 0)
       : service(*till.db, hasher, {.store_id = till.store_id, .terminal_id = till.terminal_id},
-                clock),
+                store_clock),
         reserver(world.io, world.client_config(till, port),
                  {.budget = std::chrono::seconds(5), .retry_pause = std::chrono::milliseconds(0)}),
         commits(service, &reserver, spdlog::default_logger()) {
@@ -41,7 +41,8 @@ struct Checkout {
   ~Checkout() { reserver.stop(); }
 
   pma::PhoneHasher hasher{"chain-key"};
-  pma::checkout::ManualClock clock{kT0};
+  pma::ManualClock clock{kT0};
+  pma::checkout::StoreClock store_clock{clock, *pma::StoreZone::named("Asia/Shanghai")};
   pma::checkout::CheckoutService service;
   pma::sync::Reserver reserver;
   pma::checkout::OnlineFirstCheckout commits;

@@ -25,9 +25,10 @@ constexpr std::int64_t kNow = 1'779'933'600'000;
 
 struct Counter {
   Counter(Till& till, std::int64_t now_ms)
-      : clock(now_ms), service(*till.db, hasher, {till.store_id, till.terminal_id}, clock) {}
+      : clock(now_ms), service(*till.db, hasher, {till.store_id, till.terminal_id}, store_clock) {}
   pma::PhoneHasher hasher{"chain-key"};
-  pma::checkout::ManualClock clock;
+  pma::ManualClock clock;
+  pma::checkout::StoreClock store_clock{clock, *pma::StoreZone::named("Asia/Shanghai")};
   pma::checkout::CheckoutService service;
 
   static pma::v1::CommitRequest request(const std::string& txn, const std::string& member_id,

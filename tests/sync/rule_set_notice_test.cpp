@@ -45,11 +45,12 @@ std::int64_t earned(pma::checkout::CheckoutService& service) {
 struct TillCheckout {
   explicit TillCheckout(Till& till)
       : service(*till.db, hasher, {.store_id = till.store_id, .terminal_id = till.terminal_id},
-                clock),
+                store_clock),
         rule_sets(service, *till.sync_store, spdlog::default_logger()) {}
 
   pma::PhoneHasher hasher{"chain-key"};
-  pma::checkout::ManualClock clock{kT0};
+  pma::ManualClock clock{kT0};
+  pma::checkout::StoreClock store_clock{clock, *pma::StoreZone::named("Asia/Shanghai")};
   pma::checkout::CheckoutService service;
   pma::checkout::HqRuleSets rule_sets;
 };

@@ -45,7 +45,7 @@ TEST_CASE("The started schedule trickles new checkouts to HQ without being asked
   auto& till = world.add_till("A", "T1");
   auto config = world.client_config(till);
   config.trickle_interval = std::chrono::milliseconds(50);
-  till.client = std::make_unique<SyncClient>(world.io, *till.sync_store, config);
+  till.client = std::make_unique<SyncClient>(world.io, *till.sync_store, config, world.till_clock);
   REQUIRE(till.client->start());
   for (int round = 1; round <= 3; ++round) {
     world.checkout(till, "M1", 10);

@@ -21,14 +21,8 @@ SyncWorld::SyncWorld(hq::ServerConfig server_config, hq::Sink* sink_override) {
   server_config.listen_address = "127.0.0.1";
   server_config.port = 0;
   server_config.tls = {ca_dir + "/ca.crt", ca_dir + "/server.crt", ca_dir + "/server.key"};
-  hq::Server::Clock clock = [this] {
-    if (hq_now_ms != 0) return hq_now_ms;
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  };
   server = std::make_unique<hq::Server>(io, sink_override ? *sink_override : *sink, server_config,
-                                        std::move(clock));
+                                        hq_clock);
   auto bound = server->start();
   REQUIRE(bound);
   port = *bound;
@@ -67,8 +61,8 @@ Till& SyncWorld::add_till(const std::string& store_id, const std::string& termin
   REQUIRE(db);
   till->db = std::move(*db);
   till->sync_store = std::make_unique<store::SqliteSyncStore>(*till->db);
-  till->client = std::make_unique<sync::SyncClient>(io, *till->sync_store,
-                                                    client_config(*till, port_override));
+  till->client = std::make_unique<sync::SyncClient>(
+      io, *till->sync_store, client_config(*till, port_override), till_clock);
   Till& ref = *till;
   tills_[store_id + "/" + terminal_id] = std::move(till);
   return ref;
@@ -82,7 +76,8 @@ void SyncWorld::restart(Till& till) {
   REQUIRE(db);
   till.db = std::move(*db);
   till.sync_store = std::make_unique<store::SqliteSyncStore>(*till.db);
-  till.client = std::make_unique<sync::SyncClient>(io, *till.sync_store, client_config(till));
+  till.client =
+      std::make_unique<sync::SyncClient>(io, *till.sync_store, client_config(till), till_clock);
 }
 
 Result<sync::SyncReport> SyncWorld::sync(Till& till, sync::SyncClient::ProgressFn progress) {

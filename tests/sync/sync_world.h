@@ -14,6 +14,7 @@
 #include "hq/ca.h"
 #include "hq/server.h"
 #include "hq/sqlite_sink.h"
+#include "pma/clock.h"
 #include "store/member_store.h"
 #include "store/sync_store_sqlite.h"
 #include "support/temp_dir.h"
@@ -30,19 +31,34 @@ struct Till {
   std::unique_ptr<sync::SyncClient> client;
 };
 
+// HQ's wall clock in a SyncWorld: the given instant while it is not 0, the system clock
+// otherwise.
+class HqTestClock final : public pma::Clock {
+ public:
+  explicit HqTestClock(const std::int64_t& fixed_ms) : fixed_ms_(fixed_ms) {}
+  std::int64_t now_ms() const override { return fixed_ms_ != 0 ? fixed_ms_ : system_.now_ms(); }
+
+ private:
+  const std::int64_t& fixed_ms_;
+  pma::SystemClock system_;
+};
+
 class SyncWorld {
  public:
   explicit SyncWorld(hq::ServerConfig server_config = {}, hq::Sink* sink_override = nullptr);
   ~SyncWorld();
 
   boost::asio::io_context io;
+  // HQ's clock (UTC ms) for stamps and the spend window; 0: the system clock.
+  std::int64_t hq_now_ms = 0;
+  HqTestClock hq_clock{hq_now_ms};
+  // The tills' wall clock (sync stamps; their checkouts bring their own manual clocks).
+  pma::SystemClock till_clock;
   TempDir dir;
   std::string ca_dir;
   std::unique_ptr<hq::SqliteSink> sink;
   std::unique_ptr<hq::Server> server;
   std::uint16_t port = 0;
-  // HQ's clock (UTC ms) for stamps and the spend window; 0: the system clock.
-  std::int64_t hq_now_ms = 0;
 
   // A till with its own certificate and database; port 0: HQ's port.
   Till& add_till(const std::string& store_id, const std::string& terminal_id,

@@ -124,7 +124,8 @@ TEST_CASE("HQ refuses a chain certificate whose store or terminal id breaks the 
   auto config = world.client_config(bad);
   config.tls.cert_file = forged.cert_file;
   config.tls.key_file = forged.key_file;
-  bad.client = std::make_unique<pma::sync::SyncClient>(world.io, *bad.sync_store, config);
+  bad.client =
+      std::make_unique<pma::sync::SyncClient>(world.io, *bad.sync_store, config, world.till_clock);
   world.checkout(bad, "M1", 5);
   const auto refused_before = world.server->stats().refused_tls;
 

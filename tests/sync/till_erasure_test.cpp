@@ -32,9 +32,10 @@ constexpr const char* kCard = "886099990001";
 // A CheckoutService on a SyncWorld till's database, as memberd wires it.
 struct Counter {
   explicit Counter(Till& till)
-      : service(*till.db, hasher, {till.store_id, till.terminal_id}, clock) {}
+      : service(*till.db, hasher, {till.store_id, till.terminal_id}, store_clock) {}
   pma::PhoneHasher hasher{"chain-key"};
-  pma::checkout::ManualClock clock{kNow};
+  pma::ManualClock clock{kNow};
+  pma::checkout::StoreClock store_clock{clock, *pma::StoreZone::named("Asia/Shanghai")};
   pma::checkout::CheckoutService service;
 
   std::string register_member() {

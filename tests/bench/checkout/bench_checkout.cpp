@@ -32,7 +32,7 @@
 #include "support/temp_dir.h"
 
 using namespace pma;
-using Clock = std::chrono::steady_clock;
+using Stopwatch = std::chrono::steady_clock;  // timings are intervals, not wall time
 
 namespace {
 
@@ -46,8 +46,8 @@ struct Args {
   bool acked = false;
 };
 
-double micros_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+double micros_since(Stopwatch::time_point t0) {
+  return std::chrono::duration<double, std::micro>(Stopwatch::now() - t0).count();
 }
 
 double at(const std::vector<double>& sorted, double q) {
@@ -68,7 +68,7 @@ struct Series {
   template <typename F>
   void run(store::Database& db, bool idle, F&& op) {
     int before = db.wal_frames();
-    auto t0 = Clock::now();
+    auto t0 = Stopwatch::now();
     op();
     us.push_back(micros_since(t0));
     int after = db.wal_frames();
@@ -78,7 +78,7 @@ struct Series {
     if (after < before) ++restarts;
     if (!idle && after >= kCheckpointFrames) ++checkpoints;
     if (idle) {
-      auto t1 = Clock::now();
+      auto t1 = Stopwatch::now();
       auto done = store::checkpoint_if_needed(db, kCheckpointFrames);
       if (!done) {
         std::fprintf(stderr, "checkpoint: %s\n", done.error().message.c_str());
@@ -168,7 +168,8 @@ int run_regime(const Args& args, bool idle) {
     return 1;
   }
   pma::PhoneHasher hasher("bench-key");
-  checkout::SystemClock clock(480);
+  const pma::SystemClock wall_clock;
+  const checkout::StoreClock clock(wall_clock, *pma::StoreZone::named("Asia/Shanghai"));
   checkout::CheckoutService service(**agent, hasher, {"S1", "T1"}, clock);
   store::MemberStore members(**agent, hasher);
   for (int i = 0; i < 100; ++i) {

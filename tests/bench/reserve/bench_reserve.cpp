@@ -93,7 +93,8 @@ int main(int argc, char** argv) {
   config.listen_address = "127.0.0.1";
   config.port = 0;
   config.tls = {ca + "/ca.crt", ca + "/server.crt", ca + "/server.key"};
-  pma::hq::Server server(hq_io, **sink, config);
+  const pma::SystemClock wall_clock;
+  pma::hq::Server server(hq_io, **sink, config, wall_clock);
   auto port = server.start();
   if (!port) return 1;
   auto guard = asio::make_work_guard(hq_io);

@@ -222,7 +222,8 @@ void bench_ingest(int deltas_per_store) {
   config.port = 0;
   config.max_sessions = 200;
   config.tls = {ca + "/ca.crt", ca + "/server.crt", ca + "/server.key"};
-  pma::hq::Server server(hq_io, **sink, config);
+  const pma::SystemClock wall_clock;
+  pma::hq::Server server(hq_io, **sink, config, wall_clock);
   auto port = server.start();
   if (!port) throw std::runtime_error(port.error().message);
   // Each store its own day and its own 3,000 regulars (300,000 members at HQ in all).
