@@ -16,13 +16,7 @@
 
 namespace {
 
-using pma::test::answer_of;
-using pma::test::ask;
-using pma::test::holds;
-using pma::test::run;
-using pma::test::SyncWorld;
-using pma::test::terminal;
-using pma::test::Till;
+using namespace pma::test;  // SyncWorld, Till and the shared helpers
 
 constexpr std::int64_t kNow = pma::test::kReserveNow;
 constexpr std::int64_t kHold = pma::test::kReserveHold;

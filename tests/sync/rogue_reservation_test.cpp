@@ -14,13 +14,7 @@
 #include "reservation_support.h"
 #include "sync_world.h"
 
-using pma::test::answer_of;
-using pma::test::ask;
-using pma::test::holds;
-using pma::test::run;
-using pma::test::SyncWorld;
-using pma::test::terminal;
-using pma::test::Till;
+using namespace pma::test;  // SyncWorld, Till and the shared helpers
 
 namespace {
 

@@ -13,9 +13,7 @@
 #include "terminal_tls.h"
 #include "wire/messages.h"
 
-using pma::test::SyncWorld;
-using pma::test::terminal_tls;
-using pma::test::Till;
+using namespace pma::test;  // SyncWorld, Till and the shared helpers
 namespace asio = boost::asio;
 namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
