@@ -7,21 +7,14 @@
 #include "api/router.h"
 #include "api_fixture.h"
 #include "pma/v1/api.pb.h"
+#include "support/member_fixtures.h"
 
 using pma::test::ApiFixture;
 
 namespace {
 
 void seed(ApiFixture& f) {
-  REQUIRE(f.members->upsert({.member_id = "M1",
-                             .card_no = "8860000000000001",
-                             .phone = "13812345678",
-                             .name = "王小明",
-                             .birthday = "03-08",
-                             .tier = 3,
-                             .hq_points = 1200,
-                             .hq_version = 2},
-                            1));
+  REQUIRE(f.members->upsert(pma::test::sample_member(2), 1));
   REQUIRE(f.db->exec(
       "INSERT INTO coupons(code, member_id, template_id, title, valid_from, valid_until) "
       "VALUES ('CPN-WELCOME1', 'M1', 'welcome', '新会员礼', 0, 1890000000)"));

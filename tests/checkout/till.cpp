@@ -8,17 +8,6 @@
 
 namespace pma::test {
 
-v1::BasketLine basket_line(std::string sku, std::int64_t qty, std::int64_t unit_fen,
-                           bool discountable, std::string category) {
-  v1::BasketLine l;
-  l.set_sku(std::move(sku));
-  l.set_qty(qty);
-  l.set_unit_price_fen(unit_fen);
-  l.set_discountable(discountable);
-  l.set_category(std::move(category));
-  return l;
-}
-
 Till::Till(std::string p, store::OpenOptions options)
     : path(p.empty() ? dir.file("agent.db") : std::move(p)) {
   auto opened = store::open_store(path, options);

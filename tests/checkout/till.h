@@ -7,15 +7,13 @@
 
 #include "checkout/checkout_service.h"
 #include "store/member_store.h"
+#include "support/basket.h"
 #include "support/temp_dir.h"
 
 namespace pma::test {
 
 // 2026-05-28 02:00 UTC = 10:00 in Shanghai, a Thursday; not a member day.
 constexpr std::int64_t kT0 = 1'779'933'600'000;
-
-v1::BasketLine basket_line(std::string sku, std::int64_t qty, std::int64_t unit_fen,
-                           bool discountable = true, std::string category = "bakery");
 
 struct Till {
   explicit Till(std::string path = {}, store::OpenOptions options = {});

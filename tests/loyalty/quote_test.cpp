@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "loyalty/money.h"
+#include "support/basket.h"
 
 using namespace pma;
 using namespace pma::loyalty;
@@ -12,16 +13,10 @@ namespace {
 
 constexpr std::int64_t kNowMs = 1'780'000'000'000;  // 2026-05-28 UTC
 
-v1::BasketLine line(std::string sku, std::int64_t qty, std::int64_t unit_fen,
-                    bool discountable = true, std::string category = "bakery") {
-  v1::BasketLine l;
-  l.set_sku(std::move(sku));
-  l.set_qty(qty);
-  l.set_unit_price_fen(unit_fen);
-  l.set_discountable(discountable);
-  l.set_category(std::move(category));
-  return l;
-}
+// test::basket_line under this file's short name (a lambda keeps its default arguments).
+constexpr auto line = [](auto&&... args) {
+  return test::basket_line(std::forward<decltype(args)>(args)...);
+};
 
 MemberView member(v1::Tier tier = v1::TIER_NORMAL, std::int64_t points = 0) {
   return MemberView{.member_id = "M1", .tier = tier, .points = points, .birthday = "03-15"};

@@ -2,26 +2,16 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/member_fixtures.h"
 #include "support/temp_dir.h"
 
 using namespace pma::store;
 using pma::PhoneHasher;
+using pma::test::MemberStoreFixture;
 
-TEST_CASE("Members are found by card, phone and id", "[store][members]") {
-  pma::test::TempDir dir;
-  auto db = open_store(dir.file("agent.db"));
-  REQUIRE(db);
-  PhoneHasher hasher("test-key");
-  MemberStore members(**db, hasher);
-  REQUIRE(members.upsert({.member_id = "M1",
-                          .card_no = "8860000000000001",
-                          .phone = "13812345678",
-                          .name = "王小明",
-                          .birthday = "03-08",
-                          .tier = 3,
-                          .hq_points = 1200,
-                          .hq_version = 4},
-                         1000));
+TEST_CASE_METHOD(MemberStoreFixture, "Members are found by card, phone and id",
+                 "[store][members]") {
+  REQUIRE(members.upsert(pma::test::sample_member(4), 1000));
 
   auto by_card = members.find_by_card("8860000000000001", 1000);
   REQUIRE(by_card);
@@ -46,10 +36,9 @@ TEST_CASE("Members are found by card, phone and id", "[store][members]") {
 TEST_CASE("The stored member never holds the full phone number", "[store][members]") {
   pma::test::TempDir dir;
   {
-    auto db = open_store(dir.file("agent.db"));
-    REQUIRE(db);
+    auto db = pma::test::open_till_store(dir.file("agent.db"));
     PhoneHasher hasher("test-key");
-    MemberStore members(**db, hasher);
+    MemberStore members(*db, hasher);
     REQUIRE(members.upsert({.member_id = "M1", .phone = "13812345678"}, 1));
   }
   std::FILE* f = std::fopen(dir.file("agent.db").c_str(), "rb");
@@ -68,28 +57,20 @@ TEST_CASE("The stored member never holds the full phone number", "[store][member
   CHECK(bytes.find("13812345678") == std::string::npos);
 }
 
-TEST_CASE("Balance adds local ledger entries HQ has not reflected", "[store][members]") {
-  pma::test::TempDir dir;
-  auto db = open_store(dir.file("agent.db"));
-  REQUIRE(db);
-  PhoneHasher hasher("k");
-  MemberStore members(**db, hasher);
+TEST_CASE_METHOD(MemberStoreFixture, "Balance adds local ledger entries HQ has not reflected",
+                 "[store][members]") {
   REQUIRE(members.upsert({.member_id = "M1", .card_no = "C1", .hq_points = 500}, 1));
-  REQUIRE((*db)->exec(
+  REQUIRE(db->exec(
       "INSERT INTO ledger(member_id, txn_id, kind, points, created_at, hq_reflected) VALUES "
       "('M1', 'T1', 'earn', 30, 2, 0), ('M1', 'T0', 'earn', 99, 1, 1), "
       "('M1', 'T2', 'burn', -10, 3, 0)"));
   CHECK(members.find_by_card("C1", 5)->value().points == 520);
 }
 
-TEST_CASE("Usable coupons are listed with the member", "[store][members]") {
-  pma::test::TempDir dir;
-  auto db = open_store(dir.file("agent.db"));
-  REQUIRE(db);
-  PhoneHasher hasher("k");
-  MemberStore members(**db, hasher);
+TEST_CASE_METHOD(MemberStoreFixture, "Usable coupons are listed with the member",
+                 "[store][members]") {
   REQUIRE(members.upsert({.member_id = "M1", .card_no = "C1"}, 1));
-  REQUIRE((*db)->exec(
+  REQUIRE(db->exec(
       "INSERT INTO coupons(code, member_id, template_id, title, valid_from, valid_until, state) "
       "VALUES ('A', 'M1', 'welcome', 'Welcome', 0, 100, 'issued'),"
       "       ('B', 'M1', 'birthday', 'Birthday', 0, 20, 'issued'),"
@@ -101,12 +82,8 @@ TEST_CASE("Usable coupons are listed with the member", "[store][members]") {
   CHECK(m->coupons[0].code == "A");
 }
 
-TEST_CASE("A card number owned by another member is a conflict", "[store][members]") {
-  pma::test::TempDir dir;
-  auto db = open_store(dir.file("agent.db"));
-  REQUIRE(db);
-  PhoneHasher hasher("k");
-  MemberStore members(**db, hasher);
+TEST_CASE_METHOD(MemberStoreFixture, "A card number owned by another member is a conflict",
+                 "[store][members]") {
   REQUIRE(members.upsert({.member_id = "M1", .card_no = "C1"}, 1));
   auto ok = members.upsert({.member_id = "M2", .card_no = "C1"}, 1);
   REQUIRE_FALSE(ok);

@@ -6,10 +6,10 @@
 #include "net/frame_stream.h"
 #include "net/tls.h"
 #include "sync_world.h"
+#include "terminal_tls.h"
 #include "wire/messages.h"
 
-using pma::test::SyncWorld;
-using pma::test::Till;
+using namespace pma::test;  // SyncWorld, Till and the shared helpers
 namespace asio = boost::asio;
 namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
@@ -102,14 +102,6 @@ bool run_until(SyncWorld& world, Predicate happened) {
   return happened();
 }
 
-std::shared_ptr<ssl::context> client_tls(SyncWorld& world, const pma::hq::IssuedCert& cert,
-                                         const std::string& ca) {
-  auto tls = pma::net::make_client_context({ca, cert.cert_file, cert.key_file});
-  REQUIRE(tls);
-  (void)world;
-  return *tls;
-}
-
 }  // namespace
 
 TEST_CASE("Oversize, truncated, garbled and unknown frames are refused while HQ serves others",
@@ -117,9 +109,7 @@ TEST_CASE("Oversize, truncated, garbled and unknown frames are refused while HQ 
   SyncWorld world;
   world.import_members(1, 0);
   Till& good = world.add_till("GOOD", "T1");
-  auto cert = pma::hq::issue_terminal_cert(world.ca_dir, "EVIL", "T1", world.dir.file("evil"));
-  REQUIRE(cert);
-  auto tls = client_tls(world, *cert, world.ca_dir + "/ca.crt");
+  auto tls = terminal_tls(world, "EVIL", "T1");
 
   auto check_refused = [&](std::vector<std::uint8_t> bad, const std::string& code,
                            bool hang_up = false) {
@@ -163,7 +153,7 @@ TEST_CASE("Certificates from another CA, or none, are refused", "[sync][bad_inpu
 
   SECTION("a terminal certificate signed by another chain's CA") {
     // The client trusts our HQ, but presents a certificate HQ did not issue.
-    auto tls = client_tls(world, *cert, world.ca_dir + "/ca.crt");
+    auto tls = terminal_tls(world, *cert);
     auto out = run_raw(world, *tls, {});
     CHECK_FALSE(out.got_handshake_frame);
   }
@@ -205,9 +195,7 @@ TEST_CASE("Beyond max_sessions HQ answers Busy with a retry hint instead of fall
   config.io_timeout = std::chrono::milliseconds(3000);
   SyncWorld world(config);
   Till& a = world.add_till("A", "T1");
-  auto cert = pma::hq::issue_terminal_cert(world.ca_dir, "HOLD", "T1", world.dir.file("hold"));
-  REQUIRE(cert);
-  auto tls = client_tls(world, *cert, world.ca_dir + "/ca.crt");
+  auto tls = terminal_tls(world, "HOLD", "T1");
   // One session holds the only slot (HQ closes it after io_timeout).
   RawOutcome holder;
   bool holder_done = false;

@@ -7,6 +7,7 @@
 #include "hq/sqlite_sink.h"
 #include "hq_old_schemas.h"
 #include "sqlite/database.h"
+#include "sqlite_file_query.h"
 #include "support/temp_dir.h"
 
 namespace {
@@ -70,14 +71,9 @@ std::int64_t balance(SqliteSink& sink, const std::string& member_id) {
   return *m ? (*m)->points : 0;
 }
 
+// The first column of the first row of `sql` on the file at `path`; -1: no row.
 std::int64_t scalar(const std::string& path, const std::string& sql) {
-  auto db = Database::open(path);
-  REQUIRE(db);
-  auto q = (*db)->prepare(sql);
-  REQUIRE(q);
-  auto row = q->step();
-  REQUIRE(row);
-  return *row ? q->column_int64(0) : -1;
+  return pma::test::first_int(path, sql).value_or(-1);
 }
 
 // What the previous release wrote for S1/T1, seqs 1-6, in its own schema: OLD-1 applied before

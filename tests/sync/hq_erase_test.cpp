@@ -7,6 +7,7 @@
 
 #include "pma/phone.h"
 #include "sqlite/database.h"
+#include "sqlite_file_query.h"
 #include "store/member_store.h"
 #include "sync_world.h"
 
@@ -23,13 +24,8 @@ void register_with_coupon(SyncWorld& world, Till& till, const std::string& provi
   pma::PhoneHasher hasher("chain-key");
   pma::store::MemberStore members(*till.db, hasher);
   REQUIRE(members.upsert({.member_id = provisional_id, .phone = kPhone, .name = "Wang"}, 0));
-  pma::v1::Delta delta;
+  auto delta = pma::test::registration_delta(provisional_id, kPhone, "Wang");
   auto* r = delta.mutable_member_registered();
-  r->set_provisional_id(provisional_id);
-  auto hash = hasher.hash(kPhone);
-  r->set_phone_hash(std::string(hash.begin(), hash.end()));
-  r->set_phone_masked(pma::mask_phone(kPhone));
-  r->set_name("Wang");
   r->set_birthday("1990-04-01");
   r->set_card_no("886099990001");
   r->add_welcome_coupons(coupon);
@@ -197,14 +193,9 @@ void refund_as(SyncWorld& world, Till& till, const std::string& original_txn,
 }
 
 std::int64_t hq_count(SyncWorld& world, const std::string& sql) {
-  auto db = pma::sqlite::Database::open(world.dir.file("hq.db"));
-  REQUIRE(db);
-  auto q = (*db)->prepare(sql);
-  REQUIRE(q);
-  auto row = q->step();
-  REQUIRE(row);
-  REQUIRE(*row);
-  return q->column_int64(0);
+  auto n = pma::test::first_int(world.dir.file("hq.db"), sql);
+  REQUIRE(n.has_value());
+  return *n;
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "hq/sqlite_sink_migrations.h"
 #include "hq_old_schemas.h"
 #include "sqlite/database.h"
+#include "sqlite_file_query.h"
 #include "support/temp_dir.h"
 
 namespace {
@@ -51,14 +52,9 @@ pma::v1::Delta refund(std::uint64_t seq, const std::string& txn, std::int64_t fe
   return delta;
 }
 
+// The first column of the first row of `sql` on the file at `path`; -1: no row.
 std::int64_t scalar(const std::string& path, const std::string& sql) {
-  auto db = Database::open(path);
-  REQUIRE(db);
-  auto q = (*db)->prepare(sql);
-  REQUIRE(q);
-  auto row = q->step();
-  REQUIRE(row);
-  return *row ? q->column_int64(0) : -1;
+  return pma::test::first_int(path, sql).value_or(-1);
 }
 
 // Every table's columns (name, type, not null, default, key position) and whether it has a

@@ -16,12 +16,9 @@ using pma::test::run;
 using pma::test::SyncWorld;
 using pma::test::Till;
 
+// A reservation of `points` for M1, the member these cases import.
 pma::v1::ReserveRequest ask(const std::string& txn, std::int64_t points) {
-  pma::v1::ReserveRequest r;
-  r.set_txn_id(txn);
-  r.set_member_id("M1");
-  r.set_points(points);
-  return r;
+  return pma::test::ask(txn, "M1", points);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "pma/calendar.h"
 #include "pma/phone.h"
 #include "sqlite/database.h"
+#include "support/basket.h"
 #include "sync_world.h"
 
 using pma::test::SyncWorld;
@@ -25,14 +26,9 @@ std::int64_t utc_ms(int y, unsigned m, unsigned d) {
       .count();
 }
 
+// One of `sku` at `unit_fen`, discountable bakery.
 pma::v1::BasketLine line(const std::string& sku, std::int64_t unit_fen) {
-  pma::v1::BasketLine l;
-  l.set_sku(sku);
-  l.set_qty(1);
-  l.set_unit_price_fen(unit_fen);
-  l.set_discountable(true);
-  l.set_category("bakery");
-  return l;
+  return pma::test::basket_line(sku, 1, unit_fen);
 }
 
 pma::v1::Delta spend_delta(std::uint64_t seq, std::int64_t at_ms, std::int64_t fen) {

@@ -14,6 +14,7 @@
 #include "checkout/clock.h"
 #include "client/reserver.h"
 #include "reservation_support.h"
+#include "support/basket.h"
 #include "sync_world.h"
 
 namespace {
@@ -53,30 +54,29 @@ v1::CommitRequest burn(const std::string& txn, std::int64_t points) {
   v1::CommitRequest r;
   r.set_txn_id(txn);
   r.set_member_id("M1");
-  auto* line = r.add_lines();
-  line->set_sku("piano");
-  line->set_qty(1);
-  line->set_unit_price_fen(200'000);
-  line->set_category("music");
-  line->set_discountable(false);
+  *r.add_lines() = pma::test::basket_line("piano", 1, 200'000, false, "music");
   r.set_points_to_burn(points);
   return r;
 }
 
-std::uint64_t holds(SyncWorld& world) {
-  auto n = world.sink->active_holds(0);
-  REQUIRE(n.has_value());
-  return *n;
-}
+// HQ's holds in force now.
+std::uint64_t holds(SyncWorld& world) { return pma::test::holds(*world.sink, 0); }
+
+// Member M1 with 10,000 points at HQ, and store A's till synced so it knows M1.
+struct SyncedTillA {
+  SyncedTillA() {
+    world.import_members(1, 10'000);
+    REQUIRE(world.sync(a));
+  }
+  SyncWorld world;
+  Till& a = world.add_till("A", "T1");
+};
 
 }  // namespace
 
-TEST_CASE("A burn HQ holds commits under the online rules and is recorded as reserved",
-          "[sync][reserve][checkout]") {
-  SyncWorld world;
-  world.import_members(1, 10'000);
-  Till& a = world.add_till("A", "T1");
-  REQUIRE(world.sync(a));
+TEST_CASE_METHOD(SyncedTillA,
+                 "A burn HQ holds commits under the online rules and is recorded as reserved",
+                 "[sync][reserve][checkout]") {
   Checkout till(world, a);
 
   // 3,000 points are beyond the offline daily limit (2,000): only a hold makes them possible,
@@ -94,13 +94,10 @@ TEST_CASE("A burn HQ holds commits under the online rules and is recorded as res
   CHECK(holds(world) == 0);
 }
 
-TEST_CASE("A burn HQ refuses is the commit's refusal, with HQ's reason, and writes nothing",
-          "[sync][reserve][checkout]") {
-  SyncWorld world;
-  world.import_members(1, 10'000);
-  Till& a = world.add_till("A", "T1");
+TEST_CASE_METHOD(SyncedTillA,
+                 "A burn HQ refuses is the commit's refusal, with HQ's reason, and writes nothing",
+                 "[sync][reserve][checkout]") {
   Till& b = world.add_till("B", "T1");
-  REQUIRE(world.sync(a));
   REQUIRE(world.sync(b));
   Checkout at_a(world, a);
   Checkout at_b(world, b);
@@ -117,12 +114,9 @@ TEST_CASE("A burn HQ refuses is the commit's refusal, with HQ's reason, and writ
   CHECK(holds(world) == 1);  // A's, untouched
 }
 
-TEST_CASE("A burn HQ leaves unanswered commits under the offline rules and limits",
-          "[sync][reserve][checkout]") {
-  SyncWorld world;
-  world.import_members(1, 10'000);
-  Till& a = world.add_till("A", "T1");
-  REQUIRE(world.sync(a));
+TEST_CASE_METHOD(SyncedTillA,
+                 "A burn HQ leaves unanswered commits under the offline rules and limits",
+                 "[sync][reserve][checkout]") {
   // Nothing listens on this port: every reservation is unanswered ("connect").
   boost::asio::ip::tcp::acceptor closed(world.io, {boost::asio::ip::make_address("127.0.0.1"), 0});
   const auto free_port = closed.local_endpoint().port();
@@ -141,12 +135,10 @@ TEST_CASE("A burn HQ leaves unanswered commits under the offline rules and limit
   CHECK(holds(world) == 0);
 }
 
-TEST_CASE("A hold whose local commit fails is released at HQ, and a plain sale asks HQ nothing",
-          "[sync][reserve][checkout]") {
-  SyncWorld world;
-  world.import_members(1, 10'000);
-  Till& a = world.add_till("A", "T1");
-  REQUIRE(world.sync(a));
+TEST_CASE_METHOD(
+    SyncedTillA,
+    "A hold whose local commit fails is released at HQ, and a plain sale asks HQ nothing",
+    "[sync][reserve][checkout]") {
   Checkout till(world, a);
 
   // HQ grants the hold; the commit then fails on the POS's stale expected payable.

@@ -11,54 +11,23 @@
 
 #include "client/reserver.h"
 #include "fault_proxy.h"
-#include "pma/phone.h"
 #include "reservation_support.h"
 #include "sync_world.h"
 
 namespace {
 
-using pma::test::answer_of;
-using pma::test::run;
-using pma::test::SyncWorld;
-using pma::test::Till;
+using namespace pma::test;  // SyncWorld, Till and the shared helpers
 
-constexpr std::int64_t kNow = 1'790'000'000'000;
-constexpr std::int64_t kHold = 15 * 60 * 1000;
-
-pma::v1::ReserveRequest ask(const std::string& txn, const std::string& member, std::int64_t points,
-                            std::vector<std::string> coupons = {}, std::int64_t unreflected = 0) {
-  pma::v1::ReserveRequest r;
-  r.set_txn_id(txn);
-  r.set_member_id(member);
-  r.set_points(points);
-  if (unreflected != 0) {  // a local entry far beyond anything HQ has applied
-    auto* e = r.add_unreflected();
-    e->set_seq(1'000'000);
-    e->set_txn_id("LOCAL-" + txn);
-    e->set_points(unreflected);
-  }
-  for (auto& c : coupons) r.add_coupon_codes(c);
-  return r;
-}
-
-pma::hq::TerminalIdentity terminal(const Till& till) { return {till.store_id, till.terminal_id}; }
+constexpr std::int64_t kNow = pma::test::kReserveNow;
+constexpr std::int64_t kHold = pma::test::kReserveHold;
 
 // Member M1 at HQ with 1000 points and an issued welcome coupon W-A-T1-1 (registered at store A).
 void seed(SyncWorld& world, Till& a) {
   // The registration's phone is M1's, so HQ gives the welcome coupon to M1.
-  pma::PhoneHasher hasher("chain-key");
-  auto hash = hasher.hash("13900000001");
-  std::vector<pma::hq::ImportedMember> m1{
-      {"M1", "886000000001", {hash.begin(), hash.end()}, "139****0001", "Member 1", "", 1, 1000}};
-  REQUIRE(world.sink->import_members(m1));
-  pma::v1::Delta delta;
-  auto* r = delta.mutable_member_registered();
-  r->set_provisional_id("P-A-T1-1");
-  r->set_phone_hash(std::string(hash.begin(), hash.end()));
-  r->set_name("New");
-  r->add_welcome_coupons("W-A-T1-1");
-  world.write_delta(a, delta, "P-A-T1-1", 0, "member_registered");
-  REQUIRE(world.sync(a));
+  pma::test::seed_welcome(world, a,
+                          {{"M1", "886000000001", pma::test::chain_hash("13900000001"),
+                            "139****0001", "Member 1", "", 1, 1000}},
+                          "P-A-T1-1", "W-A-T1-1", "13900000001", "New");
 }
 
 // The till's checkout under the POS transaction id the reservation used.
@@ -73,22 +42,20 @@ void checkout_as(SyncWorld& world, Till& till, const std::string& txn, const std
   world.write_delta(till, delta, member, -burned, "checkout");
 }
 
-std::uint64_t holds(pma::hq::Sink& sink, std::int64_t now_ms) {
-  auto n = sink.active_holds(now_ms);
-  REQUIRE(n.has_value());
-  return n.value();
-}
-
-}  // namespace
-
-TEST_CASE("HQ holds a coupon for one checkout and refuses it to every other till until then",
-          "[sync][reserve]") {
+// Stores A and B with one till each, seeded at A: the setup most cases here start from.
+struct SeededStores {
+  SeededStores() { seed(world, a); }
   SyncWorld world;
   Till& a = world.add_till("A", "T1");
   Till& b = world.add_till("B", "T1");
-  seed(world, a);
-  auto& sink = *world.sink;
+  pma::hq::SqliteSink& sink = *world.sink;
+};
 
+}  // namespace
+
+TEST_CASE_METHOD(SeededStores,
+                 "HQ holds a coupon for one checkout and refuses it to every other till until then",
+                 "[sync][reserve]") {
   auto first = sink.reserve(terminal(a), ask("A-1", "M1", 0, {"W-A-T1-1"}), kNow, kNow + kHold);
   REQUIRE(first);
   CHECK(first->granted());
@@ -125,13 +92,8 @@ TEST_CASE("HQ holds a coupon for one checkout and refuses it to every other till
   CHECK(conflicts->empty());
 }
 
-TEST_CASE("Points holds count against the chain-wide balance, all or nothing", "[sync][reserve]") {
-  SyncWorld world;
-  Till& a = world.add_till("A", "T1");
-  Till& b = world.add_till("B", "T1");
-  seed(world, a);
-  auto& sink = *world.sink;
-
+TEST_CASE_METHOD(SeededStores, "Points holds count against the chain-wide balance, all or nothing",
+                 "[sync][reserve]") {
   auto big = sink.reserve(terminal(a), ask("A-1", "M1", 800), kNow, kNow + kHold);
   REQUIRE(big);
   CHECK(big->granted());
@@ -175,12 +137,9 @@ TEST_CASE("Points holds count against the chain-wide balance, all or nothing", "
   CHECK(negative.error().code == "reserve_invalid");
 }
 
-TEST_CASE("The Reserver gets HQ's answer over mutual TLS and reuses its connection",
-          "[sync][reserve]") {
-  SyncWorld world;
-  Till& a = world.add_till("A", "T1");
-  Till& b = world.add_till("B", "T1");
-  seed(world, a);
+TEST_CASE_METHOD(SeededStores,
+                 "The Reserver gets HQ's answer over mutual TLS and reuses its connection",
+                 "[sync][reserve]") {
   pma::sync::Reserver ra(world.io, world.client_config(a), {.budget = std::chrono::seconds(5)});
   pma::sync::Reserver rb(world.io, world.client_config(b), {.budget = std::chrono::seconds(5)});
   REQUIRE(ra.start());
@@ -393,13 +352,9 @@ TEST_CASE("A till's own committed burns count once at HQ, before and after HQ ap
   CHECK(third->points_available() == 400);
 }
 
-TEST_CASE("A late release cannot drop a newer hold, and a late reservation holds nothing",
-          "[sync][reserve]") {
-  SyncWorld world;
-  Till& a = world.add_till("A", "T1");
-  Till& b = world.add_till("B", "T1");
-  seed(world, a);
-  auto& sink = *world.sink;
+TEST_CASE_METHOD(SeededStores,
+                 "A late release cannot drop a newer hold, and a late reservation holds nothing",
+                 "[sync][reserve]") {
   auto old_hold = sink.reserve(terminal(a), ask("A-1", "M1", 0, {"W-A-T1-1"}), kNow, kNow + kHold);
   REQUIRE(old_hold);
   REQUIRE(old_hold->granted());

@@ -11,54 +11,24 @@
 #include <optional>
 
 #include "client/reserver.h"
-#include "pma/phone.h"
 #include "reservation_support.h"
 #include "sync_world.h"
 
-using pma::test::answer_of;
-using pma::test::run;
-using pma::test::SyncWorld;
-using pma::test::Till;
+using namespace pma::test;  // SyncWorld, Till and the shared helpers
 
 namespace {
 
-constexpr std::int64_t kNow = 1'790'000'000'000;
-constexpr std::int64_t kHold = 15 * 60 * 1000;
-
-pma::v1::ReserveRequest ask(const std::string& txn, const std::string& member, std::int64_t points,
-                            std::vector<std::string> coupons = {}) {
-  pma::v1::ReserveRequest r;
-  r.set_txn_id(txn);
-  r.set_member_id(member);
-  r.set_points(points);
-  for (auto& c : coupons) r.add_coupon_codes(c);
-  return r;
-}
-
-pma::hq::TerminalIdentity terminal(const Till& till) { return {till.store_id, till.terminal_id}; }
+constexpr std::int64_t kNow = pma::test::kReserveNow;
+constexpr std::int64_t kHold = pma::test::kReserveHold;
 
 // Members M1 (the victim, with `points`) and M2 (the rogue's accomplice) at HQ; S2 registers a
 // customer with M1's phone and the welcome coupon W-S2-T1-1, so HQ holds that coupon for M1.
 void seed(SyncWorld& world, Till& s2, std::int64_t points = 1000) {
-  pma::PhoneHasher hasher("chain-key");
-  auto hash = hasher.hash("13900000001");
-  std::vector<pma::hq::ImportedMember> members{
-      {"M1", "886000000001", {hash.begin(), hash.end()}, "139****0001", "Victim", "", 1, points},
-      {"M2", "886000000002", {}, "", "Accomplice", "", 1, 0}};
-  REQUIRE(world.sink->import_members(members));
-  pma::v1::Delta delta;
-  auto* r = delta.mutable_member_registered();
-  r->set_provisional_id("P-S2-T1-1");
-  r->set_phone_hash(std::string(hash.begin(), hash.end()));
-  r->add_welcome_coupons("W-S2-T1-1");
-  world.write_delta(s2, delta, "P-S2-T1-1", 0, "member_registered");
-  REQUIRE(world.sync(s2));
-}
-
-std::uint64_t holds(pma::hq::Sink& sink, std::int64_t now_ms) {
-  auto n = sink.active_holds(now_ms);
-  REQUIRE(n.has_value());
-  return n.value();
+  pma::test::seed_welcome(world, s2,
+                          {{"M1", "886000000001", pma::test::chain_hash("13900000001"),
+                            "139****0001", "Victim", "", 1, points},
+                           {"M2", "886000000002", {}, "", "Accomplice", "", 1, 0}},
+                          "P-S2-T1-1", "W-S2-T1-1", "13900000001");
 }
 
 // The kinds of the conflicts recorded for the terminal, in order.
@@ -72,14 +42,22 @@ std::vector<std::string> conflicts_of(SyncWorld& world, const Till& till) {
   return kinds;
 }
 
-}  // namespace
-
-TEST_CASE("A rogue terminal cannot hold another member's coupon, and its owner's checkout is held",
-          "[sync][reserve][rogue]") {
+// The rogue (S1/T9) and the owner's store S2, seeded with M1 holding `kPoints`.
+template <std::int64_t kPoints = 1000>
+struct RogueAndOwner {
+  RogueAndOwner() { seed(world, s2, kPoints); }
   SyncWorld world;
   Till& s2 = world.add_till("S2", "T1");
   Till& rogue = world.add_till("S1", "T9");
-  seed(world, s2);
+  pma::hq::SqliteSink& sink = *world.sink;
+};
+
+}  // namespace
+
+TEST_CASE_METHOD(
+    RogueAndOwner<>,
+    "A rogue terminal cannot hold another member's coupon, and its owner's checkout is held",
+    "[sync][reserve][rogue]") {
   pma::sync::Reserver by_rogue(world.io, world.client_config(rogue),
                                {.budget = std::chrono::seconds(5)});
   pma::sync::Reserver by_s2(world.io, world.client_config(s2), {.budget = std::chrono::seconds(5)});
@@ -114,14 +92,10 @@ TEST_CASE("A rogue terminal cannot hold another member's coupon, and its owner's
   by_s2.stop();
 }
 
-TEST_CASE("A terminal cannot claim another terminal's welcome code before HQ has heard of it",
-          "[sync][reserve][rogue]") {
-  SyncWorld world;
-  Till& s2 = world.add_till("S2", "T1");
-  Till& rogue = world.add_till("S1", "T9");
-  seed(world, s2);
-  auto& sink = *world.sink;
-
+TEST_CASE_METHOD(
+    RogueAndOwner<>,
+    "A terminal cannot claim another terminal's welcome code before HQ has heard of it",
+    "[sync][reserve][rogue]") {
   auto squat =
       sink.reserve(terminal(rogue), ask("R-1", "M2", 0, {"W-S2-T1-6"}), kNow, kNow + kHold);
   REQUIRE(squat);
@@ -140,13 +114,8 @@ TEST_CASE("A terminal cannot claim another terminal's welcome code before HQ has
   CHECK(conflicts_of(world, s2).empty());
 }
 
-TEST_CASE("HQ holds no more points than one transaction may burn", "[sync][reserve][rogue]") {
-  SyncWorld world;
-  Till& s2 = world.add_till("S2", "T1");
-  Till& rogue = world.add_till("S1", "T9");
-  seed(world, s2, 5'000'000);
-  auto& sink = *world.sink;
-
+TEST_CASE_METHOD(RogueAndOwner<5'000'000>, "HQ holds no more points than one transaction may burn",
+                 "[sync][reserve][rogue]") {
   // The default cap, 1,000,000 points per transaction.
   auto over = sink.reserve(terminal(rogue), ask("R-1", "M1", 1'000'001), kNow, kNow + kHold);
   REQUIRE(over);
@@ -173,15 +142,11 @@ TEST_CASE("HQ holds no more points than one transaction may burn", "[sync][reser
         std::vector<std::string>{"points_out_of_range", "points_out_of_range"});
 }
 
-TEST_CASE(
+TEST_CASE_METHOD(
+    RogueAndOwner<5'000'000>,
     "One terminal has at most kMaxHoldsPerTerminal holds in force, other terminals are not "
     "affected",
     "[sync][reserve][rogue]") {
-  SyncWorld world;
-  Till& s2 = world.add_till("S2", "T1");
-  Till& rogue = world.add_till("S1", "T9");
-  seed(world, s2, 5'000'000);
-  auto& sink = *world.sink;
   const auto limit = pma::hq::kMaxHoldsPerTerminal;
 
   for (std::size_t i = 0; i < limit; ++i) {

@@ -10,10 +10,10 @@
 #include "net/frame_stream.h"
 #include "net/tls.h"
 #include "sync_world.h"
+#include "terminal_tls.h"
 #include "wire/messages.h"
 
-using pma::test::SyncWorld;
-using pma::test::Till;
+using namespace pma::test;  // SyncWorld, Till and the shared helpers
 namespace asio = boost::asio;
 namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
@@ -50,15 +50,11 @@ asio::awaitable<void> idle_session(ssl::context& tls, std::uint16_t port, bool h
   ++out.ended;
 }
 
-std::shared_ptr<ssl::context> tls_for(SyncWorld& world, const std::string& store,
-                                      const std::string& terminal) {
-  auto cert = pma::hq::issue_terminal_cert(world.ca_dir, store, terminal,
-                                           world.dir.file("certs-" + store + terminal));
-  REQUIRE(cert);
-  auto tls =
-      pma::net::make_client_context({world.ca_dir + "/ca.crt", cert->cert_file, cert->key_file});
-  REQUIRE(tls);
-  return *tls;
+// `n` idle sessions of one certificate, started now on the world's io_context.
+void spawn_idle(SyncWorld& world, ssl::context& tls, int n, bool hello, Idle& idle) {
+  for (int i = 0; i < n; ++i) {
+    asio::co_spawn(world.io, idle_session(tls, world.port, hello, idle), asio::detached);
+  }
 }
 
 template <typename Done>
@@ -96,11 +92,9 @@ TEST_CASE("200 idle sessions of one certificate hold one slot: each new one repl
           "[sync][rogue][admission]") {
   SyncWorld world(small_hq());
   world.import_members(1, 0);
-  auto tls = tls_for(world, "S1", "T9");
+  auto tls = terminal_tls(world, "S1", "T9");
   Idle idle;
-  for (int i = 0; i < 200; ++i) {
-    asio::co_spawn(world.io, idle_session(*tls, world.port, true, idle), asio::detached);
-  }
+  spawn_idle(world, *tls, 200, true, idle);
   run_until(
       world, [&] { return idle.ended >= 199; }, std::chrono::seconds(30));
   CHECK(idle.ended == 199);
@@ -114,11 +108,9 @@ TEST_CASE("Idle connections of one terminal without Hello are bounded per termin
           "[sync][rogue][admission]") {
   SyncWorld world(small_hq());
   world.import_members(1, 0);
-  auto tls = tls_for(world, "S1", "T9");
+  auto tls = terminal_tls(world, "S1", "T9");
   Idle idle;
-  for (int i = 0; i < 50; ++i) {
-    asio::co_spawn(world.io, idle_session(*tls, world.port, false, idle), asio::detached);
-  }
+  spawn_idle(world, *tls, 50, false, idle);
   // The default four per terminal stay; each newer one closed the oldest.
   run_until(
       world, [&] { return idle.ended >= 46; }, std::chrono::seconds(30));
@@ -134,7 +126,7 @@ TEST_CASE("One store's certificates take at most its share of the sessions",
   std::vector<std::shared_ptr<ssl::context>> certs;
   Idle idle;
   for (int t = 1; t <= 8; ++t) {
-    certs.push_back(tls_for(world, "S1", "T" + std::to_string(t)));
+    certs.push_back(terminal_tls(world, "S1", "T" + std::to_string(t)));
     asio::co_spawn(world.io, idle_session(*certs.back(), world.port, true, idle), asio::detached);
   }
   run_until(

@@ -8,7 +8,6 @@
 #include <limits>
 #include <set>
 
-#include "pma/phone.h"
 #include "sqlite/database.h"
 #include "sync_world.h"
 
@@ -20,14 +19,8 @@ namespace {
 // A registration as agent/checkout writes it, with welcome coupons.
 std::uint64_t register_with(SyncWorld& world, Till& till, const std::string& provisional_id,
                             const std::string& phone, std::vector<std::string> coupons) {
-  pma::PhoneHasher hasher("chain-key");
-  pma::v1::Delta delta;
+  auto delta = pma::test::registration_delta(provisional_id, phone, "Customer");
   auto* r = delta.mutable_member_registered();
-  r->set_provisional_id(provisional_id);
-  auto hash = hasher.hash(phone);
-  r->set_phone_hash(std::string(hash.begin(), hash.end()));
-  r->set_phone_masked(pma::mask_phone(phone));
-  r->set_name("Customer");
   for (const auto& code : coupons) {
     auto* t = r->add_welcome_coupon_terms();
     t->set_code(code);

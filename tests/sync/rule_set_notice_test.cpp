@@ -9,6 +9,7 @@
 #include "checkout/clock.h"
 #include "checkout/hq_rule_sets.h"
 #include "loyalty/rules.h"
+#include "support/basket.h"
 #include "sync_world.h"
 
 namespace {
@@ -31,12 +32,7 @@ std::string rules_with(std::int64_t version, std::int64_t per_yuan) {
 std::int64_t earned(pma::checkout::CheckoutService& service) {
   v1::QuoteRequest q;
   q.set_member_id("M1");
-  auto* line = q.add_lines();
-  line->set_sku("tea");
-  line->set_qty(1);
-  line->set_unit_price_fen(10'000);
-  line->set_category("tea");
-  line->set_discountable(false);
+  *q.add_lines() = pma::test::basket_line("tea", 1, 10'000, false, "tea");
   auto quote = service.quote(q);
   REQUIRE(quote);
   return quote->quote().points_to_earn();

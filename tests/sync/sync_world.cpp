@@ -179,19 +179,25 @@ std::uint64_t SyncWorld::checkout(Till& till, const std::string& member_id, std:
   return write_delta(till, delta, member_id, earned - burned, "checkout");
 }
 
+pma::v1::Delta registration_delta(const std::string& provisional_id, const std::string& phone,
+                                  const std::string& name) {
+  pma::v1::Delta delta;
+  auto* r = delta.mutable_member_registered();
+  r->set_provisional_id(provisional_id);
+  auto hash = pma::PhoneHasher("chain-key").hash(phone);
+  r->set_phone_hash(std::string(hash.begin(), hash.end()));
+  r->set_phone_masked(pma::mask_phone(phone));
+  r->set_name(name);
+  return delta;
+}
+
 std::uint64_t SyncWorld::register_member(Till& till, const std::string& provisional_id,
                                          const std::string& phone) {
   pma::PhoneHasher hasher("chain-key");
   store::MemberStore members(*till.db, hasher);
   REQUIRE(members.upsert({.member_id = provisional_id, .phone = phone, .name = "New"}, 0));
-  pma::v1::Delta delta;
-  auto* r = delta.mutable_member_registered();
-  r->set_provisional_id(provisional_id);
-  auto hash = hasher.hash(phone);
-  r->set_phone_hash(std::string(hash.begin(), hash.end()));
-  r->set_phone_masked(pma::mask_phone(phone));
-  r->set_name("New");
-  return write_delta(till, delta, provisional_id, 0, "member_registered");
+  return write_delta(till, registration_delta(provisional_id, phone, "New"), provisional_id, 0,
+                     "member_registered");
 }
 
 std::int64_t SyncWorld::count(Till& till, const std::string& sql) {

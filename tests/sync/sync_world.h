@@ -91,4 +91,9 @@ class SyncWorld {
   std::uint64_t txn_counter_ = 0;
 };
 
+// A MemberRegistered Delta as agent/checkout writes it: the provisional id, the phone's hash
+// under the tests' chain key ("chain-key") and its mask, and the name. Callers add the rest.
+pma::v1::Delta registration_delta(const std::string& provisional_id, const std::string& phone,
+                                  const std::string& name);
+
 }  // namespace pma::test

@@ -16,6 +16,7 @@
 #include "printing/receipt_block.h"
 #include "store/idempotency.h"
 #include "store/ledger.h"
+#include "support/basket.h"
 #include "sync_world.h"
 
 using pma::test::SyncWorld;
@@ -54,12 +55,7 @@ struct Counter {
     pma::v1::CommitRequest r;
     r.set_txn_id(txn);
     r.set_member_id(member_id);
-    auto* line = r.add_lines();
-    line->set_sku("bun");
-    line->set_qty(qty);
-    line->set_unit_price_fen(1500);
-    line->set_category("bakery");
-    line->set_discountable(true);
+    *r.add_lines() = pma::test::basket_line("bun", qty, 1500);
     auto done = service.commit(r);
     REQUIRE(done);
     clock.advance(1000);
