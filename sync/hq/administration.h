@@ -22,12 +22,12 @@ struct Conflict {
   // "coupon_redeemed_twice", "coupon_revoked_redeemed", "points_overdrawn",
   // "erased_member_activity"; ids a till reused: "provisional_id_reused", "coupon_code_reused",
   // "txn_id_reused"; and a delta the terminal may not send, of which nothing was
-  // applied (delta_checks.h, sqlite_sink_checks.cpp): "foreign_id" (a registration or welcome
-  // coupon outside the terminal's own P-/W-<store>-<terminal>- prefix), "delta_out_of_range"
-  // (a number beyond the rule set's TransactionLimits, or a balance HQ cannot add it to),
-  // "points_earned_exceeds_rules", "points_adjustment_refused", "coupon_not_owner" (another
-  // member's coupon, or another terminal's unknown welcome code), "refund_not_own_sale" (not
-  // a sale this terminal sent, or for another member), "refund_exceeds_sale"; and reservations
+  // applied (delta_checks.h, sqlite_batch_ingest_checks.cpp): "foreign_id" (a registration or
+  // welcome coupon outside the terminal's own P-/W-<store>-<terminal>- prefix),
+  // "delta_out_of_range" (a number beyond the rule set's TransactionLimits, or a balance HQ cannot
+  // add it to), "points_earned_exceeds_rules", "points_adjustment_refused", "coupon_not_owner"
+  // (another member's coupon, or another terminal's unknown welcome code), "refund_not_own_sale"
+  // (not a sale this terminal sent, or for another member), "refund_exceeds_sale"; and reservations
   // refused as "coupon_not_owner" or "points_out_of_range" (seq 0)
   std::string kind;
   std::string member_id;

@@ -1,100 +1,19 @@
-// SqliteSink's authorisation of each delta before it is applied (issue 11, "a terminal acts
-// only for itself"): the pure checks of delta_checks.h with the caps of the newest rule set,
-// then what needs the database: a checkout's points against the rule set it names, a coupon's
-// owner, a refund's original sale (a checkout this terminal sent for that member, and not
-// refunded beyond what was paid, earned and burned). Also HQ's member numbering.
+// SqliteBatchIngest's authorisation of each delta before it is applied (issue 11, "a terminal
+// acts only for itself"): the pure checks of delta_checks.h with the caps of the newest rule
+// set, then what needs the database: a checkout's points against the rule set it names, a
+// coupon's owner, a refund's original sale (a checkout this terminal sent for that member, and
+// not refunded beyond what was paid, earned and burned).
 #include <fmt/format.h>
 
 #include "hq/delta_checks.h"
-#include "hq/sqlite_sink.h"
+#include "hq/sqlite_batch_ingest.h"
 
 namespace pma::hq {
 
-Status SqliteSink::seed_member_numbering() {
-  // Past every H<digits> id HQ holds (imported ones included), not COUNT(*) + 1: next_member_id
-  // still checks each number, for ids imported by another process since.
-  auto q = db_->prepare(
-      "SELECT COALESCE(MAX(CAST(substr(member_id, 2) AS INTEGER)), 0) FROM members "
-      "WHERE member_id GLOB 'H[0-9]*' AND substr(member_id, 2) NOT GLOB '*[^0-9]*' "
-      "AND length(member_id) <= 19");
-  if (!q) return std::unexpected(q.error());
-  PMA_TRY(q->step());
-  next_member_number_ = std::max(next_member_number_, q->column_int64(0) + 1);
-  return q->run();
-}
-
-Result<std::string> SqliteSink::next_member_id() {
-  for (;;) {
-    std::string id = fmt::format("H{:09}", next_member_number_++);
-    auto q = db_->prepare(
-        "SELECT EXISTS(SELECT 1 FROM members WHERE member_id = ?1) OR "
-        "EXISTS(SELECT 1 FROM provisional_ids WHERE provisional_id = ?1)");
-    if (!q) return std::unexpected(q.error());
-    q->bind(1, id);
-    PMA_TRY(q->step());
-    const bool taken = q->column_int64(0) != 0;
-    PMA_TRY(q->run());
-    if (!taken) return id;
-  }
-}
-
-Status SqliteSink::refresh_rules() {
-  auto q = db_->prepare("SELECT version, rule_set FROM rule_sets ORDER BY version DESC LIMIT 1");
-  if (!q) return std::unexpected(q.error());
-  auto row = q->step();
-  if (!row) return std::unexpected(row.error());
-  const std::int64_t version = *row ? q->column_int64(0) : 0;
-  older_rules_.clear();
-  if (version == rules_version_ && rules_loaded_) return q->run();
-  rules_.reset();
-  if (*row) {
-    auto bytes = q->column_blob(1);
-    pma::v1::RuleSet rules;
-    // `memberhq rules` checks what it stores; a garbled one leaves the defaults in force.
-    if (rules.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) rules_ = rules;
-  }
-  PMA_TRY(q->run());
-  rules_version_ = version;
-  rules_loaded_ = true;
-  limits_ = rules_ ? effective_limits(*rules_) : Limits{};
-  return {};
-}
-
-Result<const pma::v1::RuleSet*> SqliteSink::rules_at(std::int64_t version) {
-  const pma::v1::RuleSet* newest = rules_ ? &*rules_ : nullptr;
-  if (version == rules_version_) return newest;
-  // Each older version is read and parsed once per batch (refresh_rules empties the map), not
-  // once per checkout naming it; between batches another process may publish or replace one.
-  auto [it, inserted] = older_rules_.try_emplace(version);
-  if (inserted) {
-    auto q = db_->prepare("SELECT rule_set FROM rule_sets WHERE version = ?1");
-    if (!q) return std::unexpected(q.error());
-    q->bind(1, version);
-    auto row = q->step();
-    if (!row) {
-      older_rules_.erase(it);
-      return std::unexpected(row.error());
-    }
-    if (*row) {
-      auto bytes = q->column_blob(0);
-      pma::v1::RuleSet rules;
-      if (rules.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-        it->second = std::move(rules);
-      }
-    }
-    if (auto done = q->run(); !done) {
-      older_rules_.erase(it);
-      return std::unexpected(done.error());
-    }
-  }
-  // A version HQ never published, or a garbled one: judge by the newest.
-  return it->second ? &*it->second : newest;
-}
-
-Result<std::optional<Refusal>> SqliteSink::check_coupon(const TerminalIdentity& terminal,
-                                                        const std::string& member_id,
-                                                        const std::string& code) {
-  auto q = db_->prepare("SELECT COALESCE(member_id, '') FROM coupons WHERE code = ?1");
+Result<std::optional<Refusal>> SqliteBatchIngest::check_coupon(const TerminalIdentity& terminal,
+                                                               const std::string& member_id,
+                                                               const std::string& code) {
+  auto q = db_.prepare("SELECT COALESCE(member_id, '') FROM coupons WHERE code = ?1");
   if (!q) return std::unexpected(q.error());
   q->bind(1, code);
   auto row = q->step();
@@ -118,8 +37,8 @@ Result<std::optional<Refusal>> SqliteSink::check_coupon(const TerminalIdentity& 
               fmt::format("coupon {} belongs to member {}, not to {}", code, owner, member_id)});
 }
 
-Result<std::optional<Refusal>> SqliteSink::check_refund(const TerminalIdentity& terminal,
-                                                        const pma::v1::RefundRecorded& r) {
+Result<std::optional<Refusal>> SqliteBatchIngest::check_refund(const TerminalIdentity& terminal,
+                                                               const pma::v1::RefundRecorded& r) {
   using Found = std::optional<Refusal>;
   auto not_own = [&](std::string why) {
     return Found(Refusal{"refund_not_own_sale", r.member_id(), "",
@@ -157,16 +76,16 @@ Result<std::optional<Refusal>> SqliteSink::check_refund(const TerminalIdentity& 
   return Found();
 }
 
-Result<std::optional<Refusal>> SqliteSink::authorise(const TerminalIdentity& terminal,
-                                                     const pma::v1::Delta& delta) {
+Result<std::optional<Refusal>> SqliteBatchIngest::authorise(const TerminalIdentity& terminal,
+                                                            const pma::v1::Delta& delta) {
   using Found = std::optional<Refusal>;
-  if (auto refusal = check_delta(terminal, delta, limits_)) return refusal;
+  if (auto refusal = check_delta(terminal, delta, core_.limits())) return refusal;
   using pma::v1::Delta;
   switch (delta.body_case()) {
     case Delta::kCheckout: {
       const auto& c = delta.checkout();
       if (c.member_id().empty()) return Found();
-      auto rules = rules_at(c.rule_set_version());
+      auto rules = core_.rules_at(c.rule_set_version());
       if (!rules) return std::unexpected(rules.error());
       if (*rules != nullptr) {
         if (auto refusal = check_earned(c, **rules)) return refusal;
@@ -192,12 +111,12 @@ Result<std::optional<Refusal>> SqliteSink::authorise(const TerminalIdentity& ter
   }
 }
 
-Result<std::optional<SqliteSink::Sale>> SqliteSink::find_sale(const TerminalIdentity& terminal,
-                                                              const std::string& txn_id) {
+Result<std::optional<SqliteBatchIngest::Sale>> SqliteBatchIngest::find_sale(
+    const TerminalIdentity& terminal, const std::string& txn_id) {
   for (const std::int64_t kind :
        {static_cast<std::int64_t>(pma::v1::Delta::kCheckout), std::int64_t{0}}) {
-    if (kind == 0 && !kind0_identities_) break;
-    auto q = db_->prepare(
+    if (kind == 0 && !core_.kind0_identities()) break;
+    auto q = db_.prepare(
         "SELECT member_id IS NOT NULL, COALESCE(member_id, ''), COALESCE(paid_fen, 0) - "
         "refunded_fen, COALESCE(points_earned, 0) - points_reversed, COALESCE(points_burned, 0) "
         "- points_restored FROM deltas WHERE store_id = ?1 AND terminal_id = ?2 AND txn_id = ?3 "

@@ -1,10 +1,14 @@
-// SqliteSink's online-first reservations: holds on coupons and points burns for a terminal's
+// SqliteReservations: online-first holds on coupons and points burns for a terminal's
 // checkout, taken before the till commits and consumed when the checkout's Delta is applied.
+#include "hq/sqlite_reservations.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <vector>
 
-#include "hq/sqlite_sink.h"
+#include "hq/delta_checks.h"
+#include "pma/limits.h"
 
 namespace pma::hq {
 
@@ -31,37 +35,12 @@ struct Recorded {
 
 }  // namespace
 
-Status SqliteSink::drop_hold(const TerminalIdentity& terminal, const std::string& txn_id,
-                             std::uint64_t hold_id) {
-  if (hold_id != 0) {
-    auto q = db_->prepare(
-        "SELECT 1 FROM holds WHERE store_id = ?1 AND terminal_id = ?2 AND txn_id = ?3 AND "
-        "hold_id = ?4");
-    if (!q) return std::unexpected(q.error());
-    q->bind(1, terminal.store_id).bind(2, terminal.terminal_id).bind(3, txn_id);
-    q->bind(4, static_cast<std::int64_t>(hold_id));
-    auto row = q->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) return {};  // a newer hold for this txn (or none): not this release's to drop
-    PMA_TRY(q->run());
-  }
-  for (std::string_view sql :
-       {"DELETE FROM holds WHERE store_id = ?1 AND terminal_id = ?2 AND txn_id = ?3",
-        "DELETE FROM held_coupons WHERE store_id = ?1 AND terminal_id = ?2 AND txn_id = ?3"}) {
-    auto q = db_->prepare(sql);
-    if (!q) return std::unexpected(q.error());
-    q->bind(1, terminal.store_id).bind(2, terminal.terminal_id).bind(3, txn_id);
-    PMA_TRY(q->run());
-  }
-  return {};
-}
-
-Result<bool> SqliteSink::recently_applied(const TerminalIdentity& terminal,
-                                          const std::string& txn_id) {
-  auto highest = highest_applied(terminal);
+Result<bool> SqliteReservations::recently_applied(const TerminalIdentity& terminal,
+                                                  const std::string& txn_id) {
+  auto highest = core_.highest_applied(terminal);
   if (!highest) return std::unexpected(highest.error());
   // A prefix of the primary key (store, terminal, txn id), then its last 1,000 deltas.
-  auto q = db_->prepare(
+  auto q = db_.prepare(
       "SELECT EXISTS(SELECT 1 FROM deltas WHERE store_id = ?1 AND terminal_id = ?2 AND "
       "txn_id = ?4 AND seq > ?3)");
   if (!q) return std::unexpected(q.error());
@@ -74,30 +53,10 @@ Result<bool> SqliteSink::recently_applied(const TerminalIdentity& terminal,
   return found;
 }
 
-Status SqliteSink::consume_holds(const TerminalIdentity& terminal, const pma::v1::Batch& batch,
-                                 std::uint64_t from_seq, std::uint64_t through_seq) {
-  if (through_seq < from_seq) return {};
-  // One probe per batch keeps ingest cheap when the terminal holds nothing (the usual case).
-  auto any =
-      db_->prepare("SELECT EXISTS(SELECT 1 FROM holds WHERE store_id = ?1 AND terminal_id = ?2)");
-  if (!any) return std::unexpected(any.error());
-  any->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
-  auto row = any->step();
-  if (!row) return std::unexpected(row.error());
-  bool holding = *row && any->column_int64(0) != 0;
-  PMA_TRY(any->run());
-  if (!holding) return {};
-  for (const auto& delta : batch.deltas()) {
-    if (delta.seq() < from_seq || delta.seq() > through_seq) continue;
-    if (delta.body_case() != pma::v1::Delta::kCheckout) continue;
-    PMA_TRY(drop_hold(terminal, delta.txn_id()));
-  }
-  return {};
-}
-
-Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& terminal,
-                                                  const pma::v1::ReserveRequest& request,
-                                                  std::int64_t now_ms, std::int64_t hold_until_ms) {
+Result<pma::v1::ReserveReply> SqliteReservations::reserve(const TerminalIdentity& terminal,
+                                                          const pma::v1::ReserveRequest& request,
+                                                          std::int64_t now_ms,
+                                                          std::int64_t hold_until_ms) {
   if (request.txn_id().empty()) return fail("reserve_invalid", "a reservation needs a txn_id");
   if (request.points() < 0) {
     return fail("reserve_invalid",
@@ -106,17 +65,17 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
   if (request.points() > 0 && request.member_id().empty()) {
     return fail("reserve_invalid", "a points burn needs a member_id");
   }
-  auto tx = sqlite::Transaction::begin(*db_);
+  auto tx = sqlite::Transaction::begin(db_);
   if (!tx) return std::unexpected(tx.error());
 
   pma::v1::ReserveReply reply;
   reply.set_txn_id(request.txn_id());
   // Asking again under the same txn_id replaces the earlier hold (granted or refused); stale
   // holds go.
-  PMA_TRY(drop_hold(terminal, request.txn_id()));
+  PMA_TRY(core_.drop_hold(terminal, request.txn_id()));
   for (std::string_view sql :
        {"DELETE FROM holds WHERE until_ms < ?1", "DELETE FROM held_coupons WHERE until_ms < ?1"}) {
-    auto q = db_->prepare(sql);
+    auto q = db_.prepare(sql);
     if (!q) return std::unexpected(q.error());
     q->bind(1, now_ms);
     PMA_TRY(q->run());
@@ -133,13 +92,13 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
 
   // Not one member's points beyond what one transaction may burn (the rule set's cap), however
   // many the member has: the till refuses such a checkout itself.
-  PMA_TRY(refresh_rules());
+  PMA_TRY(core_.refresh_rules());
   std::vector<Recorded> recorded;
-  const bool points_in_range = request.points() <= limits_.max_points_per_transaction;
+  const bool points_in_range = request.points() <= core_.limits().max_points_per_transaction;
   if (!points_in_range) {
     std::string message =
         fmt::format("{} points to hold exceed the chain's {} points per transaction",
-                    request.points(), limits_.max_points_per_transaction);
+                    request.points(), core_.limits().max_points_per_transaction);
     recorded.push_back({"points_out_of_range", request.member_id(), "",
                         fmt::format("reservation for txn '{}': {}", request.txn_id(), message)});
     refuse(reply, "points_out_of_range", "", std::move(message));
@@ -148,10 +107,10 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
   std::string member_id = request.member_id();
   bool member_known = false;
   if (!member_id.empty()) {
-    auto canonical = resolve(member_id);
+    auto canonical = core_.resolve(member_id);
     if (!canonical) return std::unexpected(canonical.error());
     member_id = *canonical;
-    auto q = db_->prepare("SELECT points, erased FROM members WHERE member_id = ?1");
+    auto q = db_.prepare("SELECT points, erased FROM members WHERE member_id = ?1");
     if (!q) return std::unexpected(q.error());
     q->bind(1, member_id);
     auto row = q->step();
@@ -187,7 +146,7 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
   std::vector<std::string> to_hold;
   for (const auto& code : request.coupon_codes()) {
     if (std::find(to_hold.begin(), to_hold.end(), code) != to_hold.end()) continue;
-    auto q = db_->prepare(
+    auto q = db_.prepare(
         "SELECT state, COALESCE(redeemed_store, ''), COALESCE(redeemed_terminal, ''), "
         "COALESCE(member_id, '') FROM coupons WHERE code = ?1");
     if (!q) return std::unexpected(q.error());
@@ -222,7 +181,7 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
       continue;
     }
     if (!owner.empty() && owner != member_id) {
-      auto canonical_owner = resolve(owner);
+      auto canonical_owner = core_.resolve(owner);
       if (!canonical_owner) return std::unexpected(canonical_owner.error());
       if (*canonical_owner != member_id) {
         not_owner(fmt::format("coupon {} belongs to another member, not to {}", code,
@@ -230,7 +189,7 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
         continue;
       }
     }
-    auto h = db_->prepare(
+    auto h = db_.prepare(
         "SELECT store_id, terminal_id, txn_id FROM held_coupons WHERE code = ?1 AND "
         "until_ms >= ?2");
     if (!h) return std::unexpected(h.error());
@@ -262,7 +221,7 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
   }
   if (reply.refusals_size() > 0) {
     for (const auto& r : recorded) {
-      auto q = db_->prepare(
+      auto q = db_.prepare(
           "INSERT INTO conflicts(kind, member_id, coupon_code, store_id, terminal_id, seq, detail, "
           "at_ms) VALUES(?1, ?2, ?3, ?4, ?5, 0, ?6, ?7)");
       if (!q) return std::unexpected(q.error());
@@ -273,11 +232,11 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
     PMA_TRY(tx->commit());  // keeps the replaced hold dropped and the purge; holds nothing new
     return reply;
   }
-  const std::uint64_t hold_id = ++hold_counter_;
+  const std::uint64_t hold_id = core_.next_hold_id();
   if ((request.points() > 0 && member_known) || !to_hold.empty()) {
     // Without points the row still marks that this terminal holds coupons (consume_holds
     // probes it).
-    auto q = db_->prepare(
+    auto q = db_.prepare(
         "INSERT INTO holds(store_id, terminal_id, txn_id, member_id, points, until_ms, hold_id) "
         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     if (!q) return std::unexpected(q.error());
@@ -287,7 +246,7 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
     PMA_TRY(q->run());
   }
   for (const auto& code : to_hold) {
-    auto q = db_->prepare(
+    auto q = db_.prepare(
         "INSERT INTO held_coupons(code, store_id, terminal_id, txn_id, until_ms) "
         "VALUES(?1, ?2, ?3, ?4, ?5)");
     if (!q) return std::unexpected(q.error());
@@ -302,13 +261,13 @@ Result<pma::v1::ReserveReply> SqliteSink::reserve(const TerminalIdentity& termin
   return reply;
 }
 
-Result<std::pair<std::int64_t, std::int64_t>> SqliteSink::points_available(
+Result<std::pair<std::int64_t, std::int64_t>> SqliteReservations::points_available(
     const TerminalIdentity& terminal, const std::string& member_id, std::int64_t hq_points,
     const pma::v1::ReserveRequest& request, std::int64_t now_ms) {
   // Invariant 2 at HQ: its balance has this terminal's deltas up to its highest applied seq;
   // the till's entries beyond it are added once. Holds of this terminal whose txns the till has
   // committed (an entry beyond that seq stands for them) do not count a second time.
-  auto highest = highest_applied(terminal);
+  auto highest = core_.highest_applied(terminal);
   if (!highest) return std::unexpected(highest.error());
   auto overflow = [] {
     return fail("reserve_invalid", "the unreflected entries' points do not fit in int64");
@@ -322,7 +281,7 @@ Result<std::pair<std::int64_t, std::int64_t>> SqliteSink::points_available(
     pending = *sum;
     committed.push_back(e.txn_id());
   }
-  auto held = db_->prepare(
+  auto held = db_.prepare(
       "SELECT store_id, terminal_id, txn_id, points FROM holds WHERE member_id = ?1 AND "
       "until_ms >= ?2 AND points > 0");
   if (!held) return std::unexpected(held.error());
@@ -348,17 +307,18 @@ Result<std::pair<std::int64_t, std::int64_t>> SqliteSink::points_available(
   return std::pair{*available, held_points};
 }
 
-Status SqliteSink::release(const TerminalIdentity& terminal, const std::string& txn_id,
-                           std::uint64_t hold_id) {
-  auto tx = sqlite::Transaction::begin(*db_);
+Status SqliteReservations::release(const TerminalIdentity& terminal, const std::string& txn_id,
+                                   std::uint64_t hold_id) {
+  auto tx = sqlite::Transaction::begin(db_);
   if (!tx) return std::unexpected(tx.error());
-  PMA_TRY(drop_hold(terminal, txn_id, hold_id));
+  PMA_TRY(core_.drop_hold(terminal, txn_id, hold_id));
   return tx->commit();
 }
 
-Result<std::uint64_t> SqliteSink::holds_of(const TerminalIdentity& terminal, std::int64_t now_ms) {
+Result<std::uint64_t> SqliteReservations::holds_of(const TerminalIdentity& terminal,
+                                                   std::int64_t now_ms) {
   // Counted as active_holds counts them: each coupon, each points burn.
-  auto q = db_->prepare(
+  auto q = db_.prepare(
       "SELECT (SELECT COUNT(*) FROM holds WHERE store_id = ?1 AND terminal_id = ?2 AND "
       "until_ms >= ?3 AND points > 0) + (SELECT COUNT(*) FROM held_coupons WHERE store_id = ?1 "
       "AND terminal_id = ?2 AND until_ms >= ?3)");
@@ -368,8 +328,8 @@ Result<std::uint64_t> SqliteSink::holds_of(const TerminalIdentity& terminal, std
   return static_cast<std::uint64_t>(q->column_int64(0));
 }
 
-Result<std::uint64_t> SqliteSink::active_holds(std::int64_t now_ms) {
-  auto q = db_->prepare(
+Result<std::uint64_t> SqliteReservations::active_holds(std::int64_t now_ms) {
+  auto q = db_.prepare(
       "SELECT (SELECT COUNT(*) FROM holds WHERE until_ms >= ?1 AND points > 0) + "
       "(SELECT COUNT(*) FROM held_coupons WHERE until_ms >= ?1)");
   if (!q) return std::unexpected(q.error());

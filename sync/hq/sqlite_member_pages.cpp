@@ -1,26 +1,28 @@
-// SqliteSink's read side and bulk writes: member pages, rule sets, imports, conflicts.
+// SqliteMemberPages: a page of members changed since a cursor, their 12-month spend window and
+// tier, their coupons, and the newest rule set.
+#include "hq/sqlite_member_pages.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <vector>
 
-#include "hq/sqlite_sink.h"
 #include "pma/calendar.h"
 #include "pma/tier.h"
-#include "pma/v1/rules.pb.h"
 
 namespace pma::hq {
 
-Result<pma::v1::MemberPage> SqliteSink::member_page(const TerminalIdentity& terminal,
-                                                    std::uint64_t cursor, std::uint32_t max_members,
-                                                    std::int64_t rule_set_version,
-                                                    std::int64_t now_ms) {
+Result<pma::v1::MemberPage> SqliteMemberPages::member_page(const TerminalIdentity& terminal,
+                                                           std::uint64_t cursor,
+                                                           std::uint32_t max_members,
+                                                           std::int64_t rule_set_version,
+                                                           std::int64_t now_ms) {
   // One read transaction: the watermark and the member rows come from the same snapshot.
-  auto snapshot = sqlite::Transaction::begin_read(*db_);  // ended on return: it wrote nothing
+  auto snapshot = sqlite::Transaction::begin_read(db_);  // ended on return: it wrote nothing
   if (!snapshot) return std::unexpected(snapshot.error());
   pma::v1::MemberPage page;
-  PMA_TRY(refresh_rules());  // the newest rule set: tier for spend below
-  auto highest = highest_applied(terminal);
+  PMA_TRY(core_.refresh_rules());  // the newest rule set: tier for spend below
+  auto highest = core_.highest_applied(terminal);
   if (!highest) return std::unexpected(highest.error());
   page.set_reflected_seq(*highest);
   page.set_next_cursor(cursor);
@@ -28,7 +30,7 @@ Result<pma::v1::MemberPage> SqliteSink::member_page(const TerminalIdentity& term
   // The row's own bucket (spend_month, spend_month_fen) of each member, in page order; the
   // other months are read per member below.
   std::vector<std::pair<std::int64_t, std::int64_t>> row_buckets;
-  auto q = db_->prepare(
+  auto q = db_.prepare(
       "SELECT member_id, version, erased, COALESCE(card_no, ''), phone_hash, phone_masked, name, "
       "birthday, tier, points, spend_month, spend_month_fen, profile FROM members WHERE "
       "version > ?1 "
@@ -74,7 +76,7 @@ Result<pma::v1::MemberPage> SqliteSink::member_page(const TerminalIdentity& term
         month >= first_month && fen != 0) {
       months.emplace_back(month, fen);
     }
-    auto s = db_->prepare(
+    auto s = db_.prepare(
         "SELECT month, spend_fen FROM member_spend WHERE member_id = ?1 AND month >= ?2 "
         "AND spend_fen <> 0");
     if (!s) return std::unexpected(s.error());
@@ -101,11 +103,11 @@ Result<pma::v1::MemberPage> SqliteSink::member_page(const TerminalIdentity& term
     m.set_spend_12m_fen(std::max<std::int64_t>(0, total));
     // Tiers go up with the chain-wide spend (the store that saw the threshold crossed
     // upgraded its own cache already); the stored tier (e.g. imported) is the floor.
-    if (rules_) {
+    if (const pma::v1::RuleSet* rules = core_.newest_rules()) {
       m.set_tier(
-          pma::tier_for_spend(*rules_, static_cast<pma::v1::Tier>(m.tier()), m.spend_12m_fen()));
+          pma::tier_for_spend(*rules, static_cast<pma::v1::Tier>(m.tier()), m.spend_12m_fen()));
     }
-    auto c = db_->prepare(
+    auto c = db_.prepare(
         "SELECT code, template_id, title, valid_from, valid_until, state FROM coupons "
         "WHERE member_id = ?1 ORDER BY code");
     if (!c) return std::unexpected(c.error());
@@ -123,7 +125,7 @@ Result<pma::v1::MemberPage> SqliteSink::member_page(const TerminalIdentity& term
       coupon->set_state(static_cast<pma::v1::CouponStateKind>(c->column_int64(5)));
     }
   }
-  auto r = db_->prepare(
+  auto r = db_.prepare(
       "SELECT version, rule_set FROM rule_sets WHERE version > ?1 ORDER BY version DESC LIMIT 1");
   if (!r) return std::unexpected(r.error());
   r->bind(1, rule_set_version);
@@ -135,91 +137,6 @@ Result<pma::v1::MemberPage> SqliteSink::member_page(const TerminalIdentity& term
     page.mutable_rule_set()->set_rule_set(std::string(bytes.begin(), bytes.end()));
   }
   return page;
-}
-
-Status SqliteSink::put_rule_set(std::int64_t version, const std::string& rule_set) {
-  auto q = db_->prepare("INSERT OR REPLACE INTO rule_sets(version, rule_set) VALUES(?1, ?2)");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, version).bind_blob(2, sqlite::bytes_of(rule_set));
-  return q->run();
-}
-
-Result<std::size_t> SqliteSink::import_members(std::span<const ImportedMember> members) {
-  auto tx = sqlite::Transaction::begin(*db_);
-  if (!tx) return std::unexpected(tx.error());
-  std::uint64_t version_before = version_;
-  auto rollback = [&](Error error) -> Result<std::size_t> {
-    version_ = version_before;  // the transaction rolls back as it goes out of scope
-    return std::unexpected(std::move(error));
-  };
-  if (auto ok = refresh_version(); !ok) return rollback(ok.error());
-  std::size_t written = 0;
-  for (const auto& m : members) {
-    auto q = db_->prepare(
-        "INSERT INTO members(member_id, card_no, phone_hash, phone_masked, name, birthday, tier, "
-        "points, version, profile) VALUES(?1, NULLIF(?2, ''), ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1) "
-        "ON CONFLICT(member_id) DO UPDATE SET profile = 1, card_no = excluded.card_no, "
-        "phone_hash = excluded.phone_hash, phone_masked = excluded.phone_masked, "
-        "name = excluded.name, birthday = excluded.birthday, tier = excluded.tier, "
-        "points = excluded.points, version = excluded.version WHERE erased = 0");
-    if (!q) return rollback(q.error());
-    q->bind(1, m.member_id).bind(2, m.card_no);
-    if (m.phone_hash.empty()) {
-      q->bind(3, nullptr);
-    } else {
-      q->bind_blob(3, m.phone_hash);
-    }
-    q->bind(4, m.phone_masked).bind(5, m.name).bind(6, m.birthday).bind(7, m.tier);
-    q->bind(8, m.points).bind(9, static_cast<std::int64_t>(next_version()));
-    if (auto ok = q->run(); !ok) {
-      return rollback(
-          Error{ok.error().code, fmt::format("member {}: {}", m.member_id, ok.error().message)});
-    }
-    // An erased member stays erased: an old export imported again does not bring it back.
-    if (db_->changes() > 0) ++written;
-  }
-  if (auto ok = tx->commit(); !ok) return rollback(ok.error());
-  next_member_number_ += static_cast<std::int64_t>(written);
-  return written;
-}
-
-Result<std::vector<Conflict>> SqliteSink::conflicts() {
-  auto q = db_->prepare(
-      "SELECT id, kind, member_id, coupon_code, store_id, terminal_id, seq, detail, at_ms "
-      "FROM conflicts ORDER BY id");
-  if (!q) return std::unexpected(q.error());
-  std::vector<Conflict> out;
-  for (;;) {
-    auto row = q->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    out.push_back({q->column_int64(0), q->column_text(1), q->column_text(2), q->column_text(3),
-                   q->column_text(4), q->column_text(5),
-                   static_cast<std::uint64_t>(q->column_int64(6)), q->column_text(7),
-                   q->column_int64(8)});
-  }
-  return out;
-}
-
-Result<std::optional<MemberSnapshot>> SqliteSink::member(const std::string& member_id) {
-  auto q = db_->prepare("SELECT points, tier, version, erased FROM members WHERE member_id = ?1");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, member_id);
-  auto row = q->step();
-  if (!row) return std::unexpected(row.error());
-  if (!*row) return std::optional<MemberSnapshot>();
-  return std::optional<MemberSnapshot>(
-      MemberSnapshot{member_id, q->column_int64(0), static_cast<int>(q->column_int64(1)),
-                     static_cast<std::uint64_t>(q->column_int64(2)), q->column_int64(3) != 0});
-}
-
-Result<std::uint64_t> SqliteSink::applied_count(const TerminalIdentity& terminal) {
-  auto q = db_->prepare("SELECT COUNT(*) FROM deltas WHERE store_id = ?1 AND terminal_id = ?2");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
-  auto row = q->step();
-  if (!row) return std::unexpected(row.error());
-  return static_cast<std::uint64_t>(q->column_int64(0));
 }
 
 }  // namespace pma::hq

@@ -1,112 +1,114 @@
-// SqliteSink's administration side: member erasure, terminal revocation, and the rolling
-// 12-month spend buckets that apply_batch feeds.
+// SqliteAdministration: rule sets, imports, audit reads, member erasure, terminal revocation
+// and last-seen times.
+#include "hq/sqlite_administration.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <tuple>
 
-#include "hq/sqlite_sink.h"
-#include "pma/calendar.h"
-
 namespace pma::hq {
 
-Status SqliteSink::refresh_version() {
-  auto q = db_->prepare("SELECT COALESCE(MAX(version), 0) FROM members");
+Status SqliteAdministration::put_rule_set(std::int64_t version, const std::string& rule_set) {
+  auto q = db_.prepare("INSERT OR REPLACE INTO rule_sets(version, rule_set) VALUES(?1, ?2)");
   if (!q) return std::unexpected(q.error());
-  auto row = q->step();
-  if (!row) return std::unexpected(row.error());
-  version_ = std::max(version_, static_cast<std::uint64_t>(q->column_int64(0)));
+  q->bind(1, version).bind_blob(2, sqlite::bytes_of(rule_set));
   return q->run();
 }
 
-Result<bool> SqliteSink::roll_spend_month(const std::string& member_id, std::int64_t points,
-                                          std::int64_t version, std::int64_t month,
-                                          std::int64_t spend_fen) {
-  auto q =
-      db_->prepare("SELECT erased, spend_month, spend_month_fen FROM members WHERE member_id = ?1");
+Result<std::size_t> SqliteAdministration::import_members(std::span<const ImportedMember> members) {
+  auto tx = sqlite::Transaction::begin(db_);
+  if (!tx) return std::unexpected(tx.error());
+  std::uint64_t version_before = core_.version();
+  auto rollback = [&](Error error) -> Result<std::size_t> {
+    core_.restore_version(version_before);  // the transaction rolls back as it goes out of scope
+    return std::unexpected(std::move(error));
+  };
+  if (auto ok = core_.refresh_version(); !ok) return rollback(ok.error());
+  std::size_t written = 0;
+  for (const auto& m : members) {
+    auto q = db_.prepare(
+        "INSERT INTO members(member_id, card_no, phone_hash, phone_masked, name, birthday, tier, "
+        "points, version, profile) VALUES(?1, NULLIF(?2, ''), ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1) "
+        "ON CONFLICT(member_id) DO UPDATE SET profile = 1, card_no = excluded.card_no, "
+        "phone_hash = excluded.phone_hash, phone_masked = excluded.phone_masked, "
+        "name = excluded.name, birthday = excluded.birthday, tier = excluded.tier, "
+        "points = excluded.points, version = excluded.version WHERE erased = 0");
+    if (!q) return rollback(q.error());
+    q->bind(1, m.member_id).bind(2, m.card_no);
+    if (m.phone_hash.empty()) {
+      q->bind(3, nullptr);
+    } else {
+      q->bind_blob(3, m.phone_hash);
+    }
+    q->bind(4, m.phone_masked).bind(5, m.name).bind(6, m.birthday).bind(7, m.tier);
+    q->bind(8, m.points).bind(9, static_cast<std::int64_t>(core_.next_version()));
+    if (auto ok = q->run(); !ok) {
+      return rollback(
+          Error{ok.error().code, fmt::format("member {}: {}", m.member_id, ok.error().message)});
+    }
+    // An erased member stays erased: an old export imported again does not bring it back.
+    if (db_.changes() > 0) ++written;
+  }
+  if (auto ok = tx->commit(); !ok) return rollback(ok.error());
+  core_.note_imported(written);
+  return written;
+}
+
+Result<std::vector<Conflict>> SqliteAdministration::conflicts() {
+  auto q = db_.prepare(
+      "SELECT id, kind, member_id, coupon_code, store_id, terminal_id, seq, detail, at_ms "
+      "FROM conflicts ORDER BY id");
+  if (!q) return std::unexpected(q.error());
+  std::vector<Conflict> out;
+  for (;;) {
+    auto row = q->step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    out.push_back({q->column_int64(0), q->column_text(1), q->column_text(2), q->column_text(3),
+                   q->column_text(4), q->column_text(5),
+                   static_cast<std::uint64_t>(q->column_int64(6)), q->column_text(7),
+                   q->column_int64(8)});
+  }
+  return out;
+}
+
+Result<std::optional<MemberSnapshot>> SqliteAdministration::member(const std::string& member_id) {
+  auto q = db_.prepare("SELECT points, tier, version, erased FROM members WHERE member_id = ?1");
   if (!q) return std::unexpected(q.error());
   q->bind(1, member_id);
   auto row = q->step();
   if (!row) return std::unexpected(row.error());
-  if (!*row) return fail("sqlite_error", fmt::format("member {} vanished mid-batch", member_id));
-  const bool erased = q->column_int64(0) != 0;
-  const std::int64_t row_month = q->column_int64(1), row_fen = q->column_int64(2);
-  PMA_TRY(q->run());
-  if (erased) return false;
-  if (month > row_month) {
-    // A new month: the row's bucket moves to member_spend and the row starts the new one.
-    if (row_fen != 0) PMA_TRY(add_spend(member_id, row_month, row_fen));
-    auto u = db_->prepare(
-        "UPDATE members SET points = points + ?2, version = ?3, spend_month = ?4, "
-        "spend_month_fen = ?5 WHERE member_id = ?1");
-    if (!u) return std::unexpected(u.error());
-    u->bind(1, member_id).bind(2, points).bind(3, version).bind(4, month).bind(5, spend_fen);
-    PMA_TRY(u->run());
-    return true;
-  }
-  // A late delta (an offline till, a refund) for an older month.
-  PMA_TRY(add_spend(member_id, month, spend_fen));
-  auto u =
-      db_->prepare("UPDATE members SET points = points + ?2, version = ?3 WHERE member_id = ?1");
-  if (!u) return std::unexpected(u.error());
-  u->bind(1, member_id).bind(2, points).bind(3, version);
-  PMA_TRY(u->run());
-  return true;
+  if (!*row) return std::optional<MemberSnapshot>();
+  return std::optional<MemberSnapshot>(
+      MemberSnapshot{member_id, q->column_int64(0), static_cast<int>(q->column_int64(1)),
+                     static_cast<std::uint64_t>(q->column_int64(2)), q->column_int64(3) != 0});
 }
 
-Status SqliteSink::add_spend(const std::string& member_id, std::int64_t month,
-                             std::int64_t spend_fen) {
-  auto q = db_->prepare(
-      "INSERT INTO member_spend(member_id, month, spend_fen) VALUES(?1, ?2, ?3) "
-      "ON CONFLICT(member_id, month) DO UPDATE SET spend_fen = spend_fen + excluded.spend_fen");
+Result<std::uint64_t> SqliteAdministration::applied_count(const TerminalIdentity& terminal) {
+  auto q = db_.prepare("SELECT COUNT(*) FROM deltas WHERE store_id = ?1 AND terminal_id = ?2");
   if (!q) return std::unexpected(q.error());
-  q->bind(1, member_id).bind(2, month).bind(3, spend_fen);
-  return q->run();
+  q->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
+  auto row = q->step();
+  if (!row) return std::unexpected(row.error());
+  return static_cast<std::uint64_t>(q->column_int64(0));
 }
 
-Status SqliteSink::move_spend(const std::string& from_member_id, const std::string& to_member_id) {
-  // The source row's own bucket first (each fen is stored in exactly one place, so buckets of
-  // the same month in the row and in member_spend simply add up).
-  auto bucket = db_->prepare(
-      "SELECT spend_month, spend_month_fen FROM members WHERE member_id = ?1 AND "
-      "spend_month_fen <> 0");
-  if (!bucket) return std::unexpected(bucket.error());
-  bucket->bind(1, from_member_id);
-  auto has = bucket->step();
-  if (!has) return std::unexpected(has.error());
-  if (*has) {
-    std::int64_t month = bucket->column_int64(0), fen = bucket->column_int64(1);
-    PMA_TRY(bucket->run());
-    PMA_TRY(add_spend(to_member_id, month, fen));
-  }
-  auto q = db_->prepare(
-      "INSERT INTO member_spend(member_id, month, spend_fen) SELECT ?2, month, spend_fen "
-      "FROM member_spend WHERE member_id = ?1 ON CONFLICT(member_id, month) DO UPDATE SET "
-      "spend_fen = spend_fen + excluded.spend_fen");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, from_member_id).bind(2, to_member_id);
-  PMA_TRY(q->run());
-  auto del = db_->prepare("DELETE FROM member_spend WHERE member_id = ?1");
-  if (!del) return std::unexpected(del.error());
-  del->bind(1, from_member_id);
-  return del->run();
-}
-
-Result<ErasureReport> SqliteSink::erase_member(const std::string& member_id) {
-  auto tx = sqlite::Transaction::begin(*db_);
+Result<ErasureReport> SqliteAdministration::erase_member(const std::string& member_id) {
+  auto tx = sqlite::Transaction::begin(db_);
   if (!tx) return std::unexpected(tx.error());
-  std::uint64_t version_before = version_;
+  std::uint64_t version_before = core_.version();
   auto failed = [&](Error error) -> Result<ErasureReport> {
-    version_ = version_before;
+    core_.restore_version(version_before);
     return std::unexpected(std::move(error));
   };
-  if (auto ok = refresh_version(); !ok) return failed(ok.error());
-  version_before = version_;
+  if (auto ok = core_.refresh_version(); !ok) return failed(ok.error());
+  version_before = core_.version();
   // A provisional id a till registered under names the same member.
-  auto canonical = resolve(member_id);
+  auto canonical = core_.resolve(member_id);
   if (!canonical) return failed(canonical.error());
   ErasureReport report{.member_id = *canonical};
-  auto q = db_->prepare("SELECT erased, version FROM members WHERE member_id = ?1");
+  auto q = db_.prepare("SELECT erased, version FROM members WHERE member_id = ?1");
   if (!q) return failed(q.error());
   q->bind(1, *canonical);
   auto row = q->step();
@@ -117,22 +119,22 @@ Result<ErasureReport> SqliteSink::erase_member(const std::string& member_id) {
   PMA_TRY(q->run());
   if (report.already_erased) return report;
 
-  report.version = next_version();
+  report.version = core_.next_version();
   // The provisional-id mapping stays: late deltas under it must still find the erased row.
-  auto wipe = db_->prepare(
+  auto wipe = db_.prepare(
       "UPDATE members SET erased = 1, card_no = NULL, phone_hash = NULL, phone_masked = '', "
       "name = '', birthday = '', spend_month_fen = 0, version = ?2 WHERE member_id = ?1");
   if (!wipe) return failed(wipe.error());
   wipe->bind(1, *canonical).bind(2, static_cast<std::int64_t>(report.version));
   if (auto ok = wipe->run(); !ok) return failed(ok.error());
-  auto revoke = db_->prepare("UPDATE coupons SET state = ?2 WHERE member_id = ?1 AND state = ?3");
+  auto revoke = db_.prepare("UPDATE coupons SET state = ?2 WHERE member_id = ?1 AND state = ?3");
   if (!revoke) return failed(revoke.error());
   revoke->bind(1, *canonical).bind(2, std::int64_t{pma::v1::COUPON_REVOKED});
   revoke->bind(3, std::int64_t{pma::v1::COUPON_ISSUED});
   if (auto ok = revoke->run(); !ok) return failed(ok.error());
-  report.coupons_revoked = static_cast<std::uint32_t>(db_->changes());
+  report.coupons_revoked = static_cast<std::uint32_t>(db_.changes());
   // Purchase history by month goes too; the points balance stays on the tombstone row.
-  auto spend = db_->prepare("DELETE FROM member_spend WHERE member_id = ?1");
+  auto spend = db_.prepare("DELETE FROM member_spend WHERE member_id = ?1");
   if (!spend) return failed(spend.error());
   spend->bind(1, *canonical);
   if (auto ok = spend->run(); !ok) return failed(ok.error());
@@ -148,21 +150,21 @@ Result<ErasureReport> SqliteSink::erase_member(const std::string& member_id) {
        "provisional_ids WHERE member_id = ?1)",
        &report.holds_released}};
   for (const auto& [sql, count] : releases) {
-    auto release = db_->prepare(sql);
+    auto release = db_.prepare(sql);
     if (!release) return failed(release.error());
     release->bind(1, *canonical);
     if (auto ok = release->run(); !ok) return failed(ok.error());
-    *count = static_cast<std::uint32_t>(db_->changes());
+    *count = static_cast<std::uint32_t>(db_.changes());
   }
   if (auto ok = tx->commit(); !ok) return failed(ok.error());
   return report;
 }
 
-Result<bool> SqliteSink::set_terminal_revoked(const TerminalIdentity& terminal, bool revoked,
-                                              std::int64_t now_ms) {
-  auto tx = sqlite::Transaction::begin(*db_);
+Result<bool> SqliteAdministration::set_terminal_revoked(const TerminalIdentity& terminal,
+                                                        bool revoked, std::int64_t now_ms) {
+  auto tx = sqlite::Transaction::begin(db_);
   if (!tx) return std::unexpected(tx.error());
-  auto known = db_->prepare(
+  auto known = db_.prepare(
       "SELECT EXISTS(SELECT 1 FROM terminals WHERE store_id = ?1 AND terminal_id = ?2) OR "
       "EXISTS(SELECT 1 FROM terminal_access WHERE store_id = ?1 AND terminal_id = ?2)");
   if (!known) return std::unexpected(known.error());
@@ -171,7 +173,7 @@ Result<bool> SqliteSink::set_terminal_revoked(const TerminalIdentity& terminal, 
   if (!row) return std::unexpected(row.error());
   bool seen = known->column_int64(0) != 0;
   PMA_TRY(known->run());
-  auto q = db_->prepare(
+  auto q = db_.prepare(
       "INSERT INTO terminal_access(store_id, terminal_id, revoked, changed_at_ms) "
       "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(store_id, terminal_id) DO UPDATE SET "
       "revoked = excluded.revoked, changed_at_ms = excluded.changed_at_ms");
@@ -183,11 +185,12 @@ Result<bool> SqliteSink::set_terminal_revoked(const TerminalIdentity& terminal, 
   return seen;
 }
 
-Result<bool> SqliteSink::check_terminal(const TerminalIdentity& terminal, std::int64_t now_ms) {
+Result<bool> SqliteAdministration::check_terminal(const TerminalIdentity& terminal,
+                                                  std::int64_t now_ms) {
   // A read only: a write here would wait behind any memberhq command holding the write lock,
   // and every store's session would be refused meanwhile. last_seen_ms waits in seen_.
   auto q =
-      db_->prepare("SELECT revoked FROM terminal_access WHERE store_id = ?1 AND terminal_id = ?2");
+      db_.prepare("SELECT revoked FROM terminal_access WHERE store_id = ?1 AND terminal_id = ?2");
   if (!q) return std::unexpected(q.error());
   q->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
   auto row = q->step();
@@ -199,19 +202,19 @@ Result<bool> SqliteSink::check_terminal(const TerminalIdentity& terminal, std::i
   return revoked;
 }
 
-Status SqliteSink::flush_terminal_activity() {
+Status SqliteAdministration::flush_terminal_activity() {
   if (seen_.empty()) return {};
   // Not waiting for the lock: the caller is the thread that serves every session.
-  db_->set_busy_timeout(std::chrono::milliseconds(0));
-  auto tx = sqlite::Transaction::begin(*db_);
-  db_->set_busy_timeout(kBusyTimeout);
+  db_.set_busy_timeout(std::chrono::milliseconds(0));
+  auto tx = sqlite::Transaction::begin(db_);
+  db_.set_busy_timeout(SqliteCore::kBusyTimeout);
   if (!tx) {
     return fail("sqlite_busy_deferred",
                 fmt::format("{} terminal(s)' last-seen times wait for the next flush: {}",
                             seen_.size(), tx.error().message));
   }
   for (const auto& [terminal, at_ms] : seen_) {
-    auto q = db_->prepare(
+    auto q = db_.prepare(
         "INSERT INTO terminal_access(store_id, terminal_id, last_seen_ms) VALUES(?1, ?2, ?3) "
         "ON CONFLICT(store_id, terminal_id) DO UPDATE SET "
         "last_seen_ms = MAX(last_seen_ms, excluded.last_seen_ms)");
@@ -224,8 +227,8 @@ Status SqliteSink::flush_terminal_activity() {
   return {};
 }
 
-Result<std::vector<TerminalInfo>> SqliteSink::terminals() {
-  auto q = db_->prepare(
+Result<std::vector<TerminalInfo>> SqliteAdministration::terminals() {
+  auto q = db_.prepare(
       "SELECT store_id, terminal_id, MAX(highest_seq), MAX(last_seen_ms), MAX(revoked), "
       "MAX(changed_at_ms) FROM (SELECT store_id, terminal_id, highest_seq, 0 AS last_seen_ms, "
       "0 AS revoked, 0 AS changed_at_ms FROM terminals UNION ALL SELECT store_id, terminal_id, "

@@ -1,7 +1,7 @@
-// SqliteSink: each delta's identity (terminal, txn id, kind), so a delta a till sends again
-// under a new seq (after a lost ack, a restore or a reinstall renumbered its outbox) is counted
-// as a duplicate instead of being applied twice; and provisional ids a till reuses for another
-// person (an agent before install ids, after an offline reinstall), which HQ refuses.
+// SqliteBatchIngest: each delta's identity (terminal, txn id, kind), so a delta a till sends
+// again under a new seq (after a lost ack, a restore or a reinstall renumbered its outbox) is
+// counted as a duplicate instead of being applied twice; and provisional ids a till reuses for
+// another person (an agent before install ids, after an offline reinstall), which HQ refuses.
 #include <fmt/format.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
@@ -10,7 +10,7 @@
 #include <optional>
 #include <string_view>
 
-#include "hq/sqlite_sink.h"
+#include "hq/sqlite_batch_ingest.h"
 
 namespace pma::hq {
 
@@ -69,18 +69,8 @@ std::int64_t content_digest(const pma::v1::Delta& delta) {
 
 }  // namespace
 
-Status SqliteSink::find_kind0_identities() {
-  // Through the partial index deltas_kind0: no scan, however many deltas HQ holds.
-  auto kind0 =
-      db_->prepare("SELECT EXISTS(SELECT 1 FROM deltas WHERE kind = 0 AND unkeyed_seq = 0)");
-  if (!kind0) return std::unexpected(kind0.error());
-  PMA_TRY(kind0->step());
-  kind0_identities_ = kind0->column_int64(0) != 0;
-  return kind0->run();
-}
-
-Result<SqliteSink::Claim> SqliteSink::claim_identity(Context& context,
-                                                     const pma::v1::Delta& delta) {
+Result<SqliteBatchIngest::Claim> SqliteBatchIngest::claim_identity(Context& context,
+                                                                   const pma::v1::Delta& delta) {
   const std::int64_t kind = kind_of(delta);
   applying_ = {context.terminal.store_id, context.terminal.terminal_id, delta.seq(), kind, 0};
   // Nothing to recognise it by: its row is keyed by its seq, which the watermark makes new.
@@ -88,7 +78,7 @@ Result<SqliteSink::Claim> SqliteSink::claim_identity(Context& context,
   applying_.digest = content_digest(delta);
   // Without kind 0 identities the row's own key decides: its insert is the lookup, and a
   // fresh delta (nearly all of them) costs one statement.
-  if (!kind0_identities_) {
+  if (!core_.kind0_identities()) {
     auto inserted = insert_row(context, delta, true);
     if (!inserted || *inserted == Claim::fresh) return inserted;
   }
@@ -103,8 +93,8 @@ Result<SqliteSink::Claim> SqliteSink::claim_identity(Context& context,
   };
   std::optional<Stored> stored;
   for (const std::int64_t k : {std::max<std::int64_t>(kind, 0), std::min<std::int64_t>(kind, 0)}) {
-    if (k == 0 && !kind0_identities_) continue;
-    auto q = db_->prepare(
+    if (k == 0 && !core_.kind0_identities()) continue;
+    auto q = db_.prepare(
         "SELECT digest, seq FROM deltas WHERE store_id = ?1 AND terminal_id = ?2 AND "
         "txn_id = ?3 AND kind = ?4 AND unkeyed_seq = 0");
     if (!q) return std::unexpected(q.error());
@@ -142,7 +132,7 @@ Result<SqliteSink::Claim> SqliteSink::claim_identity(Context& context,
     }
     // A registration applied before identities were kept: register_member compares it with
     // the member the provisional id maps to (its own row joins the kind 0 one).
-  } else if (!kind0_identities_) {
+  } else if (!core_.kind0_identities()) {
     return fail("sqlite_error",
                 fmt::format("txn {} of {}/{}: its key is taken, yet no row has it", delta.txn_id(),
                             context.terminal.store_id, context.terminal.terminal_id));
@@ -150,12 +140,13 @@ Result<SqliteSink::Claim> SqliteSink::claim_identity(Context& context,
   return insert_row(context, delta, false);
 }
 
-Result<SqliteSink::Claim> SqliteSink::insert_row(Context& context, const pma::v1::Delta& delta,
-                                                 bool if_new) {
+Result<SqliteBatchIngest::Claim> SqliteBatchIngest::insert_row(Context& context,
+                                                               const pma::v1::Delta& delta,
+                                                               bool if_new) {
   // The key is exactly-once's last line of defence: unless if_new (then a row already holding
   // the identity leaves it alone, and the caller reads that row), a second row for one
   // identity fails the batch.
-  auto q = db_->prepare(
+  auto q = db_.prepare(
       if_new ? std::string_view(
                    "INSERT INTO deltas(store_id, terminal_id, txn_id, kind, unkeyed_seq, seq, "
                    "digest, applied_at, member_id, paid_fen, points_earned, points_burned) "
@@ -182,14 +173,15 @@ Result<SqliteSink::Claim> SqliteSink::insert_row(Context& context, const pma::v1
     q->bind(11, c.points_earned()).bind(12, c.points_burned());
   }  // other kinds: NULL figures (unbound parameters are NULL)
   PMA_TRY(q->run());
-  return if_new && db_->changes() == 0 ? Claim::duplicate : Claim::fresh;
+  return if_new && db_.changes() == 0 ? Claim::duplicate : Claim::fresh;
 }
 
-Status SqliteSink::note_applied(Context& context, const pma::v1::Delta& delta, bool refused) {
+Status SqliteBatchIngest::note_applied(Context& context, const pma::v1::Delta& delta,
+                                       bool refused) {
   if (refused) {
     if (!delta.has_checkout()) return {};
     // A refused checkout changed nothing: a refund of it can take nothing back.
-    auto q = db_->prepare(
+    auto q = db_.prepare(
         "UPDATE deltas SET paid_fen = 0, points_earned = 0, points_burned = 0 WHERE "
         "store_id = ?1 AND terminal_id = ?2 AND txn_id = ?3 AND kind = ?4 AND unkeyed_seq = ?5");
     if (!q) return std::unexpected(q.error());
@@ -204,7 +196,7 @@ Status SqliteSink::note_applied(Context& context, const pma::v1::Delta& delta, b
   if (!sale) return std::unexpected(sale.error());
   if (!*sale || !(*sale)->figures_known) return {};  // a sale from before HQ kept sales
   // Bounded by check_refund (each sum stays within the sale's own, capped, numbers).
-  auto u = db_->prepare(
+  auto u = db_.prepare(
       "UPDATE deltas SET refunded_fen = refunded_fen + ?5, points_reversed = points_reversed + "
       "?6, points_restored = points_restored + ?7 WHERE store_id = ?1 AND terminal_id = ?2 AND "
       "txn_id = ?3 AND kind = ?4 AND unkeyed_seq = 0");
@@ -215,82 +207,15 @@ Status SqliteSink::note_applied(Context& context, const pma::v1::Delta& delta, b
   return u->run();
 }
 
-Status SqliteSink::dispute(Context& context, const std::string& provisional_id,
-                           std::uint64_t from_seq) {
-  auto q = db_->prepare(
+Status SqliteBatchIngest::dispute(Context& context, const std::string& provisional_id,
+                                  std::uint64_t from_seq) {
+  auto q = db_.prepare(
       "INSERT OR IGNORE INTO disputed_ids(provisional_id, store_id, terminal_id, from_seq) "
       "VALUES(?1, ?2, ?3, ?4)");
   if (!q) return std::unexpected(q.error());
   q->bind(1, provisional_id).bind(2, context.terminal.store_id);
   q->bind(3, context.terminal.terminal_id).bind(4, static_cast<std::int64_t>(from_seq));
   return q->run();
-}
-
-Result<bool> SqliteSink::disputed(const std::string& provisional_id, const std::string& store_id,
-                                  const std::string& terminal_id, std::uint64_t seq) {
-  auto q = db_->prepare(
-      "SELECT 1 FROM disputed_ids WHERE provisional_id = ?1 AND store_id = ?2 AND "
-      "terminal_id = ?3 AND from_seq <= ?4");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, provisional_id).bind(2, store_id).bind(3, terminal_id);
-  q->bind(4, static_cast<std::int64_t>(seq));
-  auto row = q->step();
-  if (!row) return std::unexpected(row.error());
-  return *row;
-}
-
-}  // namespace pma::hq
-
-namespace pma::hq {
-
-Result<bool> SqliteSink::held_for_other(Context& context, const pma::v1::Delta& delta) {
-  const auto& r = delta.member_registered();
-  auto q = db_->prepare(
-      "SELECT p.member_id, m.phone_hash FROM provisional_ids p LEFT JOIN members m ON "
-      "m.member_id = p.member_id WHERE p.provisional_id = ?1");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, r.provisional_id());
-  auto row = q->step();
-  if (!row) return std::unexpected(row.error());
-  if (*row) {
-    const std::string canonical = q->column_text(0);
-    const auto hash = q->column_blob(1);
-    PMA_TRY(q->run());
-    const bool same_person =
-        !r.phone_hash().empty() && std::string(hash.begin(), hash.end()) == r.phone_hash();
-    if (same_person) {
-      pma::v1::IdMapping& mapping = context.outcome.id_mappings.emplace_back();
-      mapping.set_provisional_id(r.provisional_id());
-      mapping.set_member_id(canonical);
-      return true;
-    }
-    PMA_TRY(record_conflict(context, delta, "provisional_id_reused", r.provisional_id(), "",
-                            fmt::format("{} already names member {}; the registration at seq {} "
-                                        "(another phone) changed nothing",
-                                        r.provisional_id(), canonical, delta.seq())));
-    PMA_TRY(dispute(context, r.provisional_id(), delta.seq()));
-    return true;
-  }
-  PMA_TRY(q->run());
-  std::vector<std::string> codes(r.welcome_coupons().begin(), r.welcome_coupons().end());
-  for (const auto& t : r.welcome_coupon_terms()) codes.push_back(t.code());
-  for (const auto& code : codes) {
-    auto c = db_->prepare("SELECT COALESCE(member_id, '') FROM coupons WHERE code = ?1");
-    if (!c) return std::unexpected(c.error());
-    c->bind(1, code);
-    auto found = c->step();
-    if (!found) return std::unexpected(found.error());
-    if (!*found) continue;
-    const std::string holder = c->column_text(0);
-    PMA_TRY(c->run());
-    if (holder == r.provisional_id()) continue;
-    PMA_TRY(record_conflict(context, delta, "coupon_code_reused", r.provisional_id(), code,
-                            fmt::format("welcome code {} already belongs to member {}; the "
-                                        "registration of {} changed nothing",
-                                        code, holder, r.provisional_id())));
-    return true;
-  }
-  return false;
 }
 
 }  // namespace pma::hq
