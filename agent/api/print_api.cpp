@@ -69,8 +69,9 @@ void PrintApi::add_routes(Router& router) {
       return error_response(err::unknown_printer, "no [[printer]] named '" + name + "'");
     }
     auto now = std::chrono::system_clock::now();
-    std::string when = fmt::format("{:%Y-%m-%d %H:%M:%S}",
-                                   fmt::localtime(std::chrono::system_clock::to_time_t(now)));
+    std::string when = ctx_.store_time ? ctx_.store_time()
+                                       : fmt::format("{:%Y-%m-%d %H:%M:%S} UTC",
+                                                     std::chrono::floor<std::chrono::seconds>(now));
     auto page = printer::test_page(ctx_.paper(name), name, when);
     if (!page) return error_response(page.error());
     auto key = fmt::format("test:{}", now.time_since_epoch().count());

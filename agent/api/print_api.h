@@ -25,6 +25,8 @@ struct PrintApiContext {
   std::function<printer::Paper(const std::string& name)> paper;
   std::string receipt_printer;  // the printer POST /v1/print uses
   std::string store_name;       // printed at the top of the member block
+  // The store-local wall time as "YYYY-MM-DD HH:MM:SS" (printed on test pages); empty: UTC.
+  std::function<std::string()> store_time;
 };
 
 class PrintApi {

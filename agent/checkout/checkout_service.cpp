@@ -146,8 +146,6 @@ Result<v1::MemberReceipt> CheckoutService::receipt(const store::MemberRecord& me
   r.set_points_debt(*balance < 0 ? -*balance : 0);
   auto usable = store::CouponStore(db_).usable_by(member.member_id, now.now_ms / 1000);
   if (!usable) return std::unexpected(usable.error());
-  // The store's UTC offset, as the clock applied it to today's date.
-  const auto offset_ms = local_day_start_ms(now.local_date, 0) - now.local_day_start_ms;
   for (const auto& c : *usable) {
     auto* rc = r.add_coupons_available();
     rc->set_code(c.code);
@@ -155,7 +153,7 @@ Result<v1::MemberReceipt> CheckoutService::receipt(const store::MemberRecord& me
     rc->set_title(c.title);
     rc->set_valid_until(rfc3339_utc(c.valid_until));
     // valid_until is exclusive: the last day of use is the store-local day of its last second.
-    LocalDate last = local_date_at((c.valid_until - 1) * 1000, static_cast<int>(offset_ms / 60000));
+    LocalDate last = clock_.zone().local_date_at((c.valid_until - 1) * 1000);
     rc->set_expires_on(fmt::format("{:04}-{:02}-{:02}", last.year, last.month, last.day));
   }
   return r;

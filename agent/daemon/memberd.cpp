@@ -1,5 +1,6 @@
 // memberd: the member agent on a POS box. main owns the io_context and every concrete part,
 // and passes dependencies into constructors; nothing else is global.
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -256,7 +257,15 @@ int main(int argc, char** argv) {
       {.queue = [&](const std::string& name) { return printers.queue(name); },
        .paper = [&](const std::string& name) { return printers.paper(name); },
        .receipt_printer = config->printing.receipt_printer,
-       .store_name = config->store.name},
+       .store_name = config->store.name,
+       .store_time =
+           [&] {
+             // The store zone's wall time, formatted as if it were UTC.
+             const std::chrono::sys_time<std::chrono::milliseconds> local{
+                 std::chrono::milliseconds(store_clock.zone().local_ms_at(wall_clock.now_ms()))};
+             return fmt::format("{:%Y-%m-%d %H:%M:%S}",
+                                std::chrono::floor<std::chrono::seconds>(local));
+           }},
       log);
   print_api.add_routes(router);
   pma::checkout::OnlineFirstCheckout commits(checkout, sync_link.reservations(), log);

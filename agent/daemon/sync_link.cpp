@@ -89,7 +89,7 @@ pma::v1::SyncState SyncLink::state() {
     if (stats) {
       state.set_outbox_depth(stats->depth);
       if (stats->oldest_created_at) {
-        state.set_oldest_unsent_age_seconds(now_ms() / 1000 - *stats->oldest_created_at);
+        state.set_oldest_unsent_age_seconds(clock_.wall().now_s() - *stats->oldest_created_at);
       }
     }
     return state;

@@ -6,6 +6,7 @@
 #include <boost/beast/websocket.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdio>
 #include <vector>
 
 #include "pma/v1/api.pb.h"
@@ -327,4 +328,39 @@ TEST_CASE("A printer that stops taking connections reaches the POS as absent onc
   CHECK(printer.receipts().size() == 2);
   CHECK(printer.parser().cut_receipts_containing("王小明") == 2);
   CHECK(memberd.stop() == 0);
+}
+
+TEST_CASE("A printer test page shows the store-local time of store.timezone", "[e2e][printer]") {
+  boost::asio::io_context io;
+  pma::test::VirtualPrinter printer(io, 48);
+  std::uint16_t port = printer.listen_tcp(0);
+  // Pacific/Kiritimati is UTC+14 all year: its date differs from UTC's for 14 hours a day, and
+  // its hour always does, so a page printed in UTC (or the machine's zone) cannot pass.
+  MemberdProcess memberd(
+      "[store]\ntimezone = \"Pacific/Kiritimati\"\n[[printer]]\nname = "
+      "\"receipt\"\ntransport = \"tcp\"\nhost = \"127.0.0.1\"\nport = " +
+      std::to_string(port) + "\npaper = \"80mm\"\nretry_ms = 100\n");
+  REQUIRE(memberd.wait_ready());
+  auto local_hour = [] {
+    const auto local = std::chrono::floor<std::chrono::hours>(std::chrono::system_clock::now()) +
+                       std::chrono::hours(14);
+    const auto day = std::chrono::floor<std::chrono::days>(local);
+    const std::chrono::year_month_day ymd{day};
+    char text[32];
+    std::snprintf(text, sizeof text, "%04d-%02u-%02u %02ld:", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<long>((local - day).count()));
+    return std::string(text);
+  };
+  const std::string before = local_hour();
+  auto reply = memberd.client().request("POST", "/v1/printers/receipt/test", "{}");
+  REQUIRE(reply);
+  INFO(reply->body);
+  REQUIRE(reply->status == 200);
+  REQUIRE(pump(io, [&] { return printer.receipts().size() >= 1 && printer.receipts()[0].cut; }));
+  const std::string after = local_hour();
+  const auto& page = printer.receipts()[0];
+  INFO(page.text());
+  CHECK((page.contains(before) || page.contains(after)));
+  CHECK_FALSE(page.contains("UTC"));
 }

@@ -45,8 +45,8 @@ TEST_CASE("The server serves tills with its four interfaces held by separate obj
   config.port = 0;
   config.tls = {world.ca_dir + "/ca.crt", world.ca_dir + "/server.crt",
                 world.ca_dir + "/server.key"};
-  pma::hq::Server server(world.io, pma::hq::ServerSinks{ingest, pages, reservations, admin},
-                         config);
+  pma::hq::Server server(world.io, pma::hq::ServerSinks{ingest, pages, reservations, admin}, config,
+                         world.hq_clock);
   auto port = server.start();
   REQUIRE(port);
 
