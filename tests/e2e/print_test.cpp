@@ -30,8 +30,10 @@ bool pump(boost::asio::io_context& io, Pred done) {
   return done();
 }
 
-std::string printer_config(std::uint16_t port) {
-  return "[store]\nname = \"鲜果茶 南京西路店\"\n[[printer]]\nname = \"receipt\"\n"
+// store_extra: more [store] keys, one "key = value\n" each.
+std::string printer_config(std::uint16_t port, const std::string& store_extra = "") {
+  return "[store]\nname = \"鲜果茶 南京西路店\"\n" + store_extra +
+         "[[printer]]\nname = \"receipt\"\n"
          "transport = \"tcp\"\nhost = \"127.0.0.1\"\nport = " +
          std::to_string(port) +
          "\npaper = \"80mm\"\nretry_ms = 100\n[printing]\n"
@@ -336,10 +338,7 @@ TEST_CASE("A printer test page shows the store-local time of store.timezone", "[
   std::uint16_t port = printer.listen_tcp(0);
   // Pacific/Kiritimati is UTC+14 all year: its date differs from UTC's for 14 hours a day, and
   // its hour always does, so a page printed in UTC (or the machine's zone) cannot pass.
-  MemberdProcess memberd(
-      "[store]\ntimezone = \"Pacific/Kiritimati\"\n[[printer]]\nname = "
-      "\"receipt\"\ntransport = \"tcp\"\nhost = \"127.0.0.1\"\nport = " +
-      std::to_string(port) + "\npaper = \"80mm\"\nretry_ms = 100\n");
+  MemberdProcess memberd(printer_config(port, "timezone = \"Pacific/Kiritimati\"\n"));
   REQUIRE(memberd.wait_ready());
   auto local_hour = [] {
     const auto local = std::chrono::floor<std::chrono::hours>(std::chrono::system_clock::now()) +
