@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config git ca-certificates curl
   libsqlite3-dev sqlite3
+  # memberhq's PostgreSQL sink (libpq) and its tests' throwaway PostgreSQL 15 clusters.
+  libpq-dev postgresql-15
   libboost1.81-dev libboost-url1.81-dev libhowardhinnant-date-dev libutfcpp-dev
   libprotobuf-dev protobuf-compiler
   libserialport-dev

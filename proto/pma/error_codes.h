@@ -234,6 +234,16 @@ namespace pma {
   X(page_too_large, "a member page beyond the frame cap")                                     \
   X(reserve_invalid, "a reservation without a txn id or with negative points")                \
   X(sqlite_busy_deferred, "HQ's database was busy; terminals' last-seen times wait")          \
+  /* memberhq on PostgreSQL (drivers/postgres) */                                             \
+  X(pg_uri, "a --db value that is not a postgresql:// URI")                                   \
+  X(pg_connect, "memberhq cannot connect to PostgreSQL (libpq's message)")                   \
+  X(pg_unique_violation, "a PostgreSQL unique key refused a row (SQLSTATE 23505)")            \
+  X(pg_constraint, "another PostgreSQL constraint refused a row (SQLSTATE class 23)")        \
+  X(pg_serialization, "a concurrent transaction won (40001/40P01); run the transaction again") \
+  X(pg_connection_lost, "the PostgreSQL connection broke (outcome of the statement unknown)") \
+  X(pg_query, "PostgreSQL refused a statement (its message and the statement)")              \
+  X(pg_result, "a PostgreSQL value that is not of the type read")                             \
+  X(migrate_mismatch, "memberhq migrate: the copy's counts or balances differ from the source") \
   X(ca_missing, "the HQ certificate authority's files are missing")                           \
   X(ca_exists, "the HQ certificate authority exists already")                                 \
   X(ca_io, "the certificate authority's files cannot be read or written")                     \
