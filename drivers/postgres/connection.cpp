@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -143,6 +144,15 @@ Statement& Statement::set(int index, Param value) {
 Status Statement::execute() {
   if (executed_) return {};
   executed_ = true;
+  // Parameters never bound are NULL (as in SQLite): as many as the highest $N names.
+  std::size_t highest = 0;
+  for (std::size_t i = 0; i < sql_.size(); ++i) {
+    if (sql_[i] != '$') continue;
+    std::size_t n = 0, j = i + 1;
+    while (j < sql_.size() && sql_[j] >= '0' && sql_[j] <= '9') n = n * 10 + (sql_[j++] - '0');
+    highest = std::max(highest, n);
+  }
+  if (params_.size() < highest) params_.resize(highest);
   auto rows = connection_->query(sql_, params_);
   if (!rows) return std::unexpected(rows.error());
   rows_ = std::move(*rows);

@@ -1,0 +1,117 @@
+// BatchIngest over PostgreSQL (batch_ingest.h): each delta's identity, its authorisation (issue 11)
+// and its apply, in one transaction per batch; a checkout consumes its online-first hold. Over a
+// PgCore it does not own. Single-threaded (the server's io_context thread).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "hq/batch_ingest.h"
+#include "hq/delta_checks.h"
+#include "hq/pg_core.h"
+
+namespace pma::hq {
+
+class PgBatchIngest final : public BatchIngest {
+ public:
+  explicit PgBatchIngest(PgCore& core) : core_(core), db_(core.db()) {}
+
+  Result<std::uint64_t> highest_applied(const TerminalIdentity& terminal) override;
+  Result<std::vector<pma::v1::IdMapping>> id_mappings(
+      const TerminalIdentity& terminal, std::span<const std::string> provisional_ids) override;
+  Result<ApplyOutcome> apply_batch(const TerminalIdentity& terminal, const pma::v1::Batch& batch,
+                                   std::int64_t now_ms) override;
+
+ private:
+  // One attempt of apply_batch's transaction (run again on "pg_serialization").
+  Result<ApplyOutcome> apply_once(const TerminalIdentity& terminal, const pma::v1::Batch& batch,
+                                  std::int64_t now_ms);
+  // The batch being applied (pg_batch_ingest.cpp and the files beside it).
+  struct Context {
+    const TerminalIdentity& terminal;
+    std::int64_t now_ms;
+    ApplyOutcome& outcome;
+  };
+  Status apply_delta(Context& context, const pma::v1::Delta& delta);
+  // PgCore::resolve at the applying delta's position (a disputed provisional id stays).
+  Result<std::string> resolve(const std::string& member_id);
+  // spend_fen (checkouts +, refunds -) goes to the member's bucket of the delta's month (a
+  // refund's: the refunded purchase's month when the till says so). Nothing changes for
+  // an erased member: an "erased_member_activity" conflict is recorded instead.
+  Status add_points(Context& context, const pma::v1::Delta& delta, const std::string& member_id,
+                    std::int64_t points, bool spends, std::int64_t spend_fen = 0);
+  Status touch(const std::string& member_id);
+  Status record_conflict(Context& context, const pma::v1::Delta& delta, std::string kind,
+                         const std::string& member_id, const std::string& code, std::string detail);
+  // Drops the holds of the batch's checkouts.
+  Status consume_holds(const TerminalIdentity& terminal, const pma::v1::Batch& batch,
+                       std::uint64_t from_seq, std::uint64_t through_seq);
+
+  // Members and coupons (pg_batch_ingest_members.cpp).
+  Status redeem(Context& context, const pma::v1::Delta& delta, const std::string& member_id,
+                const std::string& code);
+  Status restore_coupon(Context& context, const std::string& code, const std::string& txn);
+  Status register_member(Context& context, const pma::v1::Delta& delta);
+  // True when the registration must not be applied: its provisional id is mapped already
+  // (the same person: the mapping is answered again; another: "provisional_id_reused"), or a
+  // welcome code belongs to another member ("coupon_code_reused"). Changes nothing else.
+  Result<bool> held_for_other(Context& context, const pma::v1::Delta& delta);
+  // Spend: the member row holds one month's bucket (spend_month, spend_month_fen; normally the
+  // newest), so a checkout costs no extra write; other months live in member_spend. Each fen
+  // is stored in exactly one place, so the window's sum counts both.
+  // add_points' slow path: false when the member is erased (nothing changed); otherwise applies
+  // the points and files the spend under another month than the row's bucket.
+  Result<bool> roll_spend_month(const std::string& member_id, std::int64_t points,
+                                std::int64_t version, std::int64_t month, std::int64_t spend_fen);
+  Status add_spend(const std::string& member_id, std::int64_t month, std::int64_t spend_fen);
+  Status move_spend(const std::string& from_member_id, const std::string& to_member_id);
+
+  // Delta identity (pg_batch_ingest_identity.cpp). fresh: its row in `deltas` is written
+  // (its identity; a checkout's figures), apply it, then note_applied; duplicate: the terminal
+  // sent this delta before under another seq (applied then); refused: the terminal's txn id (or
+  // provisional id) names other contents now, a conflict is recorded and nothing changes.
+  enum class Claim { fresh, duplicate, refused };
+  Result<Claim> claim_identity(Context& context, const pma::v1::Delta& delta);
+  // The delta's row; if_new: nothing when its identity has a row (then: duplicate).
+  Result<Claim> insert_row(Context& context, const pma::v1::Delta& delta, bool if_new);
+  // After the checks and the apply: a refused checkout's figures become zero; an applied
+  // refund's figures are added to its sale's.
+  Status note_applied(Context& context, const pma::v1::Delta& delta, bool refused);
+  // A provisional id the terminal reused for another person from from_seq on: its deltas from
+  // then on never resolve to the id's first holder, and HQ no longer maps it for the terminal.
+  Status dispute(Context& context, const std::string& provisional_id, std::uint64_t from_seq);
+
+  // Authorisation (pg_batch_ingest_checks.cpp): why the terminal may not send this delta,
+  // if it may not; checked before anything of it is applied.
+  Result<std::optional<Refusal>> authorise(const TerminalIdentity& terminal,
+                                           const pma::v1::Delta& delta);
+  Result<std::optional<Refusal>> check_coupon(const TerminalIdentity& terminal,
+                                              const std::string& member_id,
+                                              const std::string& code);
+  Result<std::optional<Refusal>> check_refund(const TerminalIdentity& terminal,
+                                              const pma::v1::RefundRecorded& refund);
+  // The terminal's sale txn_id (its checkout's row, else a kind 0 one), if any.
+  struct Sale {
+    bool figures_known;  // false: applied before HQ kept sales
+    std::string member_id;
+    std::int64_t fen_left, earned_left, burned_left;
+    std::int64_t kind;  // the row's kind (note_applied adds a refund to it)
+  };
+  Result<std::optional<Sale>> find_sale(const TerminalIdentity& terminal,
+                                        const std::string& txn_id);
+
+  // The delta apply_batch is applying (set by claim_identity), for resolve() and note_applied.
+  struct Applying {
+    std::string store_id;
+    std::string terminal_id;
+    std::uint64_t seq = 0;
+    std::int64_t kind = 0;
+    std::int64_t digest = 0;
+  };
+  Applying applying_;
+  PgCore& core_;
+  pg::Connection& db_;
+};
+
+}  // namespace pma::hq
