@@ -244,6 +244,7 @@ namespace pma {
   X(pg_query, "PostgreSQL refused a statement (its message and the statement)")              \
   X(pg_result, "a PostgreSQL value that is not of the type read")                             \
   X(migrate_mismatch, "memberhq migrate: the copy's counts or balances differ from the source") \
+  X(migrate_target_not_empty, "memberhq migrate: the PostgreSQL database holds an HQ already")  \
   X(ca_missing, "the HQ certificate authority's files are missing")                           \
   X(ca_exists, "the HQ certificate authority exists already")                                 \
   X(ca_io, "the certificate authority's files cannot be read or written")                     \

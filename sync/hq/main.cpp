@@ -14,6 +14,7 @@
 
 #include "hq/ca.h"
 #include "hq/member_import.h"
+#include "hq/pg_open.h"
 #include "hq/server.h"
 #include "hq/sqlite_sink.h"
 #include "pma/clock.h"
@@ -58,8 +59,8 @@ int erase_command(pma::hq::Administration& sink, const std::string& member_id) {
   return 0;
 }
 
-int revoke_command(pma::hq::Administration& sink, const pma::hq::TerminalIdentity& id,
-                   bool revoked, const pma::Clock& clock) {
+int revoke_command(pma::hq::Administration& sink, const pma::hq::TerminalIdentity& id, bool revoked,
+                   const pma::Clock& clock) {
   auto known = sink.set_terminal_revoked(id, revoked, clock.now_ms());
   if (!known) return report(known.error());
   if (revoked) {
@@ -197,7 +198,25 @@ int main(int argc, char** argv) {
       "every --last-seen-flush-ms, 10 s by default), revoked or not");
   list->add_option("--db", db_path)->capture_default_str();
 
+  // --db of every command above: a SQLite file, or a postgresql:// URI (the PostgreSQL sink).
+  auto* migrate = app.add_subcommand(
+      "migrate", "copy a SQLite HQ into an empty PostgreSQL database, verified by counts and sums");
+  std::string migrate_from, migrate_to;
+  migrate->add_option("--from", migrate_from, "the SQLite HQ file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  migrate->add_option("--to", migrate_to, "postgresql://user@host:port/database")->required();
+
   CLI11_PARSE(app, argc, argv);
+
+  if (migrate->parsed()) {
+    auto figures = pma::hq::migrate_sqlite_to_pg(migrate_from, migrate_to);
+    if (!figures) return report(figures.error());
+    fmt::print("CHECK\tSQLITE\tPOSTGRESQL\n");
+    for (const auto& f : *figures) fmt::print("{}\t{}\t{}\n", f.what, f.source, f.copy);
+    fmt::print("copied {} into PostgreSQL: every count and sum matches\n", migrate_from);
+    return 0;
+  }
 
   if (ca_init->parsed()) {
     if (auto ok = pma::hq::init_ca(init_dir, init_options); !ok) return report(ok.error());
@@ -210,7 +229,7 @@ int main(int argc, char** argv) {
     spdlog::info("issued {} and {}", issued->cert_file, issued->key_file);
     return 0;
   }
-  auto sink = pma::hq::SqliteSink::open(db_path);
+  auto sink = pma::hq::open_sink(db_path);
   if (!sink) return report(sink.error());
   // The one wall clock memberhq reads (terminal revocations, the server's stamps and holds).
   const pma::SystemClock wall_clock;

@@ -79,7 +79,7 @@ TEST_CASE("A page never serves a version while an earlier one can still commit",
   // Node B applies a checkout for M2 meanwhile; it must not commit a later version first.
   auto b = node(uri);
   std::atomic<bool> b_done{false};
-  std::thread writer([&] {
+  std::jthread writer([&] {
     pma::v1::Batch batch;
     *batch.add_deltas() = checkout(1, "M2", 5);
     auto applied = b->apply_batch(kTill, batch, kNow);
