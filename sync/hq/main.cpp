@@ -14,6 +14,7 @@
 
 #include "hq/ca.h"
 #include "hq/member_import.h"
+#include "hq/quality_commands.h"
 #include "hq/server.h"
 #include "hq/sqlite_sink.h"
 #include "pma/clock.h"
@@ -58,8 +59,8 @@ int erase_command(pma::hq::Administration& sink, const std::string& member_id) {
   return 0;
 }
 
-int revoke_command(pma::hq::Administration& sink, const pma::hq::TerminalIdentity& id,
-                   bool revoked, const pma::Clock& clock) {
+int revoke_command(pma::hq::Administration& sink, const pma::hq::TerminalIdentity& id, bool revoked,
+                   const pma::Clock& clock) {
   auto known = sink.set_terminal_revoked(id, revoked, clock.now_ms());
   if (!known) return report(known.error());
   if (revoked) {
@@ -196,6 +197,7 @@ int main(int argc, char** argv) {
       "every terminal: store, terminal, highest seq, last seen (UTC; a running server writes it "
       "every --last-seen-flush-ms, 10 s by default), revoked or not");
   list->add_option("--db", db_path)->capture_default_str();
+  pma::hq::QualityCommands quality(app);  // consent, merge, report quality
 
   CLI11_PARSE(app, argc, argv);
 
@@ -210,6 +212,7 @@ int main(int argc, char** argv) {
     spdlog::info("issued {} and {}", issued->cert_file, issued->key_file);
     return 0;
   }
+  if (auto done = quality.run(pma::SystemClock())) return *done;
   auto sink = pma::hq::SqliteSink::open(db_path);
   if (!sink) return report(sink.error());
   // The one wall clock memberhq reads (terminal revocations, the server's stamps and holds).
