@@ -11,107 +11,107 @@ namespace pma {
 
 // Codes the local API can answer: X(code, HTTP status, meaning). README's error table lists
 // exactly these, with the same status.
-#define PMA_API_ERROR_CODES(X)                                                                   \
-  /* admission and routing (agent/api) */                                                        \
-  X(header_too_large, 431, "the request line and header fields exceed 16 KiB")                   \
-  X(host_not_allowed, 421, "the Host is not 127.0.0.1, localhost, [::1] or api.listen")          \
-  X(origin_not_allowed, 403, "the Origin is not listed in api.allowed_origins")                  \
-  X(missing_token, 401, "no bearer token (a query token counts on /v1/events only)")             \
-  X(wrong_token, 401, "the bearer token is not this till's api-token")                           \
-  /* browser tills: origin-bound tokens (agent/api/pos_tokens) */                                \
+#define PMA_API_ERROR_CODES(X)                                                                 \
+  /* admission and routing (agent/api) */                                                      \
+  X(header_too_large, 431, "the request line and header fields exceed 16 KiB")                 \
+  X(host_not_allowed, 421, "the Host is not 127.0.0.1, localhost, [::1] or api.listen")        \
+  X(origin_not_allowed, 403, "the Origin is not listed in api.allowed_origins")                \
+  X(missing_token, 401, "no bearer token (a query token counts on /v1/events only)")           \
+  X(wrong_token, 401, "the bearer token is not this till's api-token")                         \
+  /* browser tills: origin-bound tokens (agent/api/pos_tokens) */                              \
   X(token_origin_mismatch, 401, "an origin-bound token sent without its Origin or with another") \
-  X(pos_token_forbidden, 403, "an origin-bound token cannot manage tokens")                      \
-  X(invalid_origin, 400, "not an origin: scheme://host[:port], nothing after")                   \
-  X(unknown_pos_token, 404, "no origin-bound token with this id or origin")                      \
-  X(too_many_pos_tokens, 409, "100 origin-bound tokens exist; revoke unused ones")               \
-  X(pos_tokens_file, 500, "<state>/pos-tokens cannot be written (nothing changed)")              \
-  X(body_too_large, 413, "the body exceeds api.max_body_bytes")                                  \
-  X(too_many_connections, 503, "api.max_connections are open and none is idle; retry shortly")   \
-  X(bad_target, 400, "the request target is not a path and query (bad %-escape or character)")   \
-  X(not_found, 404, "no such endpoint")                                                          \
-  X(method_not_allowed, 405, "the endpoint exists but not for this method")                      \
-  X(internal, 500, "an unexpected failure (outcome unknown); see memberd's log")                 \
-  /* request bodies */                                                                           \
-  X(bad_json, 400, "the body is not a JSON object, or a field has the wrong type or value")      \
-  X(unknown_field, 400, "the body names a field the request message does not have")              \
-  X(invalid_request, 400, "a required field is missing or empty, or too many coupon codes")      \
-  X(invalid_phone, 400, "not a mainland mobile number (11 digits from 1, +86 allowed)")          \
-  X(invalid_birthday, 400, "a birthday that is not MM-DD or no such day")                        \
-  /* members */                                                                                  \
-  X(unknown_member, 404, "no member with this card number, phone number, code or id")            \
-  X(member_conflict, 409, "the card number or phone already belongs to another member")          \
-  X(member_erased, 409, "the member was erased at HQ (data protection request)")                 \
-  /* baskets and quotes (agent/loyalty) */                                                       \
-  X(invalid_basket, 400, "a qty, unit price, sku or line count outside the basket's ranges")     \
-  X(invalid_points, 400, "a negative number of points to burn")                                  \
-  X(amount_out_of_range, 400, "a sum or product of request numbers does not fit in 64 bits")     \
-  X(basket_total_exceeds_limit, 409, "the basket total exceeds the rule set's cap")              \
-  X(points_exceed_limit, 409, "more points than the rule set allows in one transaction")         \
-  X(points_exceed_bill_share, 409, "points would pay more than their share of the bill")         \
-  X(points_not_whole_units, 409, "points burned in other than whole units of the rule set")      \
-  X(points_need_member, 409, "points burned without a member")                                   \
-  X(points_offline_limit, 409, "HQ unreachable and the offline daily points cap is reached")     \
-  X(insufficient_points, 409, "the member's balance is below the points to burn")                \
-  X(needs_hq_online, 409, "this coupon or amount needs HQ reachable")                            \
-  X(quote_changed, 409, "the commit's expected payable differs from the quote now")              \
-  /* coupons */                                                                                  \
-  X(coupon_unknown, 409, "no such coupon in this store")                                         \
-  X(coupon_already_redeemed, 409, "the coupon was redeemed already")                             \
-  X(coupon_revoked, 409, "the coupon was revoked (on this till or by HQ)")                       \
-  X(coupon_not_owner, 409, "the coupon belongs to another member")                               \
-  X(coupon_not_yet_valid, 409, "the coupon's validity has not begun")                            \
-  X(coupon_expired, 409, "the coupon has expired")                                               \
-  X(coupon_duplicate, 409, "the same coupon is listed twice")                                    \
-  X(coupon_not_eligible, 409, "no line in the basket is eligible for the coupon")                \
-  X(coupon_min_spend, 409, "the eligible lines are below the coupon's minimum spend")            \
-  X(coupon_unknown_template, 409, "the coupon's template is not in the till's rule set")         \
-  X(coupon_exists, 409, "a coupon with this code exists already")                                \
-  /* commits and refunds (agent/checkout) */                                                     \
-  X(idempotency_conflict, 409, "the same txnId, refundId or idemKey with another body")          \
-  X(idempotency_corrupt, 500, "the stored answer of this txnId cannot be read")                  \
-  X(checkout_record_corrupt, 500, "a stored checkout record cannot be read")                     \
-  X(ledger_corrupt, 500, "a member's stored points ledger cannot be read")                       \
-  X(install_id_missing, 500, "the till has no install id to mint provisional ids with")          \
-  X(original_not_found, 404, "the refund's originalTxnId was not committed on this till")        \
-  X(refund_invalid_line, 400, "a refund line index or quantity the sale does not have")          \
-  X(refund_exceeds_purchase, 409, "more refunded than the sale had, earlier refunds included")   \
-  X(already_refunded, 409, "the sale has been refunded in full")                                 \
-  X(partial_refund, 409, "coupons come back only when the whole sale is refunded")               \
-  X(coupon_not_restorable, 409, "the rule set does not restore coupons on refunds")              \
-  X(coupon_not_redeemed, 409, "the coupon is no longer held by this transaction")                \
-  /* HQ's refusals of an online-first commit (sync/hq reservations) */                           \
-  X(coupon_reserved_elsewhere, 409, "another till holds this coupon for a commit")               \
-  X(coupon_redeemed_elsewhere, 409, "the coupon was redeemed at another till")                   \
-  X(points_insufficient_at_hq, 409, "HQ's balance, less other tills' holds, is too low")         \
-  X(points_out_of_range, 409, "points outside the chain's per-transaction cap")                  \
-  X(hold_limit_reached, 409, "the terminal holds as many reservations as HQ allows")             \
-  X(hq_refused, 409, "HQ refused the reservation without naming a reason")                       \
-  /* storage */                                                                                  \
-  X(sqlite_error, 500, "the till's database failed (outcome unknown); see the message")          \
-  X(sqlite_constraint, 500, "a database constraint failed unexpectedly")                         \
-  X(sqlite_busy, 500, "the till's database stayed locked (outcome unknown)")                     \
-  X(sqlite_full, 500, "the till's disk is full (outcome unknown)")                               \
-  X(sqlite_bind, 500, "a statement parameter could not be bound")                                \
-  X(sqlite_prepare, 500, "a statement could not be prepared")                                    \
-  /* printing (agent/printing, drivers/printer) */                                               \
-  X(no_printer, 409, "this till has no printer; render and print the bytes yourself")            \
-  X(unknown_printer, 404, "no [[printer]] with this name")                                       \
+  X(pos_token_forbidden, 403, "an origin-bound token cannot manage tokens")                    \
+  X(invalid_origin, 400, "not an origin: scheme://host[:port], nothing after")                 \
+  X(unknown_pos_token, 404, "no origin-bound token with this id or origin")                    \
+  X(too_many_pos_tokens, 409, "100 origin-bound tokens exist; revoke unused ones")             \
+  X(pos_tokens_file, 500, "<state>/pos-tokens cannot be written (nothing changed)")            \
+  X(body_too_large, 413, "the body exceeds api.max_body_bytes")                                \
+  X(too_many_connections, 503, "api.max_connections are open and none is idle; retry shortly") \
+  X(bad_target, 400, "the request target is not a path and query (bad %-escape or character)") \
+  X(not_found, 404, "no such endpoint")                                                        \
+  X(method_not_allowed, 405, "the endpoint exists but not for this method")                    \
+  X(internal, 500, "an unexpected failure (outcome unknown); see memberd's log")               \
+  /* request bodies */                                                                         \
+  X(bad_json, 400, "the body is not a JSON object, or a field has the wrong type or value")    \
+  X(unknown_field, 400, "the body names a field the request message does not have")            \
+  X(invalid_request, 400, "a required field is missing or empty, or too many coupon codes")    \
+  X(invalid_phone, 400, "not a mainland mobile number (11 digits from 1, +86 allowed)")        \
+  X(invalid_birthday, 400, "a birthday that is not MM-DD or no such day")                      \
+  /* members */                                                                                \
+  X(unknown_member, 404, "no member with this card number, phone number, code or id")          \
+  X(member_conflict, 409, "the card number or phone already belongs to another member")        \
+  X(member_erased, 409, "the member was erased at HQ (data protection request)")               \
+  /* baskets and quotes (agent/loyalty) */                                                     \
+  X(invalid_basket, 400, "a qty, unit price, sku or line count outside the basket's ranges")   \
+  X(invalid_points, 400, "a negative number of points to burn")                                \
+  X(amount_out_of_range, 400, "a sum or product of request numbers does not fit in 64 bits")   \
+  X(basket_total_exceeds_limit, 409, "the basket total exceeds the rule set's cap")            \
+  X(points_exceed_limit, 409, "more points than the rule set allows in one transaction")       \
+  X(points_exceed_bill_share, 409, "points would pay more than their share of the bill")       \
+  X(points_not_whole_units, 409, "points burned in other than whole units of the rule set")    \
+  X(points_need_member, 409, "points burned without a member")                                 \
+  X(points_offline_limit, 409, "HQ unreachable and the offline daily points cap is reached")   \
+  X(insufficient_points, 409, "the member's balance is below the points to burn")              \
+  X(needs_hq_online, 409, "this coupon or amount needs HQ reachable")                          \
+  X(quote_changed, 409, "the commit's expected payable differs from the quote now")            \
+  /* coupons */                                                                                \
+  X(coupon_unknown, 409, "no such coupon in this store")                                       \
+  X(coupon_already_redeemed, 409, "the coupon was redeemed already")                           \
+  X(coupon_revoked, 409, "the coupon was revoked (on this till or by HQ)")                     \
+  X(coupon_not_owner, 409, "the coupon belongs to another member")                             \
+  X(coupon_not_yet_valid, 409, "the coupon's validity has not begun")                          \
+  X(coupon_expired, 409, "the coupon has expired")                                             \
+  X(coupon_duplicate, 409, "the same coupon is listed twice")                                  \
+  X(coupon_not_eligible, 409, "no line in the basket is eligible for the coupon")              \
+  X(coupon_min_spend, 409, "the eligible lines are below the coupon's minimum spend")          \
+  X(coupon_unknown_template, 409, "the coupon's template is not in the till's rule set")       \
+  X(coupon_exists, 409, "a coupon with this code exists already")                              \
+  /* commits and refunds (agent/checkout) */                                                   \
+  X(idempotency_conflict, 409, "the same txnId, refundId or idemKey with another body")        \
+  X(idempotency_corrupt, 500, "the stored answer of this txnId cannot be read")                \
+  X(checkout_record_corrupt, 500, "a stored checkout record cannot be read")                   \
+  X(ledger_corrupt, 500, "a member's stored points ledger cannot be read")                     \
+  X(install_id_missing, 500, "the till has no install id to mint provisional ids with")        \
+  X(original_not_found, 404, "the refund's originalTxnId was not committed on this till")      \
+  X(refund_invalid_line, 400, "a refund line index or quantity the sale does not have")        \
+  X(refund_exceeds_purchase, 409, "more refunded than the sale had, earlier refunds included") \
+  X(already_refunded, 409, "the sale has been refunded in full")                               \
+  X(partial_refund, 409, "coupons come back only when the whole sale is refunded")             \
+  X(coupon_not_restorable, 409, "the rule set does not restore coupons on refunds")            \
+  X(coupon_not_redeemed, 409, "the coupon is no longer held by this transaction")              \
+  /* HQ's refusals of an online-first commit (sync/hq reservations) */                         \
+  X(coupon_reserved_elsewhere, 409, "another till holds this coupon for a commit")             \
+  X(coupon_redeemed_elsewhere, 409, "the coupon was redeemed at another till")                 \
+  X(points_insufficient_at_hq, 409, "HQ's balance, less other tills' holds, is too low")       \
+  X(points_out_of_range, 409, "points outside the chain's per-transaction cap")                \
+  X(hold_limit_reached, 409, "the terminal holds as many reservations as HQ allows")           \
+  X(hq_refused, 409, "HQ refused the reservation without naming a reason")                     \
+  /* storage */                                                                                \
+  X(sqlite_error, 500, "the till's database failed (outcome unknown); see the message")        \
+  X(sqlite_constraint, 500, "a database constraint failed unexpectedly")                       \
+  X(sqlite_busy, 500, "the till's database stayed locked (outcome unknown)")                   \
+  X(sqlite_full, 500, "the till's disk is full (outcome unknown)")                             \
+  X(sqlite_bind, 500, "a statement parameter could not be bound")                              \
+  X(sqlite_prepare, 500, "a statement could not be prepared")                                  \
+  /* printing (agent/printing, drivers/printer) */                                             \
+  X(no_printer, 409, "this till has no printer; render and print the bytes yourself")          \
+  X(unknown_printer, 404, "no [[printer]] with this name")                                     \
   X(invalid_print_job, 400, "no idemKey/transactionId, one over 200 characters, or they differ") \
-  X(invalid_receipt, 400, "a receipt field out of range (points beyond 10^12, >50 coupons)")     \
-  X(qr_payload_size, 400, "a receipt QR payload outside the printer's size range")               \
-  X(barcode_data_invalid, 400, "barcode data CODE128 cannot encode")                             \
-  X(iconv_unavailable, 500, "the GB18030 converter is missing on this system")                   \
-  /* member QR codes (lookup by code) */                                                         \
-  X(qr_malformed, 400, "the member code cannot be read; scan again")                             \
-  X(qr_unknown_key, 400, "the member code is signed by a key this till does not know")           \
-  X(qr_forged, 400, "HQ's signature on the member code is not valid")                            \
-  X(qr_revoked, 400, "the member code's credential was revoked")                                 \
-  X(qr_expired, 400, "the member code's credential has expired")                                 \
-  X(qr_app_signature_bad, 400, "the app's signature on the member code is not valid")            \
-  X(qr_time_step, 400, "the member code is out of date or from the future")                      \
-  X(qr_replayed, 400, "the member code was used already; refresh it")                            \
-  X(qr_replay_store, 503, "the replay check's database failed; try again")                       \
-  /* sync */                                                                                     \
+  X(invalid_receipt, 400, "a receipt field out of range (points beyond 10^12, >50 coupons)")  \
+  X(qr_payload_size, 400, "a receipt QR payload outside the printer's size range")             \
+  X(barcode_data_invalid, 400, "barcode data CODE128 cannot encode")                           \
+  X(iconv_unavailable, 500, "the GB18030 converter is missing on this system")                 \
+  /* member QR codes (lookup by code) */                                                       \
+  X(qr_malformed, 400, "the member code cannot be read; scan again")                           \
+  X(qr_unknown_key, 400, "the member code is signed by a key this till does not know")         \
+  X(qr_forged, 400, "HQ's signature on the member code is not valid")                          \
+  X(qr_revoked, 400, "the member code's credential was revoked")                               \
+  X(qr_expired, 400, "the member code's credential has expired")                               \
+  X(qr_app_signature_bad, 400, "the app's signature on the member code is not valid")          \
+  X(qr_time_step, 400, "the member code is out of date or from the future")                    \
+  X(qr_replayed, 400, "the member code was used already; refresh it")                          \
+  X(qr_replay_store, 503, "the replay check's database failed; try again")                     \
+  /* sync */                                                                                   \
   X(sync_disabled, 409, "this till has no [sync] hq_host")
 
 // Codes recorded in logs, device states, scan events, memberctl and the sync wire, but never
