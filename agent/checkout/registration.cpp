@@ -35,6 +35,7 @@ v1::Member to_member(const store::MemberRecord& m) {
   out.set_tier(v1::Tier_IsValid(m.tier) ? static_cast<v1::Tier>(m.tier) : v1::TIER_NORMAL);
   out.set_points(m.points);
   out.set_hq_version(m.hq_version);
+  out.set_marketing_consent(m.marketing_consent);
   for (const auto& c : m.coupons) {
     auto* mc = out.add_coupons();
     mc->set_code(c.code);
@@ -102,7 +103,8 @@ Result<v1::RegisterMemberResponse> CheckoutService::register_member(
                              .phone = *phone,
                              .name = request.name(),
                              .birthday = request.birthday(),
-                             .tier = v1::TIER_NORMAL};
+                             .tier = v1::TIER_NORMAL,
+                             .marketing_consent = request.marketing_consent()};
   if (auto ok = members.upsert(upsert, now_s); !ok) return std::unexpected(ok.error());
 
   v1::Delta delta;
@@ -116,6 +118,7 @@ Result<v1::RegisterMemberResponse> CheckoutService::register_member(
   body->set_name(request.name());
   body->set_birthday(request.birthday());
   body->set_card_no(request.card_no());
+  body->set_marketing_consent(request.marketing_consent());
 
   if (const auto* tmpl = loyalty::find_template(rules_, rules_.welcome_coupon_template_id())) {
     store::Coupon coupon{.code = "W-" + minted,

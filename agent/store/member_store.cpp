@@ -9,7 +9,8 @@ namespace pma::store {
 namespace {
 
 constexpr std::string_view kColumns =
-    "member_id, card_no, phone_masked, name, birthday, tier, hq_points, hq_version";
+    "member_id, card_no, phone_masked, name, birthday, tier, hq_points, hq_version, "
+    "marketing_consent";
 
 // The member other than `member_id` whose `column` holds the value bound by `bind`, if any.
 template <typename Bind>
@@ -66,6 +67,7 @@ Result<std::optional<MemberRecord>> MemberStore::finish(Statement& stmt, std::in
   m.tier = static_cast<int>(stmt.column_int64(5));
   m.hq_points = stmt.column_int64(6);
   m.hq_version = stmt.column_int64(7);
+  m.marketing_consent = stmt.column_int64(8) != 0;
 
   auto local = db_.prepare(
       "SELECT COALESCE(SUM(points), 0) FROM ledger WHERE member_id = ?1 AND hq_reflected = 0");
@@ -114,9 +116,9 @@ Result<std::optional<MemberRecord>> MemberStore::find_by_id(std::string_view mem
   if (!stmt) return std::unexpected(stmt.error());
   stmt->bind(1, member_id);
   auto found = finish(*stmt, now);
-  if (!found || *found || !member_id.starts_with("P-")) return found;
-  // A provisional id HQ has mapped since the POS read it still names its member (the record
-  // carries the canonical id, which the caller books under).
+  if (!found || *found) return found;
+  // A provisional id HQ has mapped since the POS read it, or a member HQ merged into another,
+  // still names its member (the record carries the canonical id, which the caller books under).
   auto alias = db_.prepare(fmt::format(
       "SELECT {} FROM members WHERE member_id = (SELECT member_id FROM member_aliases WHERE "
       "alias = ?1)",
@@ -129,12 +131,12 @@ Result<std::optional<MemberRecord>> MemberStore::find_by_id(std::string_view mem
 Status MemberStore::upsert(const MemberUpsert& member, std::int64_t now) {
   auto stmt = db_.prepare(
       "INSERT INTO members(member_id, card_no, phone_hash, phone_masked, name, birthday, tier, "
-      "hq_points, hq_version, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
-      "ON CONFLICT(member_id) DO UPDATE SET card_no = excluded.card_no, "
+      "hq_points, hq_version, updated_at, marketing_consent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+      "?7, ?8, ?9, ?10, ?11) ON CONFLICT(member_id) DO UPDATE SET card_no = excluded.card_no, "
       "phone_hash = excluded.phone_hash, phone_masked = excluded.phone_masked, "
       "name = excluded.name, birthday = excluded.birthday, tier = excluded.tier, "
       "hq_points = excluded.hq_points, hq_version = excluded.hq_version, "
-      "updated_at = excluded.updated_at");
+      "updated_at = excluded.updated_at, marketing_consent = excluded.marketing_consent");
   if (!stmt) return std::unexpected(stmt.error());
   stmt->bind(1, member.member_id);
   if (member.card_no.empty()) {
@@ -153,6 +155,7 @@ Status MemberStore::upsert(const MemberUpsert& member, std::int64_t now) {
   }
   stmt->bind(5, member.name).bind(6, member.birthday).bind(7, member.tier);
   stmt->bind(8, member.hq_points).bind(9, member.hq_version).bind(10, now);
+  stmt->bind(11, std::int64_t{member.marketing_consent ? 1 : 0});
   auto ok = stmt->run();
   if (!ok && ok.error().code == "sqlite_constraint") return conflict(db_, member, hash, ok.error());
   return ok;

@@ -33,6 +33,7 @@ struct MemberRecord {
   // hq_points plus the local ledger entries HQ has not reflected yet.
   std::int64_t points = 0;
   std::vector<CouponRecord> coupons;  // usable now
+  bool marketing_consent = false;     // explicit consent to marketing (PIPL)
 };
 
 // What an import, an HQ delta or a registration writes.
@@ -48,6 +49,7 @@ struct MemberUpsert {
   int tier = 1;
   std::int64_t hq_points = 0;
   std::int64_t hq_version = 0;
+  bool marketing_consent = false;
 };
 
 class MemberStore {
@@ -58,8 +60,8 @@ class MemberStore {
   Result<std::optional<MemberRecord>> find_by_card(std::string_view card_no, std::int64_t now);
   Result<std::optional<MemberRecord>> find_by_phone(std::string_view normalized_phone,
                                                     std::int64_t now);
-  // A provisional id ("P-...") HQ has mapped finds the canonical member (its record carries
-  // the canonical id).
+  // A provisional id ("P-...") HQ has mapped, or the id of a member HQ merged into another,
+  // finds the canonical member (its record carries the canonical id).
   Result<std::optional<MemberRecord>> find_by_id(std::string_view member_id, std::int64_t now);
 
   // Inserts or replaces by member_id. Runs inside the caller's transaction, if any.

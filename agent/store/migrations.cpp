@@ -219,6 +219,11 @@ INSERT INTO idempotency(key, request_hash, response, created_at, quote)
   ON CONFLICT(key) DO UPDATE SET quote = excluded.quote;
 DROP TABLE checkout_txns;
 )sql"},
+    Migration{10, "the member's marketing consent (PIPL), as registered here or sent by HQ", R"sql(
+-- 1: the member consented to marketing; 0 (the default, also for every member cached before):
+-- not, or not asked. HQ keeps the authoritative record and its time.
+ALTER TABLE members ADD COLUMN marketing_consent INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 }  // namespace

@@ -312,22 +312,28 @@ Status SqliteSyncStore::apply_member(const pma::v1::MemberDelta& m, PageState& p
     PMA_TRY(run(db_, "DELETE FROM member_aliases WHERE member_id = ?1", m.member_id()));
     return erase_member_rows(db_, m.member_id());
   }
+  // A duplicate HQ merged into another member: what this till holds under the old id moves to
+  // the survivor (as for a provisional id HQ mapped), the old id stays an alias, and the
+  // survivor's own row (in this page or a later one) brings the merged balance.
+  if (!m.merged_into().empty()) return map_member(m.member_id(), m.merged_into());
   constexpr std::string_view kUpsert =
       "INSERT INTO members(member_id, card_no, phone_hash, phone_masked, name, birthday, tier, "
-      "hq_points, hq_version, updated_at, spend_12m_fen, spend_months) VALUES(?1, NULLIF(?2, ''), "
-      "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT(member_id) DO UPDATE SET "
+      "hq_points, hq_version, updated_at, spend_12m_fen, spend_months, marketing_consent) "
+      "VALUES(?1, NULLIF(?2, ''), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+      "ON CONFLICT(member_id) DO UPDATE SET "
       "card_no = excluded.card_no, "
       "phone_hash = excluded.phone_hash, phone_masked = excluded.phone_masked, "
       "name = excluded.name, birthday = excluded.birthday, tier = MAX(tier, excluded.tier), "
       "hq_points = excluded.hq_points, hq_version = excluded.hq_version, "
       "updated_at = excluded.updated_at, spend_12m_fen = excluded.spend_12m_fen, "
-      "spend_months = excluded.spend_months";
+      "spend_months = excluded.spend_months, marketing_consent = excluded.marketing_consent";
   // A member HQ only knows by its points (imported or seeded here before the till was
-  // paired): HQ has no card, phone, name or birthday to send, so the till's stay.
+  // paired): HQ has no card, phone, name, birthday or consent to send, so the till's stay.
   constexpr std::string_view kUpsertKeepingProfile =
       "INSERT INTO members(member_id, card_no, phone_hash, phone_masked, name, birthday, tier, "
-      "hq_points, hq_version, updated_at, spend_12m_fen, spend_months) VALUES(?1, NULLIF(?2, ''), "
-      "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT(member_id) DO UPDATE SET "
+      "hq_points, hq_version, updated_at, spend_12m_fen, spend_months, marketing_consent) "
+      "VALUES(?1, NULLIF(?2, ''), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+      "ON CONFLICT(member_id) DO UPDATE SET "
       "card_no = COALESCE(excluded.card_no, card_no), "
       "phone_hash = COALESCE(excluded.phone_hash, phone_hash), "
       "phone_masked = IIF(excluded.phone_masked = '', phone_masked, excluded.phone_masked), "
@@ -354,6 +360,7 @@ Status SqliteSyncStore::apply_member(const pma::v1::MemberDelta& m, PageState& p
     // HQ's rolling spend; like hq_points it reflects this terminal's deltas up to
     // reflected_seq, whose ledger rows stop counting locally just below.
     stmt->bind(11, m.spend_12m_fen());
+    stmt->bind(13, std::int64_t{m.marketing_consent() ? 1 : 0});
     if (months.empty()) {
       stmt->bind(12, nullptr);
     } else {

@@ -161,7 +161,9 @@ namespace pma {
   X(import_unreadable, "the import file cannot be read")                                      \
   X(import_bad_header, "the import file's header lacks or repeats a column")                  \
   X(bad_row, "an import row with a field outside its rule")                                   \
-  X(member_not_found, "memberhq erase: no member with this id at HQ")                         \
+  X(member_not_found, "memberhq erase, consent, merge: no member with this id at HQ")         \
+  X(merge_refused, "memberhq merge: a member into itself, or one merged away already")        \
+  X(sink_unsupported, "a memberhq command with no implementation yet on the --db sink named")   \
   /* printers */                                                                              \
   X(invalid_printer_config, "a [[printer]] section that cannot work")                         \
   X(invalid_paper_width, "paper_width is not 58 or 80")                                       \

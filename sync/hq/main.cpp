@@ -15,6 +15,7 @@
 #include "hq/ca.h"
 #include "hq/member_import.h"
 #include "hq/pg_open.h"
+#include "hq/quality_commands.h"
 #include "hq/server.h"
 #include "hq/sqlite_sink.h"
 #include "pma/clock.h"
@@ -197,6 +198,7 @@ int main(int argc, char** argv) {
       "every terminal: store, terminal, highest seq, last seen (UTC; a running server writes it "
       "every --last-seen-flush-ms, 10 s by default), revoked or not");
   list->add_option("--db", db_path)->capture_default_str();
+  pma::hq::QualityCommands quality(app);  // consent, merge, report quality
 
   // --db of every command above: a SQLite file, or a postgresql:// URI (the PostgreSQL sink).
   auto* migrate = app.add_subcommand(
@@ -229,6 +231,7 @@ int main(int argc, char** argv) {
     spdlog::info("issued {} and {}", issued->cert_file, issued->key_file);
     return 0;
   }
+  if (auto done = quality.run(pma::SystemClock())) return *done;
   auto sink = pma::hq::open_sink(db_path);
   if (!sink) return report(sink.error());
   // The one wall clock memberhq reads (terminal revocations, the server's stamps and holds).

@@ -123,10 +123,20 @@ Result<ErasureReport> SqliteAdministration::erase_member(const std::string& memb
   // The provisional-id mapping stays: late deltas under it must still find the erased row.
   auto wipe = db_.prepare(
       "UPDATE members SET erased = 1, card_no = NULL, phone_hash = NULL, phone_masked = '', "
-      "name = '', birthday = '', spend_month_fen = 0, version = ?2 WHERE member_id = ?1");
+      "name = '', birthday = '', spend_month_fen = 0, marketing_consent = 0, version = ?2 "
+      "WHERE member_id = ?1");
   if (!wipe) return failed(wipe.error());
   wipe->bind(1, *canonical).bind(2, static_cast<std::int64_t>(report.version));
   if (auto ok = wipe->run(); !ok) return failed(ok.error());
+  // Erasure withdraws marketing consent at once (PIPL); the log keeps no time it has no clock
+  // for (at_ms 0), only that the erasure withdrew it.
+  if (auto ok = sqlite::run(db_,
+                            "INSERT INTO consent_log(member_id, granted, at_ms, source) "
+                            "VALUES(?1, 0, 0, 'erasure')",
+                            *canonical);
+      !ok) {
+    return failed(ok.error());
+  }
   auto revoke = db_.prepare("UPDATE coupons SET state = ?2 WHERE member_id = ?1 AND state = ?3");
   if (!revoke) return failed(revoke.error());
   revoke->bind(1, *canonical).bind(2, std::int64_t{pma::v1::COUPON_REVOKED});

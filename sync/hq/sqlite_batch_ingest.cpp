@@ -170,9 +170,9 @@ Status SqliteBatchIngest::apply_delta(Context& context, const pma::v1::Delta& de
 }
 
 Result<std::string> SqliteBatchIngest::resolve(const std::string& member_id) {
-  if (!member_id.starts_with("P-")) return member_id;  // canonical: no lookup, no copies
-  // From a provisional id's reuse on (disputed), its deltas are that other person's, never
-  // the first holder's: the applying delta's position decides.
+  // A canonical id costs one point read (member_aliases: a member merged into another). From a
+  // provisional id's reuse on (disputed), its deltas are that other person's, never the first
+  // holder's: the applying delta's position decides.
   return core_.resolve(member_id, {applying_.store_id, applying_.terminal_id, applying_.seq});
 }
 

@@ -83,13 +83,15 @@ Status SqliteBatchIngest::register_member(Context& context, const pma::v1::Delta
     if (!row) return std::unexpected(row.error());
     if (*row) canonical = q->column_text(0);
   }
+  const bool duplicate = !canonical.empty();
   if (canonical.empty()) {
     auto id = core_.next_member_id();
     if (!id) return std::unexpected(id.error());
     canonical = std::move(*id);
     auto q = db_.prepare(
         "INSERT INTO members(member_id, card_no, phone_hash, phone_masked, name, birthday, "
-        "version, profile) VALUES(?1, NULLIF(?2, ''), ?3, ?4, ?5, ?6, ?7, 1)");
+        "version, profile, marketing_consent, consent_at_ms) VALUES(?1, NULLIF(?2, ''), ?3, ?4, "
+        "?5, ?6, ?7, 1, ?8, ?9)");
     if (!q) return std::unexpected(q.error());
     q->bind(1, canonical).bind(2, r.card_no());
     if (r.phone_hash().empty()) {
@@ -100,8 +102,22 @@ Status SqliteBatchIngest::register_member(Context& context, const pma::v1::Delta
     }
     q->bind(4, r.phone_masked()).bind(5, r.name()).bind(6, r.birthday());
     q->bind(7, static_cast<std::int64_t>(core_.next_version()));
+    q->bind(8, std::int64_t{r.marketing_consent() ? 1 : 0}).bind(9, delta.occurred_at_ms());
     PMA_TRY(q->run());
+  } else {
+    // The same phone registered again (another till, offline): the member's newest consent
+    // decision holds (each registration asks explicitly).
+    PMA_TRY(sqlite::run(db_,
+                        "UPDATE members SET marketing_consent = ?2, consent_at_ms = ?3 WHERE "
+                        "member_id = ?1 AND consent_at_ms < ?3",
+                        canonical, std::int64_t{r.marketing_consent() ? 1 : 0},
+                        delta.occurred_at_ms()));
   }
+  PMA_TRY(sqlite::run(db_,
+                      "INSERT INTO consent_log(member_id, granted, at_ms, source) VALUES(?1, ?2, "
+                      "?3, 'registration')",
+                      canonical, std::int64_t{r.marketing_consent() ? 1 : 0},
+                      delta.occurred_at_ms()));
   auto q = db_.prepare(
       "INSERT OR IGNORE INTO provisional_ids(provisional_id, member_id) VALUES(?1, ?2)");
   if (!q) return std::unexpected(q.error());
@@ -113,8 +129,10 @@ Status SqliteBatchIngest::register_member(Context& context, const pma::v1::Delta
   moved->bind(1, r.provisional_id()).bind(2, canonical);
   auto row = moved->step();
   if (!row) return std::unexpected(row.error());
+  std::int64_t moved_points = 0;
   if (*row) {
     std::int64_t points = moved->column_int64(0);
+    moved_points = points;
     PMA_TRY(moved->run());
     PMA_TRY(add_points(context, delta, canonical, points, false));
     PMA_TRY(move_spend(r.provisional_id(), canonical));
@@ -139,6 +157,18 @@ Status SqliteBatchIngest::register_member(Context& context, const pma::v1::Delta
     if (!c) return std::unexpected(c.error());
     c->bind(1, code).bind(2, canonical);
     PMA_TRY(c->run());
+  }
+  if (duplicate) {
+    // A duplicate found and merged: the registration's provisional id names the member HQ
+    // held, its points (if a till booked any before) and welcome coupons are the member's.
+    PMA_TRY(
+        sqlite::run(db_,
+                    "INSERT INTO member_merges(kind, from_id, into_id, points, coupons, "
+                    "at_ms) VALUES('registration', ?1, ?2, ?3, ?4, ?5)",
+                    r.provisional_id(), canonical, moved_points,
+                    std::int64_t{r.welcome_coupon_terms_size() > 0 ? r.welcome_coupon_terms_size()
+                                                                   : r.welcome_coupons_size()},
+                    context.now_ms));
   }
   pma::v1::IdMapping mapping;
   mapping.set_provisional_id(r.provisional_id());

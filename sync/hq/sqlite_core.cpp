@@ -161,8 +161,16 @@ Result<const pma::v1::RuleSet*> SqliteCore::rules_at(std::int64_t version) {
 
 Result<std::string> SqliteCore::resolve(const std::string& member_id, const DeltaAt& at) {
   // Tills name members they registered "P-<store>-<terminal>-<n>" until HQ maps them; any
-  // other id is canonical already (this skips a lookup for nearly every delta).
-  if (!member_id.starts_with("P-")) return member_id;
+  // other id is canonical already unless HQ merged that member into another (memberhq merge):
+  // then its alias names the survivor. Merges remap provisional ids to the survivor directly.
+  if (!member_id.starts_with("P-")) {
+    auto a = db_->prepare("SELECT member_id FROM member_aliases WHERE alias = ?1");
+    if (!a) return std::unexpected(a.error());
+    a->bind(1, member_id);
+    auto found = a->step();
+    if (!found) return std::unexpected(found.error());
+    return *found ? a->column_text(0) : member_id;
+  }
   if (at.seq != 0) {
     // A provisional id this terminal reused for another person: from the reuse on, its deltas
     // are that other person's, never the first holder's (they stay under the provisional id).

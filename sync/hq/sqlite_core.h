@@ -65,8 +65,9 @@ class SqliteCore {
   // Highest contiguous seq applied for the terminal (0 when none).
   Result<std::uint64_t> highest_applied(const TerminalIdentity& terminal);
 
-  // HQ's id for member_id: a provisional "P-..." id HQ has mapped becomes its member; any other
-  // id is canonical already. A provisional id the applying delta's terminal reused for another
+  // HQ's id for member_id: a provisional "P-..." id HQ has mapped becomes its member, the id of
+  // a member merged into another (member_aliases) the survivor; any other id is canonical
+  // already. A provisional id the applying delta's terminal reused for another
   // person (disputed from at.seq or earlier) stays itself.
   Result<std::string> resolve(const std::string& member_id, const DeltaAt& at = {});
   // Whether the terminal disputed provisional_id at or before seq (reused it for another person).

@@ -32,7 +32,8 @@ Result<pma::v1::MemberPage> SqliteMemberPages::member_page(const TerminalIdentit
   std::vector<std::pair<std::int64_t, std::int64_t>> row_buckets;
   auto q = db_.prepare(
       "SELECT member_id, version, erased, COALESCE(card_no, ''), phone_hash, phone_masked, name, "
-      "birthday, tier, points, spend_month, spend_month_fen, profile FROM members WHERE "
+      "birthday, tier, points, spend_month, spend_month_fen, profile, marketing_consent, "
+      "COALESCE(merged_into, '') FROM members WHERE "
       "version > ?1 "
       "ORDER BY version LIMIT ?2");
   if (!q) return std::unexpected(q.error());
@@ -49,7 +50,10 @@ Result<pma::v1::MemberPage> SqliteMemberPages::member_page(const TerminalIdentit
     m->set_member_id(q->column_text(0));
     m->set_version(static_cast<std::uint64_t>(q->column_int64(1)));
     m->set_erased(q->column_int64(2) != 0);
-    if (!m->erased()) {
+    // A duplicate merged into another member: the tills move it to the survivor (its id
+    // stays an alias there), so the page carries nothing else of it.
+    m->set_merged_into(q->column_text(14));
+    if (!m->erased() && m->merged_into().empty()) {
       m->set_card_no(q->column_text(3));
       auto hash = q->column_blob(4);
       m->set_phone_hash(std::string(hash.begin(), hash.end()));
@@ -60,6 +64,7 @@ Result<pma::v1::MemberPage> SqliteMemberPages::member_page(const TerminalIdentit
       m->set_points(q->column_int64(9));
       // Never a blank over what a till holds: HQ only knows this member's points.
       m->set_profile_unknown(q->column_int64(12) == 0);
+      m->set_marketing_consent(q->column_int64(13) != 0);
     }
     row_buckets.emplace_back(q->column_int64(10), q->column_int64(11));
     page.set_next_cursor(m->version());
@@ -68,7 +73,7 @@ Result<pma::v1::MemberPage> SqliteMemberPages::member_page(const TerminalIdentit
   std::vector<std::pair<std::int64_t, std::int64_t>> months;
   for (int i = 0; i < page.members_size(); ++i) {
     auto& m = *page.mutable_members(i);
-    if (m.erased()) continue;
+    if (m.erased() || !m.merged_into().empty()) continue;
     // The window's buckets: member_spend's months plus the row's, which may share a month
     // with one of them (each fen is stored once, so they add up).
     months.clear();

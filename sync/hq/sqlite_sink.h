@@ -32,6 +32,8 @@ class SqliteSink final : public Sink {
   SqliteMemberPages& member_pages() { return pages_; }
   SqliteReservations& reservations() { return reservations_; }
   SqliteAdministration& administration() { return administration_; }
+  // The shared core, for parts outside the four interfaces (sqlite_member_quality.h).
+  SqliteCore& core() { return *core_; }
 
   // BatchIngest
   Result<std::uint64_t> highest_applied(const TerminalIdentity& terminal) override {

@@ -212,6 +212,28 @@ CREATE TABLE IF NOT EXISTS terminal_access(
                       "one row per applied delta (deltas) instead of applied, applied_txns "
                       "and sales",
                       kDeltas, &one_row_per_delta},
+    sqlite::Migration{8, "marketing consent, member merges and the aliases they leave", R"sql(
+-- Consent (PIPL): 1 when the member's latest decision (registration, memberhq consent) was to
+-- consent to marketing; consent_at_ms is when that decision was made (0: never asked).
+ALTER TABLE members ADD COLUMN marketing_consent INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE members ADD COLUMN consent_at_ms INTEGER NOT NULL DEFAULT 0;
+-- Every consent decision, for audits: source 'registration', 'operator', 'erasure', 'merge'.
+CREATE TABLE consent_log(
+  id INTEGER PRIMARY KEY, member_id TEXT NOT NULL, granted INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL, source TEXT NOT NULL);
+CREATE INDEX consent_log_by_member ON consent_log(member_id);
+-- A member merged into another keeps its row as a tombstone (merged_into: the survivor) so
+-- pages tell the tills; member_aliases resolves its id (deltas, lookups) to the survivor.
+ALTER TABLE members ADD COLUMN merged_into TEXT;
+CREATE TABLE member_aliases(alias TEXT PRIMARY KEY, member_id TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX member_aliases_by_member ON member_aliases(member_id);
+-- Duplicates merged: kind 'registration' (a till registered a phone HQ already held: its
+-- provisional id maps to the member) or 'manual' (memberhq merge), with what moved.
+CREATE TABLE member_merges(
+  id INTEGER PRIMARY KEY, kind TEXT NOT NULL, from_id TEXT NOT NULL, into_id TEXT NOT NULL,
+  points INTEGER NOT NULL DEFAULT 0, spend_fen INTEGER NOT NULL DEFAULT 0,
+  coupons INTEGER NOT NULL DEFAULT 0, at_ms INTEGER NOT NULL);
+)sql"},
 };
 
 // The tables and columns each legacy version added (what legacy_sink_version looks for).
