@@ -14,6 +14,7 @@
 
 #include "hq/ca.h"
 #include "hq/member_import.h"
+#include "hq/programme_commands.h"
 #include "hq/server.h"
 #include "hq/sqlite_sink.h"
 #include "pma/clock.h"
@@ -58,8 +59,8 @@ int erase_command(pma::hq::Administration& sink, const std::string& member_id) {
   return 0;
 }
 
-int revoke_command(pma::hq::Administration& sink, const pma::hq::TerminalIdentity& id,
-                   bool revoked, const pma::Clock& clock) {
+int revoke_command(pma::hq::Administration& sink, const pma::hq::TerminalIdentity& id, bool revoked,
+                   const pma::Clock& clock) {
   auto known = sink.set_terminal_revoked(id, revoked, clock.now_ms());
   if (!known) return report(known.error());
   if (revoked) {
@@ -197,6 +198,8 @@ int main(int argc, char** argv) {
       "every --last-seen-flush-ms, 10 s by default), revoked or not");
   list->add_option("--db", db_path)->capture_default_str();
 
+  auto programme = pma::hq::add_programme_commands(app, db_path);
+
   CLI11_PARSE(app, argc, argv);
 
   if (ca_init->parsed()) {
@@ -214,6 +217,9 @@ int main(int argc, char** argv) {
   if (!sink) return report(sink.error());
   // The one wall clock memberhq reads (terminal revocations, the server's stamps and holds).
   const pma::SystemClock wall_clock;
+  if (pma::hq::programme_command_parsed(*programme)) {
+    return pma::hq::run_programme_command(*programme, (*sink)->programme(), wall_clock);
+  }
   if (erase->parsed()) return erase_command(**sink, erase_id);
   if (revoke->parsed() || reinstate->parsed()) {
     return revoke_command(**sink, {store_id, terminal_id}, revoke->parsed(), wall_clock);
