@@ -219,6 +219,12 @@ INSERT INTO idempotency(key, request_hash, response, created_at, quote)
   ON CONFLICT(key) DO UPDATE SET quote = excluded.quote;
 DROP TABLE checkout_txns;
 )sql"},
+    Migration{10, "HQ's segment and tags of each member (the member programme)", R"sql(
+-- As HQ last sent them (MemberDelta.segment, .tags): the RFM class, and the tags comma-joined
+-- (a tag has no comma); '' when HQ sent none.
+ALTER TABLE members ADD COLUMN segment TEXT NOT NULL DEFAULT '';
+ALTER TABLE members ADD COLUMN tags TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 }  // namespace

@@ -14,9 +14,8 @@
 
 namespace pma::hq {
 
-// HQ's coupon codes: "H-" and 10 to 18 digits (a counter, zero-padded to 10), the form the
-// till's scanner classifier recognises (drivers/codes/classify.h kHqCouponPrefix).
-inline constexpr std::string_view kHqCouponCodePrefix = "H-";
+// HQ's coupon codes are codes::kHqCouponPrefix ("H-") and 10 to 18 digits (a counter,
+// zero-padded to 10): the form the till's scanner classifier recognises (codes/classify.h).
 
 // Who gets a coupon. Exactly one kind; `value` is the member id, tier number, store id,
 // segment or tag, `members` the list for kind members.

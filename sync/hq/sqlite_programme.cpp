@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <set>
 
+#include "codes/classify.h"
 #include "hq/segments.h"
 #include "pma/calendar.h"
 #include "pma/limits.h"
@@ -253,7 +254,7 @@ Result<CouponIssueReport> SqliteProgramme::issue_coupons(const CouponIssueReques
     }
     auto number = next_coupon_number();
     if (!number) return std::unexpected(number.error());
-    const std::string code = fmt::format("{}{:010}", kHqCouponCodePrefix, *number);
+    const std::string code = fmt::format("{}{:010}", codes::kHqCouponPrefix, *number);
     auto c = db_.prepare(
         "INSERT INTO coupons(code, member_id, template_id, title, valid_from, valid_until, "
         "state) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
