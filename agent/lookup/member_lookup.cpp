@@ -54,8 +54,6 @@ pma::v1::Member to_proto(const store::MemberRecord& m) {
                                              : pma::v1::TIER_UNSPECIFIED);
   out.set_points(m.points);
   out.set_hq_version(m.hq_version);
-  out.set_segment(m.segment);
-  for (const auto& tag : m.tags) out.add_tags(tag);
   for (const auto& c : m.coupons) {
     auto* coupon = out.add_coupons();
     coupon->set_code(c.code);

@@ -25,8 +25,8 @@ constexpr int kMembers = 3000;
 constexpr int kStores = 4;
 
 struct Sale {
-  std::int64_t at_ms;
-  std::int64_t paid;
+  std::int64_t at_ms = 0;
+  std::int64_t paid = 0;
   std::int64_t refunded = 0;
   std::int64_t low_sugar = 0;  // paid on lines of category "lowsugar"
 };
