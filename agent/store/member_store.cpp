@@ -10,7 +10,7 @@ namespace {
 
 constexpr std::string_view kColumns =
     "member_id, card_no, phone_masked, name, birthday, tier, hq_points, hq_version, "
-    "marketing_consent";
+    "marketing_consent, segment, tags";
 
 // The member other than `member_id` whose `column` holds the value bound by `bind`, if any.
 template <typename Bind>
@@ -68,6 +68,13 @@ Result<std::optional<MemberRecord>> MemberStore::finish(Statement& stmt, std::in
   m.hq_points = stmt.column_int64(6);
   m.hq_version = stmt.column_int64(7);
   m.marketing_consent = stmt.column_int64(8) != 0;
+  m.segment = stmt.column_text(9);
+  const std::string joined = stmt.column_text(10);
+  for (std::string_view tags = joined; !tags.empty();) {
+    const std::size_t comma = tags.find(',');
+    m.tags.emplace_back(tags.substr(0, comma));
+    tags = comma == std::string_view::npos ? std::string_view() : tags.substr(comma + 1);
+  }
 
   auto local = db_.prepare(
       "SELECT COALESCE(SUM(points), 0) FROM ledger WHERE member_id = ?1 AND hq_reflected = 0");

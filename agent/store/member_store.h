@@ -30,6 +30,9 @@ struct MemberRecord {
   int tier = 1;          // pma.v1.Tier numbering: 1 normal, 2 silver, 3 gold
   std::int64_t hq_points = 0;
   std::int64_t hq_version = 0;
+  // HQ's segment and tags (the member programme), as of the last member page.
+  std::string segment;
+  std::vector<std::string> tags;
   // hq_points plus the local ledger entries HQ has not reflected yet.
   std::int64_t points = 0;
   std::vector<CouponRecord> coupons;  // usable now

@@ -224,6 +224,12 @@ DROP TABLE checkout_txns;
 -- not, or not asked. HQ keeps the authoritative record and its time.
 ALTER TABLE members ADD COLUMN marketing_consent INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    Migration{11, "HQ's segment and tags of each member (the member programme)", R"sql(
+-- As HQ last sent them (MemberDelta.segment, .tags): the RFM class, and the tags comma-joined
+-- (a tag has no comma); '' when HQ sent none.
+ALTER TABLE members ADD COLUMN segment TEXT NOT NULL DEFAULT '';
+ALTER TABLE members ADD COLUMN tags TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 }  // namespace

@@ -385,6 +385,17 @@ Status SqliteSyncStore::apply_member(const pma::v1::MemberDelta& m, PageState& p
               "UPDATE ledger SET hq_reflected = 1 WHERE member_id = ?1 AND hq_reflected = 0 "
               "AND outbox_seq IS NOT NULL AND outbox_seq <= ?2",
               m.member_id(), static_cast<std::int64_t>(page.reflected_seq)));
+  // HQ's segment and tags (the member programme): a tag never holds a comma (HQ refuses one).
+  std::string tags;
+  for (const auto& tag : m.tags()) {
+    if (tag.empty() || tag.find(',') != std::string::npos) continue;
+    if (!tags.empty()) tags += ',';
+    tags += tag;
+  }
+  PMA_TRY(run(db_,
+              "UPDATE members SET segment = ?2, tags = ?3 WHERE member_id = ?1 AND "
+              "(segment <> ?2 OR tags <> ?3)",
+              m.member_id(), m.segment(), tags));
   for (const auto& c : m.coupons()) {
     const char* state = c.state() == pma::v1::COUPON_REDEEMED  ? "redeemed"
                         : c.state() == pma::v1::COUPON_REVOKED ? "revoked"

@@ -49,6 +49,16 @@ bool is_welcome_coupon(std::string_view code) {
   return (parts == 3 || parts == 4) && all_of(last, is_digit);
 }
 
+}  // namespace
+
+bool is_hq_coupon(std::string_view code) {
+  if (!code.starts_with(kHqCouponPrefix)) return false;
+  const std::string_view digits = code.substr(kHqCouponPrefix.size());
+  return digits.size() >= 10 && digits.size() <= 18 && all_of(digits, is_digit);
+}
+
+namespace {
+
 bool printable_ascii(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x21 && c <= 0x7e; });
 }
@@ -116,6 +126,11 @@ Status CodeRules::validate() const {
                                               "the prefix of the tills' welcome coupons",
                                               kWelcomeCouponPrefix));
   }
+  if (card_prefix.starts_with(kHqCouponPrefix)) {
+    return fail("config_invalid", fmt::format("[codes] card_prefix must not start with \"{}\", "
+                                              "the prefix of HQ's coupons",
+                                              kHqCouponPrefix));
+  }
   return {};
 }
 
@@ -137,6 +152,7 @@ Result<MemberCode> classify_code(std::string_view scanned, const CodeRules& rule
     return MemberCode{CodeKind::coupon, std::string(code)};
   }
   if (is_welcome_coupon(code)) return MemberCode{CodeKind::coupon, std::string(code)};
+  if (is_hq_coupon(code)) return MemberCode{CodeKind::coupon, std::string(code)};
 
   const bool card_prefixed = code.starts_with(rules.card_prefix);
   const std::string_view body = card_prefixed ? code.substr(rules.card_prefix.size()) : code;

@@ -16,6 +16,12 @@ enum class CodeKind { card_number, phone, coupon, member_qr };
 // (or "W-<store>-<terminal>-<n>", before install ids); classified as coupons whatever
 // coupon_prefix is.
 inline constexpr std::string_view kWelcomeCouponPrefix = "W-";
+// Coupons HQ issues (memberhq coupon issue): "H-" then 10 to 18 digits (sync/hq/programme.h);
+// classified as coupons whatever coupon_prefix is.
+inline constexpr std::string_view kHqCouponPrefix = "H-";
+
+// Whether code has the form of an HQ coupon ("H-" and 10-18 digits).
+bool is_hq_coupon(std::string_view code);
 
 // "card_number", "phone", "coupon", "member_qr".
 std::string_view to_string(CodeKind kind);
@@ -46,12 +52,12 @@ struct CodeRules {
 
   // Fails with "config_invalid" naming the [codes] key: inverted or zero ranges, lengths over
   // 64, prefixes that are empty (coupon), not printable ASCII, or start like a member QR; a
-  // card_prefix starting "W-" (welcome coupons).
+  // card_prefix starting "W-" (welcome coupons) or "H-" (HQ coupons).
   Status validate() const;
 };
 
-// Order: member QR prefix ("PMA1:"), then coupon prefix, then a welcome coupon, then phone
-// shape, then card.
+// Order: member QR prefix ("PMA1:"), then coupon prefix, then a welcome coupon, then an HQ
+// coupon, then phone shape, then card.
 // Phone: what pma::normalize_phone accepts (11 digits starting 13..19, optionally after +86,
 // 0086 or 86, with spaces, tabs, dashes or parentheses between the digits). Fails with
 // "code_unrecognised" and a short reason that never echoes the input (it may be a phone number).

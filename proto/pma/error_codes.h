@@ -161,9 +161,9 @@ namespace pma {
   X(import_unreadable, "the import file cannot be read")                                      \
   X(import_bad_header, "the import file's header lacks or repeats a column")                  \
   X(bad_row, "an import row with a field outside its rule")                                   \
-  X(member_not_found, "memberhq erase, consent, merge: no member with this id at HQ")         \
+  X(member_not_found, "memberhq erase, consent, merge, coupon, tag: no such member at HQ")   \
   X(merge_refused, "memberhq merge: a member into itself, or one merged away already")        \
-  X(sink_unsupported, "a memberhq command with no implementation yet on the --db sink named")   \
+  X(sink_unsupported, "memberhq consent, merge, coupon, tag, segments, report: SQLite HQ only") \
   /* printers */                                                                              \
   X(invalid_printer_config, "a [[printer]] section that cannot work")                         \
   X(invalid_paper_width, "paper_width is not 58 or 80")                                       \
@@ -251,7 +251,16 @@ namespace pma {
   X(ca_exists, "the HQ certificate authority exists already")                                 \
   X(ca_io, "the certificate authority's files cannot be read or written")                     \
   X(ca_openssl, "OpenSSL failed to make or sign a certificate")                               \
-  X(ca_invalid_id, "a store or terminal id a certificate cannot carry")
+  X(ca_invalid_id, "a store or terminal id a certificate cannot carry")                       \
+  /* the member programme at HQ (memberhq coupon, tag, segments) */                            \
+  X(coupon_template_unknown, "the template is not in HQ's newest published rule set")         \
+  X(coupon_template_invalid, "the template's amount, percent or validity is out of range")    \
+  X(coupon_target_invalid, "a coupon target without value, a bad tier or segment, a long list") \
+  X(coupon_members_file, "the --members file cannot be read")                                 \
+  X(coupon_not_found, "HQ has no coupon with this code")                                      \
+  X(coupon_numbers_exhausted, "HQ's coupon counter reached its 18 digits")                   \
+  X(issue_key_invalid, "an issue key that is empty, too long or not printable ASCII")         \
+  X(tag_invalid, "a tag that is empty, over 32 bytes, or has a comma or control character")
 
 // What memberhq records as a conflict (memberhq conflicts): X(kind, meaning). A conflicting delta
 // changes nothing of HQ's state; the batch is still acknowledged.

@@ -15,6 +15,7 @@
 #include "hq/ca.h"
 #include "hq/member_import.h"
 #include "hq/pg_open.h"
+#include "hq/programme_commands.h"
 #include "hq/quality_commands.h"
 #include "hq/server.h"
 #include "hq/sqlite_sink.h"
@@ -209,6 +210,8 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   migrate->add_option("--to", migrate_to, "postgresql://user@host:port/database")->required();
 
+  auto programme = pma::hq::add_programme_commands(app, db_path);
+
   CLI11_PARSE(app, argc, argv);
 
   if (migrate->parsed()) {
@@ -231,11 +234,22 @@ int main(int argc, char** argv) {
     spdlog::info("issued {} and {}", issued->cert_file, issued->key_file);
     return 0;
   }
-  if (auto done = quality.run(pma::SystemClock())) return *done;
-  auto sink = pma::hq::open_sink(db_path);
-  if (!sink) return report(sink.error());
   // The one wall clock memberhq reads (terminal revocations, the server's stamps and holds).
   const pma::SystemClock wall_clock;
+  if (auto done = quality.run(wall_clock)) return *done;
+  if (pma::hq::programme_command_parsed(*programme)) {
+    // The member programme has a SQLite implementation only so far.
+    if (pma::hq::is_postgresql_uri(db_path)) {
+      return report(pma::Error{"sink_unsupported",
+                               "coupon, tag, segments and report segments run on a SQLite HQ "
+                               "only in this release; --db names a PostgreSQL database"});
+    }
+    auto sqlite = pma::hq::SqliteSink::open(db_path);
+    if (!sqlite) return report(sqlite.error());
+    return pma::hq::run_programme_command(*programme, (*sqlite)->programme(), wall_clock);
+  }
+  auto sink = pma::hq::open_sink(db_path);
+  if (!sink) return report(sink.error());
   if (erase->parsed()) return erase_command(**sink, erase_id);
   if (revoke->parsed() || reinstate->parsed()) {
     return revoke_command(**sink, {store_id, terminal_id}, revoke->parsed(), wall_clock);

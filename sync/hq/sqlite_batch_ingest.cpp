@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "hq/sqlite_programme.h"
 #include "pma/calendar.h"
 #include "pma/limits.h"
 #include "wire/messages.h"
@@ -136,8 +137,11 @@ Status SqliteBatchIngest::apply_delta(Context& context, const pma::v1::Delta& de
       auto member = resolve(c.member_id());
       if (!member) return std::unexpected(member.error());
       for (const auto& code : c.coupon_codes()) PMA_TRY(redeem(context, delta, *member, code));
-      return add_points(context, delta, *member, c.points_earned() - c.points_burned(),
-                        c.points_burned() > 0, c.paid_fen());
+      PMA_TRY(add_points(context, delta, *member, c.points_earned() - c.points_burned(),
+                         c.points_burned() > 0, c.paid_fen()));
+      // The member programme's segments and rule tags count it (sqlite_programme.h).
+      return record_visit(db_, context.terminal.store_id, context.terminal.terminal_id, delta,
+                          *member);
     }
     case Delta::kRefund: {
       const auto& r = delta.refund();
@@ -147,8 +151,9 @@ Status SqliteBatchIngest::apply_delta(Context& context, const pma::v1::Delta& de
       for (const auto& code : r.coupons_restored()) {
         PMA_TRY(restore_coupon(context, code, r.original_txn_id()));
       }
-      return add_points(context, delta, *member, r.points_restored() - r.points_reversed(),
-                        r.points_reversed() > 0, -r.refunded_fen());
+      PMA_TRY(add_points(context, delta, *member, r.points_restored() - r.points_reversed(),
+                         r.points_reversed() > 0, -r.refunded_fen()));
+      return record_visit_refund(db_, context.terminal.store_id, context.terminal.terminal_id, r);
     }
     case Delta::kMemberRegistered:
       return register_member(context, delta);

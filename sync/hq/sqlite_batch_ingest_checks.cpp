@@ -5,6 +5,7 @@
 // not refunded beyond what was paid, earned and burned).
 #include <fmt/format.h>
 
+#include "codes/classify.h"
 #include "hq/delta_checks.h"
 #include "hq/sqlite_batch_ingest.h"
 
@@ -19,6 +20,12 @@ Result<std::optional<Refusal>> SqliteBatchIngest::check_coupon(const TerminalIde
   auto row = q->step();
   if (!row) return std::unexpected(row.error());
   if (!*row) {
+    // HQ's own codes are all in its table: an unknown one was never issued to anybody.
+    if (codes::is_hq_coupon(code)) {
+      return std::optional<Refusal>(Refusal{
+          "coupon_not_owner", member_id, code,
+          fmt::format("coupon {} has the form of an HQ coupon but HQ never issued it", code)});
+    }
     // Welcome codes are minted by one terminal and registered before it redeems them; another
     // terminal's unknown code redeemed here would squat it before its registration arrives.
     if (!code.starts_with("W-") || code.starts_with(own_prefix('W', terminal))) {

@@ -12,6 +12,37 @@
 
 namespace pma::hq {
 
+namespace {
+
+Status add_programme(sqlite::Database& db, pma::v1::MemberPage& page) {
+  // The member programme's segment and tags (sqlite_programme.h): manual and rule tags of one
+  // name are one tag here.
+  for (auto& m : *page.mutable_members()) {
+    if (m.erased()) continue;
+    auto s = db.prepare("SELECT segment FROM member_segments WHERE member_id = ?1");
+    if (!s) return std::unexpected(s.error());
+    s->bind(1, m.member_id());
+    auto row = s->step();
+    if (!row) return std::unexpected(row.error());
+    if (*row) {
+      m.set_segment(s->column_text(0));
+      PMA_TRY(s->run());
+    }
+    auto t = db.prepare("SELECT DISTINCT tag FROM member_tags WHERE member_id = ?1 ORDER BY tag");
+    if (!t) return std::unexpected(t.error());
+    t->bind(1, m.member_id());
+    for (;;) {
+      auto tag = t->step();
+      if (!tag) return std::unexpected(tag.error());
+      if (!*tag) break;
+      m.add_tags(t->column_text(0));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<pma::v1::MemberPage> SqliteMemberPages::member_page(const TerminalIdentity& terminal,
                                                            std::uint64_t cursor,
                                                            std::uint32_t max_members,
@@ -130,6 +161,7 @@ Result<pma::v1::MemberPage> SqliteMemberPages::member_page(const TerminalIdentit
       coupon->set_state(static_cast<pma::v1::CouponStateKind>(c->column_int64(5)));
     }
   }
+  PMA_TRY(add_programme(db_, page));
   auto r = db_.prepare(
       "SELECT version, rule_set FROM rule_sets WHERE version > ?1 ORDER BY version DESC LIMIT 1");
   if (!r) return std::unexpected(r.error());

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "codes/classify.h"
 #include "hq/delta_checks.h"
 #include "pma/limits.h"
 
@@ -161,7 +162,11 @@ Result<pma::v1::ReserveReply> SqliteReservations::reserve(const TerminalIdentity
     if (!*row) {
       // Issued at this till, not synced: nobody else can redeem it. A welcome code under
       // another terminal's prefix is that terminal's to register first.
-      if (code.starts_with("W-") && !code.starts_with(own_prefix('W', terminal))) {
+      if (codes::is_hq_coupon(code)) {
+        // HQ's own codes are all in its table: this one was never issued to anybody.
+        not_owner(
+            fmt::format("coupon {} has the form of an HQ coupon but HQ never issued it", code));
+      } else if (code.starts_with("W-") && !code.starts_with(own_prefix('W', terminal))) {
         not_owner(fmt::format("coupon {} is unknown at HQ and not under this terminal's prefix {}",
                               code, own_prefix('W', terminal)));
       }

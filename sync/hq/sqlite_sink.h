@@ -15,6 +15,7 @@
 #include "hq/sqlite_batch_ingest.h"
 #include "hq/sqlite_core.h"
 #include "hq/sqlite_member_pages.h"
+#include "hq/sqlite_programme.h"
 #include "hq/sqlite_reservations.h"
 
 namespace pma::hq {
@@ -34,6 +35,8 @@ class SqliteSink final : public Sink {
   SqliteAdministration& administration() { return administration_; }
   // The shared core, for parts outside the four interfaces (sqlite_member_quality.h).
   SqliteCore& core() { return *core_; }
+  // The member programme (memberhq coupon, tag, segments); not part of Sink.
+  SqliteProgramme& programme() { return programme_; }
 
   // BatchIngest
   Result<std::uint64_t> highest_applied(const TerminalIdentity& terminal) override {
@@ -99,13 +102,15 @@ class SqliteSink final : public Sink {
         ingest_(*core_),
         pages_(*core_),
         reservations_(*core_),
-        administration_(*core_) {}
+        administration_(*core_),
+        programme_(*core_) {}
 
   std::unique_ptr<SqliteCore> core_;  // declared first: the parts refer to it
   SqliteBatchIngest ingest_;
   SqliteMemberPages pages_;
   SqliteReservations reservations_;
   SqliteAdministration administration_;
+  SqliteProgramme programme_;
 };
 
 }  // namespace pma::hq

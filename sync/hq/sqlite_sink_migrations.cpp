@@ -149,6 +149,48 @@ Status one_row_per_delta(sqlite::Database& db) {
   return {};
 }
 
+// The member programme (sqlite_programme.h). visits: one row per applied member checkout, its
+// store-local facts for segments (occurred_at_ms from the till, net of refunds), with its
+// spend per category in visit_categories; checkouts applied before this version are carried
+// over with HQ's apply time as their time and no categories. coupon_issues: (issue key,
+// member) -> the coupon, so a re-run issues nothing twice. member_tags: source 'manual' or
+// 'rule'. programme_counters: the HQ coupon number.
+constexpr std::string_view kProgramme = R"sql(
+CREATE TABLE visits(
+  store_id TEXT NOT NULL, terminal_id TEXT NOT NULL, txn_id TEXT NOT NULL,
+  member_id TEXT NOT NULL, occurred_at_ms INTEGER NOT NULL, paid_fen INTEGER NOT NULL,
+  refunded_fen INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY(store_id, terminal_id, txn_id)) WITHOUT ROWID;
+CREATE INDEX visits_by_member ON visits(member_id, occurred_at_ms);
+CREATE TABLE visit_categories(
+  store_id TEXT NOT NULL, terminal_id TEXT NOT NULL, txn_id TEXT NOT NULL,
+  category TEXT NOT NULL, paid_fen INTEGER NOT NULL,
+  PRIMARY KEY(store_id, terminal_id, txn_id, category)) WITHOUT ROWID;
+CREATE TABLE coupon_issues(
+  issue_key TEXT NOT NULL, member_id TEXT NOT NULL, code TEXT NOT NULL,
+  issued_at_ms INTEGER NOT NULL, PRIMARY KEY(issue_key, member_id)) WITHOUT ROWID;
+CREATE TABLE member_segments(
+  member_id TEXT PRIMARY KEY, segment TEXT NOT NULL, last_visit_ms INTEGER NOT NULL,
+  visits INTEGER NOT NULL, spend_fen INTEGER NOT NULL, computed_at_ms INTEGER NOT NULL)
+  WITHOUT ROWID;
+CREATE INDEX member_segments_by_segment ON member_segments(segment);
+CREATE TABLE member_tags(
+  member_id TEXT NOT NULL, tag TEXT NOT NULL, source TEXT NOT NULL,
+  PRIMARY KEY(member_id, tag, source)) WITHOUT ROWID;
+CREATE INDEX member_tags_by_tag ON member_tags(tag);
+CREATE TABLE programme_counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO visits(store_id, terminal_id, txn_id, member_id, occurred_at_ms, paid_fen,
+                   refunded_fen)
+  SELECT d.store_id, d.terminal_id, d.txn_id,
+         COALESCE((SELECT p.member_id FROM provisional_ids p WHERE p.provisional_id = d.member_id),
+                  d.member_id),
+         d.applied_at, d.paid_fen, d.refunded_fen
+  FROM deltas d WHERE d.kind = 10 AND d.unkeyed_seq = 0 AND d.member_id IS NOT NULL
+    AND d.member_id <> '' AND d.paid_fen IS NOT NULL
+    AND (d.paid_fen <> 0 OR d.points_earned <> 0 OR d.points_burned <> 0);
+)sql";
+static_assert(pma::v1::Delta::kCheckout == 10, "kProgramme carries checkouts over as kind 10");
+
 // Never edit a shipped migration: append a new version instead. Steps 1-7 say IF NOT EXISTS
 // because files of those versions were made by earlier releases' own open code (see above).
 constexpr std::array kMigrations = {
@@ -234,6 +276,8 @@ CREATE TABLE member_merges(
   points INTEGER NOT NULL DEFAULT 0, spend_fen INTEGER NOT NULL DEFAULT 0,
   coupons INTEGER NOT NULL DEFAULT 0, at_ms INTEGER NOT NULL);
 )sql"},
+    sqlite::Migration{9, "member programme: visits, HQ coupon issues, segments and tags",
+                      kProgramme},
 };
 
 // The tables and columns each legacy version added (what legacy_sink_version looks for).

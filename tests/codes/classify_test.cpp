@@ -9,6 +9,7 @@
 using pma::codes::classify_code;
 using pma::codes::CodeKind;
 using pma::codes::CodeRules;
+using pma::codes::is_hq_coupon;
 
 namespace {
 
@@ -226,4 +227,32 @@ TEST_CASE("A till's welcome coupon code is classified as a coupon", "[codes][cla
   rules.card_prefix = "W-";
   rules.card_digits_only = false;
   CHECK_FALSE(rules.validate());
+}
+
+TEST_CASE("An HQ coupon code is classified as a coupon whatever the coupon prefix",
+          "[codes][classify]") {
+  // memberhq coupon issue mints H-<10 to 18 digits> (sync/hq/programme.h).
+  check_table(CodeRules{}, {
+                               {"H-0000000001", CodeKind::coupon},
+                               {" H-123456789012345678 ", CodeKind::coupon},
+                               {"H-000000001", std::nullopt},            // 9 digits
+                               {"H-1234567890123456789", std::nullopt},  // 19 digits
+                               {"H-00000000x1", std::nullopt},
+                               {"H-", std::nullopt},
+                           });
+  CHECK(is_hq_coupon("H-0000000042"));
+  CHECK_FALSE(is_hq_coupon("W-S042-T03-1"));
+  auto r = classify_code("H-0000000042");
+  REQUIRE(r);
+  CHECK(r->kind == CodeKind::coupon);
+  CHECK(r->value == "H-0000000042");
+  // A till's W- welcome code and an HQ code side by side, under another coupon prefix.
+  CodeRules rules;
+  rules.coupon_prefix = "Q-";
+  CHECK(classify_code("H-0000000042", rules)->kind == CodeKind::coupon);
+  CHECK(classify_code("W-S042-T03-1a2b3c4d-17", rules)->kind == CodeKind::coupon);
+  // A card prefix that would swallow HQ codes is refused.
+  CodeRules cards;
+  cards.card_prefix = "H-";
+  CHECK_FALSE(cards.validate());
 }

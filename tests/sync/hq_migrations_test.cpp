@@ -264,7 +264,7 @@ TEST_CASE("A new HQ file gets every migration and the latest schema version",
   const std::string path = dir.file("hq.db");
   REQUIRE(SqliteSink::open(path));
   CHECK(scalar(path, "PRAGMA user_version") == pma::hq::latest_sink_schema_version());
-  CHECK(scalar(path, "PRAGMA user_version") == 8);
+  CHECK(scalar(path, "PRAGMA user_version") == 9);
   const std::string schema = fingerprint(path);
   for (const char* table : {"table deltas", "table members", "table holds", "table member_spend",
                             "table disputed_ids", "index deltas_kind0"}) {
