@@ -1,4 +1,4 @@
-#include "postgres/connection.h"
+#include "drivers/postgres/connection.h"
 
 #include <endian.h>
 #include <fmt/format.h>
@@ -153,9 +153,8 @@ Status Statement::execute() {
     highest = std::max(highest, n);
   }
   if (params_.size() < highest) params_.resize(highest);
-  auto rows = connection_->query(sql_, params_);
-  if (!rows) return std::unexpected(rows.error());
-  rows_ = std::move(*rows);
+  PMA_TRY_ASSIGN(auto rows, connection_->query(sql_, params_));
+  rows_ = std::move(rows);
   return {};
 }
 
@@ -235,11 +234,10 @@ Result<std::string> Connection::prepared(std::string_view sql, std::span<const P
 }
 
 Result<Rows> Connection::query(std::string_view sql, std::span<const Param> params) {
-  auto name = prepared(sql, params);
-  if (!name) return std::unexpected(name.error());
+  PMA_TRY_ASSIGN(auto name, prepared(sql, params));
   Wire wire(params);
-  Rows rows(PQexecPrepared(conn_, name->c_str(), static_cast<int>(params.size()),
-                           wire.values.data(), wire.lengths.data(), wire.formats.data(), 0));
+  Rows rows(PQexecPrepared(conn_, name.c_str(), static_cast<int>(params.size()), wire.values.data(),
+                           wire.lengths.data(), wire.formats.data(), 0));
   const auto status = rows.result_ptr() ? PQresultStatus(rows.result_ptr()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     return std::unexpected(error(rows.result_ptr(), sql));
@@ -252,9 +250,8 @@ Result<std::vector<Rows>> Connection::pipeline(std::span<const Query> queries) {
   // Prepared first (outside the pipeline: one round trip per new statement, once per session).
   std::vector<std::string> names;
   for (const Query& q : queries) {
-    auto name = prepared(q.sql, q.params);
-    if (!name) return std::unexpected(name.error());
-    names.push_back(std::move(*name));
+    PMA_TRY_ASSIGN(auto name, prepared(q.sql, q.params));
+    names.push_back(std::move(name));
   }
   if (PQenterPipelineMode(conn_) != 1) return std::unexpected(error(nullptr, "pipeline"));
   std::vector<Rows> out;

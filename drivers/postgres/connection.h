@@ -191,10 +191,9 @@ class Transaction {
 // Prepares sql, binds args from index 1 and runs it: for one-line writes.
 template <typename... Args>
 Status run(Connection& connection, std::string_view sql, const Args&... args) {
-  auto stmt = connection.prepare(sql);
-  if (!stmt) return std::unexpected(stmt.error());
-  stmt->bind_all(args...);
-  return stmt->run();
+  PMA_TRY_ASSIGN(auto stmt, connection.prepare(sql));
+  stmt.bind_all(args...);
+  return stmt.run();
 }
 
 }  // namespace pma::pg

@@ -5,9 +5,9 @@
 
 #include <boost/asio/awaitable.hpp>
 
-#include "client/client_state.h"
-#include "client/sync_client.h"
 #include "pma/error.h"
+#include "sync/client/client_state.h"
+#include "sync/client/sync_client.h"
 
 namespace pma::sync {
 

@@ -14,11 +14,11 @@
 #include <optional>
 #include <string>
 
-#include "client/sync_store.h"
-#include "net/tls.h"
 #include "pma/calendar.h"
 #include "pma/clock.h"
 #include "pma/error.h"
+#include "sync/client/sync_store.h"
+#include "sync/net/tls.h"
 
 namespace pma::sync {
 

@@ -12,15 +12,15 @@
 #include <fstream>
 #include <sstream>
 
-#include "hq/ca.h"
-#include "hq/member_import.h"
-#include "hq/pg_open.h"
-#include "hq/programme_commands.h"
-#include "hq/quality_commands.h"
-#include "hq/server.h"
-#include "hq/sqlite_sink.h"
 #include "pma/clock.h"
 #include "pma/v1/rules.pb.h"
+#include "sync/hq/ca.h"
+#include "sync/hq/member_import.h"
+#include "sync/hq/pg_open.h"
+#include "sync/hq/programme_commands.h"
+#include "sync/hq/quality_commands.h"
+#include "sync/hq/server.h"
+#include "sync/hq/sqlite_sink.h"
 
 namespace {
 

@@ -1,5 +1,5 @@
 // The quality and merge reports as memberhq prints them (member_quality.h).
-#include "hq/member_quality.h"
+#include "sync/hq/member_quality.h"
 
 #include <fmt/format.h>
 

@@ -31,11 +31,11 @@
 #include <utility>
 #include <vector>
 
-#include "hq/delta_checks.h"
-#include "net/tls.h"
+#include "drivers/postgres/connection.h"
 #include "pma/error.h"
 #include "pma/v1/rules.pb.h"
-#include "postgres/connection.h"
+#include "sync/hq/delta_checks.h"
+#include "sync/net/tls.h"
 
 namespace pma::hq {
 

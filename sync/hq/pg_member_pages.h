@@ -3,8 +3,8 @@
 // Single-threaded (the server's io_context thread).
 #pragma once
 
-#include "hq/member_pages.h"
-#include "hq/pg_core.h"
+#include "sync/hq/member_pages.h"
+#include "sync/hq/pg_core.h"
 
 namespace pma::hq {
 

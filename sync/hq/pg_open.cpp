@@ -1,13 +1,13 @@
-#include "hq/pg_open.h"
+#include "sync/hq/pg_open.h"
 
 #include <fmt/format.h>
 
 #include <string_view>
 
-#include "hq/pg_sink.h"
-#include "hq/sqlite_sink.h"
+#include "drivers/sqlite/database.h"
 #include "pma/calendar.h"
-#include "sqlite/database.h"
+#include "sync/hq/pg_sink.h"
+#include "sync/hq/sqlite_sink.h"
 
 namespace pma::hq {
 
@@ -17,13 +17,11 @@ bool is_postgresql_uri(const std::string& db) {
 
 Result<std::unique_ptr<Sink>> open_sink(const std::string& db) {
   if (is_postgresql_uri(db)) {
-    auto sink = PgSink::open(db);
-    if (!sink) return std::unexpected(sink.error());
-    return std::unique_ptr<Sink>(std::move(*sink));
+    PMA_TRY_ASSIGN(auto sink, PgSink::open(db));
+    return std::unique_ptr<Sink>(std::move(sink));
   }
-  auto sink = SqliteSink::open(db);
-  if (!sink) return std::unexpected(sink.error());
-  return std::unique_ptr<Sink>(std::move(*sink));
+  PMA_TRY_ASSIGN(auto sink, SqliteSink::open(db));
+  return std::unique_ptr<Sink>(std::move(sink));
 }
 
 namespace {
@@ -104,17 +102,15 @@ constexpr std::pair<std::string_view, std::string_view> kSums[] = {
 };
 
 Result<std::int64_t> sqlite_scalar(sqlite::Database& db, std::string_view sql) {
-  auto q = db.prepare(sql);
-  if (!q) return std::unexpected(q.error());
-  PMA_TRY(q->step());
-  return q->column_int64(0);
+  PMA_TRY_ASSIGN(auto q, db.prepare(sql));
+  PMA_TRY(q.step());
+  return q.column_int64(0);
 }
 
 Result<std::int64_t> pg_scalar(pg::Connection& db, std::string_view sql) {
   // SUM of bigint is numeric in PostgreSQL: read back as an integer.
-  auto rows = db.query(fmt::format("SELECT ({})::bigint", sql));
-  if (!rows) return std::unexpected(rows.error());
-  return rows->int64(0, 0);
+  PMA_TRY_ASSIGN(auto rows, db.query(fmt::format("SELECT ({})::bigint", sql)));
+  return rows.int64(0, 0);
 }
 
 }  // namespace
@@ -122,55 +118,47 @@ Result<std::int64_t> pg_scalar(pg::Connection& db, std::string_view sql) {
 Result<std::vector<MigrationFigure>> migrate_sqlite_to_pg(const std::string& sqlite_path,
                                                           const std::string& uri) {
   {  // the source at the current schema (what opening it in memberhq does anyway)
-    auto source = SqliteSink::open(sqlite_path);
-    if (!source) return std::unexpected(source.error());
+    PMA_TRY(SqliteSink::open(sqlite_path));
   }
-  auto target = PgSink::open(uri);
-  if (!target) return std::unexpected(target.error());
-  pg::Connection& pg = (*target)->core().db();
-  auto src = sqlite::Database::open(sqlite_path, {.read_only = true});
-  if (!src) return std::unexpected(src.error());
-  sqlite::Database& lite = **src;
-  auto snapshot = sqlite::Transaction::begin_read(lite);
-  if (!snapshot) return std::unexpected(snapshot.error());
-  auto tx = pg::Transaction::begin(pg);
-  if (!tx) return std::unexpected(tx.error());
+  PMA_TRY_ASSIGN(auto target, PgSink::open(uri));
+  pg::Connection& pg = (target)->core().db();
+  PMA_TRY_ASSIGN(auto src, sqlite::Database::open(sqlite_path, {.read_only = true}));
+  sqlite::Database& lite = *src;
+  PMA_TRY(sqlite::Transaction::begin_read(lite));
+  PMA_TRY_ASSIGN(auto tx, pg::Transaction::begin(pg));
   for (std::string_view table : {"members", "terminals", "deltas"}) {
-    auto n = pg_scalar(pg, fmt::format("SELECT COUNT(*) FROM {}", table));
-    if (!n) return std::unexpected(n.error());
-    if (*n != 0) {
+    PMA_TRY_ASSIGN(auto n, pg_scalar(pg, fmt::format("SELECT COUNT(*) FROM {}", table)));
+    if (n != 0) {
       return fail("migrate_target_not_empty",
                   fmt::format("the PostgreSQL database already holds {} row(s) in {}: migrate "
                               "copies into an empty HQ database only",
-                              *n, table));
+                              n, table));
     }
   }
   constexpr std::size_t kChunk = 1000;  // rows per pipelined round trip
   std::vector<pg::Query> queries;
   for (const TableCopy& t : kTables) {
-    auto q = lite.prepare(t.select);
-    if (!q) return std::unexpected(q.error());
+    PMA_TRY_ASSIGN(auto q, lite.prepare(t.select));
     const bool deltas = t.table == "deltas";
     for (bool more = true; more;) {
-      auto row = q->step();
-      if (!row) return std::unexpected(row.error());
-      more = *row;
+      PMA_TRY_ASSIGN(auto row, q.step());
+      more = row;
       if (more) {
         pg::Query& insert = queries.emplace_back();
         insert.sql = t.insert;
         for (std::size_t c = 0; c < t.kinds.size(); ++c) {
           const int col = static_cast<int>(c);
-          if (q->column_is_null(col)) {
+          if (q.column_is_null(col)) {
             insert.params.emplace_back(nullptr);
           } else if (t.kinds[c] == 'i') {
-            insert.params.emplace_back(q->column_int64(col));
+            insert.params.emplace_back(q.column_int64(col));
           } else if (t.kinds[c] == 'b') {
-            insert.params.emplace_back(q->column_blob(col));
+            insert.params.emplace_back(q.column_blob(col));
           } else {
-            insert.params.emplace_back(q->column_text(col));
+            insert.params.emplace_back(q.column_text(col));
           }
         }
-        if (deltas) insert.params.emplace_back(utc_month_index(q->column_int64(7)));
+        if (deltas) insert.params.emplace_back(utc_month_index(q.column_int64(7)));
       }
       if (queries.size() == kChunk || (!more && !queries.empty())) {
         auto done = pg.pipeline(queries);
@@ -193,18 +181,14 @@ Result<std::vector<MigrationFigure>> migrate_sqlite_to_pg(const std::string& sql
   std::vector<MigrationFigure> figures;
   for (const TableCopy& t : kTables) {
     const std::string count = fmt::format("SELECT COUNT(*) FROM {}", t.table);
-    auto a = sqlite_scalar(lite, count);
-    if (!a) return std::unexpected(a.error());
-    auto b = pg_scalar(pg, count);
-    if (!b) return std::unexpected(b.error());
-    figures.push_back({fmt::format("{} rows", t.table), *a, *b});
+    PMA_TRY_ASSIGN(auto a, sqlite_scalar(lite, count));
+    PMA_TRY_ASSIGN(auto b, pg_scalar(pg, count));
+    figures.push_back({fmt::format("{} rows", t.table), a, b});
   }
   for (const auto& [what, sql] : kSums) {
-    auto a = sqlite_scalar(lite, sql);
-    if (!a) return std::unexpected(a.error());
-    auto b = pg_scalar(pg, sql);
-    if (!b) return std::unexpected(b.error());
-    figures.push_back({std::string(what), *a, *b});
+    PMA_TRY_ASSIGN(auto a, sqlite_scalar(lite, sql));
+    PMA_TRY_ASSIGN(auto b, pg_scalar(pg, sql));
+    figures.push_back({std::string(what), a, b});
   }
   for (const auto& f : figures) {
     if (f.source != f.copy) {
@@ -212,7 +196,7 @@ Result<std::vector<MigrationFigure>> migrate_sqlite_to_pg(const std::string& sql
                                                   f.what, f.source, sqlite_path, f.copy));
     }
   }
-  PMA_TRY(tx->commit());
+  PMA_TRY(tx.commit());
   return figures;
 }
 

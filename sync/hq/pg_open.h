@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "hq/sink.h"
 #include "pma/error.h"
+#include "sync/hq/sink.h"
 
 namespace pma::hq {
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <utility>
 
-#include "hq/pg_core.h"
-#include "hq/reservations.h"
+#include "sync/hq/pg_core.h"
+#include "sync/hq/reservations.h"
 
 namespace pma::hq {
 

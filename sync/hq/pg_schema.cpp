@@ -1,12 +1,12 @@
-#include "hq/pg_schema.h"
+#include "sync/hq/pg_schema.h"
 
 #include <fmt/format.h>
 
 #include <array>
 #include <string_view>
 
-#include "hq/pg_core.h"
 #include "pma/calendar.h"
+#include "sync/hq/pg_core.h"
 
 namespace pma::hq {
 
@@ -92,9 +92,8 @@ CREATE INDEX deltas_kind0 ON deltas(store_id) WHERE kind = 0 AND unkeyed_seq = 0
 };
 
 Result<std::int64_t> current_version(pg::Connection& db) {
-  auto rows = db.query("SELECT COALESCE(MAX(version), 0) FROM schema_version");
-  if (!rows) return std::unexpected(rows.error());
-  return rows->int64(0, 0);
+  PMA_TRY_ASSIGN(auto rows, db.query("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
+  return rows.int64(0, 0);
 }
 
 }  // namespace
@@ -106,19 +105,17 @@ Status migrate_pg(pg::Connection& db) {
       db.exec("CREATE TABLE IF NOT EXISTS schema_version(version bigint PRIMARY KEY, "
               "description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"));
   for (;;) {
-    auto tx = pg::Transaction::begin(db, pg::Transaction::Isolation::read_committed);
-    if (!tx) return std::unexpected(tx.error());
+    PMA_TRY_ASSIGN(auto tx, pg::Transaction::begin(db, pg::Transaction::Isolation::read_committed));
     PMA_TRY(pg::run(db, "SELECT pg_advisory_xact_lock($1)", PgCore::kSchemaLock));
-    auto version = current_version(db);
-    if (!version) return std::unexpected(version.error());
-    if (*version > latest_pg_schema_version()) {
+    PMA_TRY_ASSIGN(auto version, current_version(db));
+    if (version > latest_pg_schema_version()) {
       return fail("schema_too_new",
                   fmt::format("the database is at schema version {}, this memberhq knows up to "
                               "{}: refused, nothing changed",
-                              *version, latest_pg_schema_version()));
+                              version, latest_pg_schema_version()));
     }
-    if (*version == latest_pg_schema_version()) return tx->commit();
-    const PgMigration& step = kMigrations[static_cast<std::size_t>(*version)];
+    if (version == latest_pg_schema_version()) return tx.commit();
+    const PgMigration& step = kMigrations[static_cast<std::size_t>(version)];
     auto failed = [&](const Error& e) {
       return fail("schema_migration",
                   fmt::format("step {} ({}): {}", step.version, step.description, e.message));
@@ -129,30 +126,29 @@ Status migrate_pg(pg::Connection& db) {
         !ok) {
       return failed(ok.error());
     }
-    if (auto ok = tx->commit(); !ok) return failed(ok.error());
+    if (auto ok = tx.commit(); !ok) return failed(ok.error());
   }
 }
 
 Status ensure_delta_partitions(pg::Connection& db, std::int64_t now_ms) {
   const std::int64_t now = utc_month_index(now_ms);
   for (std::int64_t month = now - 1; month <= now + 2; ++month) {
-    auto tx = pg::Transaction::begin(db, pg::Transaction::Isolation::read_committed);
-    if (!tx) return std::unexpected(tx.error());
+    PMA_TRY_ASSIGN(auto tx, pg::Transaction::begin(db, pg::Transaction::Isolation::read_committed));
     PMA_TRY(pg::run(db, "SELECT pg_advisory_xact_lock($1)", PgCore::kSchemaLock));
     const std::string name = fmt::format("deltas_m{}", month);
-    auto exists = db.query("SELECT to_regclass($1) IS NOT NULL", std::vector<pg::Param>{name});
-    if (!exists) return std::unexpected(exists.error());
+    PMA_TRY_ASSIGN(auto exists,
+                   db.query("SELECT to_regclass($1) IS NOT NULL", std::vector<pg::Param>{name}));
     // A month whose deltas already went to the default partition stays there (PostgreSQL
     // refuses a partition the default holds rows of).
-    auto in_default = db.query("SELECT EXISTS(SELECT 1 FROM deltas_default WHERE month = $1)",
-                               std::vector<pg::Param>{month});
-    if (!in_default) return std::unexpected(in_default.error());
-    if (*exists->int64(0, 0) == 0 && *in_default->int64(0, 0) == 0) {
+    PMA_TRY_ASSIGN(auto in_default,
+                   db.query("SELECT EXISTS(SELECT 1 FROM deltas_default WHERE month = $1)",
+                            std::vector<pg::Param>{month}));
+    if (*exists.int64(0, 0) == 0 && *in_default.int64(0, 0) == 0) {
       PMA_TRY(
           db.exec(fmt::format("CREATE TABLE {} PARTITION OF deltas FOR VALUES FROM ({}) TO ({})",
                               name, month, month + 1)));
     }
-    PMA_TRY(tx->commit());
+    PMA_TRY(tx.commit());
   }
   return {};
 }

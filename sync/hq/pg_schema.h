@@ -6,8 +6,8 @@
 
 #include <cstdint>
 
+#include "drivers/postgres/connection.h"
 #include "pma/error.h"
-#include "postgres/connection.h"
 
 namespace pma::hq {
 

@@ -9,12 +9,12 @@
 #include <memory>
 #include <string>
 
-#include "hq/pg_administration.h"
-#include "hq/pg_batch_ingest.h"
-#include "hq/pg_core.h"
-#include "hq/pg_member_pages.h"
-#include "hq/pg_reservations.h"
-#include "hq/sink.h"
+#include "sync/hq/pg_administration.h"
+#include "sync/hq/pg_batch_ingest.h"
+#include "sync/hq/pg_core.h"
+#include "sync/hq/pg_member_pages.h"
+#include "sync/hq/pg_reservations.h"
+#include "sync/hq/sink.h"
 
 namespace pma::hq {
 

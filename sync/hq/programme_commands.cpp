@@ -1,4 +1,4 @@
-#include "hq/programme_commands.h"
+#include "sync/hq/programme_commands.h"
 
 #include <fmt/chrono.h>
 #include <spdlog/spdlog.h>

@@ -8,8 +8,8 @@
 #include <optional>
 #include <string>
 
-#include "hq/programme.h"
 #include "pma/clock.h"
+#include "sync/hq/programme.h"
 
 namespace pma::hq {
 

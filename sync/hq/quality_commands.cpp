@@ -1,12 +1,12 @@
 // QualityCommands: parse, call SqliteMemberQuality, print.
-#include "hq/quality_commands.h"
+#include "sync/hq/quality_commands.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "hq/pg_open.h"
-#include "hq/sqlite_member_quality.h"
-#include "hq/sqlite_sink.h"
+#include "sync/hq/pg_open.h"
+#include "sync/hq/sqlite_member_quality.h"
+#include "sync/hq/sqlite_sink.h"
 
 namespace pma::hq {
 

@@ -1,4 +1,4 @@
-#include "hq/segments.h"
+#include "sync/hq/segments.h"
 
 #include <fmt/format.h>
 

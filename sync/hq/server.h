@@ -17,10 +17,10 @@
 #include <string>
 #include <utility>
 
-#include "hq/sink.h"
-#include "net/tls.h"
 #include "pma/clock.h"
-#include "wire/frame.h"
+#include "sync/hq/sink.h"
+#include "sync/net/tls.h"
+#include "sync/wire/frame.h"
 
 namespace pma::hq {
 

@@ -1,6 +1,6 @@
 // SqliteMemberQuality: consent decisions (and whether a member may be marketed to) and the
 // quality report. Merges: sqlite_member_quality_merge.cpp.
-#include "hq/sqlite_member_quality.h"
+#include "sync/hq/sqlite_member_quality.h"
 
 #include <fmt/format.h>
 
@@ -15,12 +15,10 @@ constexpr std::string_view kActive = "erased = 0 AND merged_into IS NULL";
 constexpr std::string_view kValidMask = "'1[3-9][0-9][*][*][*][*][0-9][0-9][0-9][0-9]'";
 
 Result<std::int64_t> scalar(sqlite::Database& db, const std::string& sql) {
-  auto q = db.prepare(sql);
-  if (!q) return std::unexpected(q.error());
-  auto row = q->step();
-  if (!row) return std::unexpected(row.error());
-  const std::int64_t value = *row ? q->column_int64(0) : 0;
-  PMA_TRY(q->run());
+  PMA_TRY_ASSIGN(auto q, db.prepare(sql));
+  PMA_TRY_ASSIGN(auto row, q.step());
+  const std::int64_t value = row ? q.column_int64(0) : 0;
+  PMA_TRY(q.run());
   return value;
 }
 
@@ -29,8 +27,7 @@ Result<std::int64_t> scalar(sqlite::Database& db, const std::string& sql) {
 Result<ConsentChange> SqliteMemberQuality::set_consent(const std::string& member_id, bool granted,
                                                        std::int64_t at_ms,
                                                        std::string_view source) {
-  auto tx = sqlite::Transaction::begin(db_);
-  if (!tx) return std::unexpected(tx.error());
+  PMA_TRY_ASSIGN(auto tx, sqlite::Transaction::begin(db_));
   std::uint64_t version_before = core_.version();
   auto failed = [&](Error error) -> Result<ConsentChange> {
     core_.restore_version(version_before);  // the transaction rolls back as it goes out of scope
@@ -75,23 +72,22 @@ Result<ConsentChange> SqliteMemberQuality::set_consent(const std::string& member
       !ok) {
     return failed(ok.error());
   }
-  if (auto ok = tx->commit(); !ok) return failed(ok.error());
+  if (auto ok = tx.commit(); !ok) return failed(ok.error());
   return change;
 }
 
 Result<bool> SqliteMemberQuality::may_market(const std::string& member_id) {
-  auto canonical = core_.resolve(member_id);
-  if (!canonical) return std::unexpected(canonical.error());
-  auto q = db_.prepare(
-      "SELECT erased = 0 AND merged_into IS NULL AND marketing_consent = 1 FROM members WHERE "
-      "member_id = ?1");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, *canonical);
-  auto row = q->step();
-  if (!row) return std::unexpected(row.error());
-  if (!*row) return fail("member_not_found", fmt::format("no member {} at HQ", member_id));
-  const bool may = q->column_int64(0) != 0;
-  PMA_TRY(q->run());
+  PMA_TRY_ASSIGN(auto canonical, core_.resolve(member_id));
+  PMA_TRY_ASSIGN(
+      auto q,
+      db_.prepare(
+          "SELECT erased = 0 AND merged_into IS NULL AND marketing_consent = 1 FROM members WHERE "
+          "member_id = ?1"));
+  q.bind(1, canonical);
+  PMA_TRY_ASSIGN(auto row, q.step());
+  if (!row) return fail("member_not_found", fmt::format("no member {} at HQ", member_id));
+  const bool may = q.column_int64(0) != 0;
+  PMA_TRY(q.run());
   return may;
 }
 
@@ -126,9 +122,8 @@ Result<QualityReport> SqliteMemberQuality::quality_report() {
        fmt::format("SELECT COUNT(*) FROM members WHERE {} AND marketing_consent = 0", kActive)},
   };
   for (const auto& [figure, sql] : figures) {
-    auto value = scalar(db_, sql);
-    if (!value) return std::unexpected(value.error());
-    *figure = *value;
+    PMA_TRY_ASSIGN(auto value, scalar(db_, sql));
+    *figure = value;
   }
   r.with_phone = r.members - r.phone_missing - r.phone_invalid;
   return r;

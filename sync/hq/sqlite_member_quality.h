@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "hq/member_quality.h"
-#include "hq/sqlite_core.h"
+#include "sync/hq/member_quality.h"
+#include "sync/hq/sqlite_core.h"
 
 namespace pma::hq {
 

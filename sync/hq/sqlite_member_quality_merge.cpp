@@ -5,44 +5,44 @@
 
 #include <algorithm>
 
-#include "hq/sqlite_member_quality.h"
+#include "sync/hq/sqlite_member_quality.h"
 
 namespace pma::hq {
 
 Result<std::optional<SqliteMemberQuality::Row>> SqliteMemberQuality::read_row(
     const std::string& member_id) {
-  auto q = db_.prepare(
-      "SELECT erased, merged_into IS NOT NULL, COALESCE(card_no, ''), phone_hash, phone_masked, "
-      "name, birthday, tier, points, spend_month, spend_month_fen, profile, marketing_consent, "
-      "consent_at_ms FROM members WHERE member_id = ?1");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, member_id);
-  auto found = q->step();
-  if (!found) return std::unexpected(found.error());
-  if (!*found) return std::optional<Row>();
+  PMA_TRY_ASSIGN(
+      auto q,
+      db_.prepare(
+          "SELECT erased, merged_into IS NOT NULL, COALESCE(card_no, ''), phone_hash, "
+          "phone_masked, "
+          "name, birthday, tier, points, spend_month, spend_month_fen, profile, marketing_consent, "
+          "consent_at_ms FROM members WHERE member_id = ?1"));
+  q.bind(1, member_id);
+  PMA_TRY_ASSIGN(auto found, q.step());
+  if (!found) return std::optional<Row>();
   Row r{.member_id = member_id,
-        .erased = q->column_int64(0) != 0,
-        .merged = q->column_int64(1) != 0,
-        .card_no = q->column_text(2),
-        .phone_hash = q->column_blob(3),
-        .phone_masked = q->column_text(4),
-        .name = q->column_text(5),
-        .birthday = q->column_text(6),
-        .tier = q->column_int64(7),
-        .points = q->column_int64(8),
-        .spend_month = q->column_int64(9),
-        .spend_month_fen = q->column_int64(10),
-        .profile = q->column_int64(11),
-        .consent = q->column_int64(12) != 0,
-        .consent_at_ms = q->column_int64(13)};
-  PMA_TRY(q->run());
+        .erased = q.column_int64(0) != 0,
+        .merged = q.column_int64(1) != 0,
+        .card_no = q.column_text(2),
+        .phone_hash = q.column_blob(3),
+        .phone_masked = q.column_text(4),
+        .name = q.column_text(5),
+        .birthday = q.column_text(6),
+        .tier = q.column_int64(7),
+        .points = q.column_int64(8),
+        .spend_month = q.column_int64(9),
+        .spend_month_fen = q.column_int64(10),
+        .profile = q.column_int64(11),
+        .consent = q.column_int64(12) != 0,
+        .consent_at_ms = q.column_int64(13)};
+  PMA_TRY(q.run());
   return std::optional<Row>(std::move(r));
 }
 
 Result<MergeReport> SqliteMemberQuality::merge(const std::string& from_id,
                                                const std::string& into_id, std::int64_t now_ms) {
-  auto tx = sqlite::Transaction::begin(db_);
-  if (!tx) return std::unexpected(tx.error());
+  PMA_TRY_ASSIGN(auto tx, sqlite::Transaction::begin(db_));
   std::uint64_t version_before = core_.version();
   auto failed = [&](Error error) -> Result<MergeReport> {
     core_.restore_version(version_before);  // the transaction rolls back as it goes out of scope
@@ -77,7 +77,7 @@ Result<MergeReport> SqliteMemberQuality::merge(const std::string& from_id,
   }
   auto report = merge_rows(rows[0], rows[1], now_ms);
   if (!report) return failed(report.error());
-  if (auto ok = tx->commit(); !ok) return failed(ok.error());
+  if (auto ok = tx.commit(); !ok) return failed(ok.error());
   return report;
 }
 
@@ -85,14 +85,15 @@ Status SqliteMemberQuality::move_spend(const Row& from, const std::string& into_
                                        MergeReport& report) {
   // The same filing as SqliteBatchIngest's for a provisional id's spend: each fen is stored in
   // exactly one place (the row's bucket or member_spend), so moved months simply add up.
-  auto total = db_.prepare(
-      "SELECT COUNT(*), COALESCE(SUM(spend_fen), 0) FROM member_spend WHERE member_id = ?1");
-  if (!total) return std::unexpected(total.error());
-  total->bind(1, from.member_id);
-  PMA_TRY(total->step());
-  report.spend_months = static_cast<std::uint32_t>(total->column_int64(0));
-  report.spend_fen = total->column_int64(1);
-  PMA_TRY(total->run());
+  PMA_TRY_ASSIGN(
+      auto total,
+      db_.prepare(
+          "SELECT COUNT(*), COALESCE(SUM(spend_fen), 0) FROM member_spend WHERE member_id = ?1"));
+  total.bind(1, from.member_id);
+  PMA_TRY(total.step());
+  report.spend_months = static_cast<std::uint32_t>(total.column_int64(0));
+  report.spend_fen = total.column_int64(1);
+  PMA_TRY(total.run());
   constexpr std::string_view kAdd =
       "INSERT INTO member_spend(member_id, month, spend_fen) VALUES(?1, ?2, ?3) ON "
       "CONFLICT(member_id, month) DO UPDATE SET spend_fen = spend_fen + excluded.spend_fen";
@@ -170,22 +171,23 @@ Result<MergeReport> SqliteMemberQuality::merge_rows(const Row& from, const Row& 
                       "member_id = ?1",
                       from.member_id, into.member_id, tombstone_version));
   report.version = core_.next_version();
-  auto u = db_.prepare(
-      "UPDATE members SET points = ?2, tier = ?3, profile = ?4, card_no = NULLIF(?5, ''), "
-      "phone_hash = ?6, phone_masked = ?7, name = ?8, birthday = ?9, marketing_consent = ?10, "
-      "consent_at_ms = ?11, version = ?12 WHERE member_id = ?1");
-  if (!u) return std::unexpected(u.error());
-  u->bind(1, into.member_id).bind(2, merged.points).bind(3, merged.tier).bind(4, merged.profile);
-  u->bind(5, merged.card_no);
+  PMA_TRY_ASSIGN(
+      auto u,
+      db_.prepare(
+          "UPDATE members SET points = ?2, tier = ?3, profile = ?4, card_no = NULLIF(?5, ''), "
+          "phone_hash = ?6, phone_masked = ?7, name = ?8, birthday = ?9, marketing_consent = ?10, "
+          "consent_at_ms = ?11, version = ?12 WHERE member_id = ?1"));
+  u.bind(1, into.member_id).bind(2, merged.points).bind(3, merged.tier).bind(4, merged.profile);
+  u.bind(5, merged.card_no);
   if (merged.phone_hash.empty()) {
-    u->bind(6, nullptr);
+    u.bind(6, nullptr);
   } else {
-    u->bind_blob(6, merged.phone_hash);
+    u.bind_blob(6, merged.phone_hash);
   }
-  u->bind(7, merged.phone_masked).bind(8, merged.name).bind(9, merged.birthday);
-  u->bind(10, std::int64_t{merged.consent ? 1 : 0}).bind(11, merged.consent_at_ms);
-  u->bind(12, static_cast<std::int64_t>(report.version));
-  PMA_TRY(u->run());
+  u.bind(7, merged.phone_masked).bind(8, merged.name).bind(9, merged.birthday);
+  u.bind(10, std::int64_t{merged.consent ? 1 : 0}).bind(11, merged.consent_at_ms);
+  u.bind(12, static_cast<std::int64_t>(report.version));
+  PMA_TRY(u.run());
   if (report.consent_taken) {
     PMA_TRY(sqlite::run(db_,
                         "INSERT INTO consent_log(member_id, granted, at_ms, source) "

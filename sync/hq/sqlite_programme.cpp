@@ -1,18 +1,18 @@
 // SqliteProgramme's coupons and manual tags: HQ coupons issued from the newest rule set's
 // templates once per (issue key, member), revoked, listed and counted.
-#include "hq/sqlite_programme.h"
+#include "sync/hq/sqlite_programme.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <set>
 
-#include "codes/classify.h"
-#include "hq/segments.h"
+#include "drivers/codes/classify.h"
 #include "pma/calendar.h"
 #include "pma/limits.h"
 #include "pma/tier.h"
 #include "pma/v1/sync.pb.h"
+#include "sync/hq/segments.h"
 
 namespace pma::hq {
 namespace {
@@ -76,40 +76,35 @@ Result<std::pair<std::int64_t, std::int64_t>> validity(const pma::v1::CouponTemp
 }  // namespace
 
 Result<bool> SqliteProgramme::member_exists(const std::string& member_id) {
-  auto q = db_.prepare("SELECT erased FROM members WHERE member_id = ?1");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, member_id);
-  auto row = q->step();
-  if (!row) return std::unexpected(row.error());
-  const bool found = *row && q->column_int64(0) == 0;
-  if (*row) PMA_TRY(q->run());
+  PMA_TRY_ASSIGN(auto q, db_.prepare("SELECT erased FROM members WHERE member_id = ?1"));
+  q.bind(1, member_id);
+  PMA_TRY_ASSIGN(auto row, q.step());
+  const bool found = row && q.column_int64(0) == 0;
+  if (row) PMA_TRY(q.run());
   return found;
 }
 
 Status SqliteProgramme::touch(const std::string& member_id) {
-  auto q = db_.prepare("UPDATE members SET version = ?2 WHERE member_id = ?1");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, member_id).bind(2, static_cast<std::int64_t>(core_.next_version()));
-  return q->run();
+  PMA_TRY_ASSIGN(auto q, db_.prepare("UPDATE members SET version = ?2 WHERE member_id = ?1"));
+  q.bind(1, member_id).bind(2, static_cast<std::int64_t>(core_.next_version()));
+  return q.run();
 }
 
 Result<std::int64_t> SqliteProgramme::next_coupon_number() {
-  auto q = db_.prepare("SELECT value FROM programme_counters WHERE name = 'hq_coupon'");
-  if (!q) return std::unexpected(q.error());
-  auto row = q->step();
-  if (!row) return std::unexpected(row.error());
-  const std::int64_t last = *row ? q->column_int64(0) : 0;
-  if (*row) PMA_TRY(q->run());
+  PMA_TRY_ASSIGN(auto q,
+                 db_.prepare("SELECT value FROM programme_counters WHERE name = 'hq_coupon'"));
+  PMA_TRY_ASSIGN(auto row, q.step());
+  const std::int64_t last = row ? q.column_int64(0) : 0;
+  if (row) PMA_TRY(q.run());
   if (last >= kMaxCouponNumber) {
     return fail("coupon_numbers_exhausted",
                 fmt::format("HQ coupon numbers end at {}", kMaxCouponNumber));
   }
-  auto w = db_.prepare(
-      "INSERT INTO programme_counters(name, value) VALUES('hq_coupon', ?1) "
-      "ON CONFLICT(name) DO UPDATE SET value = excluded.value");
-  if (!w) return std::unexpected(w.error());
-  w->bind(1, last + 1);
-  PMA_TRY(w->run());
+  PMA_TRY_ASSIGN(auto w,
+                 db_.prepare("INSERT INTO programme_counters(name, value) VALUES('hq_coupon', ?1) "
+                             "ON CONFLICT(name) DO UPDATE SET value = excluded.value"));
+  w.bind(1, last + 1);
+  PMA_TRY(w.run());
   return last + 1;
 }
 
@@ -118,14 +113,12 @@ Result<std::vector<std::string>> SqliteProgramme::target_members(
   using Kind = CouponTarget::Kind;
   std::vector<std::string> out;
   auto collect = [&](std::string_view sql, auto&&... args) -> Status {
-    auto q = db_.prepare(sql);
-    if (!q) return std::unexpected(q.error());
-    q->bind_all(args...);
+    PMA_TRY_ASSIGN(auto q, db_.prepare(sql));
+    q.bind_all(args...);
     for (;;) {
-      auto row = q->step();
-      if (!row) return std::unexpected(row.error());
-      if (!*row) return {};
-      out.push_back(q->column_text(0));
+      PMA_TRY_ASSIGN(auto row, q.step());
+      if (!row) return {};
+      out.push_back(q.column_text(0));
     }
   };
   if (target.kind != Kind::members && target.value.empty()) {
@@ -133,15 +126,13 @@ Result<std::vector<std::string>> SqliteProgramme::target_members(
   }
   switch (target.kind) {
     case Kind::member: {
-      auto id = core_.resolve(target.value);
-      if (!id) return std::unexpected(id.error());
-      auto known = member_exists(*id);
-      if (!known) return std::unexpected(known.error());
-      if (!*known) {
+      PMA_TRY_ASSIGN(auto id, core_.resolve(target.value));
+      PMA_TRY_ASSIGN(auto known, member_exists(id));
+      if (!known) {
         return fail("member_not_found",
                     fmt::format("no member {} at HQ (or erased)", target.value));
       }
-      out.push_back(*id);
+      out.push_back(id);
       return out;
     }
     case Kind::members: {
@@ -151,14 +142,12 @@ Result<std::vector<std::string>> SqliteProgramme::target_members(
       }
       std::set<std::string> seen;
       for (const std::string& given : target.members) {
-        auto id = core_.resolve(given);
-        if (!id) return std::unexpected(id.error());
-        auto known = member_exists(*id);
-        if (!known) return std::unexpected(known.error());
-        if (!*known) {
+        PMA_TRY_ASSIGN(auto id, core_.resolve(given));
+        PMA_TRY_ASSIGN(auto known, member_exists(id));
+        if (!known) {
           skipped.push_back(given);
-        } else if (seen.insert(*id).second) {
-          out.push_back(*id);
+        } else if (seen.insert(id).second) {
+          out.push_back(id);
         }
       }
       std::sort(out.begin(), out.end());
@@ -170,21 +159,22 @@ Result<std::vector<std::string>> SqliteProgramme::target_members(
         return fail("coupon_target_invalid", "a tier is 1 (normal), 2 (silver) or 3 (gold)");
       }
       // The tier a member page shows: the stored tier raised by the rolling 12-month spend.
-      auto q = db_.prepare(
-          "SELECT m.member_id, m.tier, IIF(m.spend_month >= ?1, m.spend_month_fen, 0) + "
-          "COALESCE((SELECT SUM(s.spend_fen) FROM member_spend s WHERE s.member_id = m.member_id "
-          "AND s.month >= ?1), 0) FROM members m WHERE m.erased = 0 ORDER BY m.member_id");
-      if (!q) return std::unexpected(q.error());
-      q->bind(1, first_window_month(now_ms));
+      PMA_TRY_ASSIGN(
+          auto q,
+          db_.prepare(
+              "SELECT m.member_id, m.tier, IIF(m.spend_month >= ?1, m.spend_month_fen, 0) + "
+              "COALESCE((SELECT SUM(s.spend_fen) FROM member_spend s WHERE s.member_id = "
+              "m.member_id "
+              "AND s.month >= ?1), 0) FROM members m WHERE m.erased = 0 ORDER BY m.member_id"));
+      q.bind(1, first_window_month(now_ms));
       const pma::v1::RuleSet* rules = core_.newest_rules();
       for (;;) {
-        auto row = q->step();
-        if (!row) return std::unexpected(row.error());
-        if (!*row) break;
-        auto stored = static_cast<pma::v1::Tier>(q->column_int64(1));
-        const std::int64_t spend = std::max<std::int64_t>(0, q->column_int64(2));
+        PMA_TRY_ASSIGN(auto row, q.step());
+        if (!row) break;
+        auto stored = static_cast<pma::v1::Tier>(q.column_int64(1));
+        const std::int64_t spend = std::max<std::int64_t>(0, q.column_int64(2));
         const auto effective = rules ? pma::tier_for_spend(*rules, stored, spend) : stored;
-        if (effective == tier) out.push_back(q->column_text(0));
+        if (effective == tier) out.push_back(q.column_text(0));
       }
       return out;
     }
@@ -218,8 +208,7 @@ Result<std::vector<std::string>> SqliteProgramme::target_members(
 
 Result<CouponIssueReport> SqliteProgramme::issue_coupons(const CouponIssueRequest& request) {
   PMA_TRY(check_key(request.key));
-  auto tx = sqlite::Transaction::begin(db_);
-  if (!tx) return std::unexpected(tx.error());
+  PMA_TRY_ASSIGN(auto tx, sqlite::Transaction::begin(db_));
   PMA_TRY(core_.refresh_version());
   PMA_TRY(core_.refresh_rules());
   const pma::v1::RuleSet* rules = core_.newest_rules();
@@ -235,49 +224,46 @@ Result<CouponIssueReport> SqliteProgramme::issue_coupons(const CouponIssueReques
                             request.template_id,
                             rules ? fmt::format("version {}", rules->version()) : "none"));
   }
-  auto terms = validity(*tmpl, core_.limits(), request.now_ms / 1000);
-  if (!terms) return std::unexpected(terms.error());
+  PMA_TRY_ASSIGN(auto terms, validity(*tmpl, core_.limits(), request.now_ms / 1000));
   CouponIssueReport report;
-  auto members = target_members(request.target, request.now_ms, report.skipped);
-  if (!members) return std::unexpected(members.error());
+  PMA_TRY_ASSIGN(auto members, target_members(request.target, request.now_ms, report.skipped));
   const std::uint64_t version_before = core_.version();
   auto issue_one = [&](const std::string& member_id) -> Status {
-    auto seen = db_.prepare("SELECT 1 FROM coupon_issues WHERE issue_key = ?1 AND member_id = ?2");
-    if (!seen) return std::unexpected(seen.error());
-    seen->bind(1, request.key).bind(2, member_id);
-    auto row = seen->step();
-    if (!row) return std::unexpected(row.error());
-    if (*row) {
-      PMA_TRY(seen->run());
+    PMA_TRY_ASSIGN(
+        auto seen,
+        db_.prepare("SELECT 1 FROM coupon_issues WHERE issue_key = ?1 AND member_id = ?2"));
+    seen.bind(1, request.key).bind(2, member_id);
+    PMA_TRY_ASSIGN(auto row, seen.step());
+    if (row) {
+      PMA_TRY(seen.run());
       ++report.already_issued;
       return {};
     }
-    auto number = next_coupon_number();
-    if (!number) return std::unexpected(number.error());
-    const std::string code = fmt::format("{}{:010}", codes::kHqCouponPrefix, *number);
-    auto c = db_.prepare(
-        "INSERT INTO coupons(code, member_id, template_id, title, valid_from, valid_until, "
-        "state) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-    if (!c) return std::unexpected(c.error());
-    c->bind_all(code, member_id, tmpl->id(), tmpl->title(), terms->first, terms->second,
-                static_cast<std::int64_t>(pma::v1::COUPON_ISSUED));
-    PMA_TRY(c->run());
-    auto i = db_.prepare(
-        "INSERT INTO coupon_issues(issue_key, member_id, code, issued_at_ms) "
-        "VALUES(?1, ?2, ?3, ?4)");
-    if (!i) return std::unexpected(i.error());
-    i->bind_all(request.key, member_id, code, request.now_ms);
-    PMA_TRY(i->run());
+    PMA_TRY_ASSIGN(auto number, next_coupon_number());
+    const std::string code = fmt::format("{}{:010}", codes::kHqCouponPrefix, number);
+    PMA_TRY_ASSIGN(
+        auto c,
+        db_.prepare(
+            "INSERT INTO coupons(code, member_id, template_id, title, valid_from, valid_until, "
+            "state) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+    c.bind_all(code, member_id, tmpl->id(), tmpl->title(), terms.first, terms.second,
+               static_cast<std::int64_t>(pma::v1::COUPON_ISSUED));
+    PMA_TRY(c.run());
+    PMA_TRY_ASSIGN(
+        auto i, db_.prepare("INSERT INTO coupon_issues(issue_key, member_id, code, issued_at_ms) "
+                            "VALUES(?1, ?2, ?3, ?4)"));
+    i.bind_all(request.key, member_id, code, request.now_ms);
+    PMA_TRY(i.run());
     ++report.issued;
     return touch(member_id);
   };
-  for (const std::string& member_id : *members) {
+  for (const std::string& member_id : members) {
     if (auto ok = issue_one(member_id); !ok) {
       core_.restore_version(version_before);
       return std::unexpected(ok.error());
     }
   }
-  if (auto ok = tx->commit(); !ok) {
+  if (auto ok = tx.commit(); !ok) {
     core_.restore_version(version_before);
     return std::unexpected(ok.error());
   }
@@ -285,18 +271,16 @@ Result<CouponIssueReport> SqliteProgramme::issue_coupons(const CouponIssueReques
 }
 
 Result<RevokeReport> SqliteProgramme::revoke_coupon(const std::string& code) {
-  auto tx = sqlite::Transaction::begin(db_);
-  if (!tx) return std::unexpected(tx.error());
+  PMA_TRY_ASSIGN(auto tx, sqlite::Transaction::begin(db_));
   PMA_TRY(core_.refresh_version());
-  auto q = db_.prepare("SELECT COALESCE(member_id, ''), state FROM coupons WHERE code = ?1");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, code);
-  auto row = q->step();
-  if (!row) return std::unexpected(row.error());
-  if (!*row) return fail("coupon_not_found", fmt::format("HQ has no coupon {}", code));
-  RevokeReport report{code, q->column_text(0)};
-  const std::int64_t state = q->column_int64(1);
-  PMA_TRY(q->run());
+  PMA_TRY_ASSIGN(auto q,
+                 db_.prepare("SELECT COALESCE(member_id, ''), state FROM coupons WHERE code = ?1"));
+  q.bind(1, code);
+  PMA_TRY_ASSIGN(auto row, q.step());
+  if (!row) return fail("coupon_not_found", fmt::format("HQ has no coupon {}", code));
+  RevokeReport report{code, q.column_text(0)};
+  const std::int64_t state = q.column_int64(1);
+  PMA_TRY(q.run());
   if (state == pma::v1::COUPON_REDEEMED) {
     return fail("coupon_already_redeemed",
                 fmt::format("coupon {} was redeemed already; it cannot be revoked", code));
@@ -307,17 +291,15 @@ Result<RevokeReport> SqliteProgramme::revoke_coupon(const std::string& code) {
   }
   const std::uint64_t version_before = core_.version();
   auto apply = [&]() -> Status {
-    auto u = db_.prepare("UPDATE coupons SET state = ?2 WHERE code = ?1");
-    if (!u) return std::unexpected(u.error());
-    u->bind(1, code).bind(2, static_cast<std::int64_t>(pma::v1::COUPON_REVOKED));
-    PMA_TRY(u->run());
+    PMA_TRY_ASSIGN(auto u, db_.prepare("UPDATE coupons SET state = ?2 WHERE code = ?1"));
+    u.bind(1, code).bind(2, static_cast<std::int64_t>(pma::v1::COUPON_REVOKED));
+    PMA_TRY(u.run());
     // A till that holds it for a commit gets nothing from the hold any more.
-    auto h = db_.prepare("DELETE FROM held_coupons WHERE code = ?1");
-    if (!h) return std::unexpected(h.error());
-    h->bind(1, code);
-    PMA_TRY(h->run());
+    PMA_TRY_ASSIGN(auto h, db_.prepare("DELETE FROM held_coupons WHERE code = ?1"));
+    h.bind(1, code);
+    PMA_TRY(h.run());
     if (!report.member_id.empty()) PMA_TRY(touch(report.member_id));
-    return tx->commit();
+    return tx.commit();
   };
   if (auto ok = apply(); !ok) {
     core_.restore_version(version_before);
@@ -327,66 +309,59 @@ Result<RevokeReport> SqliteProgramme::revoke_coupon(const std::string& code) {
 }
 
 Result<std::vector<HqCoupon>> SqliteProgramme::member_coupons(const std::string& member_id) {
-  auto id = core_.resolve(member_id);
-  if (!id) return std::unexpected(id.error());
-  auto m = db_.prepare("SELECT 1 FROM members WHERE member_id = ?1");
-  if (!m) return std::unexpected(m.error());
-  m->bind(1, *id);
-  auto found = m->step();
-  if (!found) return std::unexpected(found.error());
-  if (!*found) return fail("member_not_found", fmt::format("no member {} at HQ", member_id));
-  PMA_TRY(m->run());
-  auto q = db_.prepare(
-      "SELECT code, template_id, title, valid_from, valid_until, state, "
-      "COALESCE(redeemed_store, '') FROM coupons WHERE member_id = ?1 ORDER BY code");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, *id);
+  PMA_TRY_ASSIGN(auto id, core_.resolve(member_id));
+  PMA_TRY_ASSIGN(auto m, db_.prepare("SELECT 1 FROM members WHERE member_id = ?1"));
+  m.bind(1, id);
+  PMA_TRY_ASSIGN(auto found, m.step());
+  if (!found) return fail("member_not_found", fmt::format("no member {} at HQ", member_id));
+  PMA_TRY(m.run());
+  PMA_TRY_ASSIGN(
+      auto q,
+      db_.prepare("SELECT code, template_id, title, valid_from, valid_until, state, "
+                  "COALESCE(redeemed_store, '') FROM coupons WHERE member_id = ?1 ORDER BY code"));
+  q.bind(1, id);
   std::vector<HqCoupon> out;
   for (;;) {
-    auto row = q->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) return out;
-    out.push_back({q->column_text(0), *id, q->column_text(1), q->column_text(2), q->column_int64(3),
-                   q->column_int64(4), state_name(q->column_int64(5)), q->column_text(6)});
+    PMA_TRY_ASSIGN(auto row, q.step());
+    if (!row) return out;
+    out.push_back({q.column_text(0), id, q.column_text(1), q.column_text(2), q.column_int64(3),
+                   q.column_int64(4), state_name(q.column_int64(5)), q.column_text(6)});
   }
 }
 
 Result<std::vector<TemplateCounts>> SqliteProgramme::coupon_counts() {
-  auto q = db_.prepare(
-      "SELECT template_id, COUNT(*), SUM(state = ?1), SUM(state = ?2) FROM coupons "
-      "GROUP BY template_id ORDER BY template_id");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, static_cast<std::int64_t>(pma::v1::COUPON_REDEEMED));
-  q->bind(2, static_cast<std::int64_t>(pma::v1::COUPON_REVOKED));
+  PMA_TRY_ASSIGN(
+      auto q,
+      db_.prepare("SELECT template_id, COUNT(*), SUM(state = ?1), SUM(state = ?2) FROM coupons "
+                  "GROUP BY template_id ORDER BY template_id"));
+  q.bind(1, static_cast<std::int64_t>(pma::v1::COUPON_REDEEMED));
+  q.bind(2, static_cast<std::int64_t>(pma::v1::COUPON_REVOKED));
   std::vector<TemplateCounts> out;
   for (;;) {
-    auto row = q->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) return out;
-    out.push_back({q->column_text(0), static_cast<std::uint64_t>(q->column_int64(1)),
-                   static_cast<std::uint64_t>(q->column_int64(2)),
-                   static_cast<std::uint64_t>(q->column_int64(3))});
+    PMA_TRY_ASSIGN(auto row, q.step());
+    if (!row) return out;
+    out.push_back({q.column_text(0), static_cast<std::uint64_t>(q.column_int64(1)),
+                   static_cast<std::uint64_t>(q.column_int64(2)),
+                   static_cast<std::uint64_t>(q.column_int64(3))});
   }
 }
 
 Result<bool> SqliteProgramme::add_tag(const std::string& member_id, const std::string& tag) {
   PMA_TRY(check_tag(tag));
-  auto tx = sqlite::Transaction::begin(db_);
-  if (!tx) return std::unexpected(tx.error());
+  PMA_TRY_ASSIGN(auto tx, sqlite::Transaction::begin(db_));
   PMA_TRY(core_.refresh_version());
-  auto id = core_.resolve(member_id);
-  if (!id) return std::unexpected(id.error());
-  auto known = member_exists(*id);
-  if (!known) return std::unexpected(known.error());
-  if (!*known) return fail("member_not_found", fmt::format("no member {} at HQ", member_id));
-  auto q = db_.prepare(
-      "INSERT OR IGNORE INTO member_tags(member_id, tag, source) VALUES(?1, ?2, 'manual')");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, *id).bind(2, tag);
-  PMA_TRY(q->run());
+  PMA_TRY_ASSIGN(auto id, core_.resolve(member_id));
+  PMA_TRY_ASSIGN(auto known, member_exists(id));
+  if (!known) return fail("member_not_found", fmt::format("no member {} at HQ", member_id));
+  PMA_TRY_ASSIGN(
+      auto q,
+      db_.prepare(
+          "INSERT OR IGNORE INTO member_tags(member_id, tag, source) VALUES(?1, ?2, 'manual')"));
+  q.bind(1, id).bind(2, tag);
+  PMA_TRY(q.run());
   if (db_.changes() == 0) return false;
   const std::uint64_t version_before = core_.version();
-  if (auto ok = touch(*id); !ok || !(ok = tx->commit())) {
+  if (auto ok = touch(id); !ok || !(ok = tx.commit())) {
     core_.restore_version(version_before);
     return std::unexpected(ok.error());
   }
@@ -394,22 +369,20 @@ Result<bool> SqliteProgramme::add_tag(const std::string& member_id, const std::s
 }
 
 Result<bool> SqliteProgramme::remove_tag(const std::string& member_id, const std::string& tag) {
-  auto tx = sqlite::Transaction::begin(db_);
-  if (!tx) return std::unexpected(tx.error());
+  PMA_TRY_ASSIGN(auto tx, sqlite::Transaction::begin(db_));
   PMA_TRY(core_.refresh_version());
-  auto id = core_.resolve(member_id);
-  if (!id) return std::unexpected(id.error());
-  auto known = member_exists(*id);
-  if (!known) return std::unexpected(known.error());
-  if (!*known) return fail("member_not_found", fmt::format("no member {} at HQ", member_id));
-  auto q = db_.prepare(
-      "DELETE FROM member_tags WHERE member_id = ?1 AND tag = ?2 AND source = 'manual'");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, *id).bind(2, tag);
-  PMA_TRY(q->run());
+  PMA_TRY_ASSIGN(auto id, core_.resolve(member_id));
+  PMA_TRY_ASSIGN(auto known, member_exists(id));
+  if (!known) return fail("member_not_found", fmt::format("no member {} at HQ", member_id));
+  PMA_TRY_ASSIGN(
+      auto q,
+      db_.prepare(
+          "DELETE FROM member_tags WHERE member_id = ?1 AND tag = ?2 AND source = 'manual'"));
+  q.bind(1, id).bind(2, tag);
+  PMA_TRY(q.run());
   if (db_.changes() == 0) return false;
   const std::uint64_t version_before = core_.version();
-  if (auto ok = touch(*id); !ok || !(ok = tx->commit())) {
+  if (auto ok = touch(id); !ok || !(ok = tx.commit())) {
     core_.restore_version(version_before);
     return std::unexpected(ok.error());
   }

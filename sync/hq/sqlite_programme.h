@@ -5,9 +5,9 @@
 
 #include <string>
 
-#include "hq/programme.h"
-#include "hq/sqlite_core.h"
 #include "pma/v1/delta.pb.h"
+#include "sync/hq/programme.h"
+#include "sync/hq/sqlite_core.h"
 
 namespace pma::hq {
 

@@ -7,9 +7,9 @@
 #include <set>
 #include <unordered_map>
 
-#include "hq/segments.h"
-#include "hq/sqlite_programme.h"
 #include "pma/limits.h"
+#include "sync/hq/segments.h"
+#include "sync/hq/sqlite_programme.h"
 
 namespace pma::hq {
 namespace {
@@ -37,55 +37,54 @@ Status record_visit(sqlite::Database& db, const std::string& store_id,
                     const std::string& terminal_id, const pma::v1::Delta& delta,
                     const std::string& member_id) {
   const auto& c = delta.checkout();
-  auto q = db.prepare(
-      "INSERT OR IGNORE INTO visits(store_id, terminal_id, txn_id, member_id, occurred_at_ms, "
-      "paid_fen) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
-  if (!q) return std::unexpected(q.error());
-  q->bind_all(store_id, terminal_id, delta.txn_id(), member_id, delta.occurred_at_ms(),
-              c.paid_fen());
-  PMA_TRY(q->run());
+  PMA_TRY_ASSIGN(
+      auto q,
+      db.prepare(
+          "INSERT OR IGNORE INTO visits(store_id, terminal_id, txn_id, member_id, occurred_at_ms, "
+          "paid_fen) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
+  q.bind_all(store_id, terminal_id, delta.txn_id(), member_id, delta.occurred_at_ms(),
+             c.paid_fen());
+  PMA_TRY(q.run());
   if (db.changes() == 0) return {};
   // Each line's paid amount is capped by the basket checks, so their sum fits.
   std::map<std::string, std::int64_t> by_category;
   for (const auto& line : c.lines()) by_category[line.category()] += line.paid_fen();
   for (const auto& [category, fen] : by_category) {
-    auto l = db.prepare(
-        "INSERT INTO visit_categories(store_id, terminal_id, txn_id, category, paid_fen) "
-        "VALUES(?1, ?2, ?3, ?4, ?5)");
-    if (!l) return std::unexpected(l.error());
-    l->bind_all(store_id, terminal_id, delta.txn_id(), category, fen);
-    PMA_TRY(l->run());
+    PMA_TRY_ASSIGN(
+        auto l,
+        db.prepare(
+            "INSERT INTO visit_categories(store_id, terminal_id, txn_id, category, paid_fen) "
+            "VALUES(?1, ?2, ?3, ?4, ?5)"));
+    l.bind_all(store_id, terminal_id, delta.txn_id(), category, fen);
+    PMA_TRY(l.run());
   }
   return {};
 }
 
 Status record_visit_refund(sqlite::Database& db, const std::string& store_id,
                            const std::string& terminal_id, const pma::v1::RefundRecorded& refund) {
-  auto q = db.prepare(
-      "UPDATE visits SET refunded_fen = refunded_fen + ?4 WHERE store_id = ?1 AND "
-      "terminal_id = ?2 AND txn_id = ?3");
-  if (!q) return std::unexpected(q.error());
-  q->bind_all(store_id, terminal_id, refund.original_txn_id(), refund.refunded_fen());
-  return q->run();
+  PMA_TRY_ASSIGN(
+      auto q,
+      db.prepare("UPDATE visits SET refunded_fen = refunded_fen + ?4 WHERE store_id = ?1 AND "
+                 "terminal_id = ?2 AND txn_id = ?3"));
+  q.bind_all(store_id, terminal_id, refund.original_txn_id(), refund.refunded_fen());
+  return q.run();
 }
 
 Result<SegmentRunReport> SqliteProgramme::run_segments(std::int64_t now_ms, ProgressFn progress) {
-  auto tx = sqlite::Transaction::begin(db_);
-  if (!tx) return std::unexpected(tx.error());
+  PMA_TRY_ASSIGN(auto tx, sqlite::Transaction::begin(db_));
   PMA_TRY(core_.refresh_version());
   PMA_TRY(core_.refresh_rules());
   const pma::v1::RuleSet* rules = core_.newest_rules();
   const pma::v1::SegmentRules segment_rules = effective_segment_rules(rules);
   std::unordered_map<std::string, Classified> members;
   auto read = [&](std::string_view sql, auto&& on_row, auto&&... args) -> Status {
-    auto q = db_.prepare(sql);
-    if (!q) return std::unexpected(q.error());
-    q->bind_all(args...);
+    PMA_TRY_ASSIGN(auto q, db_.prepare(sql));
+    q.bind_all(args...);
     for (;;) {
-      auto row = q->step();
-      if (!row) return std::unexpected(row.error());
-      if (!*row) return {};
-      on_row(*q);
+      PMA_TRY_ASSIGN(auto row, q.step());
+      if (!row) return {};
+      on_row(q);
     }
   };
   PMA_TRY(read("SELECT member_id FROM members WHERE erased = 0",
@@ -149,21 +148,23 @@ Result<SegmentRunReport> SqliteProgramme::run_segments(std::int64_t now_ms, Prog
       const bool segment_changed = seg == old_segment.end() || seg->second != m.segment;
       const bool tags_changed =
           (tags == old_tags.end() ? std::vector<std::string>() : tags->second) != m.rule_tags;
-      auto s = db_.prepare(
-          "INSERT INTO member_segments(member_id, segment, last_visit_ms, visits, spend_fen, "
-          "computed_at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(member_id) DO UPDATE SET "
-          "segment = excluded.segment, last_visit_ms = excluded.last_visit_ms, "
-          "visits = excluded.visits, spend_fen = excluded.spend_fen, "
-          "computed_at_ms = excluded.computed_at_ms");
-      if (!s) return std::unexpected(s.error());
-      s->bind_all(member_id, m.segment, m.activity.last_visit_ms, m.activity.visits,
-                  m.activity.spend_fen, now_ms);
-      PMA_TRY(s->run());
+      PMA_TRY_ASSIGN(
+          auto s,
+          db_.prepare(
+              "INSERT INTO member_segments(member_id, segment, last_visit_ms, visits, spend_fen, "
+              "computed_at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(member_id) DO UPDATE SET "
+              "segment = excluded.segment, last_visit_ms = excluded.last_visit_ms, "
+              "visits = excluded.visits, spend_fen = excluded.spend_fen, "
+              "computed_at_ms = excluded.computed_at_ms"));
+      s.bind_all(member_id, m.segment, m.activity.last_visit_ms, m.activity.visits,
+                 m.activity.spend_fen, now_ms);
+      PMA_TRY(s.run());
       if (tags_changed) {
-        auto d = db_.prepare("DELETE FROM member_tags WHERE member_id = ?1 AND source = 'rule'");
-        if (!d) return std::unexpected(d.error());
-        d->bind(1, member_id);
-        PMA_TRY(d->run());
+        PMA_TRY_ASSIGN(
+            auto d,
+            db_.prepare("DELETE FROM member_tags WHERE member_id = ?1 AND source = 'rule'"));
+        d.bind(1, member_id);
+        PMA_TRY(d.run());
         for (const std::string& tag : m.rule_tags) {
           auto i =
               db_.prepare("INSERT INTO member_tags(member_id, tag, source) VALUES(?1, ?2, 'rule')");
@@ -180,7 +181,7 @@ Result<SegmentRunReport> SqliteProgramme::run_segments(std::int64_t now_ms, Prog
         progress(done, members.size());
       }
     }
-    return tx->commit();
+    return tx.commit();
   };
   if (auto ok = write(); !ok) {
     core_.restore_version(version_before);
@@ -194,21 +195,21 @@ Result<std::vector<SegmentShare>> SqliteProgramme::segment_report(std::int64_t n
   PMA_TRY(core_.refresh_rules());
   if (window_days <= 0) window_days = effective_segment_rules(core_.newest_rules()).window_days();
   const std::int64_t start = now_ms - std::int64_t{window_days} * kDayMs;
-  auto q = db_.prepare(
-      "SELECT COALESCE(s.segment, 'unclassified') AS seg, COUNT(*), COALESCE(SUM(a.spend), 0) "
-      "FROM members m LEFT JOIN member_segments s ON s.member_id = m.member_id "
-      "LEFT JOIN (SELECT member_id, SUM(paid_fen - refunded_fen) AS spend FROM visits WHERE "
-      "occurred_at_ms > ?1 AND occurred_at_ms <= ?2 GROUP BY member_id) a "
-      "ON a.member_id = m.member_id WHERE m.erased = 0 GROUP BY seg");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, start).bind(2, now_ms);
+  PMA_TRY_ASSIGN(
+      auto q,
+      db_.prepare(
+          "SELECT COALESCE(s.segment, 'unclassified') AS seg, COUNT(*), COALESCE(SUM(a.spend), 0) "
+          "FROM members m LEFT JOIN member_segments s ON s.member_id = m.member_id "
+          "LEFT JOIN (SELECT member_id, SUM(paid_fen - refunded_fen) AS spend FROM visits WHERE "
+          "occurred_at_ms > ?1 AND occurred_at_ms <= ?2 GROUP BY member_id) a "
+          "ON a.member_id = m.member_id WHERE m.erased = 0 GROUP BY seg"));
+  q.bind(1, start).bind(2, now_ms);
   std::vector<SegmentShare> out;
   for (;;) {
-    auto row = q->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
+    PMA_TRY_ASSIGN(auto row, q.step());
+    if (!row) break;
     out.push_back(
-        {q->column_text(0), static_cast<std::uint64_t>(q->column_int64(1)), q->column_int64(2)});
+        {q.column_text(0), static_cast<std::uint64_t>(q.column_int64(1)), q.column_int64(2)});
   }
   // The classes in test order, then the rest.
   const std::string_view order[] = {kSegmentHighValue, kSegmentActive,  kSegmentPotential,

@@ -1,4 +1,4 @@
-#include "support/pg_cluster.h"
+#include "tests/support/pg_cluster.h"
 
 #include <fcntl.h>
 #include <netinet/in.h>

@@ -7,10 +7,10 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "checkout/checkout_service.h"
-#include "hq/sqlite_member_quality.h"
-#include "store/member_store.h"
-#include "sync_world.h"
+#include "agent/checkout/checkout_service.h"
+#include "agent/store/member_store.h"
+#include "sync/hq/sqlite_member_quality.h"
+#include "tests/sync/sync_world.h"
 
 using pma::test::SyncWorld;
 using pma::test::Till;

@@ -8,13 +8,13 @@
 #include <iostream>
 #include <memory>
 
-#include "client/reserver.h"
-#include "hq/pg_sink.h"
-#include "hq/server.h"
-#include "hq/sqlite_sink.h"
-#include "reservation_support.h"
-#include "support/pg_cluster.h"
-#include "sync_world.h"
+#include "sync/client/reserver.h"
+#include "sync/hq/pg_sink.h"
+#include "sync/hq/server.h"
+#include "sync/hq/sqlite_sink.h"
+#include "tests/support/pg_cluster.h"
+#include "tests/sync/reservation_support.h"
+#include "tests/sync/sync_world.h"
 
 namespace {
 

@@ -4,8 +4,8 @@
 #include <catch2/catch.hpp>
 #include <iostream>
 
-#include "postgres/connection.h"
-#include "support/pg_cluster.h"
+#include "drivers/postgres/connection.h"
+#include "tests/support/pg_cluster.h"
 
 namespace {
 

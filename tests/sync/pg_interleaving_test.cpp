@@ -6,9 +6,9 @@
 #include <iostream>
 #include <thread>
 
-#include "hq/pg_sink.h"
-#include "postgres/connection.h"
-#include "support/pg_cluster.h"
+#include "drivers/postgres/connection.h"
+#include "sync/hq/pg_sink.h"
+#include "tests/support/pg_cluster.h"
 
 namespace {
 

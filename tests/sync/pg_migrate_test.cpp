@@ -5,11 +5,11 @@
 #include <catch2/catch.hpp>
 #include <iostream>
 
-#include "hq/pg_open.h"
-#include "hq/pg_sink.h"
-#include "hq/sqlite_sink.h"
-#include "support/pg_cluster.h"
-#include "support/temp_dir.h"
+#include "sync/hq/pg_open.h"
+#include "sync/hq/pg_sink.h"
+#include "sync/hq/sqlite_sink.h"
+#include "tests/support/pg_cluster.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 

@@ -12,10 +12,10 @@
 #include <catch2/catch.hpp>
 #include <iostream>
 
-#include "hq/pg_sink.h"
-#include "postgres/connection.h"
-#include "support/pg_cluster.h"
-#include "sync_world.h"
+#include "drivers/postgres/connection.h"
+#include "sync/hq/pg_sink.h"
+#include "tests/support/pg_cluster.h"
+#include "tests/sync/sync_world.h"
 
 namespace {
 

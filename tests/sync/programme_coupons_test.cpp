@@ -8,16 +8,16 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 
-#include "checkout/checkout_service.h"
-#include "checkout/clock.h"
-#include "checkout/online_first_checkout.h"
-#include "client/reserver.h"
-#include "codes/classify.h"
-#include "loyalty/rules.h"
-#include "reservation_support.h"
-#include "store/member_store.h"
-#include "support/basket.h"
-#include "sync_world.h"
+#include "agent/checkout/checkout_service.h"
+#include "agent/checkout/clock.h"
+#include "agent/checkout/online_first_checkout.h"
+#include "agent/loyalty/rules.h"
+#include "agent/store/member_store.h"
+#include "drivers/codes/classify.h"
+#include "sync/client/reserver.h"
+#include "tests/support/basket.h"
+#include "tests/sync/reservation_support.h"
+#include "tests/sync/sync_world.h"
 
 namespace {
 

@@ -10,8 +10,8 @@
 #include <map>
 #include <random>
 
-#include "loyalty/rules.h"
-#include "sync_world.h"
+#include "agent/loyalty/rules.h"
+#include "tests/sync/sync_world.h"
 
 namespace {
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "hq/sqlite_member_quality.h"
 #include "pma/phone.h"
-#include "sync_world.h"
+#include "sync/hq/sqlite_member_quality.h"
+#include "tests/sync/sync_world.h"
 
 using pma::test::SyncWorld;
 

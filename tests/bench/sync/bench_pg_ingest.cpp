@@ -13,10 +13,10 @@
 #include <thread>
 #include <vector>
 
-#include "hq/pg_sink.h"
-#include "hq/sqlite_sink.h"
-#include "support/pg_cluster.h"
-#include "support/temp_dir.h"
+#include "sync/hq/pg_sink.h"
+#include "sync/hq/sqlite_sink.h"
+#include "tests/support/pg_cluster.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 
