@@ -230,6 +230,7 @@ namespace pma {
   X(terminal_revoked, "HQ refuses this terminal (revoked)")                                   \
   /* memberhq */                                                                              \
   X(listen, "memberhq cannot listen on its address")                                          \
+  X(database_unsupported, "no sink for database.path in this memberhq")                       \
   X(batch_too_long, "a batch with more deltas than memberhq accepts")                         \
   X(page_too_large, "a member page beyond the frame cap")                                     \
   X(reserve_invalid, "a reservation without a txn id or with negative points")                \

@@ -78,22 +78,26 @@ struct SessionContext {
   ServerSinks sinks;
   std::shared_ptr<const ServerConfig> config_ptr;
   std::shared_ptr<ServerStats> stats_ptr;
+  std::shared_ptr<HqMetrics> metrics_ptr;
   const pma::Clock& clock;  // like the sink, outlives every session
   std::shared_ptr<Server::State> state;
   const ServerConfig& config;
   ServerStats& stats;
+  HqMetrics& metrics;
   SessionContext(ServerSinks s, std::shared_ptr<const ServerConfig> c,
-                 std::shared_ptr<ServerStats> st, const pma::Clock& k,
+                 std::shared_ptr<ServerStats> st, std::shared_ptr<HqMetrics> m, const pma::Clock& k,
                  std::shared_ptr<Server::State> sh)
       : sinks(s),
         config_ptr(std::move(c)),
         stats_ptr(std::move(st)),
+        metrics_ptr(std::move(m)),
         clock(k),
         state(std::move(sh)),
         config(*config_ptr),
-        stats(*stats_ptr) {}
+        stats(*stats_ptr),
+        metrics(*metrics_ptr) {}
   SessionContext(const SessionContext& o)
-      : SessionContext(o.sinks, o.config_ptr, o.stats_ptr, o.clock, o.state) {}
+      : SessionContext(o.sinks, o.config_ptr, o.stats_ptr, o.metrics_ptr, o.clock, o.state) {}
 };
 
 using TerminalKey = std::pair<std::string, std::string>;
@@ -243,10 +247,13 @@ asio::awaitable<Status> converse(TlsStream& stream, net::Watchdog& watchdog,
         co_return fail("batch_too_long", fmt::format("batch of {} deltas, the limit is {}",
                                                      batch.deltas_size(), config.max_batch_deltas));
       }
-      auto outcome = ctx.sinks.batches.apply_batch(id, batch, ctx.clock.now_ms());
+      const std::int64_t now_ms = ctx.clock.now_ms();
+      auto outcome = ctx.sinks.batches.apply_batch(id, batch, now_ms);
       if (!outcome) co_return std::unexpected(outcome.error());
       ++ctx.stats.batches;
       ctx.stats.deltas_applied += outcome->applied;
+      ctx.metrics.batch_applied({id.store_id, id.terminal_id}, outcome->highest_applied,
+                                outcome->applied, now_ms);
       if (outcome->gap_from) {
         pma::v1::ResendRequest resend;
         resend.set_from_seq(*outcome->gap_from);
@@ -273,6 +280,7 @@ asio::awaitable<Status> converse(TlsStream& stream, net::Watchdog& watchdog,
       auto page = ctx.sinks.pages.member_page(id, pull.member_cursor(), limit,
                                               pull.rule_set_version(), ctx.clock.now_ms());
       if (!page) co_return std::unexpected(page.error());
+      ctx.metrics.page_served(static_cast<std::uint32_t>(page->members_size()));
       out = wire::encode_message(wire::FrameType::member_page, *page);
       if (out.size() - wire::kHeaderSize > config.max_frame_bytes) {
         co_return fail("page_too_large",
@@ -468,6 +476,7 @@ Server::Server(asio::io_context& io, ServerSinks sinks, ServerConfig config,
       config_(std::move(config)),
       clock_(clock),
       stats_(std::make_shared<ServerStats>()),
+      metrics_(std::make_shared<HqMetrics>()),
       state_(std::make_shared<State>()) {}
 
 Server::~Server() { stop(); }
@@ -491,6 +500,12 @@ Result<std::uint16_t> Server::start() {
                                       config_.port, ec.message()));
   }
   std::uint16_t port = acceptor->local_endpoint().port();
+  if (auto known = sinks_.terminal_access.terminals(); known) {
+    for (const auto& t : *known)
+      metrics_->seed_terminal({t.store_id, t.terminal_id}, t.highest_seq);
+  } else {
+    spdlog::warn("hq: terminals not read for /metrics: {}", known.error().message);
+  }
   state_->acceptor = std::move(acceptor);
   state_->flush_timer = std::make_unique<asio::steady_timer>(io_);
   asio::co_spawn(io_, flush_loop(state_, sinks_.terminal_access, config_.last_seen_flush),
@@ -498,7 +513,7 @@ Result<std::uint16_t> Server::start() {
   asio::co_spawn(
       io_,
       accept_loop(state_, SessionContext(sinks_, std::make_shared<const ServerConfig>(config_),
-                                         stats_, clock_, state_)),
+                                         stats_, metrics_, clock_, state_)),
       asio::detached);
   return port;
 }

@@ -17,6 +17,7 @@
 #include <string>
 #include <utility>
 
+#include "hq/metrics.h"
 #include "hq/sink.h"
 #include "net/tls.h"
 #include "pma/clock.h"
@@ -95,6 +96,9 @@ class Server {
   // Stops accepting, closes every session and writes the last-seen times noted so far.
   void stop();
   const ServerStats& stats() const { return *stats_; }
+  // Per-terminal lag, ingest rate and pages served (the admin listener's /metrics); terminals
+  // the database knows are seeded by start().
+  const HqMetrics& metrics() const { return *metrics_; }
 
   struct State;  // internal: the acceptor and the live sessions
 
@@ -104,6 +108,7 @@ class Server {
   ServerConfig config_;
   const pma::Clock& clock_;
   std::shared_ptr<ServerStats> stats_;
+  std::shared_ptr<HqMetrics> metrics_;
   std::shared_ptr<State> state_;
 };
 

@@ -32,6 +32,8 @@ class SqliteSink final : public Sink {
   SqliteMemberPages& member_pages() { return pages_; }
   SqliteReservations& reservations() { return reservations_; }
   SqliteAdministration& administration() { return administration_; }
+  // The connection the parts share, for reads of operations (SqliteOperationsReads).
+  sqlite::Database& database() { return core_->db(); }
 
   // BatchIngest
   Result<std::uint64_t> highest_applied(const TerminalIdentity& terminal) override {
