@@ -500,12 +500,6 @@ Result<std::uint16_t> Server::start() {
                                       config_.port, ec.message()));
   }
   std::uint16_t port = acceptor->local_endpoint().port();
-  if (auto known = sinks_.terminal_access.terminals(); known) {
-    for (const auto& t : *known)
-      metrics_->seed_terminal({t.store_id, t.terminal_id}, t.highest_seq);
-  } else {
-    spdlog::warn("hq: terminals not read for /metrics: {}", known.error().message);
-  }
   state_->acceptor = std::move(acceptor);
   state_->flush_timer = std::make_unique<asio::steady_timer>(io_);
   asio::co_spawn(io_, flush_loop(state_, sinks_.terminal_access, config_.last_seen_flush),
@@ -516,6 +510,13 @@ Result<std::uint16_t> Server::start() {
                                          stats_, metrics_, clock_, state_)),
       asio::detached);
   return port;
+}
+
+Status Server::load_terminal_lag() {
+  auto known = sinks_.terminal_access.terminals();
+  if (!known) return std::unexpected(known.error());
+  for (const auto& t : *known) metrics_->seed_terminal({t.store_id, t.terminal_id}, t.highest_seq);
+  return {};
 }
 
 void Server::stop() {

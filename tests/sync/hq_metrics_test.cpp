@@ -129,7 +129,7 @@ TEST_CASE("The admin listener answers /health, and 404 for any other path", "[sy
   CHECK(other->status == 404);
 }
 
-TEST_CASE("A terminal the HQ database knows is in /metrics before it sends a batch",
+TEST_CASE("A terminal the HQ database knows is in the metrics before it sends a batch",
           "[sync][hq][metrics]") {
   SyncWorld world;
   world.import_members(1, 100);
@@ -146,6 +146,7 @@ TEST_CASE("A terminal the HQ database knows is in /metrics before it sends a bat
                 world.ca_dir + "/server.key"};
   pma::hq::Server restarted(world.io, *world.sink, config, world.hq_clock);
   REQUIRE(restarted.start());
+  REQUIRE(restarted.load_terminal_lag());
   const auto& lag = restarted.metrics().terminals();
   REQUIRE(lag.count({"S2", "T1"}) == 1);
   CHECK(lag.at({"S2", "T1"}).highest_seq == 2);
