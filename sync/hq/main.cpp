@@ -406,9 +406,6 @@ int main(int argc, char** argv) {
   auto port = server.start();
   if (!port) return report(port.error());
   spdlog::info("memberhq listening on {}:{}", config.server.listen_address, *port);
-  if (auto known = server.load_terminal_lag(); !known) {
-    spdlog::warn("memberhq: terminals not read for /metrics: {}", known.error().message);
-  }
   std::optional<pma::hq::AdminServer> admin;
   if (config.admin.enabled) {
     admin.emplace(io, config.admin.listen, config.admin.port,

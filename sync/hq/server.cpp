@@ -422,6 +422,15 @@ asio::awaitable<void> session(std::shared_ptr<TlsStream> stream, SessionContext 
 }
 
 asio::awaitable<void> accept_loop(std::shared_ptr<Server::State> state, SessionContext ctx) {
+  // Every terminal the database knows, with its watermark, in the metrics (so /metrics lists
+  // terminals that have not sent a batch since memberhq started): read on the loop's first turn,
+  // not in start(), so a sink handed over before it is ready is not read early.
+  if (auto known = ctx.sinks.terminal_access.terminals(); known) {
+    for (const auto& t : *known)
+      ctx.metrics.seed_terminal({t.store_id, t.terminal_id}, t.highest_seq);
+  } else {
+    spdlog::warn("hq: terminals not read for /metrics: {}", known.error().message);
+  }
   for (;;) {
     auto [ec, socket] = co_await state->acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
     if (state->stopped) co_return;
@@ -510,13 +519,6 @@ Result<std::uint16_t> Server::start() {
                                          stats_, metrics_, clock_, state_)),
       asio::detached);
   return port;
-}
-
-Status Server::load_terminal_lag() {
-  auto known = sinks_.terminal_access.terminals();
-  if (!known) return std::unexpected(known.error());
-  for (const auto& t : *known) metrics_->seed_terminal({t.store_id, t.terminal_id}, t.highest_seq);
-  return {};
 }
 
 void Server::stop() {

@@ -96,11 +96,9 @@ class Server {
   // Stops accepting, closes every session and writes the last-seen times noted so far.
   void stop();
   const ServerStats& stats() const { return *stats_; }
-  // Per-terminal lag, ingest rate and pages served (the admin listener's /metrics).
+  // Per-terminal lag, ingest rate and pages served (the admin listener's /metrics); terminals
+  // the database knows are seeded when the server first runs on the io_context.
   const HqMetrics& metrics() const { return *metrics_; }
-  // Notes every terminal the database knows (its watermark) in metrics(), so /metrics lists
-  // terminals that have not sent a batch since memberhq started. Errors: the sink's.
-  Status load_terminal_lag();
 
   struct State;  // internal: the acceptor and the live sessions
 

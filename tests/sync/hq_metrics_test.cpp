@@ -11,6 +11,7 @@
 #include "hq/admin_endpoints.h"
 #include "hq/admin_server.h"
 #include "hq/sqlite_operations_reads.h"
+#include "hq/stores_report.h"
 #include "reservation_support.h"
 #include "sync_world.h"
 
@@ -146,10 +147,57 @@ TEST_CASE("A terminal the HQ database knows is in the metrics before it sends a 
                 world.ca_dir + "/server.key"};
   pma::hq::Server restarted(world.io, *world.sink, config, world.hq_clock);
   REQUIRE(restarted.start());
-  REQUIRE(restarted.load_terminal_lag());
+  world.io.restart();
+  world.io.poll();  // the server's first turn: it reads the terminals the database knows
   const auto& lag = restarted.metrics().terminals();
   REQUIRE(lag.count({"S2", "T1"}) == 1);
   CHECK(lag.at({"S2", "T1"}).highest_seq == 2);
   CHECK(lag.at({"S2", "T1"}).last_batch_ms == 0);
   restarted.stop();
+}
+
+TEST_CASE("memberhq stores lists each terminal's lag, last seen and state, sorted",
+          "[sync][hq][metrics]") {
+  SyncWorld world;
+  world.import_members(1, 100);
+  auto& b = world.add_till("S2", "T1");
+  auto& a = world.add_till("S1", "T1");
+  world.checkout(a, "M1", 10);
+  world.checkout(a, "M1", 10);
+  REQUIRE(world.sync(a));
+  world.checkout(b, "M1", 10);
+  REQUIRE(world.sync(b));
+  REQUIRE(world.sink->set_terminal_revoked({"S2", "T1"}, true, world.hq_clock.now_ms()));
+  REQUIRE(world.sink->set_terminal_revoked({"S3", "T9"}, false, world.hq_clock.now_ms()));
+  REQUIRE(world.sink->flush_terminal_activity());
+  pma::hq::SqliteOperationsReads reads(world.sink->database());
+  auto terminals = world.sink->terminals();
+  REQUIRE(terminals);
+  auto batches = reads.last_batches();
+  REQUIRE(batches);
+  const std::int64_t now = world.hq_clock.now_ms();
+  auto rows = pma::hq::stores_report(*terminals, *batches, now, 3600 * 1000);
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[0].store_id == "S1");
+  CHECK(rows[0].highest_seq == 2);
+  CHECK(rows[0].last_batch_ms > 0);
+  CHECK(rows[0].last_seen_ms > 0);
+  CHECK(rows[0].state == pma::hq::TerminalState::active);
+  CHECK(rows[1].store_id == "S2");
+  CHECK(rows[1].highest_seq == 1);
+  CHECK(rows[1].state == pma::hq::TerminalState::revoked);
+  CHECK(rows[2].store_id == "S3");  // known to HQ (reinstated) but never seen
+  CHECK(rows[2].last_batch_ms == 0);
+  CHECK(rows[2].state == pma::hq::TerminalState::silent);
+  // An hour and a bit later S1 is silent too.
+  auto later = pma::hq::stores_report(*terminals, *batches, now + 3601 * 1000, 3600 * 1000);
+  CHECK(later[0].state == pma::hq::TerminalState::silent);
+
+  const std::string json = pma::hq::format_stores_json(rows, now);
+  CHECK(json.find("{\"store_id\":\"S1\",\"terminal_id\":\"T1\",\"highest_seq\":2,") !=
+        std::string::npos);
+  CHECK(json.find("\"state\":\"revoked\"") != std::string::npos);
+  CHECK(json.find("\"last_batch_ms\":null,\"last_batch_age_s\":null") != std::string::npos);
+  const std::string table = pma::hq::format_stores_table(rows, now);
+  CHECK(table.find("3 terminal(s): 1 active, 1 revoked, 1 silent") != std::string::npos);
 }
