@@ -1,4 +1,4 @@
-#include "admin/demo_members.h"
+#include "agent/admin/demo_members.h"
 
 #include <fmt/format.h>
 
@@ -58,8 +58,7 @@ Status seed_demo_members(store::Database& db, store::MemberStore& members, std::
   DemoMemberGenerator generator(seed);
   std::int64_t done = 0;
   while (done < count) {
-    auto tx = store::Transaction::begin(db);
-    if (!tx) return std::unexpected(tx.error());
+    PMA_TRY_ASSIGN(auto tx, store::Transaction::begin(db));
     std::int64_t end = std::min(count, done + chunk);
     for (; done < end; ++done) {
       DemoMember m = generator.make(first + done);
@@ -74,7 +73,7 @@ Status seed_demo_members(store::Database& db, store::MemberStore& members, std::
                                now);
       if (!ok) return ok;
     }
-    if (auto ok = tx->commit(); !ok) return ok;
+    if (auto ok = tx.commit(); !ok) return ok;
     if (progress) progress(done, count);
   }
   return {};

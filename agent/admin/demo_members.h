@@ -6,7 +6,7 @@
 #include <functional>
 #include <string>
 
-#include "store/member_store.h"
+#include "agent/store/member_store.h"
 
 namespace pma::admin {
 

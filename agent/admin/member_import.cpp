@@ -1,4 +1,4 @@
-#include "admin/member_import.h"
+#include "agent/admin/member_import.h"
 
 #include <fmt/format.h>
 
@@ -78,9 +78,8 @@ Result<ImportReport> import_members(const std::string& path, store::Database& db
                                .hq_points = row->points};
     if (!row->phone.empty()) member.phone = row->phone;
     if (!tx) {
-      auto begun = store::Transaction::begin(db);
-      if (!begun) return std::unexpected(begun.error());
-      tx.emplace(std::move(*begun));
+      PMA_TRY_ASSIGN(auto begun, store::Transaction::begin(db));
+      tx.emplace(std::move(begun));
     }
     if (auto ok = members.upsert(member, now); !ok) {
       if (ok.error().code != "member_conflict") return std::unexpected(ok.error());
@@ -89,10 +88,10 @@ Result<ImportReport> import_members(const std::string& path, store::Database& db
     }
     ++report.imported;
     if (++in_chunk >= options.chunk_rows) {
-      if (auto ok = finish_chunk(); !ok) return std::unexpected(ok.error());
+      PMA_TRY(finish_chunk());
     }
   }
-  if (auto ok = finish_chunk(); !ok) return std::unexpected(ok.error());
+  PMA_TRY(finish_chunk());
   return report;
 }
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "codes/classify.h"
-#include "store/member_store.h"
+#include "agent/store/member_store.h"
+#include "drivers/codes/classify.h"
 
 namespace pma::admin {
 

@@ -1,8 +1,8 @@
-#include "api/checkout_api.h"
+#include "agent/api/checkout_api.h"
 
 #include <spdlog/spdlog.h>
 
-#include "api/json.h"
+#include "agent/api/json.h"
 
 namespace pma::api {
 

@@ -8,9 +8,9 @@
 #include <functional>
 #include <memory>
 
-#include "api/router.h"
-#include "checkout/checkout_service.h"
-#include "checkout/online_first_checkout.h"
+#include "agent/api/router.h"
+#include "agent/checkout/checkout_service.h"
+#include "agent/checkout/online_first_checkout.h"
 
 namespace spdlog {
 class logger;

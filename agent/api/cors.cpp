@@ -1,4 +1,4 @@
-#include "api/cors.h"
+#include "agent/api/cors.h"
 
 #include <algorithm>
 #include <boost/beast/core/string.hpp>

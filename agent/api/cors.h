@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "api/router.h"
+#include "agent/api/router.h"
 
 namespace pma::api::cors {
 

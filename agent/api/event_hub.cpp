@@ -1,4 +1,4 @@
-#include "api/event_hub.h"
+#include "agent/api/event_hub.h"
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -7,7 +7,7 @@
 #include <charconv>
 #include <random>
 
-#include "api/json.h"
+#include "agent/api/json.h"
 #include "pma/error_codes.h"
 
 namespace pma::api {

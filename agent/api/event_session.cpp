@@ -1,4 +1,4 @@
-#include "api/event_session.h"
+#include "agent/api/event_session.h"
 
 #include <spdlog/spdlog.h>
 

@@ -14,7 +14,7 @@
 #include <memory>
 #include <string>
 
-#include "api/event_hub.h"
+#include "agent/api/event_hub.h"
 
 namespace spdlog {
 class logger;

@@ -1,4 +1,4 @@
-#include "api/http_client.h"
+#include "agent/api/http_client.h"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>

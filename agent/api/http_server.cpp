@@ -1,4 +1,4 @@
-#include "api/http_server.h"
+#include "agent/api/http_server.h"
 
 #include <spdlog/spdlog.h>
 
@@ -9,9 +9,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include "api/cors.h"
-#include "api/json.h"
-#include "api/request_guard.h"
+#include "agent/api/cors.h"
+#include "agent/api/json.h"
+#include "agent/api/request_guard.h"
 #include "pma/error_codes.h"
 
 namespace pma::api {

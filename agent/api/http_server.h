@@ -17,12 +17,12 @@
 #include <string>
 #include <vector>
 
-#include "api/event_hub.h"
-#include "api/http_session.h"
-#include "api/pos_tokens.h"
-#include "api/request_guard.h"
-#include "api/router.h"
-#include "log/repeat_limiter.h"
+#include "agent/api/event_hub.h"
+#include "agent/api/http_session.h"
+#include "agent/api/pos_tokens.h"
+#include "agent/api/request_guard.h"
+#include "agent/api/router.h"
+#include "agent/log/repeat_limiter.h"
 #include "pma/error.h"
 
 namespace spdlog {

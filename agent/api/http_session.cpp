@@ -1,4 +1,4 @@
-#include "api/http_session.h"
+#include "agent/api/http_session.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -14,11 +14,11 @@
 #include <boost/url/parse.hpp>
 #include <optional>
 
-#include "api/cors.h"
-#include "api/event_session.h"
-#include "api/http_server.h"
-#include "api/json.h"
-#include "api/status_page.h"
+#include "agent/api/cors.h"
+#include "agent/api/event_session.h"
+#include "agent/api/http_server.h"
+#include "agent/api/json.h"
+#include "agent/api/status_page.h"
 #include "pma/error_codes.h"
 
 namespace pma::api {

@@ -20,9 +20,9 @@
 #include <string_view>
 #include <vector>
 
-#include "api/event_hub.h"
-#include "api/request_guard.h"
-#include "api/router.h"
+#include "agent/api/event_hub.h"
+#include "agent/api/request_guard.h"
+#include "agent/api/router.h"
 
 namespace spdlog {
 class logger;

@@ -1,4 +1,4 @@
-#include "api/json.h"
+#include "agent/api/json.h"
 
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/util/json_util.h>

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "api/router.h"
+#include "agent/api/router.h"
 #include "pma/error.h"
 
 namespace pma::api {

@@ -1,10 +1,10 @@
-#include "api/member_api.h"
+#include "agent/api/member_api.h"
 
 #include <spdlog/spdlog.h>
 
-#include "api/json.h"
+#include "agent/api/json.h"
+#include "agent/store/migrations.h"
 #include "pma/error_codes.h"
-#include "store/migrations.h"
 
 namespace pma::api {
 

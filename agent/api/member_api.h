@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "api/router.h"
-#include "lookup/member_lookup.h"
+#include "agent/api/router.h"
+#include "agent/lookup/member_lookup.h"
+#include "agent/store/member_store.h"
 #include "pma/v1/api.pb.h"
-#include "store/member_store.h"
 
 namespace spdlog {
 class logger;

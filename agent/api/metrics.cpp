@@ -1,4 +1,4 @@
-#include "api/metrics.h"
+#include "agent/api/metrics.h"
 
 #include <fmt/format.h>
 

@@ -1,6 +1,6 @@
-#include "api/openapi.h"
+#include "agent/api/openapi.h"
 
-#include "api/json.h"
+#include "agent/api/json.h"
 #include "pma/error_codes.h"
 
 namespace pma::api {

@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-#include "api/router.h"
+#include "agent/api/router.h"
 
 namespace pma::api {
 

@@ -1,4 +1,4 @@
-#include "api/port_file.h"
+#include "agent/api/port_file.h"
 
 #include <fmt/format.h>
 

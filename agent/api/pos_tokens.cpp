@@ -1,4 +1,4 @@
-#include "api/pos_tokens.h"
+#include "agent/api/pos_tokens.h"
 
 #include <fcntl.h>
 #include <fmt/chrono.h>
@@ -17,9 +17,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "api/json.h"
-#include "config/config.h"
-#include "files/durable.h"
+#include "agent/api/json.h"
+#include "agent/config/config.h"
+#include "drivers/files/durable.h"
 #include "pma/error_codes.h"
 
 namespace pma::api {
@@ -170,11 +170,9 @@ Result<v1::PosToken> PosTokens::create(const std::string& origin) {
                             "ones (memberctl pos-token --list, --revoke ID)",
                             kMaxTokens));
   }
-  auto secret = random_hex(32);
-  if (!secret) return std::unexpected(secret.error());
-  auto id = random_hex(4);
-  if (!id) return std::unexpected(id.error());
-  Entry entry{"pt-" + *id, lower(origin), now_(), sha256_hex(*secret)};
+  PMA_TRY_ASSIGN(auto secret, random_hex(32));
+  PMA_TRY_ASSIGN(auto id, random_hex(4));
+  Entry entry{"pt-" + id, lower(origin), now_(), sha256_hex(secret)};
   auto next = entries_;
   next.push_back(entry);
   PMA_TRY(save(next));
@@ -183,7 +181,7 @@ Result<v1::PosToken> PosTokens::create(const std::string& origin) {
   token.set_id(entry.id);
   token.set_origin(entry.origin);
   token.set_created_at(rfc3339(entry.created));
-  token.set_token(*secret);
+  token.set_token(secret);
   token.set_origin_allowed(true);
   return token;
 }

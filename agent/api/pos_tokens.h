@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "api/router.h"
+#include "agent/api/router.h"
 #include "pma/error.h"
 #include "pma/v1/pos_token.pb.h"
 

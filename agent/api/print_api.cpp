@@ -1,14 +1,14 @@
-#include "api/print_api.h"
+#include "agent/api/print_api.h"
 
 #include <fmt/chrono.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 
-#include "api/json.h"
+#include "agent/api/json.h"
+#include "agent/printing/receipt_block.h"
+#include "drivers/printer/test_page.h"
 #include "pma/error_codes.h"
-#include "printer/test_page.h"
-#include "printing/receipt_block.h"
 
 namespace pma::api {
 
@@ -28,8 +28,7 @@ Status PrintApi::print_commit(const v1::CommitResponse& commit) {
   v1::PrintReceiptRequest request;
   // Keyed by the transaction id (printing::print_key), as a POS's own print of this receipt.
   *request.mutable_receipt() = receipt_from_commit(commit, ctx_.store_name);
-  auto printed = printing::print_receipt(*queue, request, ctx_.paper(ctx_.receipt_printer));
-  if (!printed) return std::unexpected(printed.error());
+  PMA_TRY(printing::print_receipt(*queue, request, ctx_.paper(ctx_.receipt_printer)));
   return {};
 }
 

@@ -7,11 +7,11 @@
 #include <memory>
 #include <string>
 
-#include "api/router.h"
+#include "agent/api/router.h"
+#include "agent/printing/print_queue.h"
+#include "drivers/printer/layout.h"
 #include "pma/v1/checkout.pb.h"
 #include "pma/v1/receipt.pb.h"
-#include "printer/layout.h"
-#include "printing/print_queue.h"
 
 namespace spdlog {
 class logger;

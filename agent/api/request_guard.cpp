@@ -1,4 +1,4 @@
-#include "api/request_guard.h"
+#include "agent/api/request_guard.h"
 
 #include <openssl/crypto.h>
 
@@ -7,7 +7,7 @@
 #include <boost/url/pct_string_view.hpp>
 #include <cctype>
 
-#include "api/pos_tokens.h"
+#include "agent/api/pos_tokens.h"
 #include "pma/error_codes.h"
 
 namespace pma::api {

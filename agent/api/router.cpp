@@ -1,9 +1,9 @@
-#include "api/router.h"
+#include "agent/api/router.h"
 
 #include <chrono>
 
-#include "api/json.h"
-#include "api/metrics.h"
+#include "agent/api/json.h"
+#include "agent/api/metrics.h"
 #include "pma/error_codes.h"
 
 namespace pma::api {

@@ -1,4 +1,4 @@
-#include "api/status_page.h"
+#include "agent/api/status_page.h"
 
 #include <string>
 

@@ -7,7 +7,7 @@
 
 #include <string_view>
 
-#include "api/router.h"
+#include "agent/api/router.h"
 
 namespace pma::api {
 

@@ -2,7 +2,7 @@
 // framework, no external resources; every value is inserted as text, never as HTML.
 #include <string_view>
 
-#include "api/status_page.h"
+#include "agent/api/status_page.h"
 
 namespace pma::api {
 

@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/store/sqlite.h"
 #include "pma/v1/checkout.pb.h"
-#include "store/sqlite.h"
 
 namespace pma::checkout {
 

@@ -1,4 +1,4 @@
-#include "checkout/checkout_service.h"
+#include "agent/checkout/checkout_service.h"
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -7,11 +7,12 @@
 
 #include <ctime>
 
-#include "checkout/replay.h"
-#include "store/coupon_store.h"
-#include "store/idempotency.h"
-#include "store/ledger.h"
-#include "store/outbox.h"
+#include "agent/checkout/replay.h"
+#include "agent/store/coupon_store.h"
+#include "agent/store/idempotency.h"
+#include "agent/store/ledger.h"
+#include "agent/store/outbox.h"
+#include "pma/error.h"
 
 namespace pma::checkout {
 
@@ -83,51 +84,47 @@ Result<CheckoutService::Priced> CheckoutService::price(
       .local_date = now.local_date, .now_ms = now.now_ms, .hq_online = hq == Connectivity::online};
   if (!member_id.empty()) {
     store::MemberStore members(db_, hasher_);
-    auto found = members.find_by_id(member_id, now.now_ms / 1000);
-    if (!found) return std::unexpected(found.error());
-    if (!*found) {
+    PMA_TRY_ASSIGN(auto found, members.find_by_id(member_id, now.now_ms / 1000));
+    if (!found) {
       return fail("unknown_member", fmt::format("member {} is not in the cache", member_id));
     }
-    out.member = std::move(**found);
+    out.member = std::move(*found);
     // The cache's id: a provisional id HQ mapped meanwhile books under the canonical one.
     const std::string& id = out.member.member_id;
     store::Ledger ledger(db_);
-    auto spend = ledger.spend_12m(id, now.spend_window_first_month, now.spend_window_start_ms);
-    if (!spend) return std::unexpected(spend.error());
-    auto burned = ledger.offline_burned_since(id, now.local_day_start_ms);
-    if (!burned) return std::unexpected(burned.error());
+    PMA_TRY_ASSIGN(auto spend,
+                   ledger.spend_12m(id, now.spend_window_first_month, now.spend_window_start_ms));
+    PMA_TRY_ASSIGN(auto burned, ledger.offline_burned_since(id, now.local_day_start_ms));
     view = loyalty::MemberView{.member_id = id,
                                .tier = to_tier(out.member.tier),
                                .points = out.member.points,
                                .birthday = out.member.birthday,
-                               .spend_12m_fen = *spend};
-    ctx.burned_today = *burned;
+                               .spend_12m_fen = spend};
+    ctx.burned_today = burned;
   }
   std::vector<loyalty::CouponView> coupons;
   store::CouponStore store(db_);
   for (const auto& code : coupon_codes) {
-    auto c = store.find(code);
-    if (!c) return std::unexpected(c.error());
+    PMA_TRY_ASSIGN(auto c, store.find(code));
     loyalty::CouponView v{.code = code};
-    if (*c) {
+    if (c) {
       v = loyalty::CouponView{.code = code,
                               .found = true,
-                              .member_id = (*c)->member_id,
-                              .template_id = (*c)->template_id,
-                              .valid_from_s = (*c)->valid_from,
-                              .valid_until_s = (*c)->valid_until,
-                              .state = (*c)->state};
+                              .member_id = (c)->member_id,
+                              .template_id = (c)->template_id,
+                              .valid_from_s = (c)->valid_from,
+                              .valid_until_s = (c)->valid_until,
+                              .state = (c)->state};
     }
     coupons.push_back(std::move(v));
   }
   std::vector<v1::BasketLine> basket(lines.begin(), lines.end());
-  auto q = loyalty::quote({.lines = basket,
-                           .member = member_id.empty() ? nullptr : &view,
-                           .coupons = coupons,
-                           .points_to_burn = points_to_burn},
-                          rules_, ctx);
-  if (!q) return std::unexpected(q.error());
-  out.quote = std::move(*q);
+  PMA_TRY_ASSIGN(auto q, loyalty::quote({.lines = basket,
+                                         .member = member_id.empty() ? nullptr : &view,
+                                         .coupons = coupons,
+                                         .points_to_burn = points_to_burn},
+                                        rules_, ctx));
+  out.quote = std::move(q);
   return out;
 }
 
@@ -140,13 +137,12 @@ Result<v1::MemberReceipt> CheckoutService::receipt(const store::MemberRecord& me
   r.set_tier(to_tier(member.tier));
   // The card number reads back as this member when the receipt's QR is scanned.
   r.set_member_qr(member.card_no);
-  auto balance = store::Ledger(db_).balance(member.member_id);
-  if (!balance) return std::unexpected(balance.error());
-  r.set_points_balance(*balance);
-  r.set_points_debt(*balance < 0 ? -*balance : 0);
-  auto usable = store::CouponStore(db_).usable_by(member.member_id, now.now_ms / 1000);
-  if (!usable) return std::unexpected(usable.error());
-  for (const auto& c : *usable) {
+  PMA_TRY_ASSIGN(auto balance, store::Ledger(db_).balance(member.member_id));
+  r.set_points_balance(balance);
+  r.set_points_debt(balance < 0 ? -balance : 0);
+  PMA_TRY_ASSIGN(auto usable,
+                 store::CouponStore(db_).usable_by(member.member_id, now.now_ms / 1000));
+  for (const auto& c : usable) {
     auto* rc = r.add_coupons_available();
     rc->set_code(c.code);
     rc->set_template_id(c.template_id);
@@ -160,11 +156,10 @@ Result<v1::MemberReceipt> CheckoutService::receipt(const store::MemberRecord& me
 }
 
 Result<v1::QuoteResponse> CheckoutService::quote(const v1::QuoteRequest& request, Connectivity hq) {
-  auto priced = price(request.member_id(), request.lines(), request.coupon_codes(),
-                      request.points_to_burn(), clock_.now(), hq);
-  if (!priced) return std::unexpected(priced.error());
+  PMA_TRY_ASSIGN(auto priced, price(request.member_id(), request.lines(), request.coupon_codes(),
+                                    request.points_to_burn(), clock_.now(), hq));
   v1::QuoteResponse response;
-  *response.mutable_quote() = std::move(priced->quote);
+  *response.mutable_quote() = std::move(priced.quote);
   return response;
 }
 
@@ -175,20 +170,17 @@ Result<Reply<v1::CommitResponse>> CheckoutService::commit(const v1::CommitReques
   }
   const std::string key = "checkout:" + request.txn_id();
   const std::string request_bytes = canonical_bytes(request);
-  auto tx = store::Transaction::begin(db_);
-  if (!tx) return std::unexpected(tx.error());
+  PMA_TRY_ASSIGN(auto tx, store::Transaction::begin(db_));
   store::IdempotencyStore idempotency(db_);
-  auto replay = find_replay<v1::CommitResponse>(idempotency, key, request_bytes,
-                                                "transaction " + request.txn_id());
-  if (!replay) return std::unexpected(replay.error());
-  if (*replay) return std::move(**replay);
+  PMA_TRY_ASSIGN(auto replay, find_replay<v1::CommitResponse>(idempotency, key, request_bytes,
+                                                              "transaction " + request.txn_id()));
+  if (replay) return std::move(*replay);
 
   const StoreTime now = clock_.now();
-  auto priced = price(request.member_id(), request.lines(), request.coupon_codes(),
-                      request.points_to_burn(), now, hq);
-  if (!priced) return std::unexpected(priced.error());
-  const v1::Quote& q = priced->quote;
-  if (auto ok = loyalty::require_all_coupons(q); !ok) return std::unexpected(ok.error());
+  PMA_TRY_ASSIGN(auto priced, price(request.member_id(), request.lines(), request.coupon_codes(),
+                                    request.points_to_burn(), now, hq));
+  const v1::Quote& q = priced.quote;
+  PMA_TRY(loyalty::require_all_coupons(q));
   if (request.has_expected_payable_fen() && request.expected_payable_fen() != q.payable_fen()) {
     return fail("quote_changed", fmt::format("payable is {} fen, the POS expected {}",
                                              q.payable_fen(), request.expected_payable_fen()));
@@ -219,14 +211,11 @@ Result<Reply<v1::CommitResponse>> CheckoutService::commit(const v1::CommitReques
     line->set_paid_fen(q.lines(i).paid_fen());
   }
   // The delta is appended last, with the replay record, which holds this seq.
-  auto seq = store::Outbox(db_).next_seq();
-  if (!seq) return std::unexpected(seq.error());
+  PMA_TRY_ASSIGN(auto seq, store::Outbox(db_).next_seq());
 
   store::CouponStore coupons(db_);
   for (const auto& c : q.coupons()) {
-    if (auto ok = coupons.redeem(c.code(), request.txn_id(), now.now_ms / 1000); !ok) {
-      return std::unexpected(ok.error());
-    }
+    PMA_TRY(coupons.redeem(c.code(), request.txn_id(), now.now_ms / 1000));
   }
   if (!q.member_id().empty()) {
     store::Ledger ledger(db_);
@@ -238,22 +227,22 @@ Result<Reply<v1::CommitResponse>> CheckoutService::commit(const v1::CommitReques
                             .points = q.points_to_earn(),
                             .amount_fen = q.payable_fen(),
                             .created_at_ms = now.now_ms,
-                            .outbox_seq = *seq,
+                            .outbox_seq = seq,
                             .offline = hq != Connectivity::online};
-    if (auto ok = ledger.append(earn); !ok) return std::unexpected(ok.error());
+    PMA_TRY(ledger.append(earn));
     if (q.points_burned() > 0) {
       store::LedgerEntry burn = earn;
       burn.kind = "burn";
       burn.points = -q.points_burned();
       burn.amount_fen = 0;
-      if (auto ok = ledger.append(burn); !ok) return std::unexpected(ok.error());
+      PMA_TRY(ledger.append(burn));
     }
     if (q.tier().upgrade_to() != v1::TIER_UNSPECIFIED) {
       // Effective from the next checkout; HQ recomputes tiers and confirms it downstream.
-      auto up = db_.prepare("UPDATE members SET tier = ?2 WHERE member_id = ?1 AND tier < ?2");
-      if (!up) return std::unexpected(up.error());
-      up->bind(1, q.member_id()).bind(2, static_cast<int>(q.tier().upgrade_to()));
-      if (auto ok = up->run(); !ok) return std::unexpected(ok.error());
+      PMA_TRY_ASSIGN(
+          auto up, db_.prepare("UPDATE members SET tier = ?2 WHERE member_id = ?1 AND tier < ?2"));
+      up.bind(1, q.member_id()).bind(2, static_cast<int>(q.tier().upgrade_to()));
+      PMA_TRY(up.run());
     }
   }
   Reply<v1::CommitResponse> reply;
@@ -261,36 +250,33 @@ Result<Reply<v1::CommitResponse>> CheckoutService::commit(const v1::CommitReques
   response.set_txn_id(request.txn_id());
   *response.mutable_quote() = q;
   response.set_committed_at_ms(now.now_ms);
-  response.set_outbox_seq(*seq);
+  response.set_outbox_seq(seq);
   response.set_hq_check(std::string(to_string(hq_check)));
   if (!q.member_id().empty()) {
-    auto r = receipt(priced->member, now);
-    if (!r) return std::unexpected(r.error());
-    r->set_tier(to_tier(priced->member.tier));
-    r->set_points_earned(q.points_to_earn());
-    r->set_points_used(q.points_burned());
+    PMA_TRY_ASSIGN(auto r, receipt(priced.member, now));
+    r.set_tier(to_tier(priced.member.tier));
+    r.set_points_earned(q.points_to_earn());
+    r.set_points_used(q.points_burned());
     for (const auto& c : q.coupons()) {
       if (!c.applies()) continue;
-      auto* used = r->add_coupons_used();
+      auto* used = r.add_coupons_used();
       used->set_code(c.code());
       used->set_title(c.title());
     }
-    r->set_upgraded_to(q.tier().upgrade_to());
-    *r->mutable_bonus_reasons() = q.bonus_reasons();
-    r->set_transaction_id(request.txn_id());
-    response.set_new_balance(r->points_balance());
-    *response.mutable_receipt() = std::move(*r);
+    r.set_upgraded_to(q.tier().upgrade_to());
+    *r.mutable_bonus_reasons() = q.bonus_reasons();
+    r.set_transaction_id(request.txn_id());
+    response.set_new_balance(r.points_balance());
+    *response.mutable_receipt() = std::move(r);
   }
   reply.bytes = canonical_bytes(response);
   // The replay record (also the checkout's record for refunds: its quote is the response's)
   // rides in the outbox row until HQ acknowledges the delta (store/idempotency.h).
   // next_seq() answers the same inside this transaction until the append (as in a refund).
-  auto appended = store::Outbox(db_).append(delta, "checkout", request_bytes, reply.bytes);
-  if (!appended) return std::unexpected(appended.error());
-  if (auto ok = idempotency.put_in_outbox(key, *appended, now.now_ms); !ok) {
-    return std::unexpected(ok.error());
-  }
-  if (auto ok = tx->commit(); !ok) return std::unexpected(ok.error());
+  PMA_TRY_ASSIGN(auto appended,
+                 store::Outbox(db_).append(delta, "checkout", request_bytes, reply.bytes));
+  PMA_TRY(idempotency.put_in_outbox(key, appended, now.now_ms));
+  PMA_TRY(tx.commit());
   return reply;
 }
 

@@ -12,15 +12,15 @@
 #include <string>
 #include <string_view>
 
-#include "checkout/clock.h"
-#include "codes/classify.h"
-#include "loyalty/quote.h"
+#include "agent/checkout/clock.h"
+#include "agent/loyalty/quote.h"
+#include "agent/store/member_store.h"
+#include "agent/store/sqlite.h"
+#include "drivers/codes/classify.h"
 #include "pma/error.h"
 #include "pma/v1/checkout.pb.h"
 #include "pma/v1/rules.pb.h"
 #include "pma/v1/sync.pb.h"
-#include "store/member_store.h"
-#include "store/sqlite.h"
 
 namespace pma::checkout {
 

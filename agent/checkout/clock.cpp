@@ -1,4 +1,4 @@
-#include "checkout/clock.h"
+#include "agent/checkout/clock.h"
 
 namespace pma::checkout {
 

@@ -1,4 +1,4 @@
-#include "checkout/hq_rule_sets.h"
+#include "agent/checkout/hq_rule_sets.h"
 
 #include <spdlog/spdlog.h>
 

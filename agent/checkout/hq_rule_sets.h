@@ -9,9 +9,9 @@
 #include <memory>
 #include <string>
 
-#include "checkout/checkout_service.h"
-#include "client/sync_store.h"
+#include "agent/checkout/checkout_service.h"
 #include "pma/v1/sync.pb.h"
+#include "sync/client/sync_store.h"
 
 namespace spdlog {
 class logger;

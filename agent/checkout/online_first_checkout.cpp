@@ -1,4 +1,4 @@
-#include "checkout/online_first_checkout.h"
+#include "agent/checkout/online_first_checkout.h"
 
 #include <spdlog/spdlog.h>
 

@@ -11,10 +11,10 @@
 #include <functional>
 #include <memory>
 
-#include "checkout/checkout_service.h"
-#include "client/reservations.h"
+#include "agent/checkout/checkout_service.h"
 #include "pma/error.h"
 #include "pma/v1/checkout.pb.h"
+#include "sync/client/reservations.h"
 
 namespace spdlog {
 class logger;

@@ -2,9 +2,10 @@
 // welcome coupon, or the existing member with the same phone.
 #include <fmt/format.h>
 
-#include "checkout/checkout_service.h"
-#include "store/coupon_store.h"
-#include "store/outbox.h"
+#include "agent/checkout/checkout_service.h"
+#include "agent/store/coupon_store.h"
+#include "agent/store/outbox.h"
+#include "pma/error.h"
 
 namespace pma::checkout {
 
@@ -47,23 +48,20 @@ v1::Member to_member(const store::MemberRecord& m) {
 
 // This database's install id (migration 7; memberctl restore draws a new one).
 Result<std::string> install_id(store::Database& db) {
-  auto stmt = db.prepare("SELECT value FROM sync_state WHERE key = 'install_id'");
-  if (!stmt) return std::unexpected(stmt.error());
-  auto row = stmt->step();
-  if (!row) return std::unexpected(row.error());
-  if (!*row || stmt->column_text(0).empty()) {
+  PMA_TRY_ASSIGN(auto stmt, db.prepare("SELECT value FROM sync_state WHERE key = 'install_id'"));
+  PMA_TRY_ASSIGN(auto row, stmt.step());
+  if (!row || stmt.column_text(0).empty()) {
     return fail("install_id_missing", "the database has no install id (sync_state install_id)");
   }
-  return stmt->column_text(0);
+  return stmt.column_text(0);
 }
 
 }  // namespace
 
 Result<v1::RegisterMemberResponse> CheckoutService::register_member(
     const v1::RegisterMemberRequest& request) {
-  auto phone = pma::normalize_phone(request.phone());
-  if (!phone) return std::unexpected(phone.error());
-  if (auto ok = validate_birthday(request.birthday()); !ok) return std::unexpected(ok.error());
+  PMA_TRY_ASSIGN(auto phone, pma::normalize_phone(request.phone()));
+  PMA_TRY(validate_birthday(request.birthday()));
   if (request.name().size() > kMaxNameBytes || request.card_no().size() > kMaxCardBytes) {
     return fail("invalid_request", fmt::format("name is limited to {} bytes, card_no to {}",
                                                kMaxNameBytes, kMaxCardBytes));
@@ -73,14 +71,12 @@ Result<v1::RegisterMemberResponse> CheckoutService::register_member(
   }
   const StoreTime now = clock_.now();
   const std::int64_t now_s = now.now_ms / 1000;
-  auto tx = store::Transaction::begin(db_);
-  if (!tx) return std::unexpected(tx.error());
+  PMA_TRY_ASSIGN(auto tx, store::Transaction::begin(db_));
   store::MemberStore members(db_, hasher_);
-  auto existing = members.find_by_phone(*phone, now_s);
-  if (!existing) return std::unexpected(existing.error());
+  PMA_TRY_ASSIGN(auto existing, members.find_by_phone(phone, now_s));
   v1::RegisterMemberResponse response;
-  if (*existing) {
-    *response.mutable_member() = to_member(**existing);
+  if (existing) {
+    *response.mutable_member() = to_member(*existing);
     response.set_created(false);
     return response;  // nothing written; the transaction rolls back
   }
@@ -90,29 +86,27 @@ Result<v1::RegisterMemberResponse> CheckoutService::register_member(
   // the provisional id and the welcome code unique without a counter of their own, even where
   // a restored or reinstalled till allocates seqs it used before it meets HQ again.
   store::Outbox outbox(db_);
-  auto n = outbox.next_seq();
-  if (!n) return std::unexpected(n.error());
-  auto install = install_id(db_);
-  if (!install) return std::unexpected(install.error());
+  PMA_TRY_ASSIGN(auto n, outbox.next_seq());
+  PMA_TRY_ASSIGN(auto install, install_id(db_));
   const std::string minted =
-      fmt::format("{}-{}-{}-{}", config_.store_id, config_.terminal_id, *install, *n);
+      fmt::format("{}-{}-{}-{}", config_.store_id, config_.terminal_id, install, n);
   const std::string member_id = "P-" + minted;
   store::MemberUpsert upsert{.member_id = member_id,
                              .card_no = request.card_no(),
-                             .phone = *phone,
+                             .phone = phone,
                              .name = request.name(),
                              .birthday = request.birthday(),
                              .tier = v1::TIER_NORMAL};
-  if (auto ok = members.upsert(upsert, now_s); !ok) return std::unexpected(ok.error());
+  PMA_TRY(members.upsert(upsert, now_s));
 
   v1::Delta delta;
   delta.set_txn_id(member_id);
   delta.set_occurred_at_ms(now.now_ms);
   auto* body = delta.mutable_member_registered();
   body->set_provisional_id(member_id);
-  pma::PhoneHash hash = hasher_.hash(*phone);
+  pma::PhoneHash hash = hasher_.hash(phone);
   body->set_phone_hash(std::string(hash.begin(), hash.end()));
-  body->set_phone_masked(pma::mask_phone(*phone));
+  body->set_phone_masked(pma::mask_phone(phone));
   body->set_name(request.name());
   body->set_birthday(request.birthday());
   body->set_card_no(request.card_no());
@@ -124,9 +118,7 @@ Result<v1::RegisterMemberResponse> CheckoutService::register_member(
                          .title = tmpl->title(),
                          .valid_from = now_s,
                          .valid_until = now_s + std::int64_t{tmpl->validity_days()} * 86400};
-    if (auto ok = store::CouponStore(db_).issue(coupon, now_s); !ok) {
-      return std::unexpected(ok.error());
-    }
+    PMA_TRY(store::CouponStore(db_).issue(coupon, now_s));
     body->add_welcome_coupons(coupon.code);
     auto* terms = body->add_welcome_coupon_terms();
     terms->set_code(coupon.code);
@@ -140,13 +132,11 @@ Result<v1::RegisterMemberResponse> CheckoutService::register_member(
     mc->set_title(coupon.title);
     mc->set_valid_until(rfc3339_utc(coupon.valid_until));
   }
-  auto seq = outbox.append(delta, "member_registered");
-  if (!seq) return std::unexpected(seq.error());
-  auto created = members.find_by_id(member_id, now_s);
-  if (!created) return std::unexpected(created.error());
-  if (!*created) return fail("internal", "the new member vanished inside its transaction");
-  if (auto ok = tx->commit(); !ok) return std::unexpected(ok.error());
-  *response.mutable_member() = to_member(**created);
+  PMA_TRY(outbox.append(delta, "member_registered"));
+  PMA_TRY_ASSIGN(auto created, members.find_by_id(member_id, now_s));
+  if (!created) return fail("internal", "the new member vanished inside its transaction");
+  PMA_TRY(tx.commit());
+  *response.mutable_member() = to_member(*created);
   response.set_created(true);
   return response;
 }

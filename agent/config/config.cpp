@@ -1,4 +1,4 @@
-#include "config/config.h"
+#include "agent/config/config.h"
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
@@ -10,6 +10,8 @@
 #include <functional>
 #include <map>
 #include <sstream>
+
+#include "pma/error.h"
 
 namespace pma::config {
 
@@ -393,10 +395,7 @@ Result<Config> parse_config(std::string_view toml_text, const std::string& origi
         Status valid;
         if (section == "scanner") {
           scanner::ScannerConfig scanner;
-          if (auto ok = apply_table(*entry.as_table(), section, scanner_schema(scanner), origin);
-              !ok) {
-            return std::unexpected(ok.error());
-          }
+          PMA_TRY(apply_table(*entry.as_table(), section, scanner_schema(scanner), origin));
           // A non-loopback listener is named by the bind_address line itself.
           if (auto bind = scanner.check_bind_address(); !bind) {
             const toml::node* key = entry.as_table()->get("bind_address");
@@ -409,10 +408,7 @@ Result<Config> parse_config(std::string_view toml_text, const std::string& origi
           config.scanners.push_back(std::move(scanner));
         } else {
           PrinterConfig printer;
-          if (auto ok = apply_table(*entry.as_table(), section, printer_schema(printer), origin);
-              !ok) {
-            return std::unexpected(ok.error());
-          }
+          PMA_TRY(apply_table(*entry.as_table(), section, printer_schema(printer), origin));
           valid = printer.validate();
           config.printers.push_back(std::move(printer));
         }
@@ -447,7 +443,7 @@ Result<Config> parse_config(std::string_view toml_text, const std::string& origi
         return fail("config_unknown_key",
                     fmt::format("{}: unknown key; [{}] knows {}", at(field), section, keys));
       }
-      if (auto ok = setter->second(value, field); !ok) return std::unexpected(ok.error());
+      PMA_TRY(setter->second(value, field));
     }
   }
   if (auto ok = config.validate(); !ok) {

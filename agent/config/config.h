@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "codes/classify.h"
+#include "drivers/codes/classify.h"
+#include "drivers/printer/layout.h"
+#include "drivers/printer/transport.h"
+#include "drivers/scanner/scanner_config.h"
 #include "pma/calendar.h"
 #include "pma/error.h"
-#include "printer/layout.h"
-#include "printer/transport.h"
-#include "scanner/scanner_config.h"
 
 namespace pma::config {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <utility>
 
-#include "config/config.h"
+#include "agent/config/config.h"
 #include "pma/ids.h"
 
 namespace pma::config {

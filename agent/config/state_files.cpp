@@ -1,4 +1,4 @@
-#include "config/state_files.h"
+#include "agent/config/state_files.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -12,7 +12,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "files/durable.h"
+#include "drivers/files/durable.h"
 
 namespace pma::config {
 

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "config/config.h"
+#include "agent/config/config.h"
 
 namespace pma::config {
 

@@ -10,9 +10,9 @@
 #include <iostream>
 #include <thread>
 
-#include "config/state_files.h"
-#include "ctl/commands.h"
-#include "ctl/progress_bar.h"
+#include "agent/config/state_files.h"
+#include "agent/ctl/commands.h"
+#include "agent/ctl/progress_bar.h"
 #include "pma/v1/api.pb.h"
 
 namespace pma::ctl {

@@ -1,13 +1,13 @@
-#include "ctl/backup_commands.h"
+#include "agent/ctl/backup_commands.h"
 
 #include <fmt/format.h>
 
 #include <iostream>
 
-#include "ctl/commands.h"
-#include "ctl/progress_bar.h"
-#include "store/backup.h"
-#include "store/member_store.h"
+#include "agent/ctl/commands.h"
+#include "agent/ctl/progress_bar.h"
+#include "agent/store/backup.h"
+#include "agent/store/member_store.h"
 
 namespace pma::ctl {
 

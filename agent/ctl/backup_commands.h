@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "config/config.h"
+#include "agent/config/config.h"
 
 namespace pma::ctl {
 

@@ -9,11 +9,11 @@
 #include <string>
 #include <string_view>
 
-#include "api/http_client.h"
-#include "config/config.h"
+#include "agent/api/http_client.h"
+#include "agent/config/config.h"
+#include "agent/store/member_store.h"
 #include "pma/v1/member.pb.h"
 #include "pma/v1/receipt.pb.h"
-#include "store/member_store.h"
 
 namespace pma::ctl {
 

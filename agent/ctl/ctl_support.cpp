@@ -6,9 +6,9 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "api/port_file.h"
-#include "config/state_files.h"
-#include "ctl/commands.h"
+#include "agent/api/port_file.h"
+#include "agent/config/state_files.h"
+#include "agent/ctl/commands.h"
 #include "pma/v1/api.pb.h"
 
 namespace pma::ctl {
@@ -89,14 +89,12 @@ Result<LocalStore> open_local_store(const Config& config) {
   store::OpenOptions options;
   options.synchronous = config.database.synchronous;
   options.busy_timeout_ms = static_cast<int>(config.database.busy_timeout_ms);
-  if (auto ok = config::ensure_state_dir(config.state.dir); !ok) return std::unexpected(ok.error());
-  auto db = store::open_store(config.database_path(), options);
-  if (!db) return std::unexpected(db.error());
-  auto key = config::read_or_create_secret(config.phone_hash_key_path(), 0600);
-  if (!key) return std::unexpected(key.error());
+  PMA_TRY(config::ensure_state_dir(config.state.dir));
+  PMA_TRY_ASSIGN(auto db, store::open_store(config.database_path(), options));
+  PMA_TRY_ASSIGN(auto key, config::read_or_create_secret(config.phone_hash_key_path(), 0600));
   LocalStore local;
-  local.db = std::move(*db);
-  local.hasher = std::make_unique<pma::PhoneHasher>(*key);
+  local.db = std::move(db);
+  local.hasher = std::make_unique<pma::PhoneHasher>(key);
   local.members = std::make_unique<store::MemberStore>(*local.db, *local.hasher);
   return local;
 }

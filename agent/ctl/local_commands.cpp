@@ -4,12 +4,12 @@
 #include <fstream>
 #include <iostream>
 
-#include "admin/demo_members.h"
-#include "admin/member_import.h"
-#include "codes/crypto.h"
-#include "codes/member_qr.h"
-#include "ctl/commands.h"
-#include "ctl/progress_bar.h"
+#include "agent/admin/demo_members.h"
+#include "agent/admin/member_import.h"
+#include "agent/ctl/commands.h"
+#include "agent/ctl/progress_bar.h"
+#include "drivers/codes/crypto.h"
+#include "drivers/codes/member_qr.h"
 
 namespace pma::ctl {
 

@@ -3,10 +3,10 @@
 // file directly for bulk work.
 #include <CLI/CLI.hpp>
 
-#include "config/state_files.h"
-#include "ctl/backup_commands.h"
-#include "ctl/commands.h"
-#include "printer/preview/glyph_font.h"
+#include "agent/config/state_files.h"
+#include "agent/ctl/backup_commands.h"
+#include "agent/ctl/commands.h"
+#include "drivers/printer/preview/glyph_font.h"
 
 using namespace pma::ctl;
 

@@ -5,8 +5,8 @@
 #include <cctype>
 #include <iostream>
 
-#include "api/json.h"
-#include "ctl/commands.h"
+#include "agent/api/json.h"
+#include "agent/ctl/commands.h"
 #include "pma/v1/pos_token.pb.h"
 
 namespace pma::ctl {

@@ -1,4 +1,4 @@
-#include "ctl/progress_bar.h"
+#include "agent/ctl/progress_bar.h"
 
 #include <fmt/format.h>
 #include <unistd.h>

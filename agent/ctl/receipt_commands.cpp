@@ -9,10 +9,10 @@
 #include <sstream>
 #include <variant>
 
-#include "api/json.h"
-#include "ctl/commands.h"
-#include "printer/preview/receipt_preview.h"
-#include "printing/receipt_block.h"
+#include "agent/api/json.h"
+#include "agent/ctl/commands.h"
+#include "agent/printing/receipt_block.h"
+#include "drivers/printer/preview/receipt_preview.h"
 
 namespace pma::ctl {
 

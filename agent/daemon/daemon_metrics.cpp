@@ -1,4 +1,4 @@
-#include "daemon_metrics.h"
+#include "agent/daemon/daemon_metrics.h"
 
 #include <fmt/format.h>
 

@@ -2,11 +2,11 @@
 // scanners. Collectors read the parts at scrape time; io_context thread only.
 #pragma once
 
-#include "api/metrics.h"
-#include "printer_fleet.h"
-#include "scan/scan_service.h"
-#include "scanner_fleet.h"
-#include "sync_link.h"
+#include "agent/api/metrics.h"
+#include "agent/daemon/printer_fleet.h"
+#include "agent/daemon/scanner_fleet.h"
+#include "agent/daemon/sync_link.h"
+#include "agent/scan/scan_service.h"
 
 namespace pma::daemon {
 

@@ -1,4 +1,4 @@
-#include "printer_fleet.h"
+#include "agent/daemon/printer_fleet.h"
 
 namespace pma::daemon {
 

@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "config/config.h"
+#include "agent/config/config.h"
+#include "agent/printing/print_queue.h"
+#include "drivers/printer/device_presence.h"
 #include "pma/v1/api.pb.h"
-#include "printer/device_presence.h"
-#include "printing/print_queue.h"
 
 namespace pma::daemon {
 

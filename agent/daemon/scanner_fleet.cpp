@@ -1,4 +1,4 @@
-#include "scanner_fleet.h"
+#include "agent/daemon/scanner_fleet.h"
 
 namespace pma::daemon {
 
@@ -15,15 +15,13 @@ Status ScannerFleet::start(const std::vector<scanner::ScannerConfig>& configs,
                            scanner::ScanCallback on_scan, scanner::StateCallback on_state) {
   for (const auto& config : configs) {
     if (config.kind == scanner::ScannerKind::tcp) {
-      auto tcp = scanner::TcpScanner::create(io_, config, on_scan, on_state);
-      if (!tcp) return std::unexpected(tcp.error());
-      if (auto ok = (*tcp)->start(); !ok) return ok;
-      tcp_.push_back(std::move(*tcp));
+      PMA_TRY_ASSIGN(auto tcp, scanner::TcpScanner::create(io_, config, on_scan, on_state));
+      if (auto ok = (tcp)->start(); !ok) return ok;
+      tcp_.push_back(std::move(tcp));
     } else {
-      auto device = scanner::ScannerDevice::create(io_, config, on_scan, on_state);
-      if (!device) return std::unexpected(device.error());
-      (*device)->start();
-      devices_.push_back(std::move(*device));
+      PMA_TRY_ASSIGN(auto device, scanner::ScannerDevice::create(io_, config, on_scan, on_state));
+      (device)->start();
+      devices_.push_back(std::move(device));
     }
   }
   return {};

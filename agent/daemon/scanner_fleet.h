@@ -6,9 +6,9 @@
 #include <memory>
 #include <vector>
 
+#include "drivers/scanner/scanner_device.h"
+#include "drivers/scanner/tcp_scanner.h"
 #include "pma/v1/api.pb.h"
-#include "scanner/scanner_device.h"
-#include "scanner/tcp_scanner.h"
 
 namespace pma::daemon {
 

@@ -1,4 +1,4 @@
-#include "sync_link.h"
+#include "agent/daemon/sync_link.h"
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -6,7 +6,7 @@
 
 #include <chrono>
 
-#include "api/json.h"
+#include "agent/api/json.h"
 #include "pma/error_codes.h"
 #include "pma/v1/rules.pb.h"
 

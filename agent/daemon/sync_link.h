@@ -10,15 +10,15 @@
 #include <memory>
 #include <optional>
 
-#include "api/router.h"
-#include "checkout/checkout_service.h"
-#include "checkout/clock.h"
-#include "checkout/hq_rule_sets.h"
-#include "client/reserver.h"
-#include "client/sync_client.h"
-#include "config/config.h"
+#include "agent/api/router.h"
+#include "agent/checkout/checkout_service.h"
+#include "agent/checkout/clock.h"
+#include "agent/checkout/hq_rule_sets.h"
+#include "agent/config/config.h"
+#include "agent/store/sync_store_sqlite.h"
 #include "pma/v1/api.pb.h"
-#include "store/sync_store_sqlite.h"
+#include "sync/client/reserver.h"
+#include "sync/client/sync_client.h"
 
 namespace spdlog {
 class logger;

@@ -1,6 +1,6 @@
 // The only file that includes libsystemd's sd-daemon.h. Built without libsystemd, every call
 // is a no-op, so memberd still runs (without readiness or watchdog) under Type=simple.
-#include "daemon/systemd_notify.h"
+#include "agent/daemon/systemd_notify.h"
 
 #include <cstdint>
 #include <string>

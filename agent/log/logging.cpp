@@ -1,4 +1,4 @@
-#include "log/logging.h"
+#include "agent/log/logging.h"
 
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>

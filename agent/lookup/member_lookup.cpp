@@ -1,4 +1,4 @@
-#include "lookup/member_lookup.h"
+#include "agent/lookup/member_lookup.h"
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -83,15 +83,13 @@ Result<pma::v1::LookupResponse> MemberLookup::resolve(const codes::MemberCode& c
   if (trim(code.value).empty()) return fail(err::invalid_request, "the code is empty");
   switch (code.kind) {
     case codes::CodeKind::member_qr: {
-      auto verified = verifier_.verify(code.value, now);
-      if (!verified) return std::unexpected(verified.error());
-      return found_or_unknown(answer(members_.find_by_id(verified->member_id, now), "member_qr"),
+      PMA_TRY_ASSIGN(auto verified, verifier_.verify(code.value, now));
+      return found_or_unknown(answer(members_.find_by_id(verified.member_id, now), "member_qr"),
                               "member code");
     }
     case codes::CodeKind::phone: {
-      auto phone = pma::normalize_phone(code.value);
-      if (!phone) return std::unexpected(phone.error());
-      return found_or_unknown(answer(members_.find_by_phone(*phone, now), "phone"), "phone number");
+      PMA_TRY_ASSIGN(auto phone, pma::normalize_phone(code.value));
+      return found_or_unknown(answer(members_.find_by_phone(phone, now), "phone"), "phone number");
     }
     case codes::CodeKind::card_number: {
       const std::string_view value = trim(code.value);

@@ -9,11 +9,11 @@
 #include <cstdint>
 #include <string_view>
 
-#include "codes/classify.h"
-#include "codes/member_qr_verifier.h"
+#include "agent/store/member_store.h"
+#include "drivers/codes/classify.h"
+#include "drivers/codes/member_qr_verifier.h"
 #include "pma/error.h"
 #include "pma/v1/api.pb.h"
-#include "store/member_store.h"
 
 namespace pma::lookup {
 

@@ -1,4 +1,4 @@
-#include "loyalty/money.h"
+#include "agent/loyalty/money.h"
 
 #include <algorithm>
 #include <limits>

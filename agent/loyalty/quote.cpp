@@ -1,4 +1,4 @@
-#include "loyalty/quote.h"
+#include "agent/loyalty/quote.h"
 
 #include <fmt/format.h>
 
@@ -6,7 +6,8 @@
 #include <chrono>
 #include <vector>
 
-#include "loyalty/money.h"
+#include "agent/loyalty/money.h"
+#include "pma/error.h"
 #include "pma/limits.h"
 #include "pma/tier.h"
 
@@ -183,9 +184,7 @@ Result<v1::Quote> quote(const QuoteInput& input, const v1::RuleSet& rules,
   if (member != nullptr) q.set_member_id(member->member_id);
 
   std::vector<Line> lines;
-  if (auto total = gross_lines(input, limits, lines); !total) {
-    return std::unexpected(total.error());
-  }
+  PMA_TRY(gross_lines(input, limits, lines));
 
   // 1. Tier price per discountable line, rounded half up to the fen.
   const v1::TierRule* tier = member ? find_tier(rules, member->tier) : nullptr;
@@ -350,11 +349,10 @@ Result<v1::Quote> quote(const QuoteInput& input, const v1::RuleSet& rules,
     bonus_pct = std::max<std::int64_t>(bonus_pct, bonus.birthday_multiplier_percent());
   }
   q.set_points_multiplier_percent(static_cast<int>(tier_pct * bonus_pct / 100));
-  auto earned = points_earned(eligible_paid, tier_pct, bonus_pct, rules, limits);
-  if (!earned) return std::unexpected(earned.error());
-  q.set_points_to_earn(*earned);
+  PMA_TRY_ASSIGN(auto earned, points_earned(eligible_paid, tier_pct, bonus_pct, rules, limits));
+  q.set_points_to_earn(earned);
   auto after = checked_sub(member->points, burn);
-  if (after) after = checked_add(*after, *earned);
+  if (after) after = checked_add(*after, earned);
   if (!after) return out_of_range("the member's balance after this checkout");
   q.set_points_balance_after(*after);
 

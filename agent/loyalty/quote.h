@@ -7,7 +7,7 @@
 #include <span>
 #include <string>
 
-#include "loyalty/rules.h"
+#include "agent/loyalty/rules.h"
 #include "pma/error.h"
 #include "pma/v1/checkout.pb.h"
 

@@ -1,11 +1,11 @@
-#include "loyalty/refund.h"
+#include "agent/loyalty/refund.h"
 
 #include <fmt/format.h>
 
 #include <limits>
 #include <string>
 
-#include "loyalty/money.h"
+#include "agent/loyalty/money.h"
 #include "pma/limits.h"
 
 namespace pma::loyalty {

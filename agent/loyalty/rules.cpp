@@ -1,4 +1,4 @@
-#include "loyalty/rules.h"
+#include "agent/loyalty/rules.h"
 
 #include <fmt/format.h>
 

@@ -1,5 +1,5 @@
 // The print_queue table's SQL lives here.
-#include "printing/print_jobs.h"
+#include "agent/printing/print_jobs.h"
 
 #include <fmt/format.h>
 
@@ -58,36 +58,34 @@ Result<Accepted> PrintJobs::add(std::string_view idem_key, std::string_view prin
   }
   if (payload.empty()) return fail("invalid_print_job", "print job payload is empty");
   {
-    auto stmt = db_.prepare(
-        "INSERT INTO print_queue(idem_key, printer, payload, created_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT(idem_key) DO NOTHING");
-    if (!stmt) return std::unexpected(stmt.error());
-    stmt->bind(1, idem_key).bind(2, printer);
-    stmt->bind_blob(
+    PMA_TRY_ASSIGN(
+        auto stmt,
+        db_.prepare(
+            "INSERT INTO print_queue(idem_key, printer, payload, created_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(idem_key) DO NOTHING"));
+    stmt.bind(1, idem_key).bind(2, printer);
+    stmt.bind_blob(
         3, std::span(reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()));
-    stmt->bind(4, now);
-    if (auto done = stmt->run(); !done) return std::unexpected(done.error());
+    stmt.bind(4, now);
+    PMA_TRY(stmt.run());
   }
   bool inserted = db_.changes() > 0;
-  auto existing = find(idem_key);
-  if (!existing) return std::unexpected(existing.error());
-  if (!*existing) return fail("sqlite_error", "print job vanished after insert");
-  return Accepted{(*existing)->id, !inserted, (*existing)->state};
+  PMA_TRY_ASSIGN(auto existing, find(idem_key));
+  if (!existing) return fail("sqlite_error", "print job vanished after insert");
+  return Accepted{(existing)->id, !inserted, (existing)->state};
 }
 
 Result<std::optional<PrintJob>> PrintJobs::one(std::string_view sql, std::string_view key,
                                                std::int64_t id) {
-  auto stmt = db_.prepare(sql);
-  if (!stmt) return std::unexpected(stmt.error());
+  PMA_TRY_ASSIGN(auto stmt, db_.prepare(sql));
   if (key.empty()) {
-    stmt->bind(1, id);
+    stmt.bind(1, id);
   } else {
-    stmt->bind(1, key);
+    stmt.bind(1, key);
   }
-  auto row = stmt->step();
-  if (!row) return std::unexpected(row.error());
-  if (!*row) return std::optional<PrintJob>{};
-  return std::optional<PrintJob>(read_job(*stmt, true));
+  PMA_TRY_ASSIGN(auto row, stmt.step());
+  if (!row) return std::optional<PrintJob>{};
+  return std::optional<PrintJob>(read_job(stmt, true));
 }
 
 Result<std::optional<PrintJob>> PrintJobs::next(std::string_view printer) {
@@ -113,26 +111,22 @@ Result<std::optional<PrintJob>> PrintJobs::find(std::string_view idem_key) {
 Result<std::vector<PrintJob>> PrintJobs::list(std::string_view printer) {
   static const std::string sql =
       fmt::format("SELECT {} FROM print_queue WHERE printer = ? ORDER BY id", kColumns);
-  auto stmt = db_.prepare(sql);
-  if (!stmt) return std::unexpected(stmt.error());
-  stmt->bind(1, printer);
+  PMA_TRY_ASSIGN(auto stmt, db_.prepare(sql));
+  stmt.bind(1, printer);
   std::vector<PrintJob> jobs;
   for (;;) {
-    auto row = stmt->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) return jobs;
-    jobs.push_back(read_job(*stmt, false));
+    PMA_TRY_ASSIGN(auto row, stmt.step());
+    if (!row) return jobs;
+    jobs.push_back(read_job(stmt, false));
   }
 }
 
 Result<std::int64_t> PrintJobs::pending_count(std::string_view printer) {
-  auto stmt = db_.prepare(
-      "SELECT count(*) FROM print_queue WHERE printer = ? AND state IN ('queued', 'printing')");
-  if (!stmt) return std::unexpected(stmt.error());
-  stmt->bind(1, printer);
-  auto row = stmt->step();
-  if (!row) return std::unexpected(row.error());
-  return stmt->column_int64(0);
+  PMA_TRY_ASSIGN(auto stmt, db_.prepare("SELECT count(*) FROM print_queue WHERE printer = ? AND "
+                                        "state IN ('queued', 'printing')"));
+  stmt.bind(1, printer);
+  PMA_TRY(stmt.step());
+  return stmt.column_int64(0);
 }
 
 Status PrintJobs::mark_printing(std::int64_t id) {

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/store/sqlite.h"
 #include "pma/error.h"
-#include "store/sqlite.h"
 
 namespace pma::printing {
 

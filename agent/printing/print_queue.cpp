@@ -1,4 +1,4 @@
-#include "printing/print_queue.h"
+#include "agent/printing/print_queue.h"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <utility>
 
-#include "printer/escpos.h"
+#include "drivers/printer/escpos.h"
 
 namespace pma::printing {
 

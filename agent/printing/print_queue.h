@@ -17,9 +17,9 @@
 #include <string>
 #include <string_view>
 
-#include "printer/status.h"
-#include "printer/transport.h"
-#include "printing/print_jobs.h"
+#include "agent/printing/print_jobs.h"
+#include "drivers/printer/status.h"
+#include "drivers/printer/transport.h"
 
 namespace pma::printing {
 

@@ -1,9 +1,9 @@
-#include "printing/receipt_block.h"
+#include "agent/printing/receipt_block.h"
 
 #include <fmt/format.h>
 
+#include "drivers/printer/escpos.h"
 #include "pma/phone.h"
-#include "printer/escpos.h"
 
 namespace pma::printing {
 
@@ -159,10 +159,9 @@ Status validate_receipt(const v1::MemberReceipt& r) {
 
 Result<std::string> render_receipt_escpos(const v1::MemberReceipt& receipt, printer::Paper paper,
                                           bool standalone, bool open_drawer) {
-  if (auto ok = validate_receipt(receipt); !ok) return std::unexpected(ok.error());
-  auto encoder = printer::EscPosEncoder::create(printer::columns_for(paper));
-  if (!encoder) return std::unexpected(encoder.error());
-  printer::EscPosEncoder& e = *encoder;
+  PMA_TRY(validate_receipt(receipt));
+  PMA_TRY_ASSIGN(auto encoder, printer::EscPosEncoder::create(printer::columns_for(paper)));
+  printer::EscPosEncoder& e = encoder;
   if (standalone) e.initialize();
   for (const Element& el : build(receipt)) {
     switch (el.kind) {
@@ -194,20 +193,19 @@ Result<std::string> render_receipt_escpos(const v1::MemberReceipt& receipt, prin
 
 Result<std::vector<std::string>> render_receipt_lines(const v1::MemberReceipt& receipt,
                                                       printer::Paper paper) {
-  if (auto ok = validate_receipt(receipt); !ok) return std::unexpected(ok.error());
-  auto codec = printer::GbkCodec::open();
-  if (!codec) return std::unexpected(codec.error());
+  PMA_TRY(validate_receipt(receipt));
+  PMA_TRY_ASSIGN(auto codec, printer::GbkCodec::open());
   const std::size_t columns = printer::columns_for(paper);
   std::vector<std::string> lines;
   for (const Element& el : build(receipt)) {
     switch (el.kind) {
       case Element::Kind::text:  // double size has no meaning in plain text
-        for (const std::string& part : printer::wrap_text(*codec, el.left, columns)) {
-          lines.push_back(printer::align_line(*codec, part, columns, el.align));
+        for (const std::string& part : printer::wrap_text(codec, el.left, columns)) {
+          lines.push_back(printer::align_line(codec, part, columns, el.align));
         }
         break;
       case Element::Kind::row:
-        for (std::string& part : printer::two_column(*codec, el.left, el.right, columns)) {
+        for (std::string& part : printer::two_column(codec, el.left, el.right, columns)) {
           lines.push_back(std::move(part));
         }
         break;
@@ -253,13 +251,11 @@ printer::Paper paper_for(v1::PaperWidth width, printer::Paper configured) {
 Result<v1::RenderReceiptResponse> render_receipt(const v1::RenderReceiptRequest& request,
                                                  printer::Paper configured) {
   printer::Paper paper = paper_for(request.paper(), configured);
-  auto bytes = render_receipt_escpos(request.receipt(), paper, /*standalone=*/false);
-  if (!bytes) return std::unexpected(bytes.error());
-  auto lines = render_receipt_lines(request.receipt(), paper);
-  if (!lines) return std::unexpected(lines.error());
+  PMA_TRY_ASSIGN(auto bytes, render_receipt_escpos(request.receipt(), paper, /*standalone=*/false));
+  PMA_TRY_ASSIGN(auto lines, render_receipt_lines(request.receipt(), paper));
   v1::RenderReceiptResponse response;
-  response.set_escpos(std::move(*bytes));
-  for (std::string& line : *lines) response.add_lines(std::move(line));
+  response.set_escpos(std::move(bytes));
+  for (std::string& line : lines) response.add_lines(std::move(line));
   response.set_columns(static_cast<int>(printer::columns_for(paper)));
   response.set_member_qr(request.receipt().member_qr());
   return response;
@@ -287,25 +283,23 @@ Result<std::string> print_key(const v1::PrintReceiptRequest& request) {
 Result<v1::PrintReceiptResponse> print_receipt(PrintQueue& queue,
                                                const v1::PrintReceiptRequest& request,
                                                printer::Paper configured) {
-  auto key = print_key(request);
-  if (!key) return std::unexpected(key.error());
+  PMA_TRY_ASSIGN(auto key, print_key(request));
   // A known key prints nothing and needs no rendering.
-  if (auto known = queue.jobs().find(*key); known && *known) {
+  if (auto known = queue.jobs().find(key); known && *known) {
     v1::PrintReceiptResponse response;
     response.set_job_id((*known)->id);
     response.set_duplicate(true);
     response.set_state(std::string(to_string((*known)->state)));
     return response;
   }
-  auto bytes = render_receipt_escpos(request.receipt(), paper_for(request.paper(), configured),
-                                     /*standalone=*/true, request.open_drawer());
-  if (!bytes) return std::unexpected(bytes.error());
-  auto accepted = queue.enqueue(*key, *bytes);
-  if (!accepted) return std::unexpected(accepted.error());
+  PMA_TRY_ASSIGN(auto bytes,
+                 render_receipt_escpos(request.receipt(), paper_for(request.paper(), configured),
+                                       /*standalone=*/true, request.open_drawer()));
+  PMA_TRY_ASSIGN(auto accepted, queue.enqueue(key, bytes));
   v1::PrintReceiptResponse response;
-  response.set_job_id(accepted->job_id);
-  response.set_duplicate(accepted->duplicate);
-  response.set_state(std::string(to_string(accepted->state)));
+  response.set_job_id(accepted.job_id);
+  response.set_duplicate(accepted.duplicate);
+  response.set_state(std::string(to_string(accepted.state)));
   return response;
 }
 

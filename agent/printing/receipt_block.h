@@ -8,10 +8,10 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/printing/print_queue.h"
+#include "drivers/printer/layout.h"
 #include "pma/error.h"
 #include "pma/v1/receipt.pb.h"
-#include "printer/layout.h"
-#include "printing/print_queue.h"
 
 namespace pma::printing {
 

@@ -1,4 +1,4 @@
-#include "scan/scan_service.h"
+#include "agent/scan/scan_service.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>

@@ -9,9 +9,9 @@
 #include <memory>
 #include <string>
 
-#include "lookup/member_lookup.h"
+#include "agent/lookup/member_lookup.h"
+#include "drivers/scanner/framer.h"
 #include "pma/v1/api.pb.h"
-#include "scanner/framer.h"
 
 namespace spdlog {
 class logger;

@@ -1,5 +1,5 @@
 // Online backup and restore, over the wrapper's online backup (drivers/sqlite/backup.h).
-#include "store/backup.h"
+#include "agent/store/backup.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -15,9 +15,9 @@
 #include <fstream>
 #include <thread>
 
-#include "files/durable.h"
-#include "sqlite/backup.h"
-#include "store/migrations.h"
+#include "agent/store/migrations.h"
+#include "drivers/files/durable.h"
+#include "drivers/sqlite/backup.h"
 
 namespace pma::store {
 
@@ -69,51 +69,44 @@ Result<std::unique_ptr<Database>> create_destination(const std::string& path, co
 }
 
 Result<std::string> read_state(Database& db, std::string_view key) {
-  auto stmt = db.prepare("SELECT value FROM sync_state WHERE key = ?1");
-  if (!stmt) return std::unexpected(stmt.error());
-  stmt->bind(1, key);
-  auto row = stmt->step();
-  if (!row) return std::unexpected(row.error());
-  return *row ? stmt->column_text(0) : std::string();
+  PMA_TRY_ASSIGN(auto stmt, db.prepare("SELECT value FROM sync_state WHERE key = ?1"));
+  stmt.bind(1, key);
+  PMA_TRY_ASSIGN(auto row, stmt.step());
+  return row ? stmt.column_text(0) : std::string();
 }
 
 Result<std::int64_t> count_rows(Database& db, std::string_view table) {
-  auto stmt = db.prepare(fmt::format("SELECT count(*) FROM {}", table));
-  if (!stmt) return std::unexpected(stmt.error());
-  auto row = stmt->step();
-  if (!row) return std::unexpected(row.error());
-  return stmt->column_int64(0);
+  PMA_TRY_ASSIGN(auto stmt, db.prepare(fmt::format("SELECT count(*) FROM {}", table)));
+  PMA_TRY(stmt.step());
+  return stmt.column_int64(0);
 }
 
 Status write_identity(Database& db, const BackupIdentity& identity) {
-  auto txn = Transaction::begin(db);
-  if (!txn) return std::unexpected(txn.error());
+  PMA_TRY_ASSIGN(auto txn, Transaction::begin(db));
   const std::pair<const char*, std::string> rows[] = {
       {"store_id", identity.store_id},
       {"terminal_id", identity.terminal_id},
       {"backup_created_at", std::to_string(unix_now())},
   };
   for (const auto& [key, value] : rows) {
-    auto stmt = db.prepare("INSERT OR REPLACE INTO sync_state(key, value) VALUES(?1, ?2)");
-    if (!stmt) return std::unexpected(stmt.error());
-    if (auto ok = stmt->bind_all(key, value).run(); !ok) return ok;
+    PMA_TRY_ASSIGN(auto stmt,
+                   db.prepare("INSERT OR REPLACE INTO sync_state(key, value) VALUES(?1, ?2)"));
+    if (auto ok = stmt.bind_all(key, value).run(); !ok) return ok;
   }
-  return txn->commit();
+  return txn.commit();
 }
 
 // Runs a check pragma and returns "ok" or the first few problems it reports.
 Result<std::string> check(Database& db, std::string_view pragma) {
-  auto stmt = db.prepare(pragma);
-  if (!stmt) return std::unexpected(stmt.error());
+  PMA_TRY_ASSIGN(auto stmt, db.prepare(pragma));
   std::string report;
   int lines = 0;
   for (;;) {
-    auto row = stmt->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
+    PMA_TRY_ASSIGN(auto row, stmt.step());
+    if (!row) break;
     if (++lines > 5) continue;
     if (!report.empty()) report += "; ";
-    report += stmt->column_text(0);
+    report += stmt.column_text(0);
   }
   return report;
 }
@@ -148,16 +141,16 @@ Status settle_existing_target(const std::string& path) {
 // The outbox needs no mark: the first handshake moves every row at or below HQ's watermark
 // past it (SqliteSyncStore::on_handshake), also those committed between the restore and it.
 Status mark_restored(Database& db) {
-  auto txn = Transaction::begin(db);
-  if (!txn) return std::unexpected(txn.error());
+  PMA_TRY_ASSIGN(auto txn, Transaction::begin(db));
   PMA_TRY(
       db.exec("INSERT OR REPLACE INTO sync_state(key, value) VALUES('install_id', "
               "lower(hex(randomblob(4))));"
               "INSERT OR REPLACE INTO sync_state(key, value) VALUES('member_cursor', '0');"));
-  auto stmt = db.prepare("INSERT OR REPLACE INTO sync_state(key, value) VALUES('restored_at', ?1)");
-  if (!stmt) return std::unexpected(stmt.error());
-  PMA_TRY(stmt->bind_all(std::to_string(unix_now())).run());
-  return txn->commit();
+  PMA_TRY_ASSIGN(
+      auto stmt,
+      db.prepare("INSERT OR REPLACE INTO sync_state(key, value) VALUES('restored_at', ?1)"));
+  PMA_TRY(stmt.bind_all(std::to_string(unix_now())).run());
+  return txn.commit();
 }
 
 }  // namespace
@@ -171,8 +164,7 @@ Result<BackupReport> backup_database(Database& source, const std::string& file,
     return fail("backup_exists", fmt::format("'{}' already exists; choose another file", file));
   }
   const std::string partial = file + ".partial";
-  auto dest = create_destination(partial, "backup_failed");
-  if (!dest) return std::unexpected(dest.error());
+  PMA_TRY_ASSIGN(auto dest, create_destination(partial, "backup_failed"));
 
   // One read snapshot for the whole copy: pages come from a single consistent state while
   // other connections keep committing to the WAL. Without it, every commit by another
@@ -181,27 +173,27 @@ Result<BackupReport> backup_database(Database& source, const std::string& file,
   if (own_snapshot) {
     if (auto ok = source.exec("BEGIN; SELECT count(*) FROM sqlite_schema;"); !ok) {
       (void)source.exec("ROLLBACK");
-      dest->reset();
+      dest.reset();
       remove_quietly(partial);
       return fail("backup_failed", ok.error().message);
     }
   }
   const int schema_version = source.user_version();
   Status copied =
-      copy_pages(source, **dest, std::max(1, options.pages_per_step), progress, "backup_failed");
+      copy_pages(source, *dest, std::max(1, options.pages_per_step), progress, "backup_failed");
   if (own_snapshot) (void)source.exec("COMMIT");
 
   auto give_up = [&](const Error& error) -> Result<BackupReport> {
-    dest->reset();
+    dest.reset();
     remove_quietly(partial);
     remove_quietly(partial + "-journal");
     return fail(error.code == "backup_failed" ? error.code : "backup_failed", error.message);
   };
   if (!copied) return give_up(copied.error());
   // The copied header says WAL (like the source); a backup must be one self-contained file.
-  if (auto ok = (*dest)->exec("PRAGMA journal_mode=DELETE"); !ok) return give_up(ok.error());
-  if (auto ok = write_identity(**dest, identity); !ok) return give_up(ok.error());
-  auto quick = check(**dest, "PRAGMA quick_check");
+  if (auto ok = (dest)->exec("PRAGMA journal_mode=DELETE"); !ok) return give_up(ok.error());
+  if (auto ok = write_identity(*dest, identity); !ok) return give_up(ok.error());
+  auto quick = check(*dest, "PRAGMA quick_check");
   if (!quick) return give_up(quick.error());
   if (*quick != "ok") {
     return give_up(
@@ -210,10 +202,10 @@ Result<BackupReport> backup_database(Database& source, const std::string& file,
   }
   BackupReport report;
   report.schema_version = schema_version;
-  if (auto pages = (*dest)->prepare("PRAGMA page_count"); pages && pages->step().value_or(false)) {
+  if (auto pages = (dest)->prepare("PRAGMA page_count"); pages && pages->step().value_or(false)) {
     report.pages = pages->column_int64(0);
   }
-  dest->reset();
+  dest.reset();
 
   if (!sync_path(partial)) {
     remove_quietly(partial);
@@ -289,14 +281,12 @@ Result<BackupInfo> inspect_backup(const std::string& backup) {
 
 Result<RestoreReport> restore_database(const std::string& backup, const std::string& target,
                                        const std::string& expected_store_id, bool force) {
-  auto info = inspect_backup(backup);
-  if (!info) return std::unexpected(info.error());
-  RestoreReport report{.info = *info};
-  if (info->store_id != expected_store_id) {
+  PMA_TRY_ASSIGN(auto info, inspect_backup(backup));
+  RestoreReport report{.info = info};
+  if (info.store_id != expected_store_id) {
     if (!force) {
-      std::string whose = info->store_id.empty()
-                              ? std::string("carries no store id")
-                              : fmt::format("is from store '{}'", info->store_id);
+      std::string whose = info.store_id.empty() ? std::string("carries no store id")
+                                                : fmt::format("is from store '{}'", info.store_id);
       return fail("backup_wrong_store",
                   fmt::format("'{}' {}, this till is store '{}'; use --force to restore it anyway",
                               backup, whose, expected_store_id));
@@ -309,7 +299,7 @@ Result<RestoreReport> restore_database(const std::string& backup, const std::str
   fs::create_directories(folder, ec);
   const bool had_target = fs::exists(target, ec);
   if (had_target) {
-    if (auto ok = settle_existing_target(target); !ok) return std::unexpected(ok.error());
+    PMA_TRY(settle_existing_target(target));
   }
 
   // Build the new database beside the target so the final rename stays on one file system.
@@ -319,15 +309,14 @@ Result<RestoreReport> restore_database(const std::string& backup, const std::str
     options.read_only = true;
     auto src = Database::open(backup, options);
     if (!src) return fail("restore_failed", src.error().message);
-    auto dest = create_destination(restoring, "restore_failed");
-    if (!dest) return std::unexpected(dest.error());
-    if (auto ok = copy_pages(**src, **dest, -1, {}, "restore_failed"); !ok) {
-      dest->reset();
+    PMA_TRY_ASSIGN(auto dest, create_destination(restoring, "restore_failed"));
+    if (auto ok = copy_pages(**src, *dest, -1, {}, "restore_failed"); !ok) {
+      dest.reset();
       remove_quietly(restoring);
       return std::unexpected(ok.error());
     }
-    if (auto ok = mark_restored(**dest); !ok) {
-      dest->reset();
+    if (auto ok = mark_restored(*dest); !ok) {
+      dest.reset();
       remove_quietly(restoring);
       return fail("restore_failed", ok.error().message);
     }

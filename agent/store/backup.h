@@ -7,8 +7,8 @@
 #include <functional>
 #include <string>
 
+#include "agent/store/sqlite.h"
 #include "pma/error.h"
-#include "store/sqlite.h"
 
 namespace pma::store {
 

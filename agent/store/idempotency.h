@@ -12,8 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "agent/store/sqlite.h"
 #include "pma/v1/checkout.pb.h"
-#include "store/sqlite.h"
 
 namespace pma::store {
 

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "store/sqlite.h"
+#include "agent/store/sqlite.h"
 
 namespace pma::store {
 

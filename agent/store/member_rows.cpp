@@ -2,15 +2,15 @@
 // and id mapping must cover all of them in one transaction, and this is the one place that
 // knows the whole list (tests/sync/till_erasure_test.cpp scans every column of every table for
 // the member's data, so a table added later without being handled here fails it).
-#include "store/member_rows.h"
+#include "agent/store/member_rows.h"
 
 #include <fmt/format.h>
 
 #include <string>
 #include <vector>
 
+#include "agent/store/idempotency.h"
 #include "pma/v1/checkout.pb.h"
-#include "store/idempotency.h"
 
 namespace pma::store {
 
@@ -18,15 +18,13 @@ namespace {
 
 // The text column 0 of every row of a one-parameter query.
 Result<std::vector<std::string>> texts(Database& db, std::string_view sql, std::string_view arg) {
-  auto stmt = db.prepare(sql);
-  if (!stmt) return std::unexpected(stmt.error());
-  stmt->bind(1, arg);
+  PMA_TRY_ASSIGN(auto stmt, db.prepare(sql));
+  stmt.bind(1, arg);
   std::vector<std::string> out;
   for (;;) {
-    auto row = stmt->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) return out;
-    out.push_back(stmt->column_text(0));
+    PMA_TRY_ASSIGN(auto row, stmt.step());
+    if (!row) return out;
+    out.push_back(stmt.column_text(0));
   }
 }
 
@@ -64,11 +62,10 @@ template <typename Edit>
 Status rewrite_checkouts(Database& db, const std::vector<std::string>& txns, Edit edit) {
   IdempotencyStore records(db);
   for (const std::string& txn_id : txns) {
-    auto found = records.find_checkout(txn_id);
-    if (!found) return std::unexpected(found.error());
-    if (!*found) continue;
-    edit((*found)->quote);
-    PMA_TRY(records.set_checkout_quote(txn_id, (*found)->quote));
+    PMA_TRY_ASSIGN(auto found, records.find_checkout(txn_id));
+    if (!found) continue;
+    edit((found)->quote);
+    PMA_TRY(records.set_checkout_quote(txn_id, (found)->quote));
   }
   return {};
 }
@@ -83,39 +80,38 @@ constexpr std::string_view kScrubJobs =
 }  // namespace
 
 Status erase_member_rows(Database& db, std::string_view member_id) {
-  auto masked = texts(db, "SELECT phone_masked FROM members WHERE member_id = ?1", member_id);
-  if (!masked) return std::unexpected(masked.error());
+  PMA_TRY_ASSIGN(auto masked,
+                 texts(db, "SELECT phone_masked FROM members WHERE member_id = ?1", member_id));
   // The member's transactions, each with its kind: checkout and refund ids are both the POS's
   // own, from counters that may overlap, so a refund id can equal another customer's sale id.
-  auto checkouts = checkouts_of(db, member_id);
-  if (!checkouts) return std::unexpected(checkouts.error());
-  auto refunds = texts(db,
+  PMA_TRY_ASSIGN(auto checkouts, checkouts_of(db, member_id));
+  PMA_TRY_ASSIGN(auto refunds,
+                 texts(db,
                        "SELECT txn_id FROM ledger WHERE member_id = ?1 AND kind LIKE 'refund%' "
                        "UNION SELECT refund_id FROM refund_lines WHERE txn_id IN "
                        "(SELECT txn_id FROM ledger WHERE member_id = ?1 AND kind NOT LIKE "
                        "'refund%')",
-                       member_id);
-  if (!refunds) return std::unexpected(refunds.error());
+                       member_id));
   // Before the records lose their responses, which hold the quotes.
-  PMA_TRY(rewrite_checkouts(db, *checkouts, anonymise));
-  const std::string masked_phone = masked->empty() ? std::string() : masked->front();
-  for (const std::string& txn : *checkouts) {
+  PMA_TRY(rewrite_checkouts(db, checkouts, anonymise));
+  const std::string masked_phone = masked.empty() ? std::string() : masked.front();
+  for (const std::string& txn : checkouts) {
     PMA_TRY(IdempotencyStore(db).forget_checkout(txn));
     PMA_TRY(run(db, fmt::format("{} WHERE idem_key IN (?1, 'receipt:' || ?1)", kScrubJobs), txn));
     // Receipts of this sale the POS queued under a key of its own choosing: still to print,
     // naming this sale and the member's masked phone ("138****5678"; ASCII in every receipt
     // encoding). Both, since a masked phone alone is shared by many members.
     if (masked_phone.size() >= 7) {
-      auto stmt = db.prepare(
-          fmt::format("{} WHERE state IN ('queued', 'printing') AND length(payload) > 0 AND "
-                      "instr(payload, ?1) > 0 AND instr(payload, ?2) > 0",
-                      kScrubJobs));
-      if (!stmt) return std::unexpected(stmt.error());
-      stmt->bind_blob(1, bytes_of(masked_phone)).bind_blob(2, bytes_of(txn));
-      PMA_TRY(stmt->run());
+      PMA_TRY_ASSIGN(auto stmt,
+                     db.prepare(fmt::format(
+                         "{} WHERE state IN ('queued', 'printing') AND length(payload) > 0 AND "
+                         "instr(payload, ?1) > 0 AND instr(payload, ?2) > 0",
+                         kScrubJobs)));
+      stmt.bind_blob(1, bytes_of(masked_phone)).bind_blob(2, bytes_of(txn));
+      PMA_TRY(stmt.run());
     }
   }
-  for (const std::string& refund : *refunds) {
+  for (const std::string& refund : refunds) {
     PMA_TRY(run(db,
                 "UPDATE idempotency SET request_hash = X'', response = X'' "
                 "WHERE key = 'refund:' || ?1",
@@ -131,9 +127,8 @@ Status erase_member_rows(Database& db, std::string_view member_id) {
 Status rename_member_rows(Database& db, std::string_view provisional_id,
                           std::string_view member_id) {
   // Before the ledger rows, which find the checkouts, are renamed.
-  auto checkouts = checkouts_of(db, provisional_id);
-  if (!checkouts) return std::unexpected(checkouts.error());
-  PMA_TRY(rewrite_checkouts(db, *checkouts,
+  PMA_TRY_ASSIGN(auto checkouts, checkouts_of(db, provisional_id));
+  PMA_TRY(rewrite_checkouts(db, checkouts,
                             [&](v1::Quote& q) { q.set_member_id(std::string(member_id)); }));
   PMA_TRY(
       run(db, "UPDATE ledger SET member_id = ?2 WHERE member_id = ?1", provisional_id, member_id));

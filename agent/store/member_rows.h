@@ -5,7 +5,7 @@
 
 #include <string_view>
 
-#include "store/sqlite.h"
+#include "agent/store/sqlite.h"
 
 namespace pma::store {
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "agent/store/sqlite.h"
 #include "pma/phone.h"
-#include "store/sqlite.h"
 
 namespace pma::store {
 

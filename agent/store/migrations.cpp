@@ -1,4 +1,4 @@
-#include "store/migrations.h"
+#include "agent/store/migrations.h"
 
 #include <fmt/format.h>
 

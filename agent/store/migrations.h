@@ -5,8 +5,8 @@
 #include <span>
 #include <string_view>
 
-#include "sqlite/migrations.h"
-#include "store/sqlite.h"
+#include "agent/store/sqlite.h"
+#include "drivers/sqlite/migrations.h"
 
 namespace pma::store {
 

@@ -1,4 +1,4 @@
-#include "store/outbox.h"
+#include "agent/store/outbox.h"
 
 #include <fmt/format.h>
 
@@ -7,13 +7,11 @@ namespace pma::store {
 Result<std::uint64_t> Outbox::next_seq() {
   // Both sources: MAX(seq) (the rowid B-tree's last key, no scan) and the floor, past every
   // row ever deleted (trigger outbox_deleted_raises_seq_floor) and HQ's watermark.
-  auto last = db_.prepare(
-      "SELECT MAX(COALESCE((SELECT MAX(seq) FROM outbox), 0), "
-      "COALESCE((SELECT CAST(value AS INTEGER) - 1 FROM sync_state WHERE key = 'seq_floor'), 0))");
-  if (!last) return std::unexpected(last.error());
-  auto row = last->step();
-  if (!row) return std::unexpected(row.error());
-  return static_cast<std::uint64_t>(last->column_int64(0)) + 1;
+  PMA_TRY_ASSIGN(auto last, db_.prepare("SELECT MAX(COALESCE((SELECT MAX(seq) FROM outbox), 0), "
+                                        "COALESCE((SELECT CAST(value AS INTEGER) - 1 FROM "
+                                        "sync_state WHERE key = 'seq_floor'), 0))"));
+  PMA_TRY(last.step());
+  return static_cast<std::uint64_t>(last.column_int64(0)) + 1;
 }
 
 Result<std::uint64_t> Outbox::append(v1::Delta& delta, std::string_view kind) {
@@ -30,29 +28,27 @@ Result<std::uint64_t> Outbox::append(v1::Delta& delta, std::string_view kind,
   if (!delta.SerializeToString(&payload)) {
     return fail("outbox_encode", fmt::format("cannot serialise delta for txn {}", delta.txn_id()));
   }
-  auto insert = db_.prepare(
-      "INSERT INTO outbox(seq, txn_id, kind, payload, created_at, request, response) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-  if (!insert) return std::unexpected(insert.error());
-  insert->bind(1, static_cast<std::int64_t>(*seq)).bind(2, delta.txn_id()).bind(3, kind);
-  insert->bind_blob(4, bytes_of(payload));
-  insert->bind(5, delta.occurred_at_ms());
+  PMA_TRY_ASSIGN(
+      auto insert,
+      db_.prepare("INSERT INTO outbox(seq, txn_id, kind, payload, created_at, request, response) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+  insert.bind(1, static_cast<std::int64_t>(*seq)).bind(2, delta.txn_id()).bind(3, kind);
+  insert.bind_blob(4, bytes_of(payload));
+  insert.bind(5, delta.occurred_at_ms());
   if (replay_response.empty()) {
-    insert->bind(6, nullptr).bind(7, nullptr);
+    insert.bind(6, nullptr).bind(7, nullptr);
   } else {
-    insert->bind_blob(6, bytes_of(replay_request)).bind_blob(7, bytes_of(replay_response));
+    insert.bind_blob(6, bytes_of(replay_request)).bind_blob(7, bytes_of(replay_response));
   }
-  if (auto ok = insert->run(); !ok) return std::unexpected(ok.error());
+  PMA_TRY(insert.run());
   return *seq;
 }
 
 Result<std::int64_t> Outbox::count_for_txn(std::string_view txn_id) {
-  auto stmt = db_.prepare("SELECT COUNT(*) FROM outbox WHERE txn_id = ?1");
-  if (!stmt) return std::unexpected(stmt.error());
-  stmt->bind(1, txn_id);
-  auto row = stmt->step();
-  if (!row) return std::unexpected(row.error());
-  return stmt->column_int64(0);
+  PMA_TRY_ASSIGN(auto stmt, db_.prepare("SELECT COUNT(*) FROM outbox WHERE txn_id = ?1"));
+  stmt.bind(1, txn_id);
+  PMA_TRY(stmt.step());
+  return stmt.column_int64(0);
 }
 
 }  // namespace pma::store

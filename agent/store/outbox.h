@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "agent/store/sqlite.h"
 #include "pma/v1/delta.pb.h"
-#include "store/sqlite.h"
 
 namespace pma::store {
 

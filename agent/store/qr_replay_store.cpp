@@ -1,4 +1,4 @@
-#include "store/qr_replay_store.h"
+#include "agent/store/qr_replay_store.h"
 
 #include <limits>
 
@@ -21,37 +21,32 @@ Result<std::optional<std::uint64_t>> QrReplayStore::last_step(std::string_view c
       db_.prepare("SELECT time_step FROM qr_replay WHERE credential_id = ?1 AND time_step >= ?2");
   if (!stmt) return std::unexpected(stmt.error());
   stmt->bind_all(credential_id, to_sql(min_step));
-  auto row = stmt->step();
-  if (!row) return std::unexpected(row.error());
-  if (!*row) return std::optional<std::uint64_t>();
+  PMA_TRY_ASSIGN(auto row, stmt->step());
+  if (!row) return std::optional<std::uint64_t>();
   return std::optional<std::uint64_t>(static_cast<std::uint64_t>(stmt->column_int64(0)));
 }
 
 Status QrReplayStore::record(std::string_view credential_id, std::uint64_t step,
                              std::uint64_t forget_before) {
-  auto tx = Transaction::begin(db_);
-  if (!tx) return std::unexpected(tx.error());
+  PMA_TRY_ASSIGN(auto tx, Transaction::begin(db_));
   {
-    auto upsert = db_.prepare(
-        "INSERT INTO qr_replay(credential_id, time_step) VALUES (?1, ?2) "
-        "ON CONFLICT(credential_id) DO UPDATE SET time_step = max(time_step, excluded.time_step)");
-    if (!upsert) return std::unexpected(upsert.error());
-    if (auto ok = upsert->bind_all(credential_id, to_sql(step)).run(); !ok) return ok;
+    PMA_TRY_ASSIGN(auto upsert,
+                   db_.prepare("INSERT INTO qr_replay(credential_id, time_step) VALUES (?1, ?2) "
+                               "ON CONFLICT(credential_id) DO UPDATE SET time_step = "
+                               "max(time_step, excluded.time_step)"));
+    if (auto ok = upsert.bind_all(credential_id, to_sql(step)).run(); !ok) return ok;
   }
   {
-    auto prune = db_.prepare("DELETE FROM qr_replay WHERE time_step < ?1");
-    if (!prune) return std::unexpected(prune.error());
-    if (auto ok = prune->bind_all(to_sql(forget_before)).run(); !ok) return ok;
+    PMA_TRY_ASSIGN(auto prune, db_.prepare("DELETE FROM qr_replay WHERE time_step < ?1"));
+    if (auto ok = prune.bind_all(to_sql(forget_before)).run(); !ok) return ok;
   }
-  return tx->commit();
+  return tx.commit();
 }
 
 Result<std::int64_t> QrReplayStore::size() {
-  auto stmt = db_.prepare("SELECT COUNT(*) FROM qr_replay");
-  if (!stmt) return std::unexpected(stmt.error());
-  auto row = stmt->step();
-  if (!row) return std::unexpected(row.error());
-  return *row ? stmt->column_int64(0) : 0;
+  PMA_TRY_ASSIGN(auto stmt, db_.prepare("SELECT COUNT(*) FROM qr_replay"));
+  PMA_TRY_ASSIGN(auto row, stmt.step());
+  return row ? stmt.column_int64(0) : 0;
 }
 
 }  // namespace pma::store

@@ -5,8 +5,8 @@
 // Thread-compatible: use it on the Database's thread (memberd's io thread).
 #pragma once
 
-#include "codes/member_qr_verifier.h"
-#include "store/sqlite.h"
+#include "agent/store/sqlite.h"
+#include "drivers/codes/member_qr_verifier.h"
 
 namespace pma::store {
 

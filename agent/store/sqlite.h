@@ -3,7 +3,7 @@
 // Nothing is defined here. Thread-compatible, as the wrapper.
 #pragma once
 
-#include "sqlite/database.h"
+#include "drivers/sqlite/database.h"
 
 namespace pma::store {
 

@@ -1,31 +1,31 @@
-#include "store/sync_store_sqlite.h"
+#include "agent/store/sync_store_sqlite.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
 
+#include "agent/store/member_rows.h"
 #include "pma/v1/delta.pb.h"
-#include "store/member_rows.h"
 
 namespace pma::store {
 
 Result<std::vector<sync::OutboxEntry>> SqliteSyncStore::outbox_from(std::uint64_t from_seq,
                                                                     std::size_t max_count,
                                                                     std::size_t max_bytes) {
-  auto stmt = db_.prepare("SELECT seq, payload FROM outbox WHERE seq >= ?1 ORDER BY seq LIMIT ?2");
-  if (!stmt) return std::unexpected(stmt.error());
-  stmt->bind(1, static_cast<std::int64_t>(from_seq)).bind(2, static_cast<std::int64_t>(max_count));
+  PMA_TRY_ASSIGN(
+      auto stmt,
+      db_.prepare("SELECT seq, payload FROM outbox WHERE seq >= ?1 ORDER BY seq LIMIT ?2"));
+  stmt.bind(1, static_cast<std::int64_t>(from_seq)).bind(2, static_cast<std::int64_t>(max_count));
   std::vector<sync::OutboxEntry> out;
   std::size_t bytes = 0;
   for (;;) {
-    auto row = stmt->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    auto payload = stmt->column_blob(1);
+    PMA_TRY_ASSIGN(auto row, stmt.step());
+    if (!row) break;
+    auto payload = stmt.column_blob(1);
     if (!out.empty() && bytes + payload.size() > max_bytes) break;
     bytes += payload.size();
-    out.push_back({static_cast<std::uint64_t>(stmt->column_int64(0)), std::move(payload)});
+    out.push_back({static_cast<std::uint64_t>(stmt.column_int64(0)), std::move(payload)});
   }
   return out;
 }
@@ -33,12 +33,10 @@ Result<std::vector<sync::OutboxEntry>> SqliteSyncStore::outbox_from(std::uint64_
 Result<sync::OutboxStats> SqliteSyncStore::outbox_stats() {
   // outbox.created_at is the delta's occurred_at in UTC milliseconds (agent/store/outbox.cpp);
   // OutboxStats wants seconds.
-  auto stmt = db_.prepare("SELECT COUNT(*), MIN(created_at) / 1000 FROM outbox");
-  if (!stmt) return std::unexpected(stmt.error());
-  auto row = stmt->step();
-  if (!row) return std::unexpected(row.error());
-  sync::OutboxStats stats{static_cast<std::uint64_t>(stmt->column_int64(0)), std::nullopt};
-  if (!stmt->column_is_null(1)) stats.oldest_created_at = stmt->column_int64(1);
+  PMA_TRY_ASSIGN(auto stmt, db_.prepare("SELECT COUNT(*), MIN(created_at) / 1000 FROM outbox"));
+  PMA_TRY(stmt.step());
+  sync::OutboxStats stats{static_cast<std::uint64_t>(stmt.column_int64(0)), std::nullopt};
+  if (!stmt.column_is_null(1)) stats.oldest_created_at = stmt.column_int64(1);
   return stats;
 }
 
@@ -51,34 +49,32 @@ Status SqliteSyncStore::raise_seq_floor(std::uint64_t floor) {
 
 Result<std::vector<std::string>> SqliteSyncStore::unmapped_ids(std::size_t limit) {
   // Registration makes "P-<store>-<terminal>-<n>"; map_member renames the row when HQ answers.
-  auto stmt = db_.prepare(
-      "SELECT member_id FROM members WHERE member_id >= 'P-' AND member_id < 'P.' "
-      "ORDER BY member_id LIMIT ?1");
-  if (!stmt) return std::unexpected(stmt.error());
-  stmt->bind(1, static_cast<std::int64_t>(limit));
+  PMA_TRY_ASSIGN(
+      auto stmt,
+      db_.prepare("SELECT member_id FROM members WHERE member_id >= 'P-' AND member_id < 'P.' "
+                  "ORDER BY member_id LIMIT ?1"));
+  stmt.bind(1, static_cast<std::int64_t>(limit));
   std::vector<std::string> ids;
   for (;;) {
-    auto row = stmt->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    ids.push_back(stmt->column_text(0));
+    PMA_TRY_ASSIGN(auto row, stmt.step());
+    if (!row) break;
+    ids.push_back(stmt.column_text(0));
   }
   return ids;
 }
 
 Status SqliteSyncStore::check_pairing() {
-  auto met = get_state("hq_met");
-  if (!met) return std::unexpected(met.error());
-  auto confirmed = get_state("members_at_hq");
-  if (!confirmed) return std::unexpected(confirmed.error());
-  if (*met || *confirmed) return {};
-  auto stmt = db_.prepare(
-      "SELECT COUNT(*) FROM members WHERE hq_version = 0 AND NOT (member_id >= 'P-' AND "
-      "member_id < 'P.')");
-  if (!stmt) return std::unexpected(stmt.error());
-  PMA_TRY(stmt->step());
-  const std::int64_t local = stmt->column_int64(0);
-  PMA_TRY(stmt->run());
+  PMA_TRY_ASSIGN(auto met, get_state("hq_met"));
+  PMA_TRY_ASSIGN(auto confirmed, get_state("members_at_hq"));
+  if (met || confirmed) return {};
+  PMA_TRY_ASSIGN(
+      auto stmt,
+      db_.prepare(
+          "SELECT COUNT(*) FROM members WHERE hq_version = 0 AND NOT (member_id >= 'P-' AND "
+          "member_id < 'P.')"));
+  PMA_TRY(stmt.step());
+  const std::int64_t local = stmt.column_int64(0);
+  PMA_TRY(stmt.run());
   if (local == 0) return {};
   return fail("pairing_refused",
               fmt::format("this till holds {} members imported here (memberctl import) that HQ "
@@ -90,15 +86,13 @@ Status SqliteSyncStore::check_pairing() {
 
 Status SqliteSyncStore::on_handshake(std::uint64_t hq_highest_seq,
                                      const std::vector<pma::v1::IdMapping>& id_mappings) {
-  auto tx = Transaction::begin(db_);
-  if (!tx) return std::unexpected(tx.error());
-  auto stmt = db_.prepare("SELECT MIN(seq), MAX(seq) FROM outbox");
-  if (!stmt) return std::unexpected(stmt.error());
-  PMA_TRY(stmt->step());
-  bool empty = stmt->column_is_null(0);
-  auto min_seq = static_cast<std::uint64_t>(stmt->column_int64(0));
-  auto max_seq = static_cast<std::uint64_t>(stmt->column_int64(1));
-  PMA_TRY(stmt->run());
+  PMA_TRY_ASSIGN(auto tx, Transaction::begin(db_));
+  PMA_TRY_ASSIGN(auto stmt, db_.prepare("SELECT MIN(seq), MAX(seq) FROM outbox"));
+  PMA_TRY(stmt.step());
+  bool empty = stmt.column_is_null(0);
+  auto min_seq = static_cast<std::uint64_t>(stmt.column_int64(0));
+  auto max_seq = static_cast<std::uint64_t>(stmt.column_int64(1));
+  PMA_TRY(stmt.run());
   if (!empty && min_seq <= hq_highest_seq) {
     // Rows at or below HQ's watermark were never acknowledged to this database (acknowledge()
     // prunes those that were). They are either sent and applied with the ack lost, or new
@@ -114,18 +108,16 @@ Status SqliteSyncStore::on_handshake(std::uint64_t hq_highest_seq,
   for (const auto& mapping : id_mappings) {
     PMA_TRY(map_member(mapping.provisional_id(), mapping.member_id()));
   }
-  return tx->commit();
+  return tx.commit();
 }
 
 Status SqliteSyncStore::renumber_outbox(std::uint64_t first_seq) {
-  auto stmt = db_.prepare("SELECT seq, payload FROM outbox ORDER BY seq");
-  if (!stmt) return std::unexpected(stmt.error());
+  PMA_TRY_ASSIGN(auto stmt, db_.prepare("SELECT seq, payload FROM outbox ORDER BY seq"));
   std::vector<std::pair<std::int64_t, std::vector<std::uint8_t>>> rows;
   for (;;) {
-    auto row = stmt->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    rows.emplace_back(stmt->column_int64(0), stmt->column_blob(1));
+    PMA_TRY_ASSIGN(auto row, stmt.step());
+    if (!row) break;
+    rows.emplace_back(stmt.column_int64(0), stmt.column_blob(1));
   }
   // Negative seqs first, so the renumbering never collides with an existing key, nor a ledger
   // row already moved with one not yet moved (new seqs may overlap old ones).
@@ -141,10 +133,10 @@ Status SqliteSyncStore::renumber_outbox(std::uint64_t first_seq) {
     }
     delta.set_seq(static_cast<std::uint64_t>(next));
     std::string bytes = delta.SerializeAsString();
-    auto update = db_.prepare("UPDATE outbox SET seq = ?1, payload = ?2 WHERE seq = ?3");
-    if (!update) return std::unexpected(update.error());
-    update->bind(1, next).bind_blob(2, bytes_of(bytes)).bind(3, -old_seq);
-    PMA_TRY(update->run());
+    PMA_TRY_ASSIGN(auto update,
+                   db_.prepare("UPDATE outbox SET seq = ?1, payload = ?2 WHERE seq = ?3"));
+    update.bind(1, next).bind_blob(2, bytes_of(bytes)).bind(3, -old_seq);
+    PMA_TRY(update.run());
     PMA_TRY(run(db_, "UPDATE ledger SET outbox_seq = ?1 WHERE outbox_seq = ?2", next, -old_seq));
     ++next;
   }
@@ -154,14 +146,13 @@ Status SqliteSyncStore::renumber_outbox(std::uint64_t first_seq) {
 
 Status SqliteSyncStore::acknowledge(std::uint64_t seq,
                                     const std::vector<pma::v1::IdMapping>& id_mappings) {
-  auto tx = Transaction::begin(db_);
-  if (!tx) return std::unexpected(tx.error());
+  PMA_TRY_ASSIGN(auto tx, Transaction::begin(db_));
   PMA_TRY(run(db_, "DELETE FROM outbox WHERE seq <= ?1", static_cast<std::int64_t>(seq)));
   PMA_TRY(raise_seq_floor(seq + 1));
   for (const auto& mapping : id_mappings) {
     PMA_TRY(map_member(mapping.provisional_id(), mapping.member_id()));
   }
-  PMA_TRY(tx->commit());
+  PMA_TRY(tx.commit());
   // The erased member's deltas have left the outbox: their WAL frames go too.
   auto pending = get_state("wal_scrub");
   return pending && *pending ? scrub_wal() : Status{};
@@ -172,29 +163,24 @@ Status SqliteSyncStore::scrub_wal() {
   // overwritten: copy the WAL into the database file (secure_delete zeroes what was deleted
   // there) and empty it. A reader on an older snapshot makes it busy: tried again after the
   // next acknowledgement, as long as the outbox still holds deltas sent before the erasure.
-  auto stmt = db_.prepare("PRAGMA wal_checkpoint(TRUNCATE)");
-  if (!stmt) return std::unexpected(stmt.error());
-  auto row = stmt->step();
-  if (!row) return std::unexpected(row.error());
-  const bool busy = *row && stmt->column_int64(0) != 0;
-  PMA_TRY(stmt->run());
+  PMA_TRY_ASSIGN(auto stmt, db_.prepare("PRAGMA wal_checkpoint(TRUNCATE)"));
+  PMA_TRY_ASSIGN(auto row, stmt.step());
+  const bool busy = row && stmt.column_int64(0) != 0;
+  PMA_TRY(stmt.run());
   if (busy) return set_state("wal_scrub", "1");
-  auto stats = outbox_stats();
-  if (!stats) return std::unexpected(stats.error());
-  return stats->depth == 0 ? run(db_, "DELETE FROM sync_state WHERE key = 'wal_scrub'")
-                           : set_state("wal_scrub", "1");
+  PMA_TRY_ASSIGN(auto stats, outbox_stats());
+  return stats.depth == 0 ? run(db_, "DELETE FROM sync_state WHERE key = 'wal_scrub'")
+                          : set_state("wal_scrub", "1");
 }
 
 Status SqliteSyncStore::map_member(const std::string& provisional_id,
                                    const std::string& member_id) {
   if (provisional_id == member_id || provisional_id.empty()) return {};
-  auto exists = db_.prepare("SELECT 1 FROM members WHERE member_id = ?1");
-  if (!exists) return std::unexpected(exists.error());
-  exists->bind(1, member_id);
-  auto row = exists->step();
-  if (!row) return std::unexpected(row.error());
-  bool canonical_known = *row;
-  PMA_TRY(exists->run());
+  PMA_TRY_ASSIGN(auto exists, db_.prepare("SELECT 1 FROM members WHERE member_id = ?1"));
+  exists.bind(1, member_id);
+  PMA_TRY_ASSIGN(auto row, exists.step());
+  bool canonical_known = row;
+  PMA_TRY(exists.run());
   if (canonical_known) {
     // HQ matched the registration to a member this cache already holds: merge into it. HQ
     // moves the provisional id's spend to the canonical member and sends it again.
@@ -255,8 +241,7 @@ Status SqliteSyncStore::apply_member_page(const pma::v1::MemberPage& page, std::
   RelaxedSync relaxed(db_);
   // One page, one transaction: pages are bounded (a few thousand rows) so a writer never holds
   // the write lock long (readers in WAL mode never wait for it).
-  auto tx = Transaction::begin(db_);
-  if (!tx) return std::unexpected(tx.error());
+  PMA_TRY_ASSIGN(auto tx, Transaction::begin(db_));
   // Each member's watermark update below seeks the ledger by member (its primary key's
   // prefix): a member this till never served costs one B-tree descent. No check of the whole
   // ledger first: since migration 9 no index holds the unreflected rows, and such a check
@@ -270,12 +255,13 @@ Status SqliteSyncStore::apply_member_page(const pma::v1::MemberPage& page, std::
   PMA_TRY(set_state("member_cursor", std::to_string(page.next_cursor())));
   if (page.has_rule_set()) {
     PMA_TRY(set_state("rule_set_version", std::to_string(page.rule_set().version())));
-    auto stmt = db_.prepare("INSERT OR REPLACE INTO sync_state(key, value) VALUES('rule_set', ?1)");
-    if (!stmt) return std::unexpected(stmt.error());
-    stmt->bind_blob(1, bytes_of(page.rule_set().rule_set()));
-    PMA_TRY(stmt->run());
+    PMA_TRY_ASSIGN(
+        auto stmt,
+        db_.prepare("INSERT OR REPLACE INTO sync_state(key, value) VALUES('rule_set', ?1)"));
+    stmt.bind_blob(1, bytes_of(page.rule_set().rule_set()));
+    PMA_TRY(stmt.run());
   }
-  PMA_TRY(tx->commit());
+  PMA_TRY(tx.commit());
   return erasure ? scrub_wal() : Status{};
 }
 
@@ -340,36 +326,36 @@ Status SqliteSyncStore::apply_member(const pma::v1::MemberDelta& m, PageState& p
   // HQ's spend months, which Ledger::spend_12m ages as months pass (NULL: an older HQ).
   const std::string months = spend_window(m);
   for (int attempt = 0;; ++attempt) {
-    auto stmt = db_.prepare(m.profile_unknown() ? kUpsertKeepingProfile : kUpsert);
-    if (!stmt) return std::unexpected(stmt.error());
-    stmt->bind(1, m.member_id()).bind(2, m.card_no());
+    PMA_TRY_ASSIGN(auto stmt, db_.prepare(m.profile_unknown() ? kUpsertKeepingProfile : kUpsert));
+    stmt.bind(1, m.member_id()).bind(2, m.card_no());
     if (m.phone_hash().empty()) {
-      stmt->bind(3, nullptr);
+      stmt.bind(3, nullptr);
     } else {
-      stmt->bind_blob(3, bytes_of(m.phone_hash()));
+      stmt.bind_blob(3, bytes_of(m.phone_hash()));
     }
-    stmt->bind(4, m.phone_masked()).bind(5, m.name()).bind(6, m.birthday());
-    stmt->bind(7, static_cast<std::int64_t>(m.tier() == 0 ? 1 : m.tier()));
-    stmt->bind(8, m.points()).bind(9, static_cast<std::int64_t>(m.version())).bind(10, now);
+    stmt.bind(4, m.phone_masked()).bind(5, m.name()).bind(6, m.birthday());
+    stmt.bind(7, static_cast<std::int64_t>(m.tier() == 0 ? 1 : m.tier()));
+    stmt.bind(8, m.points()).bind(9, static_cast<std::int64_t>(m.version())).bind(10, now);
     // HQ's rolling spend; like hq_points it reflects this terminal's deltas up to
     // reflected_seq, whose ledger rows stop counting locally just below.
-    stmt->bind(11, m.spend_12m_fen());
+    stmt.bind(11, m.spend_12m_fen());
     if (months.empty()) {
-      stmt->bind(12, nullptr);
+      stmt.bind(12, nullptr);
     } else {
-      stmt->bind_blob(12, bytes_of(months));
+      stmt.bind_blob(12, bytes_of(months));
     }
-    auto ok = stmt->run();
+    auto ok = stmt.run();
     if (ok) break;
     if (ok.error().code != "sqlite_constraint" || attempt > 0) return ok;
     // HQ is the authority on who holds a card or phone: take it from the stale local row.
     PMA_TRY(run(db_, "UPDATE members SET card_no = NULL WHERE card_no = ?1 AND member_id <> ?2",
                 m.card_no(), m.member_id()));
-    auto clear = db_.prepare(
-        "UPDATE members SET phone_hash = NULL WHERE phone_hash = ?1 AND member_id <> ?2");
-    if (!clear) return std::unexpected(clear.error());
-    clear->bind_blob(1, bytes_of(m.phone_hash())).bind(2, m.member_id());
-    PMA_TRY(clear->run());
+    PMA_TRY_ASSIGN(
+        auto clear,
+        db_.prepare(
+            "UPDATE members SET phone_hash = NULL WHERE phone_hash = ?1 AND member_id <> ?2"));
+    clear.bind_blob(1, bytes_of(m.phone_hash())).bind(2, m.member_id());
+    PMA_TRY(clear.run());
   }
   // Invariant 2: hq_points (and the spend) now include this terminal's deltas up to
   // reflected_seq, so the matching ledger rows stop counting on top of them, in the same
@@ -399,25 +385,21 @@ Status SqliteSyncStore::apply_member(const pma::v1::MemberDelta& m, PageState& p
 
 Result<sync::DownstreamCursor> SqliteSyncStore::downstream_cursor() {
   sync::DownstreamCursor cursor;
-  auto member = get_state("member_cursor");
-  if (!member) return std::unexpected(member.error());
-  if (*member) cursor.member_cursor = std::stoull(**member);
-  auto rules = get_state("rule_set_version");
-  if (!rules) return std::unexpected(rules.error());
-  if (*rules) cursor.rule_set_version = std::stoll(**rules);
+  PMA_TRY_ASSIGN(auto member, get_state("member_cursor"));
+  if (member) cursor.member_cursor = std::stoull(*member);
+  PMA_TRY_ASSIGN(auto rules, get_state("rule_set_version"));
+  if (rules) cursor.rule_set_version = std::stoll(*rules);
   return cursor;
 }
 
 Status SqliteSyncStore::reset_member_cursor() { return set_state("member_cursor", "0"); }
 
 Result<std::optional<std::string>> SqliteSyncStore::get_state(const std::string& key) {
-  auto stmt = db_.prepare("SELECT value FROM sync_state WHERE key = ?1");
-  if (!stmt) return std::unexpected(stmt.error());
-  stmt->bind(1, key);
-  auto row = stmt->step();
-  if (!row) return std::unexpected(row.error());
-  if (!*row) return std::optional<std::string>();
-  return std::optional<std::string>(stmt->column_text(0));
+  PMA_TRY_ASSIGN(auto stmt, db_.prepare("SELECT value FROM sync_state WHERE key = ?1"));
+  stmt.bind(1, key);
+  PMA_TRY_ASSIGN(auto row, stmt.step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(stmt.column_text(0));
 }
 
 Status SqliteSyncStore::set_state(const std::string& key, const std::string& value) {

@@ -2,8 +2,8 @@
 // on the agent's SQLite database. Borrows the Database (which must outlive it); same thread.
 #pragma once
 
-#include "client/sync_store.h"
-#include "store/sqlite.h"
+#include "agent/store/sqlite.h"
+#include "sync/client/sync_store.h"
 
 namespace pma::store {
 

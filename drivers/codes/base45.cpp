@@ -1,4 +1,4 @@
-#include "codes/base45.h"
+#include "drivers/codes/base45.h"
 
 #include <fmt/format.h>
 

@@ -1,10 +1,10 @@
-#include "codes/classify.h"
+#include "drivers/codes/classify.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 
-#include "codes/member_qr.h"
+#include "drivers/codes/member_qr.h"
 #include "pma/phone.h"
 
 namespace pma::codes {

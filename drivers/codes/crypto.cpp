@@ -1,5 +1,5 @@
 // The only file of drivers/codes that includes OpenSSL.
-#include "codes/crypto.h"
+#include "drivers/codes/crypto.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -121,15 +121,13 @@ Result<Ed25519PublicKey> Ed25519PublicKey::from_pem(std::string_view pem) {
     return fail("key_invalid", fmt::format("PEM public key is {}, not Ed25519",
                                            OBJ_nid2sn(EVP_PKEY_get_base_id(key))));
   }
-  auto raw = raw_public_of(key);
-  if (!raw) return std::unexpected(raw.error());
-  return Ed25519PublicKey(std::move(owned), *raw);
+  PMA_TRY_ASSIGN(auto raw, raw_public_of(key));
+  return Ed25519PublicKey(std::move(owned), raw);
 }
 
 Result<Ed25519PublicKey> Ed25519PublicKey::load_pem_file(const std::filesystem::path& path) {
-  auto text = read_file(path);
-  if (!text) return std::unexpected(text.error());
-  auto key = from_pem(*text);
+  PMA_TRY_ASSIGN(auto text, read_file(path));
+  auto key = from_pem(text);
   if (!key) return fail(key.error().code, path.string() + ": " + key.error().message);
   return key;
 }
@@ -162,12 +160,10 @@ Result<Ed25519PrivateKey> Ed25519PrivateKey::wrap(EVP_PKEY* key) {
     return fail("key_invalid", fmt::format("PEM private key is {}, not Ed25519",
                                            OBJ_nid2sn(EVP_PKEY_get_base_id(key))));
   }
-  auto raw = raw_public_of(key);
-  if (!raw) return std::unexpected(raw.error());
-  auto pub = Ed25519PublicKey::from_raw(
-      std::string_view(reinterpret_cast<const char*>(raw->data()), raw->size()));
-  if (!pub) return std::unexpected(pub.error());
-  return Ed25519PrivateKey(std::move(owned), std::move(*pub));
+  PMA_TRY_ASSIGN(auto raw, raw_public_of(key));
+  PMA_TRY_ASSIGN(auto pub, Ed25519PublicKey::from_raw(std::string_view(
+                               reinterpret_cast<const char*>(raw.data()), raw.size())));
+  return Ed25519PrivateKey(std::move(owned), std::move(pub));
 }
 
 Result<Ed25519PrivateKey> Ed25519PrivateKey::generate() {
@@ -188,9 +184,8 @@ Result<Ed25519PrivateKey> Ed25519PrivateKey::from_pem(std::string_view pem) {
 }
 
 Result<Ed25519PrivateKey> Ed25519PrivateKey::load_pem_file(const std::filesystem::path& path) {
-  auto text = read_file(path);
-  if (!text) return std::unexpected(text.error());
-  auto key = from_pem(*text);
+  PMA_TRY_ASSIGN(auto text, read_file(path));
+  auto key = from_pem(text);
   if (!key) return fail(key.error().code, path.string() + ": " + key.error().message);
   return key;
 }

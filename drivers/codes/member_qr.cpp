@@ -1,8 +1,8 @@
-#include "codes/member_qr.h"
+#include "drivers/codes/member_qr.h"
 
 #include <fmt/format.h>
 
-#include "codes/base45.h"
+#include "drivers/codes/base45.h"
 #include "pma/v1/member_code.pb.h"
 
 namespace pma::codes {
@@ -107,22 +107,21 @@ Result<SignedCredential> issue_credential(const Ed25519PrivateKey& hq_private_ke
   if (!credential.SerializeToString(&out.credential)) {
     return fail("crypto_error", "cannot serialise the credential");
   }
-  auto signature = hq_private_key.sign(out.credential);
-  if (!signature) return std::unexpected(signature.error());
-  out.hq_signature = std::move(*signature);
+  PMA_TRY_ASSIGN(auto signature, hq_private_key.sign(out.credential));
+  out.hq_signature = std::move(signature);
   return out;
 }
 
 Result<std::string> make_member_qr(const SignedCredential& credential,
                                    const Ed25519PrivateKey& app_private_key,
                                    std::uint64_t time_step) {
-  auto signature = app_private_key.sign(app_signed_message(credential.credential, time_step));
-  if (!signature) return std::unexpected(signature.error());
+  PMA_TRY_ASSIGN(auto signature,
+                 app_private_key.sign(app_signed_message(credential.credential, time_step)));
   v1::MemberQrPayload payload;
   payload.set_credential(credential.credential);
   payload.set_hq_signature(credential.hq_signature);
   payload.set_time_step(time_step);
-  payload.set_app_signature(std::move(*signature));
+  payload.set_app_signature(std::move(signature));
   std::string bytes;
   if (!payload.SerializeToString(&bytes)) {
     return fail("crypto_error", "cannot serialise the member QR payload");

@@ -25,7 +25,7 @@
 #include <string>
 #include <string_view>
 
-#include "codes/crypto.h"
+#include "drivers/codes/crypto.h"
 #include "pma/error.h"
 
 namespace pma::codes {

@@ -1,4 +1,4 @@
-#include "codes/member_qr_verifier.h"
+#include "drivers/codes/member_qr_verifier.h"
 
 #include <fmt/format.h>
 

@@ -12,8 +12,8 @@
 #include <unordered_map>
 #include <utility>
 
-#include "codes/crypto.h"
-#include "codes/member_qr.h"
+#include "drivers/codes/crypto.h"
+#include "drivers/codes/member_qr.h"
 #include "pma/error.h"
 
 namespace pma::codes {

@@ -1,4 +1,4 @@
-#include "files/durable.h"
+#include "drivers/files/durable.h"
 
 #include <fcntl.h>
 #include <unistd.h>

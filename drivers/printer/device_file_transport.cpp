@@ -9,8 +9,8 @@
 #include <cstring>
 #include <optional>
 
-#include "printer/stream_io.h"
-#include "printer/transport.h"
+#include "drivers/printer/stream_io.h"
+#include "drivers/printer/transport.h"
 
 namespace pma::printer {
 

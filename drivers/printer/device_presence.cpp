@@ -1,5 +1,5 @@
 // The only file that includes <sys/inotify.h>.
-#include "printer/device_presence.h"
+#include "drivers/printer/device_presence.h"
 
 #include <fmt/format.h>
 #include <sys/inotify.h>

@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "drivers/printer/transport.h"
 #include "pma/error.h"
-#include "printer/transport.h"
 
 namespace pma::printer {
 

@@ -1,4 +1,4 @@
-#include "printer/escpos.h"
+#include "drivers/printer/escpos.h"
 
 #include <fmt/format.h>
 
@@ -18,9 +18,8 @@ char byte(int value) { return static_cast<char>(value & 0xFF); }
 }  // namespace
 
 Result<EscPosEncoder> EscPosEncoder::create(std::size_t columns) {
-  auto codec = GbkCodec::open();
-  if (!codec) return std::unexpected(codec.error());
-  return EscPosEncoder(std::move(*codec), columns);
+  PMA_TRY_ASSIGN(auto codec, GbkCodec::open());
+  return EscPosEncoder(std::move(codec), columns);
 }
 
 EscPosEncoder& EscPosEncoder::initialize() {
@@ -177,11 +176,10 @@ Result<std::string> EscPosEncoder::finish() && {
 }
 
 Result<std::string> reprint_banner(std::size_t columns) {
-  auto encoder = EscPosEncoder::create(columns);
-  if (!encoder) return std::unexpected(encoder.error());
-  encoder->align(Align::center).bold(true).line("*** REPRINT 重印 ***").bold(false);
-  encoder->line("(interrupted job printed again)").align(Align::left);
-  return std::move(*encoder).finish();
+  PMA_TRY_ASSIGN(auto encoder, EscPosEncoder::create(columns));
+  encoder.align(Align::center).bold(true).line("*** REPRINT 重印 ***").bold(false);
+  encoder.line("(interrupted job printed again)").align(Align::left);
+  return std::move(encoder).finish();
 }
 
 Result<std::string> with_reprint_banner(std::string_view job, std::size_t columns) {

@@ -10,9 +10,9 @@
 #include <string_view>
 #include <vector>
 
+#include "drivers/printer/gbk.h"
+#include "drivers/printer/layout.h"
 #include "pma/error.h"
-#include "printer/gbk.h"
-#include "printer/layout.h"
 
 namespace pma::printer {
 

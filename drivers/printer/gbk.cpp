@@ -1,5 +1,5 @@
 // The only file in pma_printer that includes <iconv.h>.
-#include "printer/gbk.h"
+#include "drivers/printer/gbk.h"
 
 #include <fmt/format.h>
 #include <iconv.h>

@@ -1,4 +1,4 @@
-#include "printer/layout.h"
+#include "drivers/printer/layout.h"
 
 #include <fmt/format.h>
 

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "printer/gbk.h"
+#include "drivers/printer/gbk.h"
 
 namespace pma::printer {
 

@@ -10,7 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <optional>
 
-#include "printer/transport.h"
+#include "drivers/printer/transport.h"
 
 namespace pma::printer {
 

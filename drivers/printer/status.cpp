@@ -1,4 +1,4 @@
-#include "printer/status.h"
+#include "drivers/printer/status.h"
 
 #include <fmt/format.h>
 
@@ -73,9 +73,8 @@ Result<PrinterStatus> parse_full_status(std::string_view replies) {
   }
   PrinterStatus status;
   for (int n = 1; n <= 4; ++n) {
-    auto applied = apply_status_reply(status, static_cast<StatusQuery>(n),
-                                      static_cast<std::uint8_t>(replies[n - 1]));
-    if (!applied) return std::unexpected(applied.error());
+    PMA_TRY(apply_status_reply(status, static_cast<StatusQuery>(n),
+                               static_cast<std::uint8_t>(replies[n - 1])));
   }
   return status;
 }

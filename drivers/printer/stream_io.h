@@ -15,7 +15,7 @@
 #include <string_view>
 #include <variant>
 
-#include "printer/transport.h"
+#include "drivers/printer/transport.h"
 
 namespace pma::printer::detail {
 

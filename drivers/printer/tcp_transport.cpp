@@ -3,8 +3,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <optional>
 
-#include "printer/stream_io.h"
-#include "printer/transport.h"
+#include "drivers/printer/stream_io.h"
+#include "drivers/printer/transport.h"
 
 namespace pma::printer {
 

@@ -1,14 +1,13 @@
-#include "printer/test_page.h"
+#include "drivers/printer/test_page.h"
 
-#include "printer/escpos.h"
+#include "drivers/printer/escpos.h"
 
 namespace pma::printer {
 
 Result<std::string> test_page(Paper paper, std::string_view printer_name, std::string_view when) {
   const std::size_t columns = columns_for(paper);
-  auto created = EscPosEncoder::create(columns);
-  if (!created) return std::unexpected(created.error());
-  EscPosEncoder& e = *created;
+  PMA_TRY_ASSIGN(auto created, EscPosEncoder::create(columns));
+  EscPosEncoder& e = created;
   std::string ruler;
   for (std::size_t i = 1; i <= columns; ++i) ruler += static_cast<char>('0' + i % 10);
   e.initialize().align(Align::center).bold(true).size(2, 2).line("打印测试").size(1, 1);

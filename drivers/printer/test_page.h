@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "drivers/printer/layout.h"
 #include "pma/error.h"
-#include "printer/layout.h"
 
 namespace pma::printer {
 

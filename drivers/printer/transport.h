@@ -13,10 +13,10 @@
 #include <string>
 #include <string_view>
 
+#include "drivers/printer/status.h"
+#include "drivers/serial/serial_port.h"
+#include "drivers/serial/serial_settings.h"
 #include "pma/error.h"
-#include "printer/status.h"
-#include "serial/serial_port.h"
-#include "serial/serial_settings.h"
 
 namespace pma::printer {
 

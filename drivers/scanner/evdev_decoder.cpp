@@ -1,4 +1,4 @@
-#include "scanner/evdev_decoder.h"
+#include "drivers/scanner/evdev_decoder.h"
 
 namespace pma::scanner {
 

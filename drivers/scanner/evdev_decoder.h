@@ -9,7 +9,7 @@
 #include <span>
 #include <string>
 
-#include "scanner/keyboard_layout.h"
+#include "drivers/scanner/keyboard_layout.h"
 
 namespace pma::scanner {
 

@@ -1,4 +1,4 @@
-#include "scanner/framer.h"
+#include "drivers/scanner/framer.h"
 
 #include <fmt/format.h>
 

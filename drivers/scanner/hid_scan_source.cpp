@@ -1,4 +1,4 @@
-#include "scanner/hid_scan_source.h"
+#include "drivers/scanner/hid_scan_source.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>

@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "scanner/evdev_decoder.h"
-#include "scanner/scan_source.h"
+#include "drivers/scanner/evdev_decoder.h"
+#include "drivers/scanner/scan_source.h"
 
 namespace pma::scanner {
 

@@ -1,4 +1,4 @@
-#include "scanner/keyboard_layout.h"
+#include "drivers/scanner/keyboard_layout.h"
 
 #include <fmt/format.h>
 #include <linux/input-event-codes.h>

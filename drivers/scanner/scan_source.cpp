@@ -1,9 +1,9 @@
-#include "scanner/scan_source.h"
+#include "drivers/scanner/scan_source.h"
 
 #include <fmt/format.h>
 
-#include "scanner/hid_scan_source.h"
-#include "serial/serial_port.h"
+#include "drivers/scanner/hid_scan_source.h"
+#include "drivers/serial/serial_port.h"
 
 namespace pma::scanner {
 
@@ -19,9 +19,8 @@ class SerialScanSource final : public ScanSource {
 
   Status open() override {
     close();
-    auto port = serial::open_serial_port(path_, settings_, driver_);
-    if (!port) return std::unexpected(port.error());
-    port_ = std::move(*port);
+    PMA_TRY_ASSIGN(auto port, serial::open_serial_port(path_, settings_, driver_));
+    port_ = std::move(port);
     return {};
   }
 
@@ -32,11 +31,10 @@ class SerialScanSource final : public ScanSource {
     char buffer[4096];
     std::size_t total = 0;
     while (total < kMaxReadPerCall) {
-      auto n = port_->read_some(buffer);
-      if (!n) return std::unexpected(n.error());
-      if (*n == 0) return {};
-      text.append(buffer, *n);
-      total += *n;
+      PMA_TRY_ASSIGN(auto n, port_->read_some(buffer));
+      if (n == 0) return {};
+      text.append(buffer, n);
+      total += n;
     }
     return {};
   }

@@ -6,8 +6,8 @@
 #include <memory>
 #include <string>
 
+#include "drivers/scanner/scanner_config.h"
 #include "pma/error.h"
-#include "scanner/scanner_config.h"
 
 namespace pma::scanner {
 

@@ -1,10 +1,10 @@
-#include "scanner/scanner_config.h"
+#include "drivers/scanner/scanner_config.h"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <netinet/in.h>
 
-#include "scanner/keyboard_layout.h"
+#include "drivers/scanner/keyboard_layout.h"
 
 namespace pma::scanner {
 

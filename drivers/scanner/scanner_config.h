@@ -6,10 +6,10 @@
 #include <string>
 #include <string_view>
 
+#include "drivers/scanner/framer.h"
+#include "drivers/serial/serial_port.h"
+#include "drivers/serial/serial_settings.h"
 #include "pma/error.h"
-#include "scanner/framer.h"
-#include "serial/serial_port.h"
-#include "serial/serial_settings.h"
 
 namespace pma::scanner {
 

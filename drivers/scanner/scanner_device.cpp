@@ -1,4 +1,4 @@
-#include "scanner/scanner_device.h"
+#include "drivers/scanner/scanner_device.h"
 
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -192,7 +192,7 @@ Result<std::unique_ptr<ScannerDevice>> ScannerDevice::create(asio::io_context& i
                                                              ScanCallback on_scan,
                                                              StateCallback on_state,
                                                              ReopenBackoff backoff) {
-  if (auto valid = config.validate(); !valid) return std::unexpected(valid.error());
+  PMA_TRY(config.validate());
   if (config.kind == ScannerKind::tcp) {
     return fail("invalid_scanner_config",
                 "scanner '" + config.name + "': kind tcp is served by TcpScanner");

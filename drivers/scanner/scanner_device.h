@@ -11,10 +11,10 @@
 #include <memory>
 #include <string>
 
+#include "drivers/scanner/framer.h"
+#include "drivers/scanner/scan_source.h"
+#include "drivers/scanner/scanner_config.h"
 #include "pma/error.h"
-#include "scanner/framer.h"
-#include "scanner/scan_source.h"
-#include "scanner/scanner_config.h"
 
 namespace pma::scanner {
 

@@ -1,4 +1,4 @@
-#include "scanner/tcp_scanner.h"
+#include "drivers/scanner/tcp_scanner.h"
 
 #include <fmt/format.h>
 
@@ -205,7 +205,7 @@ class TcpScanner::Impl : public std::enable_shared_from_this<Impl> {
 Result<std::unique_ptr<TcpScanner>> TcpScanner::create(asio::io_context& io, ScannerConfig config,
                                                        ScanCallback on_scan,
                                                        StateCallback on_state) {
-  if (auto valid = config.validate(); !valid) return std::unexpected(valid.error());
+  PMA_TRY(config.validate());
   if (config.kind != ScannerKind::tcp) {
     return fail("invalid_scanner_config",
                 fmt::format("scanner '{}': kind {} is served by ScannerDevice", config.name,

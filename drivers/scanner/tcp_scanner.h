@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <memory>
 
+#include "drivers/scanner/scanner_config.h"
+#include "drivers/scanner/scanner_device.h"
 #include "pma/error.h"
-#include "scanner/scanner_config.h"
-#include "scanner/scanner_device.h"
 
 namespace pma::scanner {
 

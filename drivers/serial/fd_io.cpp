@@ -1,4 +1,4 @@
-#include "serial/fd_io.h"
+#include "drivers/serial/fd_io.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>

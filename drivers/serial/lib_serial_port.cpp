@@ -1,10 +1,11 @@
 // The only file that includes <libserialport.h>.
-#include "serial/lib_serial_port.h"
+#include "drivers/serial/lib_serial_port.h"
 
 #include <fmt/format.h>
 #include <libserialport.h>
 
-#include "serial/fd_io.h"
+#include "drivers/serial/fd_io.h"
+#include "pma/error.h"
 
 namespace pma::serial {
 
@@ -113,32 +114,27 @@ LibSerialPort::~LibSerialPort() { close(); }
 
 Result<std::unique_ptr<LibSerialPort>> LibSerialPort::open(const std::string& path,
                                                            const SerialSettings& settings) {
-  if (auto valid = settings.validate(); !valid) return std::unexpected(valid.error());
-  auto resolved = detail::resolve_device_path(path);
-  if (!resolved) return std::unexpected(resolved.error());
+  PMA_TRY(settings.validate());
+  PMA_TRY_ASSIGN(auto resolved, detail::resolve_device_path(path));
   auto handle = std::make_unique<PortHandle>();
-  if (sp_return rc = sp_get_port_by_name(resolved->c_str(), &handle->port); rc != SP_OK) {
+  if (sp_return rc = sp_get_port_by_name(resolved.c_str(), &handle->port); rc != SP_OK) {
     return fail("serial_open_failed",
-                fmt::format("{} ({}) is not a serial port libserialport knows: {}", path, *resolved,
+                fmt::format("{} ({}) is not a serial port libserialport knows: {}", path, resolved,
                             last_error(rc)));
   }
   if (sp_return rc = sp_open(handle->port, SP_MODE_READ_WRITE); rc != SP_OK) {
     return fail("serial_open_failed",
-                fmt::format("cannot open {} ({}): {}", path, *resolved, last_error(rc)));
+                fmt::format("cannot open {} ({}): {}", path, resolved, last_error(rc)));
   }
   handle->open = true;
-  if (auto configured = configure(handle->port, path, settings); !configured) {
-    return std::unexpected(configured.error());
-  }
+  PMA_TRY(configure(handle->port, path, settings));
   int fd = -1;
   if (sp_return rc = sp_get_port_handle(handle->port, &fd); rc != SP_OK || fd < 0) {
     return fail("serial_open_failed",
                 fmt::format("no file descriptor for {}: {}", path, last_error(rc)));
   }
   // sp_open leaves the fd blocking; the Asio loop needs it non-blocking.
-  if (auto nonblocking = detail::set_nonblocking(fd, path); !nonblocking) {
-    return std::unexpected(nonblocking.error());
-  }
+  PMA_TRY(detail::set_nonblocking(fd, path));
   return std::unique_ptr<LibSerialPort>(new LibSerialPort(path, std::move(handle), fd));
 }
 

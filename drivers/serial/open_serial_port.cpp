@@ -1,9 +1,9 @@
 #include <fmt/format.h>
 
-#include "serial/fd_io.h"
-#include "serial/lib_serial_port.h"
-#include "serial/serial_port.h"
-#include "serial/termios_serial_port.h"
+#include "drivers/serial/fd_io.h"
+#include "drivers/serial/lib_serial_port.h"
+#include "drivers/serial/serial_port.h"
+#include "drivers/serial/termios_serial_port.h"
 
 namespace pma::serial {
 
@@ -19,20 +19,17 @@ Result<std::unique_ptr<SerialPort>> open_serial_port(const std::string& path,
                                                      const SerialSettings& settings,
                                                      SerialDriver driver) {
   if (driver == SerialDriver::automatic) {
-    auto resolved = detail::resolve_device_path(path);
-    if (!resolved) return std::unexpected(resolved.error());
+    PMA_TRY_ASSIGN(auto resolved, detail::resolve_device_path(path));
     // libserialport 0.1.1 cannot open pseudo-terminals (sysfs lookup, TIOCMGET).
     driver =
-        resolved->starts_with("/dev/pts/") ? SerialDriver::termios : SerialDriver::libserialport;
+        resolved.starts_with("/dev/pts/") ? SerialDriver::termios : SerialDriver::libserialport;
   }
   if (driver == SerialDriver::termios) {
-    auto port = TermiosSerialPort::open(path, settings);
-    if (!port) return std::unexpected(port.error());
-    return std::unique_ptr<SerialPort>(std::move(*port));
+    PMA_TRY_ASSIGN(auto port, TermiosSerialPort::open(path, settings));
+    return std::unique_ptr<SerialPort>(std::move(port));
   }
-  auto port = LibSerialPort::open(path, settings);
-  if (!port) return std::unexpected(port.error());
-  return std::unique_ptr<SerialPort>(std::move(*port));
+  PMA_TRY_ASSIGN(auto port, LibSerialPort::open(path, settings));
+  return std::unique_ptr<SerialPort>(std::move(port));
 }
 
 }  // namespace pma::serial

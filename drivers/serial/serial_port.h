@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "drivers/serial/serial_settings.h"
 #include "pma/error.h"
-#include "serial/serial_settings.h"
 
 namespace pma::serial {
 

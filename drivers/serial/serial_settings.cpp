@@ -1,4 +1,4 @@
-#include "serial/serial_settings.h"
+#include "drivers/serial/serial_settings.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "serial/termios_serial_port.h"
+#include "drivers/serial/termios_serial_port.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "serial/fd_io.h"
+#include "drivers/serial/fd_io.h"
 
 namespace pma::serial {
 
@@ -144,7 +144,7 @@ Status apply_settings(int fd, const std::string& path, const SerialSettings& set
 
 Result<std::unique_ptr<TermiosSerialPort>> TermiosSerialPort::open(const std::string& path,
                                                                    const SerialSettings& settings) {
-  if (auto valid = settings.validate(); !valid) return std::unexpected(valid.error());
+  PMA_TRY(settings.validate());
   int fd = ::open(path.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     int error = errno;

@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "serial/serial_port.h"
+#include "drivers/serial/serial_port.h"
 
 namespace pma::serial {
 

@@ -1,5 +1,5 @@
 // Online backup through sqlite3_backup_*.
-#include "sqlite/backup.h"
+#include "drivers/sqlite/backup.h"
 
 #include <fmt/format.h>
 #include <sqlite3.h>

@@ -7,7 +7,7 @@
 #include <functional>
 #include <string>
 
-#include "sqlite/database.h"
+#include "drivers/sqlite/database.h"
 
 namespace pma::sqlite {
 

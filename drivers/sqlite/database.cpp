@@ -1,5 +1,5 @@
 // The connection, statements, transactions and checkpoints of the one SQLite wrapper.
-#include "sqlite/database.h"
+#include "drivers/sqlite/database.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -13,6 +13,8 @@
 #include <cstring>
 #include <mutex>
 #include <thread>
+
+#include "pma/error.h"
 
 namespace pma::sqlite {
 
@@ -155,9 +157,8 @@ Result<bool> Statement::step() {
 
 Status Statement::run() {
   for (;;) {
-    auto row = step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) return {};
+    PMA_TRY_ASSIGN(auto row, step());
+    if (!row) return {};
   }
 }
 
@@ -196,7 +197,7 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path,
                                            options.synchronous));
   }
   if (!options.read_only) {
-    if (auto ok = tighten_file_modes(path); !ok) return std::unexpected(ok.error());
+    PMA_TRY(tighten_file_modes(path));
   }
   sqlite3* handle = nullptr;
   int flags =
@@ -308,12 +309,12 @@ Error Database::error(std::string code, std::string_view sql) const {
 }
 
 Result<Transaction> Transaction::begin(Database& db) {
-  if (auto ok = db.exec("BEGIN IMMEDIATE"); !ok) return std::unexpected(ok.error());
+  PMA_TRY(db.exec("BEGIN IMMEDIATE"));
   return Transaction(db);
 }
 
 Result<Transaction> Transaction::begin_read(Database& db) {
-  if (auto ok = db.exec("BEGIN"); !ok) return std::unexpected(ok.error());
+  PMA_TRY(db.exec("BEGIN"));
   return Transaction(db);
 }
 
@@ -345,20 +346,15 @@ Result<WalCheckpoint> checkpoint_if_needed(Database& db, int min_frames) {
   // Every frame is in the database: the next write transaction starts the WAL over, writing and
   // (synchronous=FULL) syncing a new WAL header. Do that write here, idle, by rewriting one
   // header field with its own value; it touches no table.
-  auto tx = Transaction::begin(db);
-  if (!tx) return std::unexpected(tx.error());
+  PMA_TRY_ASSIGN(auto tx, Transaction::begin(db));
   std::int64_t application_id = 0;
   {
-    auto id = db.prepare("PRAGMA application_id");
-    if (!id) return std::unexpected(id.error());
-    auto row = id->step();
-    if (!row) return std::unexpected(row.error());
-    if (*row) application_id = id->column_int64(0);
+    PMA_TRY_ASSIGN(auto id, db.prepare("PRAGMA application_id"));
+    PMA_TRY_ASSIGN(auto row, id.step());
+    if (row) application_id = id.column_int64(0);
   }  // the statement is reset before the write
-  if (auto ok = db.exec(fmt::format("PRAGMA application_id = {}", application_id)); !ok) {
-    return std::unexpected(ok.error());
-  }
-  if (auto ok = tx->commit(); !ok) return std::unexpected(ok.error());
+  PMA_TRY(db.exec(fmt::format("PRAGMA application_id = {}", application_id)));
+  PMA_TRY(tx.commit());
   out.restarted = db.wal_frames() < log;
   return out;
 }

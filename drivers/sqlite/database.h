@@ -176,10 +176,9 @@ class Database {
 // Prepares sql, binds args from index 1 and steps it to completion: for one-line writes.
 template <typename... Args>
 Status run(Database& db, std::string_view sql, const Args&... args) {
-  auto stmt = db.prepare(sql);
-  if (!stmt) return std::unexpected(stmt.error());
-  stmt->bind_all(args...);
-  return stmt->run();
+  PMA_TRY_ASSIGN(auto stmt, db.prepare(sql));
+  stmt.bind_all(args...);
+  return stmt.run();
 }
 
 // A transaction, rolled back on destruction unless commit() succeeded.

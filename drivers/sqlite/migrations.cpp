@@ -1,4 +1,4 @@
-#include "sqlite/migrations.h"
+#include "drivers/sqlite/migrations.h"
 
 #include <fmt/format.h>
 
@@ -25,26 +25,24 @@ Status migrate(Database& db, std::span<const Migration> migrations, const Migrat
   }
   const bool legacy = current == 0 && options.legacy_version;
   if (legacy) {
-    auto found = options.legacy_version(db);
-    if (!found) return std::unexpected(found.error());
-    current = *found;
+    PMA_TRY_ASSIGN(auto found, options.legacy_version(db));
+    current = found;
   }
   bool stamped = !legacy || current == 0;
   for (const Migration& m : migrations) {
     if (m.version <= current || m.version > target) continue;
-    auto tx = Transaction::begin(db);
-    if (!tx) return std::unexpected(tx.error());
+    PMA_TRY_ASSIGN(auto tx, Transaction::begin(db));
     // Another process (memberhq erase beside the server) may have run this step since the
     // version was read: it holds the write lock now, so the version read here is the truth.
     if (const int now = db.user_version(); now >= m.version) {
-      PMA_TRY(tx->commit());
+      PMA_TRY(tx.commit());
       stamped = true;
       continue;
     }
     Status ok = m.sql.empty() ? Status{} : db.exec(m.sql);
     if (ok && m.apply != nullptr) ok = m.apply(db);
     if (ok) ok = set_user_version(db, m.version);
-    if (ok) ok = tx->commit();
+    if (ok) ok = tx.commit();
     if (!ok) {
       return fail("schema_migration", fmt::format("migration {} ({}) of '{}' failed: {}", m.version,
                                                   m.description, db.path(), ok.error().message));
@@ -54,10 +52,9 @@ Status migrate(Database& db, std::span<const Migration> migrations, const Migrat
   // A legacy database already at its version's shape records it, so the tables are not judged
   // again at the next open.
   if (!stamped) {
-    auto tx = Transaction::begin(db);
-    if (!tx) return std::unexpected(tx.error());
+    PMA_TRY_ASSIGN(auto tx, Transaction::begin(db));
     PMA_TRY(set_user_version(db, current));
-    PMA_TRY(tx->commit());
+    PMA_TRY(tx.commit());
   }
   return {};
 }

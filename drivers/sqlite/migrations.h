@@ -7,7 +7,7 @@
 #include <span>
 #include <string_view>
 
-#include "sqlite/database.h"
+#include "drivers/sqlite/database.h"
 
 namespace pma::sqlite {
 

@@ -10,7 +10,7 @@
 #include <random>
 #include <string>
 
-#include "client/sync_client.h"
+#include "sync/client/sync_client.h"
 
 namespace pma::sync {
 

@@ -1,4 +1,4 @@
-#include "client/connect.h"
+#include "sync/client/connect.h"
 
 #include <fmt/format.h>
 #include <openssl/ssl.h>

@@ -6,9 +6,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <expected>
 
-#include "client/client_state.h"
-#include "client/sync_client.h"
 #include "pma/error.h"
+#include "sync/client/client_state.h"
+#include "sync/client/sync_client.h"
 
 namespace pma::sync {
 

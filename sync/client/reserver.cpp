@@ -1,4 +1,4 @@
-#include "client/reserver.h"
+#include "sync/client/reserver.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -7,11 +7,11 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "client/client_state.h"
-#include "client/connect.h"
-#include "net/frame_stream.h"
-#include "net/watchdog.h"
-#include "wire/messages.h"
+#include "sync/client/client_state.h"
+#include "sync/client/connect.h"
+#include "sync/net/frame_stream.h"
+#include "sync/net/watchdog.h"
+#include "sync/wire/messages.h"
 
 namespace pma::sync {
 
@@ -70,9 +70,8 @@ Status Reserver::start() {
   if (config_.budget.count() <= 0) {
     return fail("config_invalid", "the reservation budget must be positive");
   }
-  auto tls = net::make_client_context(client_.tls);
-  if (!tls) return std::unexpected(tls.error());
-  state_->tls = *tls;
+  PMA_TRY_ASSIGN(auto tls, net::make_client_context(client_.tls));
+  state_->tls = tls;
   state_->stopped = false;
   return {};
 }

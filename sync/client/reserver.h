@@ -16,10 +16,10 @@
 #include <memory>
 #include <string>
 
-#include "client/reservations.h"
-#include "client/sync_client.h"
 #include "pma/error.h"
 #include "pma/v1/sync.pb.h"
+#include "sync/client/reservations.h"
+#include "sync/client/sync_client.h"
 
 namespace pma::sync {
 

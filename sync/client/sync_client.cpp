@@ -1,4 +1,4 @@
-#include "client/sync_client.h"
+#include "sync/client/sync_client.h"
 
 #include <fmt/format.h>
 #include <openssl/ssl.h>
@@ -13,10 +13,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <random>
 
-#include "client/client_state.h"
-#include "net/frame_stream.h"
-#include "net/watchdog.h"
-#include "wire/messages.h"
+#include "sync/client/client_state.h"
+#include "sync/net/frame_stream.h"
+#include "sync/net/watchdog.h"
+#include "sync/wire/messages.h"
 
 namespace pma::sync {
 
@@ -84,9 +84,8 @@ int SyncClient::reconcile_minute(const ClientConfig& config) {
 Status SyncClient::start() {
   if (auto ok = config_.validate(); !ok) return ok;
   if (!state_->tls) {
-    auto tls = net::make_client_context(config_.tls);
-    if (!tls) return std::unexpected(tls.error());
-    state_->tls = *tls;
+    PMA_TRY_ASSIGN(auto tls, net::make_client_context(config_.tls));
+    state_->tls = tls;
   }
   if (state_->started) return {};
   state_->started = true;
@@ -123,16 +122,14 @@ const std::string& SyncClient::hq_refusal() const { return state_->refusal; }
 std::size_t SyncClient::current_hq() const { return state_->hq_index; }
 
 Result<SyncStatus> SyncClient::status() {
-  auto stats = store_.outbox_stats();
-  if (!stats) return std::unexpected(stats.error());
+  PMA_TRY_ASSIGN(auto stats, store_.outbox_stats());
   SyncStatus status;
-  status.outbox_depth = stats->depth;
-  if (stats->oldest_created_at) {
-    status.oldest_unsent_age_s = clock_.now_s() - *stats->oldest_created_at;
+  status.outbox_depth = stats.depth;
+  if (stats.oldest_created_at) {
+    status.oldest_unsent_age_s = clock_.now_s() - *stats.oldest_created_at;
   }
-  auto last = store_.get_state("sync.last_success_ms");
-  if (!last) return std::unexpected(last.error());
-  if (*last) status.last_success_ms = std::stoll(**last);
+  PMA_TRY_ASSIGN(auto last, store_.get_state("sync.last_success_ms"));
+  if (last) status.last_success_ms = std::stoll(*last);
   status.reachable = state_->reachable;
   status.last_error = state_->last_error;
   status.refusal = state_->refusal;

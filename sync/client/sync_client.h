@@ -15,11 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "client/sync_store.h"
-#include "net/tls.h"
 #include "pma/calendar.h"
 #include "pma/clock.h"
 #include "pma/error.h"
+#include "sync/client/sync_store.h"
+#include "sync/net/tls.h"
 
 namespace pma::sync {
 

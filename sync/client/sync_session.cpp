@@ -10,12 +10,12 @@
 #include <optional>
 #include <random>
 
-#include "client/client_state.h"
-#include "client/connect.h"
-#include "client/sync_client.h"
-#include "net/frame_stream.h"
-#include "net/watchdog.h"
-#include "wire/messages.h"
+#include "sync/client/client_state.h"
+#include "sync/client/connect.h"
+#include "sync/client/sync_client.h"
+#include "sync/net/frame_stream.h"
+#include "sync/net/watchdog.h"
+#include "sync/wire/messages.h"
 
 namespace pma::sync {
 

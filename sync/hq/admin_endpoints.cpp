@@ -1,4 +1,4 @@
-#include "hq/admin_endpoints.h"
+#include "sync/hq/admin_endpoints.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>

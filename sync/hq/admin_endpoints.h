@@ -5,11 +5,11 @@
 // them.
 #pragma once
 
-#include "hq/admin_server.h"
-#include "hq/operations_reads.h"
-#include "hq/reservations.h"
-#include "hq/server.h"
 #include "pma/clock.h"
+#include "sync/hq/admin_server.h"
+#include "sync/hq/operations_reads.h"
+#include "sync/hq/reservations.h"
+#include "sync/hq/server.h"
 
 namespace pma::hq {
 

@@ -1,4 +1,4 @@
-#include "hq/admin_server.h"
+#include "sync/hq/admin_server.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>

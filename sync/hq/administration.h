@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "net/tls.h"
 #include "pma/error.h"
 #include "pma/v1/sync.pb.h"
+#include "sync/net/tls.h"
 
 namespace pma::hq {
 

@@ -1,4 +1,4 @@
-#include "hq/ca.h"
+#include "sync/hq/ca.h"
 
 #include <fmt/format.h>
 #include <openssl/evp.h>
@@ -13,8 +13,9 @@
 #include <memory>
 #include <utility>
 
-#include "net/tls.h"
+#include "pma/error.h"
 #include "pma/ids.h"
+#include "sync/net/tls.h"
 
 namespace pma::hq {
 
@@ -84,9 +85,7 @@ Result<Cert> make_cert(EVP_PKEY* key, const Subject& subject, X509* issuer, EVP_
   add("CN", subject.common_name);
   X509_set_issuer_name(cert.get(), issuer ? X509_get_subject_name(issuer) : name);
   for (const auto& [nid, value] : exts) {
-    if (auto ok = add_ext(cert.get(), issuer ? issuer : cert.get(), nid, value); !ok) {
-      return std::unexpected(ok.error());
-    }
+    PMA_TRY(add_ext(cert.get(), issuer ? issuer : cert.get(), nid, value));
   }
   if (X509_sign(cert.get(), issuer_key ? issuer_key : key, EVP_sha256()) == 0) {
     return openssl_fail("signing a certificate");
@@ -126,16 +125,14 @@ Status init_ca(const std::string& dir, const CaInitOptions& options) {
   if (fs::exists(fs::path(dir) / "ca.key")) {
     return fail("ca_exists", fmt::format("'{}' already holds a CA; refusing to overwrite", dir));
   }
-  auto ca_key = new_key();
-  if (!ca_key) return std::unexpected(ca_key.error());
-  auto ca = make_cert(ca_key->get(), {options.chain_name, "", options.chain_name + " CA"}, nullptr,
-                      nullptr, options.valid_days,
-                      {{NID_basic_constraints, "critical,CA:TRUE,pathlen:0"},
-                       {NID_key_usage, "critical,keyCertSign,cRLSign"},
-                       {NID_subject_key_identifier, "hash"}});
-  if (!ca) return std::unexpected(ca.error());
-  auto server_key = new_key();
-  if (!server_key) return std::unexpected(server_key.error());
+  PMA_TRY_ASSIGN(auto ca_key, new_key());
+  PMA_TRY_ASSIGN(auto ca,
+                 make_cert(ca_key.get(), {options.chain_name, "", options.chain_name + " CA"},
+                           nullptr, nullptr, options.valid_days,
+                           {{NID_basic_constraints, "critical,CA:TRUE,pathlen:0"},
+                            {NID_key_usage, "critical,keyCertSign,cRLSign"},
+                            {NID_subject_key_identifier, "hash"}}));
+  PMA_TRY_ASSIGN(auto server_key, new_key());
   std::string san;
   for (const auto& name : options.server_names) {
     if (!san.empty()) san += ",";
@@ -145,14 +142,13 @@ Status init_ca(const std::string& dir, const CaInitOptions& options) {
                                                    {NID_key_usage, "critical,digitalSignature"},
                                                    {NID_ext_key_usage, "serverAuth"}};
   if (!san.empty()) exts.emplace_back(NID_subject_alt_name, san);
-  auto server = make_cert(server_key->get(), {options.chain_name, "hq", "memberhq"}, ca->get(),
-                          ca_key->get(), options.valid_days, exts);
-  if (!server) return std::unexpected(server.error());
+  PMA_TRY_ASSIGN(auto server, make_cert(server_key.get(), {options.chain_name, "hq", "memberhq"},
+                                        ca.get(), ca_key.get(), options.valid_days, exts));
   fs::path base(dir);
-  if (auto ok = write_key((base / "ca.key").string(), ca_key->get()); !ok) return ok;
-  if (auto ok = write_cert((base / "ca.crt").string(), ca->get()); !ok) return ok;
-  if (auto ok = write_key((base / "server.key").string(), server_key->get()); !ok) return ok;
-  return write_cert((base / "server.crt").string(), server->get());
+  if (auto ok = write_key((base / "ca.key").string(), ca_key.get()); !ok) return ok;
+  if (auto ok = write_cert((base / "ca.crt").string(), ca.get()); !ok) return ok;
+  if (auto ok = write_key((base / "server.key").string(), server_key.get()); !ok) return ok;
+  return write_cert((base / "server.crt").string(), server.get());
 }
 
 Result<IssuedCert> issue_terminal_cert(const std::string& dir, const std::string& store_id,
@@ -183,23 +179,19 @@ Result<IssuedCert> issue_terminal_cert(const std::string& dir, const std::string
   X509_NAME* ca_name = X509_get_subject_name(ca.get());
   char organization[256] = "";
   X509_NAME_get_text_by_NID(ca_name, NID_organizationName, organization, sizeof organization);
-  auto key = new_key();
-  if (!key) return std::unexpected(key.error());
-  auto cert = make_cert(key->get(), {organization, store_id, terminal_id}, ca.get(), ca_key.get(),
-                        valid_days,
-                        {{NID_basic_constraints, "critical,CA:FALSE"},
-                         {NID_key_usage, "critical,digitalSignature"},
-                         {NID_ext_key_usage, "clientAuth"}});
-  if (!cert) return std::unexpected(cert.error());
+  PMA_TRY_ASSIGN(auto key, new_key());
+  PMA_TRY_ASSIGN(auto cert, make_cert(key.get(), {organization, store_id, terminal_id}, ca.get(),
+                                      ca_key.get(), valid_days,
+                                      {{NID_basic_constraints, "critical,CA:FALSE"},
+                                       {NID_key_usage, "critical,digitalSignature"},
+                                       {NID_ext_key_usage, "clientAuth"}}));
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   fs::path out(out_dir);
   IssuedCert issued{(out / (store_id + "-" + terminal_id + ".crt")).string(),
                     (out / (store_id + "-" + terminal_id + ".key")).string()};
-  if (auto ok = write_key(issued.key_file, key->get()); !ok) return std::unexpected(ok.error());
-  if (auto ok = write_cert(issued.cert_file, cert->get()); !ok) {
-    return std::unexpected(ok.error());
-  }
+  PMA_TRY(write_key(issued.key_file, key.get()));
+  PMA_TRY(write_cert(issued.cert_file, cert.get()));
   return issued;
 }
 

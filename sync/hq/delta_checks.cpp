@@ -1,4 +1,4 @@
-#include "hq/delta_checks.h"
+#include "sync/hq/delta_checks.h"
 
 #include <fmt/format.h>
 

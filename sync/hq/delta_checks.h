@@ -11,10 +11,10 @@
 #include <optional>
 #include <string>
 
-#include "net/tls.h"
 #include "pma/limits.h"
 #include "pma/v1/delta.pb.h"
 #include "pma/v1/rules.pb.h"
+#include "sync/net/tls.h"
 
 namespace pma::hq {
 

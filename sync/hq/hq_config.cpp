@@ -1,4 +1,4 @@
-#include "hq/hq_config.h"
+#include "sync/hq/hq_config.h"
 
 #include <fmt/format.h>
 #include <toml++/toml.h>

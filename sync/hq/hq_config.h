@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "hq/server.h"
 #include "pma/error.h"
+#include "sync/hq/server.h"
 
 namespace pma::hq {
 

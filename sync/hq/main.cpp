@@ -15,17 +15,17 @@
 #include <optional>
 #include <sstream>
 
-#include "hq/admin_endpoints.h"
-#include "hq/admin_server.h"
-#include "hq/ca.h"
-#include "hq/hq_config.h"
-#include "hq/member_import.h"
-#include "hq/server.h"
-#include "hq/sqlite_operations_reads.h"
-#include "hq/sqlite_sink.h"
-#include "hq/stores_report.h"
 #include "pma/clock.h"
 #include "pma/v1/rules.pb.h"
+#include "sync/hq/admin_endpoints.h"
+#include "sync/hq/admin_server.h"
+#include "sync/hq/ca.h"
+#include "sync/hq/hq_config.h"
+#include "sync/hq/member_import.h"
+#include "sync/hq/server.h"
+#include "sync/hq/sqlite_operations_reads.h"
+#include "sync/hq/sqlite_sink.h"
+#include "sync/hq/stores_report.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "hq/member_import.h"
+#include "sync/hq/member_import.h"
 
 #include <sstream>
 

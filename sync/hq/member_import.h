@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "hq/sink.h"
+#include "sync/hq/sink.h"
 
 namespace pma::hq {
 

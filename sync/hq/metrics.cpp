@@ -1,8 +1,8 @@
-#include "hq/metrics.h"
+#include "sync/hq/metrics.h"
 
 #include <fmt/format.h>
 
-#include "hq/server.h"
+#include "sync/hq/server.h"
 
 namespace pma::hq {
 

@@ -1,4 +1,4 @@
-#include "hq/server.h"
+#include "sync/hq/server.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -12,10 +12,11 @@
 #include <optional>
 #include <utility>
 
-#include "net/frame_stream.h"
-#include "net/watchdog.h"
+#include "pma/error.h"
 #include "pma/v1/sync.pb.h"
-#include "wire/messages.h"
+#include "sync/net/frame_stream.h"
+#include "sync/net/watchdog.h"
+#include "sync/wire/messages.h"
 
 namespace pma::hq {
 
@@ -169,19 +170,13 @@ Result<std::vector<std::uint8_t>> reservation(const wire::Frame& frame, const Te
                                               SessionContext& ctx) {
   if (frame.type == wire::FrameType::release) {
     pma::v1::ReleaseRequest release;
-    if (auto ok = wire::decode_message(frame, wire::FrameType::release, release); !ok) {
-      return std::unexpected(ok.error());
-    }
-    if (auto ok = ctx.sinks.reservations.release(id, release.txn_id(), release.hold_id()); !ok) {
-      return std::unexpected(ok.error());
-    }
+    PMA_TRY(wire::decode_message(frame, wire::FrameType::release, release));
+    PMA_TRY(ctx.sinks.reservations.release(id, release.txn_id(), release.hold_id()));
     spdlog::info("hq: {} released the hold for {}", who(id), release.txn_id());
     return std::vector<std::uint8_t>{};
   }
   pma::v1::ReserveRequest request;
-  if (auto ok = wire::decode_message(frame, wire::FrameType::reserve, request); !ok) {
-    return std::unexpected(ok.error());
-  }
+  PMA_TRY(wire::decode_message(frame, wire::FrameType::reserve, request));
   std::int64_t now = ctx.clock.now_ms();
   auto reply =
       ctx.sinks.reservations.reserve(id, request, now, now + ctx.config.reservation_hold.count());
@@ -491,10 +486,9 @@ Server::Server(asio::io_context& io, ServerSinks sinks, ServerConfig config,
 Server::~Server() { stop(); }
 
 Result<std::uint16_t> Server::start() {
-  if (auto ok = config_.validate(); !ok) return std::unexpected(ok.error());
-  auto tls = net::make_server_context(config_.tls);
-  if (!tls) return std::unexpected(tls.error());
-  state_->tls = *tls;
+  PMA_TRY(config_.validate());
+  PMA_TRY_ASSIGN(auto tls, net::make_server_context(config_.tls));
+  state_->tls = tls;
   boost::system::error_code ec;
   auto address = asio::ip::make_address(config_.listen_address, ec);
   if (ec) return fail("listen", fmt::format("bad listen address '{}'", config_.listen_address));

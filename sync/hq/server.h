@@ -17,11 +17,11 @@
 #include <string>
 #include <utility>
 
-#include "hq/metrics.h"
-#include "hq/sink.h"
-#include "net/tls.h"
 #include "pma/clock.h"
-#include "wire/frame.h"
+#include "sync/hq/metrics.h"
+#include "sync/hq/sink.h"
+#include "sync/net/tls.h"
+#include "sync/wire/frame.h"
 
 namespace pma::hq {
 

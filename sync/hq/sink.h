@@ -6,10 +6,10 @@
 // thread (the server's io_context); not thread-safe.
 #pragma once
 
-#include "hq/administration.h"
-#include "hq/batch_ingest.h"
-#include "hq/member_pages.h"
-#include "hq/reservations.h"
+#include "sync/hq/administration.h"
+#include "sync/hq/batch_ingest.h"
+#include "sync/hq/member_pages.h"
+#include "sync/hq/reservations.h"
 
 namespace pma::hq {
 

@@ -1,6 +1,6 @@
 // SqliteAdministration: rule sets, imports, audit reads, member erasure, terminal revocation
 // and last-seen times.
-#include "hq/sqlite_administration.h"
+#include "sync/hq/sqlite_administration.h"
 
 #include <fmt/format.h>
 
@@ -10,15 +10,14 @@
 namespace pma::hq {
 
 Status SqliteAdministration::put_rule_set(std::int64_t version, const std::string& rule_set) {
-  auto q = db_.prepare("INSERT OR REPLACE INTO rule_sets(version, rule_set) VALUES(?1, ?2)");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, version).bind_blob(2, sqlite::bytes_of(rule_set));
-  return q->run();
+  PMA_TRY_ASSIGN(auto q,
+                 db_.prepare("INSERT OR REPLACE INTO rule_sets(version, rule_set) VALUES(?1, ?2)"));
+  q.bind(1, version).bind_blob(2, sqlite::bytes_of(rule_set));
+  return q.run();
 }
 
 Result<std::size_t> SqliteAdministration::import_members(std::span<const ImportedMember> members) {
-  auto tx = sqlite::Transaction::begin(db_);
-  if (!tx) return std::unexpected(tx.error());
+  PMA_TRY_ASSIGN(auto tx, sqlite::Transaction::begin(db_));
   std::uint64_t version_before = core_.version();
   auto rollback = [&](Error error) -> Result<std::size_t> {
     core_.restore_version(version_before);  // the transaction rolls back as it goes out of scope
@@ -50,53 +49,51 @@ Result<std::size_t> SqliteAdministration::import_members(std::span<const Importe
     // An erased member stays erased: an old export imported again does not bring it back.
     if (db_.changes() > 0) ++written;
   }
-  if (auto ok = tx->commit(); !ok) return rollback(ok.error());
+  if (auto ok = tx.commit(); !ok) return rollback(ok.error());
   core_.note_imported(written);
   return written;
 }
 
 Result<std::vector<Conflict>> SqliteAdministration::conflicts() {
-  auto q = db_.prepare(
-      "SELECT id, kind, member_id, coupon_code, store_id, terminal_id, seq, detail, at_ms "
-      "FROM conflicts ORDER BY id");
-  if (!q) return std::unexpected(q.error());
+  PMA_TRY_ASSIGN(
+      auto q,
+      db_.prepare(
+          "SELECT id, kind, member_id, coupon_code, store_id, terminal_id, seq, detail, at_ms "
+          "FROM conflicts ORDER BY id"));
   std::vector<Conflict> out;
   for (;;) {
-    auto row = q->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    out.push_back({q->column_int64(0), q->column_text(1), q->column_text(2), q->column_text(3),
-                   q->column_text(4), q->column_text(5),
-                   static_cast<std::uint64_t>(q->column_int64(6)), q->column_text(7),
-                   q->column_int64(8)});
+    PMA_TRY_ASSIGN(auto row, q.step());
+    if (!row) break;
+    out.push_back({q.column_int64(0), q.column_text(1), q.column_text(2), q.column_text(3),
+                   q.column_text(4), q.column_text(5),
+                   static_cast<std::uint64_t>(q.column_int64(6)), q.column_text(7),
+                   q.column_int64(8)});
   }
   return out;
 }
 
 Result<std::optional<MemberSnapshot>> SqliteAdministration::member(const std::string& member_id) {
-  auto q = db_.prepare("SELECT points, tier, version, erased FROM members WHERE member_id = ?1");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, member_id);
-  auto row = q->step();
-  if (!row) return std::unexpected(row.error());
-  if (!*row) return std::optional<MemberSnapshot>();
+  PMA_TRY_ASSIGN(
+      auto q,
+      db_.prepare("SELECT points, tier, version, erased FROM members WHERE member_id = ?1"));
+  q.bind(1, member_id);
+  PMA_TRY_ASSIGN(auto row, q.step());
+  if (!row) return std::optional<MemberSnapshot>();
   return std::optional<MemberSnapshot>(
-      MemberSnapshot{member_id, q->column_int64(0), static_cast<int>(q->column_int64(1)),
-                     static_cast<std::uint64_t>(q->column_int64(2)), q->column_int64(3) != 0});
+      MemberSnapshot{member_id, q.column_int64(0), static_cast<int>(q.column_int64(1)),
+                     static_cast<std::uint64_t>(q.column_int64(2)), q.column_int64(3) != 0});
 }
 
 Result<std::uint64_t> SqliteAdministration::applied_count(const TerminalIdentity& terminal) {
-  auto q = db_.prepare("SELECT COUNT(*) FROM deltas WHERE store_id = ?1 AND terminal_id = ?2");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
-  auto row = q->step();
-  if (!row) return std::unexpected(row.error());
-  return static_cast<std::uint64_t>(q->column_int64(0));
+  PMA_TRY_ASSIGN(
+      auto q, db_.prepare("SELECT COUNT(*) FROM deltas WHERE store_id = ?1 AND terminal_id = ?2"));
+  q.bind(1, terminal.store_id).bind(2, terminal.terminal_id);
+  PMA_TRY(q.step());
+  return static_cast<std::uint64_t>(q.column_int64(0));
 }
 
 Result<ErasureReport> SqliteAdministration::erase_member(const std::string& member_id) {
-  auto tx = sqlite::Transaction::begin(db_);
-  if (!tx) return std::unexpected(tx.error());
+  PMA_TRY_ASSIGN(auto tx, sqlite::Transaction::begin(db_));
   std::uint64_t version_before = core_.version();
   auto failed = [&](Error error) -> Result<ErasureReport> {
     core_.restore_version(version_before);
@@ -156,32 +153,31 @@ Result<ErasureReport> SqliteAdministration::erase_member(const std::string& memb
     if (auto ok = release->run(); !ok) return failed(ok.error());
     *count = static_cast<std::uint32_t>(db_.changes());
   }
-  if (auto ok = tx->commit(); !ok) return failed(ok.error());
+  if (auto ok = tx.commit(); !ok) return failed(ok.error());
   return report;
 }
 
 Result<bool> SqliteAdministration::set_terminal_revoked(const TerminalIdentity& terminal,
                                                         bool revoked, std::int64_t now_ms) {
-  auto tx = sqlite::Transaction::begin(db_);
-  if (!tx) return std::unexpected(tx.error());
-  auto known = db_.prepare(
-      "SELECT EXISTS(SELECT 1 FROM terminals WHERE store_id = ?1 AND terminal_id = ?2) OR "
-      "EXISTS(SELECT 1 FROM terminal_access WHERE store_id = ?1 AND terminal_id = ?2)");
-  if (!known) return std::unexpected(known.error());
-  known->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
-  auto row = known->step();
-  if (!row) return std::unexpected(row.error());
-  bool seen = known->column_int64(0) != 0;
-  PMA_TRY(known->run());
-  auto q = db_.prepare(
-      "INSERT INTO terminal_access(store_id, terminal_id, revoked, changed_at_ms) "
-      "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(store_id, terminal_id) DO UPDATE SET "
-      "revoked = excluded.revoked, changed_at_ms = excluded.changed_at_ms");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
-  q->bind(3, std::int64_t{revoked ? 1 : 0}).bind(4, now_ms);
-  PMA_TRY(q->run());
-  PMA_TRY(tx->commit());
+  PMA_TRY_ASSIGN(auto tx, sqlite::Transaction::begin(db_));
+  PMA_TRY_ASSIGN(
+      auto known,
+      db_.prepare(
+          "SELECT EXISTS(SELECT 1 FROM terminals WHERE store_id = ?1 AND terminal_id = ?2) OR "
+          "EXISTS(SELECT 1 FROM terminal_access WHERE store_id = ?1 AND terminal_id = ?2)"));
+  known.bind(1, terminal.store_id).bind(2, terminal.terminal_id);
+  PMA_TRY(known.step());
+  bool seen = known.column_int64(0) != 0;
+  PMA_TRY(known.run());
+  PMA_TRY_ASSIGN(
+      auto q,
+      db_.prepare("INSERT INTO terminal_access(store_id, terminal_id, revoked, changed_at_ms) "
+                  "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(store_id, terminal_id) DO UPDATE SET "
+                  "revoked = excluded.revoked, changed_at_ms = excluded.changed_at_ms"));
+  q.bind(1, terminal.store_id).bind(2, terminal.terminal_id);
+  q.bind(3, std::int64_t{revoked ? 1 : 0}).bind(4, now_ms);
+  PMA_TRY(q.run());
+  PMA_TRY(tx.commit());
   return seen;
 }
 
@@ -193,9 +189,8 @@ Result<bool> SqliteAdministration::check_terminal(const TerminalIdentity& termin
       db_.prepare("SELECT revoked FROM terminal_access WHERE store_id = ?1 AND terminal_id = ?2");
   if (!q) return std::unexpected(q.error());
   q->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
-  auto row = q->step();
-  if (!row) return std::unexpected(row.error());
-  bool revoked = *row && q->column_int64(0) != 0;
+  PMA_TRY_ASSIGN(auto row, q->step());
+  bool revoked = row && q->column_int64(0) != 0;
   PMA_TRY(q->run());
   auto& seen = seen_[{terminal.store_id, terminal.terminal_id}];
   seen = std::max(seen, now_ms);
@@ -214,13 +209,14 @@ Status SqliteAdministration::flush_terminal_activity() {
                             seen_.size(), tx.error().message));
   }
   for (const auto& [terminal, at_ms] : seen_) {
-    auto q = db_.prepare(
-        "INSERT INTO terminal_access(store_id, terminal_id, last_seen_ms) VALUES(?1, ?2, ?3) "
-        "ON CONFLICT(store_id, terminal_id) DO UPDATE SET "
-        "last_seen_ms = MAX(last_seen_ms, excluded.last_seen_ms)");
-    if (!q) return std::unexpected(q.error());
-    q->bind(1, terminal.first).bind(2, terminal.second).bind(3, at_ms);
-    PMA_TRY(q->run());
+    PMA_TRY_ASSIGN(
+        auto q,
+        db_.prepare(
+            "INSERT INTO terminal_access(store_id, terminal_id, last_seen_ms) VALUES(?1, ?2, ?3) "
+            "ON CONFLICT(store_id, terminal_id) DO UPDATE SET "
+            "last_seen_ms = MAX(last_seen_ms, excluded.last_seen_ms)"));
+    q.bind(1, terminal.first).bind(2, terminal.second).bind(3, at_ms);
+    PMA_TRY(q.run());
   }
   PMA_TRY(tx->commit());
   seen_.clear();
@@ -228,21 +224,21 @@ Status SqliteAdministration::flush_terminal_activity() {
 }
 
 Result<std::vector<TerminalInfo>> SqliteAdministration::terminals() {
-  auto q = db_.prepare(
-      "SELECT store_id, terminal_id, MAX(highest_seq), MAX(last_seen_ms), MAX(revoked), "
-      "MAX(changed_at_ms) FROM (SELECT store_id, terminal_id, highest_seq, 0 AS last_seen_ms, "
-      "0 AS revoked, 0 AS changed_at_ms FROM terminals UNION ALL SELECT store_id, terminal_id, "
-      "0, last_seen_ms, revoked, changed_at_ms FROM terminal_access) "
-      "GROUP BY store_id, terminal_id ORDER BY store_id, terminal_id");
-  if (!q) return std::unexpected(q.error());
+  PMA_TRY_ASSIGN(
+      auto q,
+      db_.prepare(
+          "SELECT store_id, terminal_id, MAX(highest_seq), MAX(last_seen_ms), MAX(revoked), "
+          "MAX(changed_at_ms) FROM (SELECT store_id, terminal_id, highest_seq, 0 AS last_seen_ms, "
+          "0 AS revoked, 0 AS changed_at_ms FROM terminals UNION ALL SELECT store_id, terminal_id, "
+          "0, last_seen_ms, revoked, changed_at_ms FROM terminal_access) "
+          "GROUP BY store_id, terminal_id ORDER BY store_id, terminal_id"));
   std::vector<TerminalInfo> out;
   for (;;) {
-    auto row = q->step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    out.push_back({q->column_text(0), q->column_text(1),
-                   static_cast<std::uint64_t>(q->column_int64(2)), q->column_int64(3),
-                   q->column_int64(4) != 0, q->column_int64(5)});
+    PMA_TRY_ASSIGN(auto row, q.step());
+    if (!row) break;
+    out.push_back({q.column_text(0), q.column_text(1),
+                   static_cast<std::uint64_t>(q.column_int64(2)), q.column_int64(3),
+                   q.column_int64(4) != 0, q.column_int64(5)});
   }
   // Attempts this process noted and has not written yet (the serving process's own view).
   bool added = false;

@@ -8,8 +8,8 @@
 #include <string>
 #include <utility>
 
-#include "hq/administration.h"
-#include "hq/sqlite_core.h"
+#include "sync/hq/administration.h"
+#include "sync/hq/sqlite_core.h"
 
 namespace pma::hq {
 

@@ -1,6 +1,6 @@
 // SqliteBatchIngest: the batch transaction, each delta's apply, points and conflicts, and the
 // holds a batch's checkouts consume.
-#include "hq/sqlite_batch_ingest.h"
+#include "sync/hq/sqlite_batch_ingest.h"
 
 #include <fmt/format.h>
 
@@ -9,7 +9,7 @@
 
 #include "pma/calendar.h"
 #include "pma/limits.h"
-#include "wire/messages.h"
+#include "sync/wire/messages.h"
 
 namespace pma::hq {
 
@@ -39,19 +39,17 @@ Result<std::vector<pma::v1::IdMapping>> SqliteBatchIngest::id_mappings(
        provisional_ids.first(std::min(provisional_ids.size(), wire::kMaxUnmappedIds))) {
     if (!id.starts_with(own)) continue;  // another terminal's registration is not ours to tell
     // Reused by this terminal for another person: mapping it would merge the two.
-    auto reused = core_.disputed(id, terminal.store_id, terminal.terminal_id,
-                                 std::numeric_limits<std::int64_t>::max());
-    if (!reused) return std::unexpected(reused.error());
-    if (*reused) continue;
-    auto q = db_.prepare("SELECT member_id FROM provisional_ids WHERE provisional_id = ?1");
-    if (!q) return std::unexpected(q.error());
-    q->bind(1, id);
-    auto row = q->step();
-    if (!row) return std::unexpected(row.error());
-    if (*row) {
+    PMA_TRY_ASSIGN(auto reused, core_.disputed(id, terminal.store_id, terminal.terminal_id,
+                                               std::numeric_limits<std::int64_t>::max()));
+    if (reused) continue;
+    PMA_TRY_ASSIGN(auto q,
+                   db_.prepare("SELECT member_id FROM provisional_ids WHERE provisional_id = ?1"));
+    q.bind(1, id);
+    PMA_TRY_ASSIGN(auto row, q.step());
+    if (row) {
       pma::v1::IdMapping& m = found.emplace_back();
       m.set_provisional_id(id);
-      m.set_member_id(q->column_text(0));
+      m.set_member_id(q.column_text(0));
     }
   }
   return found;
@@ -60,12 +58,10 @@ Result<std::vector<pma::v1::IdMapping>> SqliteBatchIngest::id_mappings(
 Result<ApplyOutcome> SqliteBatchIngest::apply_batch(const TerminalIdentity& terminal,
                                                     const pma::v1::Batch& batch,
                                                     std::int64_t now_ms) {
-  auto tx = sqlite::Transaction::begin(db_);
-  if (!tx) return std::unexpected(tx.error());
+  PMA_TRY_ASSIGN(auto tx, sqlite::Transaction::begin(db_));
   PMA_TRY(core_.refresh_version());
-  auto highest = highest_applied(terminal);
-  if (!highest) return std::unexpected(highest.error());
-  ApplyOutcome outcome{.highest_applied = *highest};
+  PMA_TRY_ASSIGN(auto highest, highest_applied(terminal));
+  ApplyOutcome outcome{.highest_applied = highest};
   Context context{terminal, now_ms, outcome};
   struct ClearApplying {
     Applying& applying;
@@ -84,11 +80,10 @@ Result<ApplyOutcome> SqliteBatchIngest::apply_batch(const TerminalIdentity& term
     }
     // Sent before under another seq (a lost ack, a restored or reinstalled till), or a txn id
     // reused for something else: the seq is taken, nothing is applied again.
-    auto claim = claim_identity(context, delta);
-    if (!claim) return std::unexpected(claim.error());
-    if (*claim != Claim::fresh) {
+    PMA_TRY_ASSIGN(auto claim, claim_identity(context, delta));
+    if (claim != Claim::fresh) {
       outcome.highest_applied = delta.seq();
-      ++(*claim == Claim::duplicate ? outcome.duplicates : outcome.applied);
+      ++(claim == Claim::duplicate ? outcome.duplicates : outcome.applied);
       continue;
     }
     // A delta the terminal may not send is recorded and skipped: applied (the watermark moves
@@ -112,15 +107,16 @@ Result<ApplyOutcome> SqliteBatchIngest::apply_batch(const TerminalIdentity& term
     outcome.highest_applied = delta.seq();
     ++outcome.applied;
   }
-  PMA_TRY(consume_holds(terminal, batch, *highest + 1, outcome.highest_applied));
-  auto q = db_.prepare(
-      "INSERT INTO terminals(store_id, terminal_id, highest_seq) VALUES(?1, ?2, ?3) "
-      "ON CONFLICT(store_id, terminal_id) DO UPDATE SET highest_seq = excluded.highest_seq");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
-  q->bind(3, static_cast<std::int64_t>(outcome.highest_applied));
-  PMA_TRY(q->run());
-  if (auto ok = tx->commit(); !ok) {
+  PMA_TRY(consume_holds(terminal, batch, highest + 1, outcome.highest_applied));
+  PMA_TRY_ASSIGN(
+      auto q,
+      db_.prepare(
+          "INSERT INTO terminals(store_id, terminal_id, highest_seq) VALUES(?1, ?2, ?3) "
+          "ON CONFLICT(store_id, terminal_id) DO UPDATE SET highest_seq = excluded.highest_seq"));
+  q.bind(1, terminal.store_id).bind(2, terminal.terminal_id);
+  q.bind(3, static_cast<std::int64_t>(outcome.highest_applied));
+  PMA_TRY(q.run());
+  if (auto ok = tx.commit(); !ok) {
     core_.restore_version(version_before);
     return std::unexpected(ok.error());
   }
@@ -133,35 +129,31 @@ Status SqliteBatchIngest::apply_delta(Context& context, const pma::v1::Delta& de
     case Delta::kCheckout: {
       const auto& c = delta.checkout();
       if (c.member_id().empty()) return {};
-      auto member = resolve(c.member_id());
-      if (!member) return std::unexpected(member.error());
-      for (const auto& code : c.coupon_codes()) PMA_TRY(redeem(context, delta, *member, code));
-      return add_points(context, delta, *member, c.points_earned() - c.points_burned(),
+      PMA_TRY_ASSIGN(auto member, resolve(c.member_id()));
+      for (const auto& code : c.coupon_codes()) PMA_TRY(redeem(context, delta, member, code));
+      return add_points(context, delta, member, c.points_earned() - c.points_burned(),
                         c.points_burned() > 0, c.paid_fen());
     }
     case Delta::kRefund: {
       const auto& r = delta.refund();
       if (r.member_id().empty()) return {};
-      auto member = resolve(r.member_id());
-      if (!member) return std::unexpected(member.error());
+      PMA_TRY_ASSIGN(auto member, resolve(r.member_id()));
       for (const auto& code : r.coupons_restored()) {
         PMA_TRY(restore_coupon(context, code, r.original_txn_id()));
       }
-      return add_points(context, delta, *member, r.points_restored() - r.points_reversed(),
+      return add_points(context, delta, member, r.points_restored() - r.points_reversed(),
                         r.points_reversed() > 0, -r.refunded_fen());
     }
     case Delta::kMemberRegistered:
       return register_member(context, delta);
     case Delta::kCouponRedeemed: {
-      auto member = resolve(delta.coupon_redeemed().member_id());
-      if (!member) return std::unexpected(member.error());
-      return redeem(context, delta, *member, delta.coupon_redeemed().code());
+      PMA_TRY_ASSIGN(auto member, resolve(delta.coupon_redeemed().member_id()));
+      return redeem(context, delta, member, delta.coupon_redeemed().code());
     }
     case Delta::kPointsAdjusted: {
       const auto& p = delta.points_adjusted();
-      auto member = resolve(p.member_id());
-      if (!member) return std::unexpected(member.error());
-      return add_points(context, delta, *member, p.points(), p.points() < 0);
+      PMA_TRY_ASSIGN(auto member, resolve(p.member_id()));
+      return add_points(context, delta, member, p.points(), p.points() < 0);
     }
     case Delta::BODY_NOT_SET:
       return {};  // a newer agent's delta kind: recorded as applied, nothing to do here
@@ -187,48 +179,45 @@ Status SqliteBatchIngest::add_points(Context& context, const pma::v1::Delta& del
   // roll_spend_month takes over.
   const std::int64_t version = static_cast<std::int64_t>(core_.next_version());
   const std::int64_t month = utc_month_index(spend_time_ms(delta));
-  auto q = db_.prepare(
-      "INSERT INTO members(member_id, points, version, spend_month, spend_month_fen) "
-      "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(member_id) DO UPDATE SET "
-      "points = points + excluded.points, version = excluded.version, "
-      "spend_month = IIF(spend_month_fen = 0, excluded.spend_month, spend_month), "
-      "spend_month_fen = spend_month_fen + excluded.spend_month_fen WHERE erased = 0 AND "
-      "(excluded.spend_month_fen = 0 OR spend_month = excluded.spend_month OR "
-      "spend_month_fen = 0) AND abs(points + excluded.points) <= ?6");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, member_id).bind(2, points).bind(3, version).bind(4, month).bind(5, spend_fen);
-  q->bind(6, kMaxBalancePoints);
-  PMA_TRY(q->run());
+  PMA_TRY_ASSIGN(
+      auto q,
+      db_.prepare(
+          "INSERT INTO members(member_id, points, version, spend_month, spend_month_fen) "
+          "VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(member_id) DO UPDATE SET "
+          "points = points + excluded.points, version = excluded.version, "
+          "spend_month = IIF(spend_month_fen = 0, excluded.spend_month, spend_month), "
+          "spend_month_fen = spend_month_fen + excluded.spend_month_fen WHERE erased = 0 AND "
+          "(excluded.spend_month_fen = 0 OR spend_month = excluded.spend_month OR "
+          "spend_month_fen = 0) AND abs(points + excluded.points) <= ?6"));
+  q.bind(1, member_id).bind(2, points).bind(3, version).bind(4, month).bind(5, spend_fen);
+  q.bind(6, kMaxBalancePoints);
+  PMA_TRY(q.run());
   if (db_.changes() == 0) {
     // Each delta's points are capped, but an imported balance is not: a sum SQLite would
     // turn into a float (or past kMaxBalancePoints) changes nothing and is recorded.
-    auto read = db_.prepare("SELECT points FROM members WHERE member_id = ?1");
-    if (!read) return std::unexpected(read.error());
-    read->bind(1, member_id);
-    PMA_TRY(read->step());
-    auto sum = checked_add(read->column_int64(0), points);
-    PMA_TRY(read->run());
+    PMA_TRY_ASSIGN(auto read, db_.prepare("SELECT points FROM members WHERE member_id = ?1"));
+    read.bind(1, member_id);
+    PMA_TRY(read.step());
+    auto sum = checked_add(read.column_int64(0), points);
+    PMA_TRY(read.run());
     if (!sum || *sum > kMaxBalancePoints || *sum < -kMaxBalancePoints) {
       return record_conflict(context, delta, "delta_out_of_range", member_id, "",
                              fmt::format("txn {}: {} points would take the balance past {}",
                                          delta.txn_id(), points, kMaxBalancePoints));
     }
-    auto applied = roll_spend_month(member_id, points, version, month, spend_fen);
-    if (!applied) return std::unexpected(applied.error());
-    if (!*applied) {
+    PMA_TRY_ASSIGN(auto applied, roll_spend_month(member_id, points, version, month, spend_fen));
+    if (!applied) {
       return record_conflict(context, delta, "erased_member_activity", member_id, "",
                              fmt::format("txn {} for an erased member ignored ({} points, {} fen)",
                                          delta.txn_id(), points, spend_fen));
     }
   }
   if (!spends) return {};
-  auto read = db_.prepare("SELECT points FROM members WHERE member_id = ?1");
-  if (!read) return std::unexpected(read.error());
-  read->bind(1, member_id);
-  auto row = read->step();
-  if (!row) return std::unexpected(row.error());
-  std::int64_t balance = *row ? read->column_int64(0) : 0;
-  PMA_TRY(read->run());
+  PMA_TRY_ASSIGN(auto read, db_.prepare("SELECT points FROM members WHERE member_id = ?1"));
+  read.bind(1, member_id);
+  PMA_TRY_ASSIGN(auto row, read.step());
+  std::int64_t balance = row ? read.column_int64(0) : 0;
+  PMA_TRY(read.run());
   if (balance < 0) {
     return record_conflict(context, delta, "points_overdrawn", member_id, "",
                            fmt::format("balance {} after txn {}", balance, delta.txn_id()));
@@ -237,23 +226,23 @@ Status SqliteBatchIngest::add_points(Context& context, const pma::v1::Delta& del
 }
 
 Status SqliteBatchIngest::touch(const std::string& member_id) {
-  auto q = db_.prepare("UPDATE members SET version = ?2 WHERE member_id = ?1");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, member_id).bind(2, static_cast<std::int64_t>(core_.next_version()));
-  return q->run();
+  PMA_TRY_ASSIGN(auto q, db_.prepare("UPDATE members SET version = ?2 WHERE member_id = ?1"));
+  q.bind(1, member_id).bind(2, static_cast<std::int64_t>(core_.next_version()));
+  return q.run();
 }
 
 Status SqliteBatchIngest::record_conflict(Context& context, const pma::v1::Delta& delta,
                                           std::string kind, const std::string& member_id,
                                           const std::string& code, std::string detail) {
-  auto q = db_.prepare(
-      "INSERT INTO conflicts(kind, member_id, coupon_code, store_id, terminal_id, seq, detail, "
-      "at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, kind).bind(2, member_id).bind(3, code).bind(4, context.terminal.store_id);
-  q->bind(5, context.terminal.terminal_id).bind(6, static_cast<std::int64_t>(delta.seq()));
-  q->bind(7, detail).bind(8, context.now_ms);
-  return q->run();
+  PMA_TRY_ASSIGN(
+      auto q,
+      db_.prepare(
+          "INSERT INTO conflicts(kind, member_id, coupon_code, store_id, terminal_id, seq, detail, "
+          "at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+  q.bind(1, kind).bind(2, member_id).bind(3, code).bind(4, context.terminal.store_id);
+  q.bind(5, context.terminal.terminal_id).bind(6, static_cast<std::int64_t>(delta.seq()));
+  q.bind(7, detail).bind(8, context.now_ms);
+  return q.run();
 }
 
 Status SqliteBatchIngest::consume_holds(const TerminalIdentity& terminal,
@@ -265,9 +254,8 @@ Status SqliteBatchIngest::consume_holds(const TerminalIdentity& terminal,
       db_.prepare("SELECT EXISTS(SELECT 1 FROM holds WHERE store_id = ?1 AND terminal_id = ?2)");
   if (!any) return std::unexpected(any.error());
   any->bind(1, terminal.store_id).bind(2, terminal.terminal_id);
-  auto row = any->step();
-  if (!row) return std::unexpected(row.error());
-  bool holding = *row && any->column_int64(0) != 0;
+  PMA_TRY_ASSIGN(auto row, any->step());
+  bool holding = row && any->column_int64(0) != 0;
   PMA_TRY(any->run());
   if (!holding) return {};
   for (const auto& delta : batch.deltas()) {

@@ -7,9 +7,9 @@
 #include <optional>
 #include <string>
 
-#include "hq/batch_ingest.h"
-#include "hq/delta_checks.h"
-#include "hq/sqlite_core.h"
+#include "sync/hq/batch_ingest.h"
+#include "sync/hq/delta_checks.h"
+#include "sync/hq/sqlite_core.h"
 
 namespace pma::hq {
 

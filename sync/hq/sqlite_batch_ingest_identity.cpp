@@ -10,7 +10,7 @@
 #include <optional>
 #include <string_view>
 
-#include "hq/sqlite_batch_ingest.h"
+#include "sync/hq/sqlite_batch_ingest.h"
 
 namespace pma::hq {
 
@@ -94,19 +94,18 @@ Result<SqliteBatchIngest::Claim> SqliteBatchIngest::claim_identity(Context& cont
   std::optional<Stored> stored;
   for (const std::int64_t k : {std::max<std::int64_t>(kind, 0), std::min<std::int64_t>(kind, 0)}) {
     if (k == 0 && !core_.kind0_identities()) continue;
-    auto q = db_.prepare(
-        "SELECT digest, seq FROM deltas WHERE store_id = ?1 AND terminal_id = ?2 AND "
-        "txn_id = ?3 AND kind = ?4 AND unkeyed_seq = 0");
-    if (!q) return std::unexpected(q.error());
-    q->bind(1, context.terminal.store_id).bind(2, context.terminal.terminal_id);
-    q->bind(3, delta.txn_id()).bind(4, k);
-    auto row = q->step();
-    if (!row) return std::unexpected(row.error());
-    if (*row) {
-      const bool unknown = q->column_is_null(0);
-      stored = Stored{k, unknown, unknown ? 0 : q->column_int64(0), q->column_int64(1)};
+    PMA_TRY_ASSIGN(
+        auto q,
+        db_.prepare("SELECT digest, seq FROM deltas WHERE store_id = ?1 AND terminal_id = ?2 AND "
+                    "txn_id = ?3 AND kind = ?4 AND unkeyed_seq = 0"));
+    q.bind(1, context.terminal.store_id).bind(2, context.terminal.terminal_id);
+    q.bind(3, delta.txn_id()).bind(4, k);
+    PMA_TRY_ASSIGN(auto row, q.step());
+    if (row) {
+      const bool unknown = q.column_is_null(0);
+      stored = Stored{k, unknown, unknown ? 0 : q.column_int64(0), q.column_int64(1)};
     }
-    PMA_TRY(q->run());
+    PMA_TRY(q.run());
     if (stored) break;
   }
   if (stored) {
@@ -146,33 +145,34 @@ Result<SqliteBatchIngest::Claim> SqliteBatchIngest::insert_row(Context& context,
   // The key is exactly-once's last line of defence: unless if_new (then a row already holding
   // the identity leaves it alone, and the caller reads that row), a second row for one
   // identity fails the batch.
-  auto q = db_.prepare(
-      if_new ? std::string_view(
-                   "INSERT INTO deltas(store_id, terminal_id, txn_id, kind, unkeyed_seq, seq, "
-                   "digest, applied_at, member_id, paid_fen, points_earned, points_burned) "
-                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT DO "
-                   "NOTHING")
-             : std::string_view(
-                   "INSERT INTO deltas(store_id, terminal_id, txn_id, kind, unkeyed_seq, seq, "
-                   "digest, applied_at, member_id, paid_fen, points_earned, points_burned) "
-                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"));
-  if (!q) return std::unexpected(q.error());
+  PMA_TRY_ASSIGN(
+      auto q,
+      db_.prepare(
+          if_new ? std::string_view(
+                       "INSERT INTO deltas(store_id, terminal_id, txn_id, kind, unkeyed_seq, seq, "
+                       "digest, applied_at, member_id, paid_fen, points_earned, points_burned) "
+                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT DO "
+                       "NOTHING")
+                 : std::string_view(
+                       "INSERT INTO deltas(store_id, terminal_id, txn_id, kind, unkeyed_seq, seq, "
+                       "digest, applied_at, member_id, paid_fen, points_earned, points_burned) "
+                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")));
   const bool keyed = !delta.txn_id().empty();
   const auto seq = static_cast<std::int64_t>(delta.seq());
-  q->bind(1, context.terminal.store_id).bind(2, context.terminal.terminal_id);
-  q->bind(3, delta.txn_id()).bind(4, applying_.kind).bind(5, keyed ? 0 : seq).bind(6, seq);
+  q.bind(1, context.terminal.store_id).bind(2, context.terminal.terminal_id);
+  q.bind(3, delta.txn_id()).bind(4, applying_.kind).bind(5, keyed ? 0 : seq).bind(6, seq);
   if (keyed) {
-    q->bind(7, applying_.digest);
+    q.bind(7, applying_.digest);
   } else {
-    q->bind(7, nullptr);
+    q.bind(7, nullptr);
   }
-  q->bind(8, context.now_ms);
+  q.bind(8, context.now_ms);
   if (delta.has_checkout()) {  // what a refund may take back (note_applied: 0 if refused)
     const auto& c = delta.checkout();
-    q->bind(9, c.member_id()).bind(10, c.paid_fen());
-    q->bind(11, c.points_earned()).bind(12, c.points_burned());
+    q.bind(9, c.member_id()).bind(10, c.paid_fen());
+    q.bind(11, c.points_earned()).bind(12, c.points_burned());
   }  // other kinds: NULL figures (unbound parameters are NULL)
-  PMA_TRY(q->run());
+  PMA_TRY(q.run());
   return if_new && db_.changes() == 0 ? Claim::duplicate : Claim::fresh;
 }
 
@@ -181,41 +181,43 @@ Status SqliteBatchIngest::note_applied(Context& context, const pma::v1::Delta& d
   if (refused) {
     if (!delta.has_checkout()) return {};
     // A refused checkout changed nothing: a refund of it can take nothing back.
-    auto q = db_.prepare(
-        "UPDATE deltas SET paid_fen = 0, points_earned = 0, points_burned = 0 WHERE "
-        "store_id = ?1 AND terminal_id = ?2 AND txn_id = ?3 AND kind = ?4 AND unkeyed_seq = ?5");
-    if (!q) return std::unexpected(q.error());
-    q->bind(1, context.terminal.store_id).bind(2, context.terminal.terminal_id);
-    q->bind(3, delta.txn_id()).bind(4, applying_.kind);
-    q->bind(5, delta.txn_id().empty() ? static_cast<std::int64_t>(delta.seq()) : 0);
-    return q->run();
+    PMA_TRY_ASSIGN(
+        auto q,
+        db_.prepare("UPDATE deltas SET paid_fen = 0, points_earned = 0, points_burned = 0 WHERE "
+                    "store_id = ?1 AND terminal_id = ?2 AND txn_id = ?3 AND kind = ?4 AND "
+                    "unkeyed_seq = ?5"));
+    q.bind(1, context.terminal.store_id).bind(2, context.terminal.terminal_id);
+    q.bind(3, delta.txn_id()).bind(4, applying_.kind);
+    q.bind(5, delta.txn_id().empty() ? static_cast<std::int64_t>(delta.seq()) : 0);
+    return q.run();
   }
   if (!delta.has_refund() || delta.refund().member_id().empty()) return {};
   const auto& r = delta.refund();
-  auto sale = find_sale(context.terminal, r.original_txn_id());
-  if (!sale) return std::unexpected(sale.error());
-  if (!*sale || !(*sale)->figures_known) return {};  // a sale from before HQ kept sales
+  PMA_TRY_ASSIGN(auto sale, find_sale(context.terminal, r.original_txn_id()));
+  if (!sale || !(sale)->figures_known) return {};  // a sale from before HQ kept sales
   // Bounded by check_refund (each sum stays within the sale's own, capped, numbers).
-  auto u = db_.prepare(
-      "UPDATE deltas SET refunded_fen = refunded_fen + ?5, points_reversed = points_reversed + "
-      "?6, points_restored = points_restored + ?7 WHERE store_id = ?1 AND terminal_id = ?2 AND "
-      "txn_id = ?3 AND kind = ?4 AND unkeyed_seq = 0");
-  if (!u) return std::unexpected(u.error());
-  u->bind(1, context.terminal.store_id).bind(2, context.terminal.terminal_id);
-  u->bind(3, r.original_txn_id()).bind(4, (*sale)->kind);
-  u->bind(5, r.refunded_fen()).bind(6, r.points_reversed()).bind(7, r.points_restored());
-  return u->run();
+  PMA_TRY_ASSIGN(
+      auto u,
+      db_.prepare(
+          "UPDATE deltas SET refunded_fen = refunded_fen + ?5, points_reversed = points_reversed + "
+          "?6, points_restored = points_restored + ?7 WHERE store_id = ?1 AND terminal_id = ?2 AND "
+          "txn_id = ?3 AND kind = ?4 AND unkeyed_seq = 0"));
+  u.bind(1, context.terminal.store_id).bind(2, context.terminal.terminal_id);
+  u.bind(3, r.original_txn_id()).bind(4, (sale)->kind);
+  u.bind(5, r.refunded_fen()).bind(6, r.points_reversed()).bind(7, r.points_restored());
+  return u.run();
 }
 
 Status SqliteBatchIngest::dispute(Context& context, const std::string& provisional_id,
                                   std::uint64_t from_seq) {
-  auto q = db_.prepare(
-      "INSERT OR IGNORE INTO disputed_ids(provisional_id, store_id, terminal_id, from_seq) "
-      "VALUES(?1, ?2, ?3, ?4)");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, provisional_id).bind(2, context.terminal.store_id);
-  q->bind(3, context.terminal.terminal_id).bind(4, static_cast<std::int64_t>(from_seq));
-  return q->run();
+  PMA_TRY_ASSIGN(
+      auto q,
+      db_.prepare(
+          "INSERT OR IGNORE INTO disputed_ids(provisional_id, store_id, terminal_id, from_seq) "
+          "VALUES(?1, ?2, ?3, ?4)"));
+  q.bind(1, provisional_id).bind(2, context.terminal.store_id);
+  q.bind(3, context.terminal.terminal_id).bind(4, static_cast<std::int64_t>(from_seq));
+  return q.run();
 }
 
 }  // namespace pma::hq

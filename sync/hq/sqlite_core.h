@@ -13,11 +13,11 @@
 #include <optional>
 #include <string>
 
-#include "hq/delta_checks.h"
-#include "net/tls.h"
+#include "drivers/sqlite/database.h"
 #include "pma/error.h"
 #include "pma/v1/rules.pb.h"
-#include "sqlite/database.h"
+#include "sync/hq/delta_checks.h"
+#include "sync/net/tls.h"
 
 namespace pma::hq {
 

@@ -3,8 +3,8 @@
 // Single-threaded (the server's io_context thread).
 #pragma once
 
-#include "hq/member_pages.h"
-#include "hq/sqlite_core.h"
+#include "sync/hq/member_pages.h"
+#include "sync/hq/sqlite_core.h"
 
 namespace pma::hq {
 

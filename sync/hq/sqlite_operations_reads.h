@@ -2,8 +2,8 @@
 // connection it reads; the database must outlive it.
 #pragma once
 
-#include "hq/operations_reads.h"
-#include "sqlite/database.h"
+#include "drivers/sqlite/database.h"
+#include "sync/hq/operations_reads.h"
 
 namespace pma::hq {
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <utility>
 
-#include "hq/reservations.h"
-#include "hq/sqlite_core.h"
+#include "sync/hq/reservations.h"
+#include "sync/hq/sqlite_core.h"
 
 namespace pma::hq {
 

@@ -10,12 +10,12 @@
 #include <memory>
 #include <string>
 
-#include "hq/sink.h"
-#include "hq/sqlite_administration.h"
-#include "hq/sqlite_batch_ingest.h"
-#include "hq/sqlite_core.h"
-#include "hq/sqlite_member_pages.h"
-#include "hq/sqlite_reservations.h"
+#include "sync/hq/sink.h"
+#include "sync/hq/sqlite_administration.h"
+#include "sync/hq/sqlite_batch_ingest.h"
+#include "sync/hq/sqlite_core.h"
+#include "sync/hq/sqlite_member_pages.h"
+#include "sync/hq/sqlite_reservations.h"
 
 namespace pma::hq {
 

@@ -1,4 +1,4 @@
-#include "hq/sqlite_sink_migrations.h"
+#include "sync/hq/sqlite_sink_migrations.h"
 
 #include <fmt/format.h>
 
@@ -14,22 +14,21 @@ namespace pma::hq {
 namespace {
 
 Result<bool> table_exists(sqlite::Database& db, std::string_view name) {
-  auto q = db.prepare("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, name);
-  PMA_TRY(q->step());
-  const bool found = q->column_int64(0) != 0;
-  PMA_TRY(q->run());
+  PMA_TRY_ASSIGN(
+      auto q, db.prepare("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1"));
+  q.bind(1, name);
+  PMA_TRY(q.step());
+  const bool found = q.column_int64(0) != 0;
+  PMA_TRY(q.run());
   return found;
 }
 
 Result<bool> column_exists(sqlite::Database& db, std::string_view table, std::string_view column) {
-  auto q = db.prepare("SELECT COUNT(*) FROM pragma_table_info(?1) WHERE name = ?2");
-  if (!q) return std::unexpected(q.error());
-  q->bind(1, table).bind(2, column);
-  PMA_TRY(q->step());
-  const bool found = q->column_int64(0) != 0;
-  PMA_TRY(q->run());
+  PMA_TRY_ASSIGN(auto q, db.prepare("SELECT COUNT(*) FROM pragma_table_info(?1) WHERE name = ?2"));
+  q.bind(1, table).bind(2, column);
+  PMA_TRY(q.step());
+  const bool found = q.column_int64(0) != 0;
+  PMA_TRY(q.run());
   return found;
 }
 
@@ -38,10 +37,9 @@ Result<bool> column_exists(sqlite::Database& db, std::string_view table, std::st
 // so each adds only what is missing. ALTER has no IF NOT EXISTS.
 Status add_column(sqlite::Database& db, std::string_view table, std::string_view column,
                   std::string_view definition, bool* added = nullptr) {
-  auto present = column_exists(db, table, column);
-  if (!present) return std::unexpected(present.error());
-  if (added != nullptr) *added = !*present;
-  if (*present) return {};
+  PMA_TRY_ASSIGN(auto present, column_exists(db, table, column));
+  if (added != nullptr) *added = !present;
+  if (present) return {};
   return db.exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", table, column, definition));
 }
 
@@ -74,11 +72,9 @@ Status identities(sqlite::Database& db) {
   // Delta identities, while deltas still live in `applied` (a file that reached step 7's
   // shape already has them in `deltas`). The txn ids applied before: kind 0, digest NULL,
   // their kind and content were not kept, so a delta naming one is taken as sent again.
-  auto applied = table_exists(db, "applied");
-  if (!applied) return std::unexpected(applied.error());
-  auto kept = table_exists(db, "applied_txns");
-  if (!kept) return std::unexpected(kept.error());
-  if (!*applied || *kept) return {};
+  PMA_TRY_ASSIGN(auto applied, table_exists(db, "applied"));
+  PMA_TRY_ASSIGN(auto kept, table_exists(db, "applied_txns"));
+  if (!applied || kept) return {};
   return db.exec(
       "CREATE TABLE applied_txns(store_id TEXT NOT NULL, terminal_id TEXT NOT NULL, "
       "txn_id TEXT NOT NULL, kind INTEGER NOT NULL, digest INTEGER, seq INTEGER NOT NULL, "
@@ -89,9 +85,8 @@ Status identities(sqlite::Database& db) {
 }
 
 Status sales(sqlite::Database& db) {
-  auto applied = table_exists(db, "applied");
-  if (!applied) return std::unexpected(applied.error());
-  if (!*applied) return {};  // in `deltas` already
+  PMA_TRY_ASSIGN(auto applied, table_exists(db, "applied"));
+  if (!applied) return {};  // in `deltas` already
   return db.exec(
       "CREATE TABLE IF NOT EXISTS sales(store_id TEXT NOT NULL, terminal_id TEXT NOT NULL, "
       "txn_id TEXT NOT NULL, member_id TEXT NOT NULL, paid_fen INTEGER NOT NULL, points_earned "
@@ -124,9 +119,8 @@ Status one_row_per_delta(sqlite::Database& db) {
   // applied again before identities were kept) is keyed by its seq. Plain INSERTs: a row that
   // would collide fails the step (and the open) rather than losing an identity. applied_txns
   // rows without their `applied` row (none are known) keep their identity all the same.
-  auto applied = table_exists(db, "applied");
-  if (!applied) return std::unexpected(applied.error());
-  if (!*applied) return {};
+  PMA_TRY_ASSIGN(auto applied, table_exists(db, "applied"));
+  if (!applied) return {};
   PMA_TRY(db.exec(fmt::format(
       "INSERT INTO deltas(store_id, terminal_id, txn_id, kind, unkeyed_seq, seq, digest, "
       "applied_at, member_id, paid_fen, points_earned, points_burned, refunded_fen, "
@@ -228,11 +222,10 @@ std::span<const sqlite::Migration> sink_migrations() { return kMigrations; }
 int latest_sink_schema_version() { return kMigrations.back().version; }
 
 Result<int> legacy_sink_version(sqlite::Database& db) {
-  auto count = db.prepare("SELECT COUNT(*) FROM sqlite_schema");
-  if (!count) return std::unexpected(count.error());
-  PMA_TRY(count->step());
-  const bool empty = count->column_int64(0) == 0;
-  PMA_TRY(count->run());
+  PMA_TRY_ASSIGN(auto count, db.prepare("SELECT COUNT(*) FROM sqlite_schema"));
+  PMA_TRY(count.step());
+  const bool empty = count.column_int64(0) == 0;
+  PMA_TRY(count.run());
   if (empty) return 0;
   auto has = [&](std::string_view table) -> Result<bool> { return table_exists(db, table); };
   auto all = [&](const std::vector<std::string_view>& tables) -> Result<bool> {
@@ -242,9 +235,9 @@ Result<int> legacy_sink_version(sqlite::Database& db) {
     }
     return true;
   };
-  auto core = all({"terminals", "members", "coupons", "provisional_ids", "conflicts", "rule_sets"});
-  if (!core) return std::unexpected(core.error());
-  if (!*core) {
+  PMA_TRY_ASSIGN(auto core, all({"terminals", "members", "coupons", "provisional_ids", "conflicts",
+                                 "rule_sets"}));
+  if (!core) {
     return fail("schema_unrecognised",
                 fmt::format("'{}' has no schema version and its tables are not memberhq's "
                             "(terminals, members, coupons, ...): is it a till's database?",
@@ -275,14 +268,12 @@ Result<int> legacy_sink_version(sqlite::Database& db) {
   }
   int version = 1;
   for (const Shape& shape : shapes) {
-    auto tables = all(shape.tables);
-    if (!tables) return std::unexpected(tables.error());
-    bool complete = *tables;
+    PMA_TRY_ASSIGN(auto tables, all(shape.tables));
+    bool complete = tables;
     for (const auto& [table, column] : shape.columns) {
       if (!complete) break;
-      auto found = column_exists(db, table, column);
-      if (!found) return std::unexpected(found.error());
-      complete = *found;
+      PMA_TRY_ASSIGN(auto found, column_exists(db, table, column));
+      complete = found;
     }
     if (!complete) return version;
     version = shape.version;

@@ -6,8 +6,8 @@
 
 #include <span>
 
-#include "sqlite/database.h"
-#include "sqlite/migrations.h"
+#include "drivers/sqlite/database.h"
+#include "drivers/sqlite/migrations.h"
 
 namespace pma::hq {
 

@@ -1,4 +1,4 @@
-#include "hq/stores_report.h"
+#include "sync/hq/stores_report.h"
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>

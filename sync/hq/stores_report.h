@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "hq/administration.h"
-#include "hq/operations_reads.h"
+#include "sync/hq/administration.h"
+#include "sync/hq/operations_reads.h"
 
 namespace pma::hq {
 

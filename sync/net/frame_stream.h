@@ -16,9 +16,9 @@
 #include <span>
 #include <vector>
 
-#include "net/tls.h"
 #include "pma/error.h"
-#include "wire/frame.h"
+#include "sync/net/tls.h"
+#include "sync/wire/frame.h"
 
 namespace pma::net {
 

@@ -1,4 +1,4 @@
-#include "net/tls.h"
+#include "sync/net/tls.h"
 
 #include <fmt/format.h>
 #include <openssl/err.h>
@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "pma/error.h"
 #include "pma/ids.h"
 
 namespace pma::net {
@@ -38,17 +39,11 @@ Result<std::shared_ptr<ssl::context>> make_context(const TlsFiles& files, bool s
     return fail("tls_config", fmt::format("{} '{}': {}", what, file, ec.message()));
   };
   context->load_verify_file(files.ca_file, ec);
-  if (auto ok = check("cannot load CA certificate", files.ca_file); !ok) {
-    return std::unexpected(ok.error());
-  }
+  PMA_TRY(check("cannot load CA certificate", files.ca_file));
   context->use_certificate_chain_file(files.cert_file, ec);
-  if (auto ok = check("cannot load certificate", files.cert_file); !ok) {
-    return std::unexpected(ok.error());
-  }
+  PMA_TRY(check("cannot load certificate", files.cert_file));
   context->use_private_key_file(files.key_file, ssl::context::pem, ec);
-  if (auto ok = check("cannot load private key", files.key_file); !ok) {
-    return std::unexpected(ok.error());
-  }
+  PMA_TRY(check("cannot load private key", files.key_file));
   if (SSL_CTX_check_private_key(native) != 1) {
     return fail("tls_config", fmt::format("private key '{}' does not match certificate '{}'",
                                           files.key_file, files.cert_file));

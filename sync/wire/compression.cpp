@@ -1,5 +1,5 @@
 // The only file that includes zstd.h.
-#include "wire/compression.h"
+#include "sync/wire/compression.h"
 
 #include <fmt/format.h>
 #include <zstd.h>

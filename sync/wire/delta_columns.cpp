@@ -1,4 +1,4 @@
-#include "wire/delta_columns.h"
+#include "sync/wire/delta_columns.h"
 
 #include <fmt/format.h>
 
@@ -274,13 +274,12 @@ struct Decoder {
           garbled(fmt::format("txn_prefix {} of {}", c.txn_prefix(i), c.txn_prefixes_size())));
     }
     txn = add_gap(txn, c.txn_number_gap(i));
-    auto txn_id = join_id(c.txn_prefixes(static_cast<int>(c.txn_prefix(i))), txn, c.txn_width(i));
-    if (!txn_id) return std::unexpected(txn_id.error());
-    d.set_txn_id(std::move(*txn_id));
+    PMA_TRY_ASSIGN(auto txn_id,
+                   join_id(c.txn_prefixes(static_cast<int>(c.txn_prefix(i))), txn, c.txn_width(i)));
+    d.set_txn_id(std::move(txn_id));
     CheckoutCommitted& k = *d.mutable_checkout();
-    auto member = members.ref(c.member(i));
-    if (!member) return std::unexpected(member.error());
-    k.set_member_id(std::move(*member));
+    PMA_TRY_ASSIGN(auto member, members.ref(c.member(i)));
+    k.set_member_id(std::move(member));
     k.set_gross_fen(c.gross_fen(i));
     k.set_tier_discount_fen(c.tier_discount_fen(i));
     k.set_coupon_discount_fen(c.coupon_discount_fen(i));
@@ -295,14 +294,12 @@ struct Decoder {
       k.add_coupon_codes(c.coupon_codes(coupon++));
     for (std::uint32_t n = 0; n < c.line_count(i); ++n, ++line) {
       auto* out = k.add_lines();
-      auto sku = skus.ref(c.line_sku(line));
-      if (!sku) return std::unexpected(sku.error());
-      out->set_sku(std::move(*sku));
+      PMA_TRY_ASSIGN(auto sku, skus.ref(c.line_sku(line)));
+      out->set_sku(std::move(sku));
       out->set_qty(c.line_qty(line));
       out->set_unit_price_fen(c.line_unit_price_fen(line));
-      auto category = categories.ref(c.line_category(line));
-      if (!category) return std::unexpected(category.error());
-      out->set_category(std::move(*category));
+      PMA_TRY_ASSIGN(auto category, categories.ref(c.line_category(line)));
+      out->set_category(std::move(category));
       out->set_discountable(c.line_discountable(line));
       out->set_paid_fen(c.line_paid_fen(line));
     }

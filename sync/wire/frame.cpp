@@ -1,4 +1,4 @@
-#include "wire/frame.h"
+#include "sync/wire/frame.h"
 
 #include <fmt/format.h>
 

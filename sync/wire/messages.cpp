@@ -1,9 +1,9 @@
-#include "wire/messages.h"
+#include "sync/wire/messages.h"
 
 #include <fmt/format.h>
 
 #include "pma/v1/sync.pb.h"
-#include "wire/delta_columns.h"
+#include "sync/wire/delta_columns.h"
 
 namespace pma::wire {
 

@@ -9,8 +9,8 @@
 
 #include "pma/error.h"
 #include "pma/v1/sync.pb.h"
-#include "wire/compression.h"
-#include "wire/frame.h"
+#include "sync/wire/compression.h"
+#include "sync/wire/frame.h"
 
 namespace pma::wire {
 

@@ -1,10 +1,10 @@
-#include "admin/demo_members.h"
+#include "agent/admin/demo_members.h"
 
 #include <catch2/catch.hpp>
 #include <set>
 
 #include "pma/phone.h"
-#include "support/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using namespace pma::admin;
 

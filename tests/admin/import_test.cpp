@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 
-#include "admin/member_import.h"
-#include "support/temp_dir.h"
+#include "agent/admin/member_import.h"
+#include "tests/support/temp_dir.h"
 
 using namespace pma::admin;
 using namespace pma::store;

@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "config/config.h"
+#include "agent/config/config.h"
 
 using pma::config::parse_config;
 

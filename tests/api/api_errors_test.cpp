@@ -7,7 +7,7 @@
 #include <string>
 
 #include "pma/v1/api.pb.h"
-#include "support/memberd_process.h"
+#include "tests/support/memberd_process.h"
 
 namespace {
 

@@ -1,11 +1,11 @@
-#include "api_fixture.h"
+#include "tests/api/api_fixture.h"
 
 #include <spdlog/sinks/ostream_sink.h>
 
 #include <future>
 
-#include "log/logging.h"
-#include "support/answer_recorder.h"
+#include "agent/log/logging.h"
+#include "tests/support/answer_recorder.h"
 
 namespace pma::test {
 

@@ -9,14 +9,14 @@
 #include <thread>
 #include <vector>
 
-#include "api/event_hub.h"
-#include "api/http_client.h"
-#include "api/http_server.h"
-#include "api/member_api.h"
-#include "codes/member_qr_verifier.h"
-#include "lookup/member_lookup.h"
-#include "store/member_store.h"
-#include "support/temp_dir.h"
+#include "agent/api/event_hub.h"
+#include "agent/api/http_client.h"
+#include "agent/api/http_server.h"
+#include "agent/api/member_api.h"
+#include "agent/lookup/member_lookup.h"
+#include "agent/store/member_store.h"
+#include "drivers/codes/member_qr_verifier.h"
+#include "tests/support/temp_dir.h"
 
 namespace pma::test {
 

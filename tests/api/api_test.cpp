@@ -4,10 +4,10 @@
 #include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 
-#include "api/router.h"
-#include "api_fixture.h"
+#include "agent/api/router.h"
 #include "pma/v1/api.pb.h"
-#include "support/member_fixtures.h"
+#include "tests/api/api_fixture.h"
+#include "tests/support/member_fixtures.h"
 
 using pma::test::ApiFixture;
 

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "api_fixture.h"
-#include "raw_http.h"
-#include "support/memberd_process.h"
+#include "tests/api/api_fixture.h"
+#include "tests/api/raw_http.h"
+#include "tests/support/memberd_process.h"
 
 using pma::test::ApiFixture;
 using pma::test::RawHttpConnection;

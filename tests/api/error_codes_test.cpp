@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "api/json.h"
+#include "agent/api/json.h"
 
 namespace {
 

@@ -1,8 +1,8 @@
-#include "log/logging.h"
+#include "agent/log/logging.h"
 
 #include <catch2/catch.hpp>
 
-#include "api_fixture.h"
+#include "tests/api/api_fixture.h"
 
 using pma::log::redact_phones;
 using pma::test::ApiFixture;

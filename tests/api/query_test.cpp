@@ -5,10 +5,10 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "api/request_guard.h"
-#include "api_fixture.h"
+#include "agent/api/request_guard.h"
 #include "pma/v1/api.pb.h"
-#include "raw_http.h"
+#include "tests/api/api_fixture.h"
+#include "tests/api/raw_http.h"
 
 using pma::api::query_value;
 using pma::test::ApiFixture;

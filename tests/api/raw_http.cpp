@@ -1,4 +1,4 @@
-#include "raw_http.h"
+#include "tests/api/raw_http.h"
 
 #include <array>
 #include <boost/asio/ip/address.hpp>

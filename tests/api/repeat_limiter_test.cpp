@@ -1,4 +1,4 @@
-#include "log/repeat_limiter.h"
+#include "agent/log/repeat_limiter.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,16 +1,16 @@
 // Items 11, 12 (token) and 15 of issue 11: the header is judged before the body is read, Host
 // and Origin are checked (DNS rebinding, cross-origin pages), ?access_token= is taken on
 // /v1/events only and never logged.
-#include "api/request_guard.h"
+#include "agent/api/request_guard.h"
 
 #include <google/protobuf/util/json_util.h>
 
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "api_fixture.h"
 #include "pma/v1/api.pb.h"
-#include "raw_http.h"
+#include "tests/api/api_fixture.h"
+#include "tests/api/raw_http.h"
 
 using pma::test::ApiFixture;
 using pma::test::RawHttpConnection;

@@ -1,4 +1,4 @@
-#include "store/backup.h"
+#include "agent/store/backup.h"
 
 #include <fmt/format.h>
 
@@ -10,9 +10,9 @@
 #include <string>
 #include <thread>
 
-#include "store/member_store.h"
-#include "store/migrations.h"
-#include "support/temp_dir.h"
+#include "agent/store/member_store.h"
+#include "agent/store/migrations.h"
+#include "tests/support/temp_dir.h"
 
 using namespace pma::store;
 namespace fs = std::filesystem;

@@ -4,8 +4,8 @@
 #include <catch2/catch.hpp>
 #include <limits>
 
-#include "api/json.h"
-#include "till.h"
+#include "agent/api/json.h"
+#include "tests/checkout/till.h"
 
 using namespace pma;
 using pma::test::basket_line;

@@ -13,9 +13,9 @@
 #include <random>
 #include <string>
 
-#include "checkout/checkout_service.h"
-#include "store/member_store.h"
-#include "store/sync_store_sqlite.h"
+#include "agent/checkout/checkout_service.h"
+#include "agent/store/member_store.h"
+#include "agent/store/sync_store_sqlite.h"
 
 using namespace pma;
 

@@ -15,11 +15,11 @@
 #include <set>
 #include <thread>
 
+#include "agent/store/idempotency.h"
+#include "agent/store/member_store.h"
+#include "agent/store/outbox.h"
 #include "pma/v1/checkout.pb.h"
-#include "store/idempotency.h"
-#include "store/member_store.h"
-#include "store/outbox.h"
-#include "support/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using namespace pma;
 

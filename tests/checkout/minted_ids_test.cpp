@@ -3,10 +3,10 @@
 #include <catch2/catch.hpp>
 #include <set>
 
-#include "store/backup.h"
-#include "store/ledger.h"
-#include "store/sync_store_sqlite.h"
-#include "till.h"
+#include "agent/store/backup.h"
+#include "agent/store/ledger.h"
+#include "agent/store/sync_store_sqlite.h"
+#include "tests/checkout/till.h"
 
 using namespace pma;
 using pma::test::basket_line;

@@ -10,8 +10,8 @@
 #include <random>
 #include <set>
 
-#include "store/member_store.h"
-#include "till.h"
+#include "agent/store/member_store.h"
+#include "tests/checkout/till.h"
 
 using namespace pma;
 using pma::test::basket_line;

@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 
-#include "store/ledger.h"
-#include "store/outbox.h"
-#include "till.h"
+#include "agent/store/ledger.h"
+#include "agent/store/outbox.h"
+#include "tests/checkout/till.h"
 
 using namespace pma;
 using pma::test::basket_line;

@@ -1,10 +1,10 @@
-#include "till.h"
+#include "tests/checkout/till.h"
 
 #include <fmt/format.h>
 
 #include <catch2/catch.hpp>
 
-#include "store/coupon_store.h"
+#include "agent/store/coupon_store.h"
 
 namespace pma::test {
 

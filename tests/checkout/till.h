@@ -5,10 +5,10 @@
 #include <memory>
 #include <string>
 
-#include "checkout/checkout_service.h"
-#include "store/member_store.h"
-#include "support/basket.h"
-#include "support/temp_dir.h"
+#include "agent/checkout/checkout_service.h"
+#include "agent/store/member_store.h"
+#include "tests/support/basket.h"
+#include "tests/support/temp_dir.h"
 
 namespace pma::test {
 

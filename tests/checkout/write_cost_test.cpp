@@ -6,8 +6,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "store/sqlite.h"
-#include "till.h"
+#include "agent/store/sqlite.h"
+#include "tests/checkout/till.h"
 
 using namespace pma;
 using pma::test::basket_line;

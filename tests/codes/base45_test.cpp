@@ -1,4 +1,4 @@
-#include "codes/base45.h"
+#include "drivers/codes/base45.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>

@@ -1,4 +1,4 @@
-#include "codes/classify.h"
+#include "drivers/codes/classify.h"
 
 #include <catch2/catch.hpp>
 #include <optional>

@@ -1,11 +1,11 @@
-#include "codes/crypto.h"
+#include "drivers/codes/crypto.h"
 
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
 #include <fstream>
 
-#include "support/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using pma::codes::Ed25519PrivateKey;
 using pma::codes::Ed25519PublicKey;

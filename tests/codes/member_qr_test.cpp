@@ -1,14 +1,14 @@
-#include "codes/member_qr.h"
+#include "drivers/codes/member_qr.h"
 
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <string>
 
-#include "codes/base45.h"
-#include "codes/classify.h"
-#include "codes/member_qr_verifier.h"
+#include "drivers/codes/base45.h"
+#include "drivers/codes/classify.h"
+#include "drivers/codes/member_qr_verifier.h"
 #include "pma/v1/member_code.pb.h"
-#include "support/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using namespace pma::codes;
 

@@ -1,10 +1,10 @@
-#include "config/config.h"
+#include "agent/config/config.h"
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
 
-#include "support/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using pma::config::load_config;
 using pma::config::parse_config;

@@ -1,11 +1,11 @@
-#include "config/state_files.h"
+#include "agent/config/state_files.h"
 
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
 #include <fstream>
 
-#include "support/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using namespace pma::config;
 

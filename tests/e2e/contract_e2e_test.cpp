@@ -6,8 +6,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "store/member_store.h"
-#include "support/memberd_process.h"
+#include "agent/store/member_store.h"
+#include "tests/support/memberd_process.h"
 
 using pma::test::MemberdProcess;
 

@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "support/memberd_process.h"
+#include "tests/support/memberd_process.h"
 
 using pma::test::MemberdProcess;
 

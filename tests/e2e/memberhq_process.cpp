@@ -1,4 +1,4 @@
-#include "memberhq_process.h"
+#include "tests/e2e/memberhq_process.h"
 
 #include <google/protobuf/util/json_util.h>
 #include <signal.h>
@@ -13,7 +13,7 @@
 #include <sstream>
 #include <thread>
 
-#include "support/memberd_process.h"
+#include "tests/support/memberd_process.h"
 
 namespace pma::test {
 

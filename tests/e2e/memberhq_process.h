@@ -7,9 +7,9 @@
 
 #include <string>
 
-#include "api/http_client.h"
+#include "agent/api/http_client.h"
 #include "pma/v1/api.pb.h"
-#include "support/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace pma::test {
 

@@ -8,9 +8,9 @@
 #include <set>
 #include <thread>
 
-#include "store/member_store.h"
-#include "support/memberd_process.h"
-#include "support/pty_pair.h"
+#include "agent/store/member_store.h"
+#include "tests/support/memberd_process.h"
+#include "tests/support/pty_pair.h"
 
 using pma::test::MemberdProcess;
 

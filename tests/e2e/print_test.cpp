@@ -12,8 +12,8 @@
 #include "pma/v1/api.pb.h"
 #include "pma/v1/checkout.pb.h"
 #include "pma/v1/receipt.pb.h"
-#include "support/memberd_process.h"
-#include "support/virtual_printer.h"
+#include "tests/support/memberd_process.h"
+#include "tests/support/virtual_printer.h"
 
 using pma::test::MemberdProcess;
 

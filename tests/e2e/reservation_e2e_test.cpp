@@ -9,10 +9,10 @@
 #include <string>
 #include <thread>
 
-#include "memberhq_process.h"
 #include "pma/v1/api.pb.h"
 #include "pma/v1/checkout.pb.h"
-#include "support/memberd_process.h"
+#include "tests/e2e/memberhq_process.h"
+#include "tests/support/memberd_process.h"
 
 using pma::test::MemberdProcess;
 using pma::test::MemberhqProcess;

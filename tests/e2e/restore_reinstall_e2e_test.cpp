@@ -17,11 +17,11 @@
 #include <set>
 #include <thread>
 
-#include "memberhq_process.h"
+#include "agent/store/sqlite.h"
 #include "pma/v1/api.pb.h"
 #include "pma/v1/checkout.pb.h"
-#include "store/sqlite.h"
-#include "support/memberd_process.h"
+#include "tests/e2e/memberhq_process.h"
+#include "tests/support/memberd_process.h"
 
 using pma::test::MemberdOptions;
 using pma::test::MemberdProcess;

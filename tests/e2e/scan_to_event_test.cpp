@@ -8,11 +8,11 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 
-#include "codes/crypto.h"
-#include "codes/member_qr.h"
+#include "drivers/codes/crypto.h"
+#include "drivers/codes/member_qr.h"
 #include "pma/v1/api.pb.h"
-#include "support/memberd_process.h"
-#include "support/pty_pair.h"
+#include "tests/support/memberd_process.h"
+#include "tests/support/pty_pair.h"
 
 namespace websocket = boost::beast::websocket;
 using pma::test::MemberdProcess;

@@ -10,9 +10,9 @@
 #include <iterator>
 #include <thread>
 
-#include "memberhq_process.h"
 #include "pma/v1/api.pb.h"
-#include "support/memberd_process.h"
+#include "tests/e2e/memberhq_process.h"
+#include "tests/support/memberd_process.h"
 
 using pma::test::MemberdProcess;
 

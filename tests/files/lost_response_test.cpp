@@ -10,11 +10,11 @@
 #include <fstream>
 #include <thread>
 
-#include "api/http_client.h"
-#include "config/state_files.h"
-#include "support/memberd_process.h"
-#include "support/syscall_killer.h"
-#include "support/temp_dir.h"
+#include "agent/api/http_client.h"
+#include "agent/config/state_files.h"
+#include "tests/support/memberd_process.h"
+#include "tests/support/syscall_killer.h"
+#include "tests/support/temp_dir.h"
 
 using namespace pma;
 

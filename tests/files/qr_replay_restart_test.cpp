@@ -3,10 +3,10 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 
-#include "codes/crypto.h"
-#include "codes/member_qr.h"
-#include "support/memberd_process.h"
-#include "support/temp_dir.h"
+#include "drivers/codes/crypto.h"
+#include "drivers/codes/member_qr.h"
+#include "tests/support/memberd_process.h"
+#include "tests/support/temp_dir.h"
 
 using namespace pma;
 

@@ -3,11 +3,11 @@
 // than accepts a code it could not record.
 #include <catch2/catch.hpp>
 
-#include "codes/member_qr.h"
-#include "codes/member_qr_verifier.h"
-#include "store/member_store.h"
-#include "store/qr_replay_store.h"
-#include "support/temp_dir.h"
+#include "agent/store/member_store.h"
+#include "agent/store/qr_replay_store.h"
+#include "drivers/codes/member_qr.h"
+#include "drivers/codes/member_qr_verifier.h"
+#include "tests/support/temp_dir.h"
 
 using namespace pma;
 

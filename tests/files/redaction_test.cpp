@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 #include <sstream>
 
-#include "log/logging.h"
+#include "agent/log/logging.h"
 
 using pma::log::redact_phones;
 

@@ -8,10 +8,10 @@
 #include <cstdio>
 #include <fstream>
 
-#include "config/config.h"
-#include "scanner/tcp_scanner.h"
-#include "support/memberd_process.h"
-#include "support/temp_dir.h"
+#include "agent/config/config.h"
+#include "drivers/scanner/tcp_scanner.h"
+#include "tests/support/memberd_process.h"
+#include "tests/support/temp_dir.h"
 
 using namespace pma;
 

@@ -3,8 +3,8 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 
-#include "config/state_files.h"
-#include "support/temp_dir.h"
+#include "agent/config/state_files.h"
+#include "tests/support/temp_dir.h"
 
 using namespace pma;
 

@@ -9,10 +9,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "config/state_files.h"
-#include "store/member_store.h"
-#include "store/sqlite.h"
-#include "support/temp_dir.h"
+#include "agent/config/state_files.h"
+#include "agent/store/member_store.h"
+#include "agent/store/sqlite.h"
+#include "tests/support/temp_dir.h"
 
 using namespace pma;
 

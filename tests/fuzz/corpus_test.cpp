@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "fuzz_check.h"
-#include "fuzz_targets.h"
+#include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/fuzz_targets.h"
 
 namespace {
 

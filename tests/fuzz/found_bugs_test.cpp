@@ -5,16 +5,16 @@
 #include <string>
 #include <vector>
 
-#include "fuzz_check.h"
-#include "fuzz_targets.h"
-#include "hq/member_import.h"
+#include "drivers/scanner/framer.h"
 #include "pma/v1/member_import.pb.h"
 #include "pma/v1/sync.pb.h"
-#include "scanner/framer.h"
-#include "seeds.h"
-#include "wire/compression.h"
-#include "wire/delta_columns.h"
-#include "wire/messages.h"
+#include "sync/hq/member_import.h"
+#include "sync/wire/compression.h"
+#include "sync/wire/delta_columns.h"
+#include "sync/wire/messages.h"
+#include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/fuzz_targets.h"
+#include "tests/fuzz/seeds.h"
 
 namespace {
 

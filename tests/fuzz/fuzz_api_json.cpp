@@ -9,11 +9,11 @@
 #include <cstdint>
 #include <memory>
 
-#include "api/json.h"
-#include "fuzz_check.h"
+#include "agent/api/json.h"
 #include "pma/v1/api.pb.h"
 #include "pma/v1/checkout.pb.h"
 #include "pma/v1/receipt.pb.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace {
 

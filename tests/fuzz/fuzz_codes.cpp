@@ -10,13 +10,13 @@
 #include <optional>
 #include <string>
 
-#include "codes/base45.h"
-#include "codes/classify.h"
-#include "codes/member_qr.h"
-#include "codes/member_qr_verifier.h"
-#include "fuzz_check.h"
-#include "fuzz_keys.h"
+#include "drivers/codes/base45.h"
+#include "drivers/codes/classify.h"
+#include "drivers/codes/member_qr.h"
+#include "drivers/codes/member_qr_verifier.h"
 #include "pma/v1/member_code.pb.h"
+#include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/fuzz_keys.h"
 
 namespace {
 

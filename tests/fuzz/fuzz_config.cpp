@@ -7,8 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "config/config.h"
-#include "fuzz_check.h"
+#include "agent/config/config.h"
+#include "tests/fuzz/fuzz_check.h"
 
 using pma::fuzz::check;
 

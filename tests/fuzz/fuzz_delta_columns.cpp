@@ -8,9 +8,9 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "fuzz_check.h"
 #include "pma/v1/sync.pb.h"
-#include "wire/delta_columns.h"
+#include "sync/wire/delta_columns.h"
+#include "tests/fuzz/fuzz_check.h"
 
 using pma::fuzz::check;
 

@@ -11,8 +11,8 @@
 #include <span>
 #include <vector>
 
-#include "fuzz_check.h"
-#include "scanner/evdev_decoder.h"
+#include "drivers/scanner/evdev_decoder.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace {
 

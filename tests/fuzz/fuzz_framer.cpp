@@ -8,9 +8,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "fuzz_check.h"
+#include "drivers/scanner/framer.h"
 #include "pma/utf8.h"
-#include "scanner/framer.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace {
 

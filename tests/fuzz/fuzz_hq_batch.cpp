@@ -22,12 +22,12 @@
 #include <string>
 #include <vector>
 
-#include "fuzz_check.h"
-#include "hq/sqlite_sink.h"
 #include "pma/limits.h"
 #include "pma/v1/rules.pb.h"
 #include "pma/v1/sync.pb.h"
-#include "wire/delta_columns.h"
+#include "sync/hq/sqlite_sink.h"
+#include "sync/wire/delta_columns.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace {
 

@@ -11,9 +11,9 @@
 #include <cstdint>
 #include <string>
 
-#include "fuzz_check.h"
-#include "hq/member_import.h"
 #include "pma/utf8.h"
+#include "sync/hq/member_import.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace {
 

@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <string>
 
-#include "fuzz_check.h"
-#include "printer/status.h"
+#include "drivers/printer/status.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace {
 

@@ -12,11 +12,11 @@
 #include <initializer_list>
 #include <string_view>
 
-#include "api/json.h"
-#include "fuzz_check.h"
-#include "loyalty/rules.h"
-#include "planner_input.h"
+#include "agent/api/json.h"
+#include "agent/loyalty/rules.h"
 #include "pma/limits.h"
+#include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/planner_input.h"
 
 namespace {
 

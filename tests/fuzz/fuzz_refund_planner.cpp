@@ -13,11 +13,11 @@
 #include <string_view>
 #include <vector>
 
-#include "api/json.h"
-#include "fuzz_check.h"
-#include "loyalty/refund.h"
-#include "loyalty/rules.h"
-#include "planner_input.h"
+#include "agent/api/json.h"
+#include "agent/loyalty/refund.h"
+#include "agent/loyalty/rules.h"
+#include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/planner_input.h"
 
 namespace {
 

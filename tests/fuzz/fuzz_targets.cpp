@@ -1,12 +1,12 @@
-#include "fuzz_targets.h"
+#include "tests/fuzz/fuzz_targets.h"
 
 #include <google/protobuf/stubs/logging.h>
 
 #include <exception>
 #include <stdexcept>
 
-#include "fuzz_check.h"
-#include "seeds.h"
+#include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/seeds.h"
 
 namespace pma::fuzz {
 

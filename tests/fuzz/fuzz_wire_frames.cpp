@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "fuzz_check.h"
 #include "pma/v1/sync.pb.h"
-#include "wire/frame.h"
-#include "wire/messages.h"
+#include "sync/wire/frame.h"
+#include "sync/wire/messages.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace {
 

@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "fuzz_check.h"
-#include "wire/compression.h"
+#include "sync/wire/compression.h"
+#include "tests/fuzz/fuzz_check.h"
 
 using pma::fuzz::check;
 using namespace pma::wire;

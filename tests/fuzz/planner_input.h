@@ -13,10 +13,10 @@
 #include <string_view>
 #include <vector>
 
-#include "api/json.h"
-#include "fuzz_check.h"
-#include "loyalty/quote.h"
+#include "agent/api/json.h"
+#include "agent/loyalty/quote.h"
 #include "pma/v1/checkout.pb.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace pma::fuzz {
 

@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "planner_input.h"
-#include "seeds.h"
+#include "tests/fuzz/planner_input.h"
+#include "tests/fuzz/seeds.h"
 
 namespace pma::fuzz {
 

@@ -8,9 +8,9 @@
 #include <random>
 #include <string>
 
-#include "fuzz_check.h"
-#include "fuzz_targets.h"
-#include "mutator.h"
+#include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/fuzz_targets.h"
+#include "tests/fuzz/mutator.h"
 
 namespace {
 

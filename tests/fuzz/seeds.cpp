@@ -1,4 +1,4 @@
-#include "seeds.h"
+#include "tests/fuzz/seeds.h"
 
 #include <linux/input.h>
 
@@ -6,13 +6,13 @@
 #include <fstream>
 #include <sstream>
 
-#include "codes/member_qr.h"
-#include "fuzz_check.h"
-#include "fuzz_inputs.h"
-#include "fuzz_keys.h"
+#include "drivers/codes/member_qr.h"
 #include "pma/v1/sync.pb.h"
-#include "wire/delta_columns.h"
-#include "wire/messages.h"
+#include "sync/wire/delta_columns.h"
+#include "sync/wire/messages.h"
+#include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/fuzz_inputs.h"
+#include "tests/fuzz/fuzz_keys.h"
 
 namespace pma::fuzz {
 

@@ -1,8 +1,8 @@
 // Seeds of the hq_batch target: a terminal byte, then batches a till would send against the
 // fixture fuzz_hq_batch.cpp builds (members M0000042..44, coupon CPN-AB12CD).
 #include "pma/v1/sync.pb.h"
-#include "seeds.h"
-#include "wire/delta_columns.h"
+#include "sync/wire/delta_columns.h"
+#include "tests/fuzz/seeds.h"
 
 namespace pma::fuzz {
 

@@ -1,6 +1,6 @@
 // One lookup path: the scan service and the lookup API classify a code once and resolve it
 // through the same MemberLookup (and its one QR verifier), over a real SQLite file.
-#include "lookup/member_lookup.h"
+#include "agent/lookup/member_lookup.h"
 
 #include <spdlog/spdlog.h>
 
@@ -8,13 +8,13 @@
 #include <optional>
 #include <vector>
 
-#include "api/member_api.h"
-#include "codes/crypto.h"
-#include "codes/member_qr.h"
-#include "codes/member_qr_verifier.h"
-#include "scan/scan_service.h"
-#include "store/migrations.h"
-#include "support/temp_dir.h"
+#include "agent/api/member_api.h"
+#include "agent/scan/scan_service.h"
+#include "agent/store/migrations.h"
+#include "drivers/codes/crypto.h"
+#include "drivers/codes/member_qr.h"
+#include "drivers/codes/member_qr_verifier.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 

@@ -1,10 +1,10 @@
-#include "loyalty/quote.h"
+#include "agent/loyalty/quote.h"
 
 #include <catch2/catch.hpp>
 #include <limits>
 
-#include "loyalty/money.h"
-#include "support/basket.h"
+#include "agent/loyalty/money.h"
+#include "tests/support/basket.h"
 
 using namespace pma;
 using namespace pma::loyalty;

@@ -1,9 +1,9 @@
-#include "loyalty/refund.h"
+#include "agent/loyalty/refund.h"
 
 #include <catch2/catch.hpp>
 #include <limits>
 
-#include "loyalty/quote.h"
+#include "agent/loyalty/quote.h"
 
 using namespace pma;
 using namespace pma::loyalty;

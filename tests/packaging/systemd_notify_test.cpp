@@ -1,4 +1,4 @@
-#include "daemon/systemd_notify.h"
+#include "agent/daemon/systemd_notify.h"
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "support/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 

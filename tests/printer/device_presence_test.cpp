@@ -1,5 +1,5 @@
 // DevicePresence against real files, folders, symlinks and a pty in a TempDir.
-#include "printer/device_presence.h"
+#include "drivers/printer/device_presence.h"
 
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
@@ -7,9 +7,9 @@
 #include <fstream>
 #include <vector>
 
-#include "support/pty_pair.h"
-#include "support/temp_dir.h"
-#include "support/virtual_printer.h"
+#include "tests/support/pty_pair.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/virtual_printer.h"
 
 namespace fs = std::filesystem;
 using pma::printer::DevicePresence;

@@ -1,10 +1,10 @@
 // The encoder's bytes parsed back by the virtual printer's independent parser.
-#include "printer/escpos.h"
+#include "drivers/printer/escpos.h"
 
 #include <catch2/catch.hpp>
 
-#include "printer/test_page.h"
-#include "support/virtual_printer.h"
+#include "drivers/printer/test_page.h"
+#include "tests/support/virtual_printer.h"
 
 using namespace pma::printer;
 using pma::test::EscPosParser;

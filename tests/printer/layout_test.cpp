@@ -1,9 +1,9 @@
-#include "printer/layout.h"
+#include "drivers/printer/layout.h"
 
 #include <catch2/catch.hpp>
 
-#include "printer/escpos.h"
-#include "support/virtual_printer.h"
+#include "drivers/printer/escpos.h"
+#include "tests/support/virtual_printer.h"
 
 using namespace pma::printer;
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "printing/print_jobs.h"
-#include "queue_fixture.h"
+#include "agent/printing/print_jobs.h"
+#include "tests/printer/queue_fixture.h"
 
 using namespace pma;
 using pma::printing::JobState;

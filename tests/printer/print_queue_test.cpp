@@ -2,8 +2,8 @@
 // connections, a pulled cable and crash recovery, on a real SQLite file.
 #include <catch2/catch.hpp>
 
-#include "printing/print_jobs.h"
-#include "queue_fixture.h"
+#include "agent/printing/print_jobs.h"
+#include "tests/printer/queue_fixture.h"
 
 using namespace pma;
 using pma::printing::JobState;

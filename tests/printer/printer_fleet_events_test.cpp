@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "daemon/printer_fleet.h"
-#include "queue_fixture.h"
-#include "support/temp_dir.h"
-#include "support/virtual_printer.h"
+#include "agent/daemon/printer_fleet.h"
+#include "tests/printer/queue_fixture.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/virtual_printer.h"
 
 using pma::daemon::PrinterFleet;
 using pma::test::PrinterState;

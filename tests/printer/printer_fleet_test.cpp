@@ -1,15 +1,15 @@
 // memberd's PrinterFleet with a device-file printer whose path is in a TempDir: absent, then a
 // pty symlink served by the virtual printer appears. Real SQLite queue, real ESC/POS parser.
-#include "daemon/printer_fleet.h"
+#include "agent/daemon/printer_fleet.h"
 
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <vector>
 
-#include "queue_fixture.h"
-#include "support/temp_dir.h"
-#include "support/virtual_printer.h"
+#include "tests/printer/queue_fixture.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/virtual_printer.h"
 
 namespace fs = std::filesystem;
 using pma::daemon::PrinterFleet;

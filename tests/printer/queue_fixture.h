@@ -6,12 +6,12 @@
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
-#include "printer/escpos.h"
-#include "printing/print_queue.h"
-#include "store/migrations.h"
-#include "store/sqlite.h"
-#include "support/temp_dir.h"
-#include "support/virtual_printer.h"
+#include "agent/printing/print_queue.h"
+#include "agent/store/migrations.h"
+#include "agent/store/sqlite.h"
+#include "drivers/printer/escpos.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/virtual_printer.h"
 
 namespace pma::test {
 

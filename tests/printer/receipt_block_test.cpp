@@ -1,10 +1,10 @@
 // The member receipt block, rendered and parsed back by the virtual printer.
-#include "printing/receipt_block.h"
+#include "agent/printing/receipt_block.h"
 
 #include <catch2/catch.hpp>
 
 #include "pma/v1/checkout.pb.h"
-#include "queue_fixture.h"
+#include "tests/printer/queue_fixture.h"
 
 using namespace pma;
 using printer::Paper;

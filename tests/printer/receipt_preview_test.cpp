@@ -1,7 +1,7 @@
 // memberctl receipt preview: the pictures of a 58 mm and an 80 mm Chinese member receipt, drawn
 // from the ESC/POS bytes, checked against the decoded receipt (ink exactly on the text lines'
 // rows and columns, the QR symbol readable by zbar and module for module libqrencode's).
-#include "printer/preview/receipt_preview.h"
+#include "drivers/printer/preview/receipt_preview.h"
 
 #include <png.h>
 #include <zbar.h>
@@ -11,8 +11,8 @@
 #include <filesystem>
 #include <iostream>
 
-#include "printing/receipt_block.h"
-#include "support/temp_dir.h"
+#include "agent/printing/receipt_block.h"
+#include "tests/support/temp_dir.h"
 
 using namespace pma;
 using namespace pma::printer::preview;

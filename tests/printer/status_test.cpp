@@ -1,4 +1,4 @@
-#include "printer/status.h"
+#include "drivers/printer/status.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,5 +1,5 @@
 // Transports against the virtual printer on a loopback TCP port and on a real pty.
-#include "printer/transport.h"
+#include "drivers/printer/transport.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -7,8 +7,8 @@
 #include <catch2/catch.hpp>
 #include <optional>
 
-#include "printer/escpos.h"
-#include "support/virtual_printer.h"
+#include "drivers/printer/escpos.h"
+#include "tests/support/virtual_printer.h"
 
 namespace asio = boost::asio;
 using namespace pma::printer;

@@ -1,8 +1,8 @@
-#include "scanner/evdev_decoder.h"
+#include "drivers/scanner/evdev_decoder.h"
 
 #include <catch2/catch.hpp>
 
-#include "scanner_test_util.h"
+#include "tests/scanner/scanner_test_util.h"
 
 using pma::scanner::EvdevDecoder;
 using pma::scanner::KeyboardLayout;

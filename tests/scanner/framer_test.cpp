@@ -1,4 +1,4 @@
-#include "scanner/framer.h"
+#include "drivers/scanner/framer.h"
 
 #include <catch2/catch.hpp>
 

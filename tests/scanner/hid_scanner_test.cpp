@@ -10,10 +10,10 @@
 #include <filesystem>
 #include <iostream>
 
-#include "scanner/hid_scan_source.h"
-#include "scanner/scanner_device.h"
-#include "scanner_test_util.h"
-#include "support/temp_dir.h"
+#include "drivers/scanner/hid_scan_source.h"
+#include "drivers/scanner/scanner_device.h"
+#include "tests/scanner/scanner_test_util.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "scanner/scanner_device.h"
+#include "drivers/scanner/scanner_device.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -9,10 +9,10 @@
 #include <filesystem>
 #include <iostream>
 
-#include "scanner/hid_scan_source.h"
-#include "scanner_test_util.h"
-#include "support/pty_pair.h"
-#include "support/temp_dir.h"
+#include "drivers/scanner/hid_scan_source.h"
+#include "tests/scanner/scanner_test_util.h"
+#include "tests/support/pty_pair.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "serial/serial_port.h"
+#include "drivers/serial/serial_port.h"
 
 #include <poll.h>
 
@@ -7,10 +7,10 @@
 #include <iostream>
 #include <string>
 
-#include "serial/lib_serial_port.h"
-#include "serial/termios_serial_port.h"
-#include "support/pty_pair.h"
-#include "support/temp_dir.h"
+#include "drivers/serial/lib_serial_port.h"
+#include "drivers/serial/termios_serial_port.h"
+#include "tests/support/pty_pair.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 

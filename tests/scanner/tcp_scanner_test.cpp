@@ -1,4 +1,4 @@
-#include "scanner/tcp_scanner.h"
+#include "drivers/scanner/tcp_scanner.h"
 
 #include <algorithm>
 #include <boost/asio/connect.hpp>
@@ -7,7 +7,7 @@
 #include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 
-#include "scanner_test_util.h"
+#include "tests/scanner/scanner_test_util.h"
 
 namespace {
 

@@ -1,13 +1,13 @@
 // A checkout's replay record while its delta waits for HQ (in the outbox row) and after (in its
 // idempotency row): found byte for byte either way, through renumbering and acknowledgement.
-#include "store/idempotency.h"
+#include "agent/store/idempotency.h"
 
 #include <catch2/catch.hpp>
 
-#include "store/member_store.h"
-#include "store/outbox.h"
-#include "store/sync_store_sqlite.h"
-#include "support/member_fixtures.h"
+#include "agent/store/member_store.h"
+#include "agent/store/outbox.h"
+#include "agent/store/sync_store_sqlite.h"
+#include "tests/support/member_fixtures.h"
 
 using namespace pma::store;
 using pma::test::TillStoreFixture;

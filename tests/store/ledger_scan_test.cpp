@@ -6,10 +6,10 @@
 
 #include <catch2/catch.hpp>
 
+#include "agent/store/member_store.h"
+#include "agent/store/sync_store_sqlite.h"
 #include "pma/v1/sync.pb.h"
-#include "store/member_store.h"
-#include "store/sync_store_sqlite.h"
-#include "support/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using namespace pma::store;
 

@@ -1,9 +1,9 @@
-#include "store/member_store.h"
+#include "agent/store/member_store.h"
 
 #include <catch2/catch.hpp>
 
-#include "support/member_fixtures.h"
-#include "support/temp_dir.h"
+#include "tests/support/member_fixtures.h"
+#include "tests/support/temp_dir.h"
 
 using namespace pma::store;
 using pma::PhoneHasher;

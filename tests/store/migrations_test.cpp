@@ -1,17 +1,17 @@
-#include "store/migrations.h"
+#include "agent/store/migrations.h"
 
 #include <fmt/format.h>
 
 #include <catch2/catch.hpp>
 
+#include "agent/store/idempotency.h"
+#include "agent/store/ledger.h"
+#include "agent/store/member_rows.h"
+#include "agent/store/member_store.h"
+#include "agent/store/outbox.h"
+#include "agent/store/sync_store_sqlite.h"
 #include "pma/v1/checkout.pb.h"
-#include "store/idempotency.h"
-#include "store/ledger.h"
-#include "store/member_rows.h"
-#include "store/member_store.h"
-#include "store/outbox.h"
-#include "store/sync_store_sqlite.h"
-#include "support/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using namespace pma::store;
 

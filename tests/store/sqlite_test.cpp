@@ -1,4 +1,4 @@
-#include "store/sqlite.h"
+#include "agent/store/sqlite.h"
 
 #include <catch2/catch.hpp>
 #include <cstdint>
@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "support/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using namespace pma::store;
 

@@ -1,4 +1,4 @@
-#include "support/answer_recorder.h"
+#include "tests/support/answer_recorder.h"
 
 #include <unistd.h>
 

@@ -5,7 +5,7 @@
 // Thread-safe (a mutex around each appended line).
 #pragma once
 
-#include "api/http_client.h"
+#include "agent/api/http_client.h"
 
 namespace pma::test {
 

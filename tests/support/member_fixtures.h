@@ -9,9 +9,9 @@
 #include <string>
 #include <utility>
 
+#include "agent/store/member_store.h"
 #include "pma/phone.h"
-#include "store/member_store.h"
-#include "support/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace pma::test {
 

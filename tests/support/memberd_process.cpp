@@ -1,4 +1,4 @@
-#include "support/memberd_process.h"
+#include "tests/support/memberd_process.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -11,8 +11,8 @@
 #include <fstream>
 #include <thread>
 
-#include "config/state_files.h"
-#include "support/answer_recorder.h"
+#include "agent/config/state_files.h"
+#include "tests/support/answer_recorder.h"
 
 namespace pma::test {
 

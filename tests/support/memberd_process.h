@@ -9,8 +9,8 @@
 #include <optional>
 #include <string>
 
-#include "api/http_client.h"
-#include "support/temp_dir.h"
+#include "agent/api/http_client.h"
+#include "tests/support/temp_dir.h"
 
 namespace pma::test {
 

@@ -1,4 +1,4 @@
-#include "support/syscall_killer.h"
+#include "tests/support/syscall_killer.h"
 
 #include <fcntl.h>
 #include <signal.h>

@@ -1,6 +1,6 @@
 // The virtual printer decodes Chinese text with glibc's iconv on its own (not through
 // pma_printer), so a round trip through it checks the encoder rather than repeating it.
-#include "support/virtual_printer.h"
+#include "tests/support/virtual_printer.h"
 
 #include <iconv.h>
 #include <unistd.h>
@@ -10,7 +10,7 @@
 #include <boost/asio/write.hpp>
 #include <stdexcept>
 
-#include "support/pty_pair.h"
+#include "tests/support/pty_pair.h"
 
 namespace pma::test {
 

@@ -1,5 +1,5 @@
 // delta_checks: what HQ refuses from a terminal before touching its database.
-#include "hq/delta_checks.h"
+#include "sync/hq/delta_checks.h"
 
 #include <catch2/catch.hpp>
 #include <limits>

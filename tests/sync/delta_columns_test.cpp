@@ -1,4 +1,4 @@
-#include "wire/delta_columns.h"
+#include "sync/wire/delta_columns.h"
 
 #include <fmt/format.h>
 #include <google/protobuf/util/message_differencer.h>
@@ -8,8 +8,8 @@
 #include <random>
 
 #include "pma/v1/sync.pb.h"
-#include "wire/frame.h"
-#include "wire/messages.h"
+#include "sync/wire/frame.h"
+#include "sync/wire/messages.h"
 
 using namespace pma::wire;
 using google::protobuf::util::MessageDifferencer;

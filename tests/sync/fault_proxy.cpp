@@ -1,4 +1,4 @@
-#include "fault_proxy.h"
+#include "tests/sync/fault_proxy.h"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>

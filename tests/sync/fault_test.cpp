@@ -6,8 +6,8 @@
 #include <catch2/catch.hpp>
 #include <random>
 
-#include "fault_proxy.h"
-#include "sync_world.h"
+#include "tests/sync/fault_proxy.h"
+#include "tests/sync/sync_world.h"
 
 using pma::test::Fault;
 using pma::test::FaultProxy;

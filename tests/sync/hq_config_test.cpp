@@ -1,6 +1,6 @@
 // memberhq's config file: the shipped example, refusals with file:line: key, range checks, and
 // the memberhq binary's --check-config and flag overrides.
-#include "hq/hq_config.h"
+#include "sync/hq/hq_config.h"
 
 #include <sys/wait.h>
 
@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "support/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using pma::hq::HqConfig;
 using pma::hq::parse_hq_config;

@@ -4,11 +4,11 @@
 // was applied, never against itself or another kind of delta.
 #include <catch2/catch.hpp>
 
-#include "hq/sqlite_sink.h"
-#include "hq_old_schemas.h"
-#include "sqlite/database.h"
-#include "sqlite_file_query.h"
-#include "support/temp_dir.h"
+#include "drivers/sqlite/database.h"
+#include "sync/hq/sqlite_sink.h"
+#include "tests/support/temp_dir.h"
+#include "tests/sync/hq_old_schemas.h"
+#include "tests/sync/sqlite_file_query.h"
 
 namespace {
 

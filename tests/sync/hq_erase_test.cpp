@@ -5,11 +5,11 @@
 
 #include <catch2/catch.hpp>
 
+#include "agent/store/member_store.h"
+#include "drivers/sqlite/database.h"
 #include "pma/phone.h"
-#include "sqlite/database.h"
-#include "sqlite_file_query.h"
-#include "store/member_store.h"
-#include "sync_world.h"
+#include "tests/sync/sqlite_file_query.h"
+#include "tests/sync/sync_world.h"
 
 using pma::test::SyncWorld;
 using pma::test::Till;

@@ -6,8 +6,8 @@
 #include <catch2/catch.hpp>
 #include <memory>
 
-#include "config/config.h"
-#include "sync_world.h"
+#include "agent/config/config.h"
+#include "tests/sync/sync_world.h"
 
 using pma::sync::SyncClient;
 using pma::sync::SyncProgress;

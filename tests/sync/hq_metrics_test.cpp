@@ -7,13 +7,13 @@
 #include <string>
 #include <thread>
 
-#include "api/http_client.h"
-#include "hq/admin_endpoints.h"
-#include "hq/admin_server.h"
-#include "hq/sqlite_operations_reads.h"
-#include "hq/stores_report.h"
-#include "reservation_support.h"
-#include "sync_world.h"
+#include "agent/api/http_client.h"
+#include "sync/hq/admin_endpoints.h"
+#include "sync/hq/admin_server.h"
+#include "sync/hq/sqlite_operations_reads.h"
+#include "sync/hq/stores_report.h"
+#include "tests/sync/reservation_support.h"
+#include "tests/sync/sync_world.h"
 
 using pma::test::SyncWorld;
 

@@ -9,12 +9,12 @@
 #include <catch2/catch.hpp>
 #include <regex>
 
-#include "hq/sqlite_sink.h"
-#include "hq/sqlite_sink_migrations.h"
-#include "hq_old_schemas.h"
-#include "sqlite/database.h"
-#include "sqlite_file_query.h"
-#include "support/temp_dir.h"
+#include "drivers/sqlite/database.h"
+#include "sync/hq/sqlite_sink.h"
+#include "sync/hq/sqlite_sink_migrations.h"
+#include "tests/support/temp_dir.h"
+#include "tests/sync/hq_old_schemas.h"
+#include "tests/sync/sqlite_file_query.h"
 
 namespace {
 

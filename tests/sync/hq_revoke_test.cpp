@@ -5,8 +5,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "sqlite/database.h"
-#include "sync_world.h"
+#include "drivers/sqlite/database.h"
+#include "tests/sync/sync_world.h"
 
 using pma::test::SyncWorld;
 using pma::test::Till;

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "hq/sqlite_sink.h"
-#include "support/temp_dir.h"
+#include "sync/hq/sqlite_sink.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 

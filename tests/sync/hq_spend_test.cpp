@@ -7,13 +7,13 @@
 #include <utility>
 #include <vector>
 
-#include "checkout/checkout_service.h"
-#include "hq_old_schemas.h"
+#include "agent/checkout/checkout_service.h"
+#include "drivers/sqlite/database.h"
 #include "pma/calendar.h"
 #include "pma/phone.h"
-#include "sqlite/database.h"
-#include "support/basket.h"
-#include "sync_world.h"
+#include "tests/support/basket.h"
+#include "tests/sync/hq_old_schemas.h"
+#include "tests/sync/sync_world.h"
 
 using pma::test::SyncWorld;
 using pma::test::Till;

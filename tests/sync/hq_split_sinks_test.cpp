@@ -5,15 +5,15 @@
 #include <chrono>
 #include <memory>
 
-#include "client/reserver.h"
-#include "hq/server.h"
-#include "hq/sqlite_administration.h"
-#include "hq/sqlite_batch_ingest.h"
-#include "hq/sqlite_core.h"
-#include "hq/sqlite_member_pages.h"
-#include "hq/sqlite_reservations.h"
-#include "reservation_support.h"
-#include "sync_world.h"
+#include "sync/client/reserver.h"
+#include "sync/hq/server.h"
+#include "sync/hq/sqlite_administration.h"
+#include "sync/hq/sqlite_batch_ingest.h"
+#include "sync/hq/sqlite_core.h"
+#include "sync/hq/sqlite_member_pages.h"
+#include "sync/hq/sqlite_reservations.h"
+#include "tests/sync/reservation_support.h"
+#include "tests/sync/sync_world.h"
 
 namespace {
 

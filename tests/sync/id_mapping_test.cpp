@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "sync_world.h"
+#include "tests/sync/sync_world.h"
 
 using pma::test::SyncWorld;
 using pma::test::Till;

@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <string>
 
-#include "store/backup.h"
-#include "sync_world.h"
+#include "agent/store/backup.h"
+#include "tests/sync/sync_world.h"
 
 using pma::test::SyncWorld;
 using pma::test::Till;

@@ -3,10 +3,10 @@
 #include <catch2/catch.hpp>
 #include <limits>
 
-#include "store/ledger.h"
-#include "store/member_store.h"
-#include "store/sync_store_sqlite.h"
-#include "support/temp_dir.h"
+#include "agent/store/ledger.h"
+#include "agent/store/member_store.h"
+#include "agent/store/sync_store_sqlite.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 

@@ -1,7 +1,7 @@
 // OnlineFirstCheckout over the real Reserver and the real memberhq: each typed outcome of a
 // reservation (granted, refused, unanswered) decides the till's commit, and a hold whose commit
 // fails is released. The till's CheckoutService writes to its real SQLite file.
-#include "checkout/online_first_checkout.h"
+#include "agent/checkout/online_first_checkout.h"
 
 #include <spdlog/spdlog.h>
 
@@ -10,12 +10,12 @@
 #include <catch2/catch.hpp>
 #include <optional>
 
-#include "checkout/checkout_service.h"
-#include "checkout/clock.h"
-#include "client/reserver.h"
-#include "reservation_support.h"
-#include "support/basket.h"
-#include "sync_world.h"
+#include "agent/checkout/checkout_service.h"
+#include "agent/checkout/clock.h"
+#include "sync/client/reserver.h"
+#include "tests/support/basket.h"
+#include "tests/sync/reservation_support.h"
+#include "tests/sync/sync_world.h"
 
 namespace {
 

@@ -8,13 +8,13 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "checkout/checkout_service.h"
-#include "checkout/clock.h"
-#include "store/backup.h"
-#include "store/idempotency.h"
-#include "store/ledger.h"
-#include "support/basket.h"
-#include "sync_world.h"
+#include "agent/checkout/checkout_service.h"
+#include "agent/checkout/clock.h"
+#include "agent/store/backup.h"
+#include "agent/store/idempotency.h"
+#include "agent/store/ledger.h"
+#include "tests/support/basket.h"
+#include "tests/sync/sync_world.h"
 
 using pma::test::SyncWorld;
 using pma::test::Till;

@@ -16,10 +16,10 @@
 #include <variant>
 #include <vector>
 
-#include "client/reservations.h"
-#include "hq/sink.h"
 #include "pma/phone.h"
-#include "sync_world.h"
+#include "sync/client/reservations.h"
+#include "sync/hq/sink.h"
+#include "tests/sync/sync_world.h"
 
 namespace pma::test {
 

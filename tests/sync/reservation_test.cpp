@@ -9,10 +9,10 @@
 #include <catch2/catch.hpp>
 #include <optional>
 
-#include "client/reserver.h"
-#include "fault_proxy.h"
-#include "reservation_support.h"
-#include "sync_world.h"
+#include "sync/client/reserver.h"
+#include "tests/sync/fault_proxy.h"
+#include "tests/sync/reservation_support.h"
+#include "tests/sync/sync_world.h"
 
 namespace {
 

@@ -7,11 +7,11 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <catch2/catch.hpp>
 
-#include "net/frame_stream.h"
-#include "net/tls.h"
-#include "sync_world.h"
-#include "terminal_tls.h"
-#include "wire/messages.h"
+#include "sync/net/frame_stream.h"
+#include "sync/net/tls.h"
+#include "sync/wire/messages.h"
+#include "tests/sync/sync_world.h"
+#include "tests/sync/terminal_tls.h"
 
 using namespace pma::test;  // SyncWorld, Till and the shared helpers
 namespace asio = boost::asio;

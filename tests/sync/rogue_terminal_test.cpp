@@ -8,8 +8,8 @@
 #include <limits>
 #include <set>
 
-#include "sqlite/database.h"
-#include "sync_world.h"
+#include "drivers/sqlite/database.h"
+#include "tests/sync/sync_world.h"
 
 using pma::test::SyncWorld;
 using pma::test::Till;

@@ -5,12 +5,12 @@
 
 #include <catch2/catch.hpp>
 
-#include "checkout/checkout_service.h"
-#include "checkout/clock.h"
-#include "checkout/hq_rule_sets.h"
-#include "loyalty/rules.h"
-#include "support/basket.h"
-#include "sync_world.h"
+#include "agent/checkout/checkout_service.h"
+#include "agent/checkout/clock.h"
+#include "agent/checkout/hq_rule_sets.h"
+#include "agent/loyalty/rules.h"
+#include "tests/support/basket.h"
+#include "tests/sync/sync_world.h"
 
 namespace {
 

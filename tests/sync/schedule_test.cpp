@@ -2,9 +2,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "hq/member_import.h"
 #include "pma/phone.h"
-#include "sync_world.h"
+#include "sync/hq/member_import.h"
+#include "tests/sync/sync_world.h"
 
 using pma::sync::ClientConfig;
 using pma::sync::SyncClient;

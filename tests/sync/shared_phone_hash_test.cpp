@@ -2,10 +2,10 @@
 // the till's lookup, so the bytes HQ stores are the bytes a till computes.
 #include <catch2/catch.hpp>
 
-#include "hq/member_import.h"
+#include "agent/store/member_store.h"
 #include "pma/phone.h"
-#include "store/member_store.h"
-#include "sync_world.h"
+#include "sync/hq/member_import.h"
+#include "tests/sync/sync_world.h"
 
 using pma::test::SyncWorld;
 

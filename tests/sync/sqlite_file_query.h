@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "sqlite/database.h"
+#include "drivers/sqlite/database.h"
 
 namespace pma::test {
 

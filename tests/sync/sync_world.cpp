@@ -1,12 +1,12 @@
-#include "sync_world.h"
+#include "tests/sync/sync_world.h"
 
 #include <fmt/format.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <catch2/catch.hpp>
 
-#include "hq/member_import.h"
 #include "pma/phone.h"
+#include "sync/hq/member_import.h"
 
 namespace pma::test {
 

@@ -10,14 +10,14 @@
 #include <string>
 #include <vector>
 
-#include "client/sync_client.h"
-#include "hq/ca.h"
-#include "hq/server.h"
-#include "hq/sqlite_sink.h"
+#include "agent/store/member_store.h"
+#include "agent/store/sync_store_sqlite.h"
 #include "pma/clock.h"
-#include "store/member_store.h"
-#include "store/sync_store_sqlite.h"
-#include "support/temp_dir.h"
+#include "sync/client/sync_client.h"
+#include "sync/hq/ca.h"
+#include "sync/hq/server.h"
+#include "sync/hq/sqlite_sink.h"
+#include "tests/support/temp_dir.h"
 
 namespace pma::test {
 

@@ -14,7 +14,7 @@
 #include <memory>
 
 #include "pma/ids.h"
-#include "sync_world.h"
+#include "tests/sync/sync_world.h"
 
 using pma::test::SyncWorld;
 using pma::test::Till;

@@ -8,9 +8,9 @@
 #include <memory>
 #include <string>
 
-#include "hq/ca.h"
-#include "net/tls.h"
-#include "sync_world.h"
+#include "sync/hq/ca.h"
+#include "sync/net/tls.h"
+#include "tests/sync/sync_world.h"
 
 namespace pma::test {
 

@@ -9,15 +9,15 @@
 #include <iterator>
 #include <vector>
 
-#include "checkout/checkout_service.h"
-#include "checkout/clock.h"
+#include "agent/checkout/checkout_service.h"
+#include "agent/checkout/clock.h"
+#include "agent/printing/print_jobs.h"
+#include "agent/printing/receipt_block.h"
+#include "agent/store/idempotency.h"
+#include "agent/store/ledger.h"
 #include "pma/phone.h"
-#include "printing/print_jobs.h"
-#include "printing/receipt_block.h"
-#include "store/idempotency.h"
-#include "store/ledger.h"
-#include "support/basket.h"
-#include "sync_world.h"
+#include "tests/support/basket.h"
+#include "tests/sync/sync_world.h"
 
 using pma::test::SyncWorld;
 using pma::test::Till;

@@ -4,9 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include "pma/v1/sync.pb.h"
-#include "wire/compression.h"
-#include "wire/frame.h"
-#include "wire/messages.h"
+#include "sync/wire/compression.h"
+#include "sync/wire/frame.h"
+#include "sync/wire/messages.h"
 
 using namespace pma::wire;
 

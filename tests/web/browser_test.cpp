@@ -8,9 +8,9 @@
 #include <iostream>
 
 #include "pma/v1/member.pb.h"
-#include "web/static_server.h"
-#include "web/web_world.h"
-#include "web/webdriver.h"
+#include "tests/web/static_server.h"
+#include "tests/web/web_world.h"
+#include "tests/web/webdriver.h"
 
 using namespace pma::test;
 

@@ -7,10 +7,10 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "api/raw_http.h"
-#include "config/config.h"
+#include "agent/config/config.h"
 #include "pma/v1/api.pb.h"
-#include "support/memberd_process.h"
+#include "tests/api/raw_http.h"
+#include "tests/support/memberd_process.h"
 
 using pma::test::MemberdOptions;
 using pma::test::MemberdProcess;

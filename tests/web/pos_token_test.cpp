@@ -8,9 +8,9 @@
 #include <sstream>
 #include <string>
 
-#include "api/raw_http.h"
-#include "support/temp_dir.h"
-#include "web/web_world.h"
+#include "tests/api/raw_http.h"
+#include "tests/support/temp_dir.h"
+#include "tests/web/web_world.h"
 
 using pma::test::RawHttpConnection;
 using pma::test::WebWorld;

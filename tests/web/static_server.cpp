@@ -1,4 +1,4 @@
-#include "web/static_server.h"
+#include "tests/web/static_server.h"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>

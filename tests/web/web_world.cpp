@@ -1,4 +1,4 @@
-#include "web/web_world.h"
+#include "tests/web/web_world.h"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>

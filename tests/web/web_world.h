@@ -8,8 +8,8 @@
 #include <memory>
 #include <string>
 
-#include "support/memberd_process.h"
-#include "support/virtual_printer.h"
+#include "tests/support/memberd_process.h"
+#include "tests/support/virtual_printer.h"
 
 namespace pma::test {
 

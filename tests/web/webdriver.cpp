@@ -1,4 +1,4 @@
-#include "web/webdriver.h"
+#include "tests/web/webdriver.h"
 
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
@@ -15,7 +15,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "support/memberd_process.h"
+#include "tests/support/memberd_process.h"
 
 namespace pma::test {
 

@@ -1,10 +1,10 @@
-#include "printer/preview/escpos_decoder.h"
+#include "drivers/printer/preview/escpos_decoder.h"
 
 #include <fmt/format.h>
 
 #include <optional>
 
-#include "printer/gbk.h"
+#include "drivers/printer/gbk.h"
 
 namespace pma::printer::preview {
 
@@ -37,7 +37,7 @@ class Decoder {
       if (!ok) return std::unexpected(ok.error());
     }
     if (!pending_.empty() || line_open_) {
-      if (auto ok = end_line(); !ok) return std::unexpected(ok.error());
+      PMA_TRY(end_line());
     }
     return std::move(items_);
   }

@@ -10,9 +10,9 @@
 #include <variant>
 #include <vector>
 
+#include "drivers/printer/escpos.h"
+#include "drivers/printer/layout.h"
 #include "pma/error.h"
-#include "printer/escpos.h"
-#include "printer/layout.h"
 
 namespace pma::printer::preview {
 

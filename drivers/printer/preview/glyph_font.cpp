@@ -1,5 +1,5 @@
 // The only file that includes FreeType.
-#include "printer/preview/glyph_font.h"
+#include "drivers/printer/preview/glyph_font.h"
 
 #include <fmt/format.h>
 #include <ft2build.h>

@@ -1,5 +1,5 @@
 // The only file that includes libpng.
-#include "printer/preview/png_file.h"
+#include "drivers/printer/preview/png_file.h"
 
 #include <fmt/format.h>
 #include <png.h>

@@ -1,5 +1,5 @@
 // The only file that includes libqrencode.
-#include "printer/preview/qr_symbol.h"
+#include "drivers/printer/preview/qr_symbol.h"
 
 #include <fmt/format.h>
 #include <qrencode.h>

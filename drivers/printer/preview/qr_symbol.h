@@ -5,8 +5,8 @@
 #include <string_view>
 #include <vector>
 
+#include "drivers/printer/escpos.h"
 #include "pma/error.h"
-#include "printer/escpos.h"
 
 namespace pma::printer::preview {
 

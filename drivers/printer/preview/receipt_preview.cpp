@@ -1,11 +1,11 @@
-#include "printer/preview/receipt_preview.h"
+#include "drivers/printer/preview/receipt_preview.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <functional>
 
-#include "printer/preview/glyph_font.h"
+#include "drivers/printer/preview/glyph_font.h"
 
 namespace pma::printer::preview {
 
@@ -49,19 +49,18 @@ class Painter {
   }
 
   Status qr(const QrSymbol& symbol) {
-    auto matrix = encode_qr(symbol.payload, symbol.error_correction);
-    if (!matrix) return std::unexpected(matrix.error());
-    int side = matrix->size * symbol.module_size;
+    PMA_TRY_ASSIGN(auto matrix, encode_qr(symbol.payload, symbol.error_correction));
+    int side = matrix.size * symbol.module_size;
     if (side > dots_) {
       return fail("escpos_unsupported",
                   fmt::format("a QR symbol of {} modules at {} dots per module is {} dots wide, "
                               "the paper {}",
-                              matrix->size, symbol.module_size, side, dots_));
+                              matrix.size, symbol.module_size, side, dots_));
     }
     PlacedQr placed{.left = x_for(symbol.align, side),
                     .top = y_,
                     .module_size = symbol.module_size,
-                    .matrix = std::move(*matrix),
+                    .matrix = std::move(matrix),
                     .payload = symbol.payload};
     y_ += side;
     ink_.push_back([placed](Picture& p) {
@@ -97,7 +96,7 @@ class Painter {
                             false);
     for (const auto& draw : ink_) draw(out_.picture);
     for (const Glyph& g : glyphs_) {
-      if (auto ok = draw_glyph(g); !ok) return std::unexpected(ok.error());
+      PMA_TRY(draw_glyph(g));
     }
     return std::move(out_);
   }
@@ -147,19 +146,18 @@ class Painter {
   // cell, so the 6-dot gap between lines stays blank); bold is struck twice, one dot apart.
   Status draw_glyph(const Glyph& g) {
     if (g.code_point == U' ') return {};
-    auto bitmap = font_.render(g.code_point, g.em_width, g.em_height);
-    if (!bitmap) return std::unexpected(bitmap.error());
+    PMA_TRY_ASSIGN(auto bitmap, font_.render(g.code_point, g.em_width, g.em_height));
     int baseline = g.top + font_.baseline_in(g.height);
-    int x0 = g.left + (g.width - bitmap->width) / 2;
-    int y0 = baseline - bitmap->top;
+    int x0 = g.left + (g.width - bitmap.width) / 2;
+    int y0 = baseline - bitmap.top;
     for (int strike = 0; strike < (g.bold ? 2 : 1); ++strike) {
-      for (int y = 0; y < bitmap->rows; ++y) {
+      for (int y = 0; y < bitmap.rows; ++y) {
         int py = y0 + y;
         if (py < g.top || py >= g.top + g.height) continue;
-        for (int x = 0; x < bitmap->width; ++x) {
+        for (int x = 0; x < bitmap.width; ++x) {
           int px = x0 + x + strike;
           if (px < g.left || px >= g.left + g.width) continue;
-          if (bitmap->coverage[static_cast<std::size_t>(y * bitmap->width + x)] >= kInkThreshold) {
+          if (bitmap.coverage[static_cast<std::size_t>(y * bitmap.width + x)] >= kInkThreshold) {
             out_.picture.set(px, py);
           }
         }
@@ -184,9 +182,8 @@ bool PlacedLine::blank() const {
 
 Result<Preview> render_preview(const std::vector<PrintItem>& items, Paper paper,
                                const std::string& font_path) {
-  auto font = GlyphFont::open(font_path);
-  if (!font) return std::unexpected(font.error());
-  Painter painter(*font, dots_for(paper));
+  PMA_TRY_ASSIGN(auto font, GlyphFont::open(font_path));
+  Painter painter(font, dots_for(paper));
   for (const PrintItem& item : items) {
     Status ok;
     if (const auto* line = std::get_if<TextLine>(&item)) {
@@ -206,9 +203,8 @@ Result<Preview> render_preview(const std::vector<PrintItem>& items, Paper paper,
 }
 
 Result<Preview> preview_escpos(std::string_view bytes, Paper paper, const std::string& font_path) {
-  auto items = decode_escpos(bytes);
-  if (!items) return std::unexpected(items.error());
-  return render_preview(*items, paper, font_path);
+  PMA_TRY_ASSIGN(auto items, decode_escpos(bytes));
+  return render_preview(items, paper, font_path);
 }
 
 }  // namespace pma::printer::preview

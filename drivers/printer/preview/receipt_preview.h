@@ -8,12 +8,12 @@
 #include <string_view>
 #include <vector>
 
+#include "drivers/printer/layout.h"
+#include "drivers/printer/preview/escpos_decoder.h"
+#include "drivers/printer/preview/glyph_font.h"
+#include "drivers/printer/preview/png_file.h"
+#include "drivers/printer/preview/qr_symbol.h"
 #include "pma/error.h"
-#include "printer/layout.h"
-#include "printer/preview/escpos_decoder.h"
-#include "printer/preview/glyph_font.h"
-#include "printer/preview/png_file.h"
-#include "printer/preview/qr_symbol.h"
 
 namespace pma::printer::preview {
 

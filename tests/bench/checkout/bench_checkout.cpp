@@ -26,10 +26,10 @@
 #include <string>
 #include <vector>
 
-#include "checkout/checkout_service.h"
-#include "store/member_store.h"
-#include "store/sync_store_sqlite.h"
-#include "support/temp_dir.h"
+#include "agent/checkout/checkout_service.h"
+#include "agent/store/member_store.h"
+#include "agent/store/sync_store_sqlite.h"
+#include "tests/support/temp_dir.h"
 
 using namespace pma;
 using Stopwatch = std::chrono::steady_clock;  // timings are intervals, not wall time

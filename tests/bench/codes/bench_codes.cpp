@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "codes/classify.h"
-#include "codes/member_qr.h"
-#include "codes/member_qr_verifier.h"
+#include "drivers/codes/classify.h"
+#include "drivers/codes/member_qr.h"
+#include "drivers/codes/member_qr_verifier.h"
 
 using namespace pma::codes;
 using Clock = std::chrono::steady_clock;

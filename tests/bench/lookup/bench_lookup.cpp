@@ -12,12 +12,12 @@
 #include <random>
 #include <vector>
 
-#include "admin/demo_members.h"
-#include "api/http_client.h"
-#include "config/state_files.h"
-#include "store/member_store.h"
-#include "support/memberd_process.h"
-#include "support/temp_dir.h"
+#include "agent/admin/demo_members.h"
+#include "agent/api/http_client.h"
+#include "agent/config/state_files.h"
+#include "agent/store/member_store.h"
+#include "tests/support/memberd_process.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 

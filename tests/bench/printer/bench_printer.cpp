@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "printing/print_queue.h"
-#include "printing/receipt_block.h"
-#include "store/migrations.h"
-#include "support/temp_dir.h"
+#include "agent/printing/print_queue.h"
+#include "agent/printing/receipt_block.h"
+#include "agent/store/migrations.h"
+#include "tests/support/temp_dir.h"
 
 using namespace pma;
 using Clock = std::chrono::steady_clock;

@@ -14,11 +14,11 @@
 #include <thread>
 #include <variant>
 
-#include "client/reserver.h"
-#include "hq/ca.h"
-#include "hq/server.h"
-#include "hq/sqlite_sink.h"
-#include "support/temp_dir.h"
+#include "sync/client/reserver.h"
+#include "sync/hq/ca.h"
+#include "sync/hq/server.h"
+#include "sync/hq/sqlite_sink.h"
+#include "tests/support/temp_dir.h"
 
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;

@@ -15,9 +15,9 @@
 #include <iostream>
 #include <vector>
 
-#include "printing/receipt_block.h"
-#include "support/memberd_process.h"
-#include "support/pty_pair.h"
+#include "agent/printing/receipt_block.h"
+#include "tests/support/memberd_process.h"
+#include "tests/support/pty_pair.h"
 
 namespace {
 

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "scanner/framer.h"
-#include "scanner/scanner_device.h"
-#include "support/pty_pair.h"
+#include "drivers/scanner/framer.h"
+#include "drivers/scanner/scanner_device.h"
+#include "tests/support/pty_pair.h"
 
 using Clock = std::chrono::steady_clock;
 

@@ -16,16 +16,16 @@
 #include <random>
 #include <thread>
 
-#include "hq/ca.h"
-#include "hq/server.h"
-#include "hq/sqlite_sink.h"
-#include "net/frame_stream.h"
-#include "session_changeset.h"
-#include "store/member_store.h"
-#include "store/sync_store_sqlite.h"
-#include "support/temp_dir.h"
-#include "wire/delta_columns.h"
-#include "wire/messages.h"
+#include "agent/store/member_store.h"
+#include "agent/store/sync_store_sqlite.h"
+#include "sync/hq/ca.h"
+#include "sync/hq/server.h"
+#include "sync/hq/sqlite_sink.h"
+#include "sync/net/frame_stream.h"
+#include "sync/wire/delta_columns.h"
+#include "sync/wire/messages.h"
+#include "tests/bench/sync/session_changeset.h"
+#include "tests/support/temp_dir.h"
 
 namespace asio = boost::asio;
 namespace ssl = boost::asio::ssl;

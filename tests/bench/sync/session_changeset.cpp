@@ -1,5 +1,5 @@
 // The only bench file that includes sqlite3.h (built with the session extension enabled).
-#include "session_changeset.h"
+#include "tests/bench/sync/session_changeset.h"
 
 #include <sqlite3.h>
 
