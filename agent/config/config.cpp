@@ -140,6 +140,69 @@ Setter hq_keys_field(std::map<std::uint32_t, std::string>& out) {
   };
 }
 
+// One sync.hq entry: "host:port", "host" (port 7443) or "[v6 address]:port".
+Result<HqNode> parse_hq_node(std::string_view text) {
+  HqNode node;
+  std::string_view port;
+  if (text.starts_with('[')) {
+    auto close = text.find(']');
+    if (close == std::string_view::npos) return fail("config_bad_value", "unclosed '['");
+    node.host = std::string(text.substr(1, close - 1));
+    auto rest = text.substr(close + 1);
+    if (!rest.empty() && !rest.starts_with(':')) {
+      return fail("config_bad_value", "expected :port after ']'");
+    }
+    if (!rest.empty()) port = rest.substr(1);
+  } else if (auto colon = text.rfind(':'); colon != std::string_view::npos) {
+    if (text.find(':') != colon) {
+      return fail("config_bad_value", "an IPv6 address goes in brackets: \"[::1]:7443\"");
+    }
+    node.host = std::string(text.substr(0, colon));
+    port = text.substr(colon + 1);
+    if (port.empty()) return fail("config_bad_value", "empty port after ':'");
+  } else {
+    node.host = std::string(text);
+  }
+  if (node.host.empty() || node.host.find_first_of(" \t/") != std::string::npos) {
+    return fail("config_bad_value", "expected \"host:port\"");
+  }
+  if (!port.empty()) {
+    std::int64_t value = 0;
+    for (char c : port) {
+      if (!std::isdigit(static_cast<unsigned char>(c)) || value > 65535) {
+        return fail("config_bad_value", "the port is not a number from 1 to 65535");
+      }
+      value = value * 10 + (c - '0');
+    }
+    if (value < 1 || value > 65535) {
+      return fail("config_bad_value", "the port is not a number from 1 to 65535");
+    }
+    node.port = value;
+  }
+  return node;
+}
+
+Setter hq_nodes_field(std::vector<HqNode>& out) {
+  return [&out](const toml::node& node, const Place& p) -> Status {
+    std::vector<std::string> texts;
+    PMA_TRY(string_list_field(texts)(node, p));
+    if (texts.empty()) {
+      return fail("config_bad_value", fmt::format("{}: list at least one \"host:port\"", at(p)));
+    }
+    std::vector<HqNode> nodes;
+    for (const auto& text : texts) {
+      auto parsed = parse_hq_node(text);
+      if (!parsed) {
+        return fail("config_bad_value",
+                    fmt::format("{}: '{}': {}", at(p), text, parsed.error().message));
+      }
+      nodes.push_back(std::move(*parsed));
+    }
+    out = std::move(nodes);
+    return {};
+  };
+}
+
 using Section = std::map<std::string, Setter>;
 
 Section scanner_schema(scanner::ScannerConfig& s) {
@@ -283,7 +346,8 @@ std::map<std::string, Section> schema(Config& c) {
         {"hq_keys", hq_keys_field(c.codes.hq_keys)}}},
       {"events", {{"replay_buffer", integer_field(c.events.replay_buffer, 1, 1000000)}}},
       {"sync",
-       {{"hq_host", string_field(c.sync.hq_host)},
+       {{"hq", hq_nodes_field(c.sync.hq)},
+        {"hq_host", string_field(c.sync.hq_host)},
         {"hq_port", integer_field(c.sync.hq_port, 1, 65535)},
         {"ca", string_field(c.sync.ca_file)},
         {"cert", string_field(c.sync.cert_file)},

@@ -134,10 +134,19 @@ struct PrintingConfig {
   Status validate() const { return {}; }
 };
 
-// [sync]: the link to HQ. Sync is off while hq_host is empty (a standalone till).
+// One memberhq node of sync.hq ("host:port", "host" for port 7443, "[v6]:port").
+struct HqNode {
+  std::string host;
+  std::int64_t port = 7443;
+};
+
+// [sync]: the link to HQ. Sync is off while neither hq nor hq_host is set (a standalone till).
 struct SyncConfig {
-  std::string hq_host;                          // sync.hq_host: memberhq's host name or address
-  std::int64_t hq_port = 7443;                  // sync.hq_port
+  std::string hq_host;          // sync.hq_host: memberhq's host name or address
+  std::int64_t hq_port = 7443;  // sync.hq_port
+  // sync.hq: several memberhq nodes, ["host:port", ...], tried in order (fail over); instead of
+  // hq_host and hq_port. Default empty.
+  std::vector<HqNode> hq;
   std::string ca_file;                          // sync.ca: the chain CA (PEM)
   std::string cert_file;                        // sync.cert: this terminal's certificate (PEM)
   std::string key_file;                         // sync.key: this terminal's private key (PEM)
@@ -154,7 +163,9 @@ struct SyncConfig {
   // burn at HQ before committing; 0 turns reservations off (offline rules whenever HQ is not
   // known to be reachable).
   std::int64_t reserve_timeout_ms = 300;
-  bool enabled() const { return !hq_host.empty(); }
+  bool enabled() const { return !hq_host.empty() || !hq.empty(); }
+  // hq, or hq_host:hq_port alone (empty for a standalone till).
+  std::vector<HqNode> hq_nodes() const;
   Status validate() const;
 };
 

@@ -155,6 +155,12 @@ Status PrinterConfig::validate() const {
   return {};
 }
 
+std::vector<HqNode> SyncConfig::hq_nodes() const {
+  if (!hq.empty()) return hq;
+  if (hq_host.empty()) return {};
+  return {HqNode{hq_host, hq_port}};
+}
+
 Status SyncConfig::validate() const {
   const std::string& t = reconcile_start;
   bool ok = t.size() == 5 && t[2] == ':' && std::isdigit(static_cast<unsigned char>(t[0])) &&
@@ -165,6 +171,11 @@ Status SyncConfig::validate() const {
   if (!ok) {
     return fail("config_bad_value",
                 fmt::format("sync.reconcile_start: '{}' is not a time HH:MM", reconcile_start));
+  }
+  if (!hq.empty() && !hq_host.empty()) {
+    return fail("config_bad_value",
+                "sync.hq: set either sync.hq (a list of \"host:port\") or sync.hq_host and "
+                "sync.hq_port, not both");
   }
   if (enabled() && (ca_file.empty() || cert_file.empty() || key_file.empty())) {
     return fail("config_bad_value",

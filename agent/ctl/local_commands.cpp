@@ -23,7 +23,7 @@ int cmd_import(const Config& config, const std::string& file, const std::string&
          fmt::format("this till is paired with HQ ({}); import members at HQ instead: memberhq "
                      "import {} --db /var/lib/memberhq/memberhq.db (the till gets them at its "
                      "next sync)",
-                     config.sync.hq_host, file)});
+                     config.sync.hq_nodes().front().host, file)});
   }
   auto local = open_local_store(config);
   if (!local) return report_error(local.error());

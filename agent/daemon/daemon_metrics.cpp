@@ -38,7 +38,7 @@ void add_daemon_metrics(api::Metrics& metrics, const scan::ScanService& scans, S
                 "Age of the oldest delta HQ has not acknowledged (0 when empty).");
     api::sample(out, "pma_outbox_oldest_unsent_age_seconds", "",
                 static_cast<double>(state.oldest_unsent_age_seconds()));
-    api::family(out, "pma_sync_enabled", "gauge", "1 when a [sync] hq_host is configured.");
+    api::family(out, "pma_sync_enabled", "gauge", "1 when a [sync] hq or hq_host is configured.");
     api::sample(out, "pma_sync_enabled", "", state.enabled() ? 1 : 0);
     api::family(out, "pma_sync_hq_reachable", "gauge", "1 when the last sync reached HQ.");
     api::sample(out, "pma_sync_hq_reachable", "", state.hq_reachable() ? 1 : 0);

@@ -26,13 +26,14 @@ SyncLink::SyncLink(boost::asio::io_context& io, store::Database& db, const confi
 Status SyncLink::start() {
   rule_sets_.load_stored();
   if (!config_.sync.enabled()) {
-    log_->info("sync: no [sync] hq_host configured; this till runs standalone");
+    log_->info("sync: no [sync] hq or hq_host configured; this till runs standalone");
     return {};
   }
   const auto& s = config_.sync;
   sync::ClientConfig client;
-  client.hq_host = s.hq_host;
-  client.hq_port = static_cast<std::uint16_t>(s.hq_port);
+  for (const auto& node : s.hq_nodes()) {
+    client.hq.push_back({node.host, static_cast<std::uint16_t>(node.port)});
+  }
   client.tls = {s.ca_file, s.cert_file, s.key_file};
   client.trickle_interval = std::chrono::milliseconds(s.trickle_interval_ms);
   client.io_timeout = std::chrono::milliseconds(s.io_timeout_ms);
@@ -60,7 +61,10 @@ Status SyncLink::start() {
     if (auto ok = reserver_->start(); !ok) return ok;
     log_->info("sync: online-first reservations on ({} ms budget)", s.reserve_timeout_ms);
   }
-  log_->info("sync: HQ at {}:{}, trickle every {} ms", s.hq_host, s.hq_port, s.trickle_interval_ms);
+  std::string nodes;
+  for (const auto& node : client.hq)
+    nodes += fmt::format("{}{}:{}", nodes.empty() ? "" : ", ", node.host, node.port);
+  log_->info("sync: HQ at {} (in this order), trickle every {} ms", nodes, s.trickle_interval_ms);
   return {};
 }
 

@@ -33,6 +33,7 @@ struct SyncClient::State {
   std::uint32_t failures = 0;
   SyncClient::RuleSetObserver on_rule_set;
   std::uint32_t retry_after_ms = 0;
+  std::size_t hq_index = 0;  // SyncClient::current_hq()
   std::mt19937_64 random{std::random_device{}()};
 };
 

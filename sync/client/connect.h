@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <expected>
 
 #include "pma/error.h"
 #include "sync/client/client_state.h"
@@ -11,9 +12,21 @@
 
 namespace pma::sync {
 
-// Errors: "connect" (cannot resolve or connect), "tls_refused" (HQ refused our certificate or
-// we refused HQ's: configuration, not the network), "tls_handshake" (the handshake failed
-// otherwise: a timeout, a reset; transient).
-boost::asio::awaitable<Status> connect_tls(TlsStream& stream, const ClientConfig& config);
+// Why a connection to memberhq failed; the Error keeps the code for logs: "connect",
+// "tls_handshake", "tls_refused".
+enum class ConnectFailure {
+  unreachable,          // cannot resolve or connect ("connect")
+  handshake,            // the handshake failed otherwise: a timeout, a reset; transient
+  certificate_refused,  // HQ refused our certificate or we refused HQ's: configuration
+};
+
+struct ConnectError {
+  ConnectFailure kind = ConnectFailure::unreachable;
+  Error error;
+};
+
+// Connects a fresh stream to one HQ address (a stream whose handshake failed is not reused).
+boost::asio::awaitable<std::expected<void, ConnectError>> connect_tls(TlsStream& stream,
+                                                                      const HqAddress& hq);
 
 }  // namespace pma::sync

@@ -129,7 +129,8 @@ asio::awaitable<ReserveOutcome> Reserver::reserve(pma::v1::ReserveRequest reques
     Status sent = Status{};
     if (!reused) {
       ++state->stats.connections;
-      sent = co_await connect_tls(*stream, client_);
+      auto connected = co_await connect_tls(*stream, hq_address());
+      if (!connected) sent = std::unexpected(std::move(connected.error().error));
     }
     if (sent) {
       may_hold = true;
@@ -200,6 +201,11 @@ asio::awaitable<ReserveOutcome> Reserver::reserve(pma::v1::ReserveRequest reques
   co_return ReserveUnanswered{.cause = std::move(last), .may_hold = may_hold};
 }
 
+HqAddress Reserver::hq_address() const {
+  const auto addresses = client_.hq_addresses();
+  return addresses[link_ ? link_->current_hq() % addresses.size() : 0];
+}
+
 void Reserver::release(std::string txn_id, std::uint64_t hold_id) {
   auto state = state_;
   if (state->stopped || !state->tls) return;
@@ -213,13 +219,16 @@ void Reserver::release(std::string txn_id, std::uint64_t hold_id) {
   if (!stream) stream = std::make_shared<TlsStream>(io_, *state->tls);
   asio::co_spawn(
       io_,
-      [state, stream, reused, out, client = client_,
+      [state, stream, reused, out, hq = hq_address(),
        txn_id = std::move(txn_id)]() -> asio::awaitable<void> {
         std::weak_ptr<TlsStream> weak = stream;
         net::Watchdog watchdog(stream->get_executor(), [weak] { close(weak.lock()); });
         watchdog.arm(std::chrono::milliseconds(5000));
         Status ok = Status{};
-        if (!reused) ok = co_await connect_tls(*stream, client);
+        if (!reused) {
+          auto connected = co_await connect_tls(*stream, hq);
+          if (!connected) ok = std::unexpected(std::move(connected.error().error));
+        }
         if (ok) ok = co_await net::write_frame(*stream, *out);
         if (!ok) {
           spdlog::info("sync: could not release the hold for {} ({}); it lapses at HQ", txn_id,

@@ -41,7 +41,8 @@ struct ReserverStats {
 class Reserver final : public Reservations {
  public:
   // Errors of start(): "config_invalid", "tls_config". link (may be null): the terminal's
-  // SyncClient, whose hq_refusal() stops reservations while HQ refuses the terminal.
+  // SyncClient, whose hq_refusal() stops reservations while HQ refuses the terminal and whose
+  // current_hq() names the HQ address to reserve at.
   Reserver(boost::asio::io_context& io, ClientConfig client, ReserverConfig config = {},
            const SyncClient* link = nullptr);
   ~Reserver() override;
@@ -71,6 +72,9 @@ class Reserver final : public Reservations {
   struct State;  // internal
 
  private:
+  // The HQ address reservations go to: link's current_hq() (the node that served the last sync
+  // session), the first address without a link.
+  HqAddress hq_address() const;
   boost::asio::io_context& io_;
   ClientConfig client_;
   ReserverConfig config_;

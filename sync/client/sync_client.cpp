@@ -24,8 +24,17 @@ namespace asio = boost::asio;
 namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 
+std::vector<HqAddress> ClientConfig::hq_addresses() const {
+  if (!hq.empty()) return hq;
+  return {HqAddress{hq_host, hq_port}};
+}
+
 Status ClientConfig::validate() const {
-  if (hq_host.empty()) return fail("config_invalid", "sync.hq_host is required");
+  for (const auto& address : hq_addresses()) {
+    if (address.host.empty() || address.port == 0) {
+      return fail("config_invalid", "sync.hq_host (or every sync.hq address) is required");
+    }
+  }
   if (tls.ca_file.empty() || tls.cert_file.empty() || tls.key_file.empty()) {
     return fail("config_invalid", "sync.ca, sync.cert and sync.key are required");
   }
@@ -110,6 +119,8 @@ bool SyncClient::reachable() const { return state_->reachable; }
 
 const std::string& SyncClient::hq_refusal() const { return state_->refusal; }
 
+std::size_t SyncClient::current_hq() const { return state_->hq_index; }
+
 Result<SyncStatus> SyncClient::status() {
   PMA_TRY_ASSIGN(auto stats, store_.outbox_stats());
   SyncStatus status;
@@ -144,21 +155,32 @@ asio::awaitable<void> SyncClient::schedule() {
       auto last = store_.get_state("sync.last_reconcile_day");
       reconcile = last && (!*last || **last != day);
     }
-    auto result = co_await run_once(nullptr, reconcile);
+    auto outcome = co_await run_session(nullptr, reconcile);
     if (state->stopped) co_return;
-    if (result) {
-      if (reconcile) (void)store_.set_state("sync.last_reconcile_day", day);
-      delay = config_.trickle_interval;
-    } else if (result.error().code == "hq_busy") {
-      std::uniform_int_distribution<std::uint32_t> extra(0, state->retry_after_ms / 2 + 1);
-      delay = std::chrono::milliseconds(state->retry_after_ms + extra(state->random));
-    } else if (result.error().code == "sync_in_progress") {
-      delay = config_.trickle_interval;
-    } else {
-      std::uniform_real_distribution<double> u(0.0, 1.0);
-      delay = backoff_delay(config_, state->failures, u(state->random));
-      spdlog::warn("sync: {}: {}; retrying in {} ms", result.error().code, result.error().message,
-                   delay.count());
+    switch (outcome.end) {
+      case SessionEnd::completed:
+        if (reconcile) (void)store_.set_state("sync.last_reconcile_day", day);
+        delay = config_.trickle_interval;
+        break;
+      case SessionEnd::busy: {
+        std::uniform_int_distribution<std::uint32_t> extra(0, state->retry_after_ms / 2 + 1);
+        delay = std::chrono::milliseconds(state->retry_after_ms + extra(state->random));
+        break;
+      }
+      case SessionEnd::already_running:
+        delay = config_.trickle_interval;
+        break;
+      case SessionEnd::unreachable:
+      case SessionEnd::certificate_refused:
+      case SessionEnd::refused:
+      case SessionEnd::dropped:
+      case SessionEnd::local: {
+        std::uniform_real_distribution<double> u(0.0, 1.0);
+        delay = backoff_delay(config_, state->failures, u(state->random));
+        spdlog::warn("sync: {}: {}; retrying in {} ms", outcome.result.error().code,
+                     outcome.result.error().message, delay.count());
+        break;
+      }
     }
   }
 }

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "pma/calendar.h"
 #include "pma/clock.h"
@@ -22,9 +23,19 @@
 
 namespace pma::sync {
 
+// One memberhq node a till may sync with.
+struct HqAddress {
+  std::string host;
+  std::uint16_t port = 7443;
+};
+
 struct ClientConfig {
-  std::string hq_host;                               // [sync] hq_host
-  std::uint16_t hq_port = 7443;                      // [sync] hq_port
+  std::string hq_host;           // [sync] hq_host
+  std::uint16_t hq_port = 7443;  // [sync] hq_port
+  // [sync] hq: memberhq nodes in order of preference; when set, hq_host and hq_port are not
+  // used. A session that cannot connect to one tries the next at once; after a session that
+  // dropped, the next session starts at the next one. (Exactly-once is HQ's: its unique key.)
+  std::vector<HqAddress> hq;
   net::TlsFiles tls;                                 // [sync] ca, cert, key
   std::chrono::milliseconds trickle_interval{5000};  // [sync] trickle_interval_ms
   std::chrono::milliseconds io_timeout{15000};       // [sync] io_timeout_ms, per frame
@@ -40,6 +51,8 @@ struct ClientConfig {
   StoreZone zone = StoreZone::fixed_offset(480);
   std::string jitter_key;  // store/terminal id: spreads reconcile and backoff per terminal
 
+  // hq, or hq_host:hq_port alone.
+  std::vector<HqAddress> hq_addresses() const;
   Status validate() const;
 };
 
@@ -56,6 +69,24 @@ struct SyncReport {
   std::uint64_t deltas_acked = 0;
   std::uint64_t members_applied = 0;
   bool rule_set_updated = false;
+};
+
+// How a session ended. The schedule, the link state and the choice of HQ address steer on this,
+// never on error codes (which stay in the Error for logs, memberctl and the API).
+enum class SessionEnd {
+  completed,            // every frame exchanged; the SyncReport is the result
+  already_running,      // another session of this client runs ("sync_in_progress")
+  busy,                 // HQ answered Busy ("hq_busy"): come back after its retry hint
+  unreachable,          // no HQ address connected ("connect", "tls_handshake")
+  certificate_refused,  // a certificate was refused, by HQ or by us ("tls_refused")
+  refused,              // HQ answered Hello with an error ("terminal_revoked", ...)
+  dropped,              // the session failed after connecting ("io_*", "frame_*", "protocol")
+  local,                // the till's own side failed (pairing, its store, its TLS files)
+};
+
+struct SessionOutcome {
+  SessionEnd end = SessionEnd::completed;
+  Result<SyncReport> result;  // the report when completed, the error otherwise
 };
 
 struct SyncStatus {
@@ -103,6 +134,9 @@ class SyncClient {
   // from the SyncStore.
   boost::asio::awaitable<Result<SyncReport>> run_once(ProgressFn progress,
                                                       bool full_reconcile = false);
+  // run_once with how the session ended (what the schedule steers on).
+  boost::asio::awaitable<SessionOutcome> run_session(ProgressFn progress,
+                                                     bool full_reconcile = false);
 
   // Outbox figures read from the store, plus the link state below.
   Result<SyncStatus> status();
@@ -112,6 +146,10 @@ class SyncClient {
   // Why HQ refuses this terminal ("<code>: <message>"), empty when it does not: no I/O, for
   // the Reserver (no reservation attempt while HQ refuses the terminal).
   const std::string& hq_refusal() const;
+  // The index in config.hq_addresses() that the next session tries first: the address of the
+  // last session that connected, or the next one after a session that dropped. No I/O; the
+  // Reserver connects there.
+  std::size_t current_hq() const;
   // Backoff before attempt n (1-based) after failures: min(max, initial * 2^(n-1)) scaled by a
   // random factor in [0.5, 1]. Pure given the random draw u in [0, 1).
   static std::chrono::milliseconds backoff_delay(const ClientConfig& config, std::uint32_t n,

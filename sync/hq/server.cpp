@@ -79,22 +79,26 @@ struct SessionContext {
   ServerSinks sinks;
   std::shared_ptr<const ServerConfig> config_ptr;
   std::shared_ptr<ServerStats> stats_ptr;
+  std::shared_ptr<HqMetrics> metrics_ptr;
   const pma::Clock& clock;  // like the sink, outlives every session
   std::shared_ptr<Server::State> state;
   const ServerConfig& config;
   ServerStats& stats;
+  HqMetrics& metrics;
   SessionContext(ServerSinks s, std::shared_ptr<const ServerConfig> c,
-                 std::shared_ptr<ServerStats> st, const pma::Clock& k,
+                 std::shared_ptr<ServerStats> st, std::shared_ptr<HqMetrics> m, const pma::Clock& k,
                  std::shared_ptr<Server::State> sh)
       : sinks(s),
         config_ptr(std::move(c)),
         stats_ptr(std::move(st)),
+        metrics_ptr(std::move(m)),
         clock(k),
         state(std::move(sh)),
         config(*config_ptr),
-        stats(*stats_ptr) {}
+        stats(*stats_ptr),
+        metrics(*metrics_ptr) {}
   SessionContext(const SessionContext& o)
-      : SessionContext(o.sinks, o.config_ptr, o.stats_ptr, o.clock, o.state) {}
+      : SessionContext(o.sinks, o.config_ptr, o.stats_ptr, o.metrics_ptr, o.clock, o.state) {}
 };
 
 using TerminalKey = std::pair<std::string, std::string>;
@@ -238,10 +242,13 @@ asio::awaitable<Status> converse(TlsStream& stream, net::Watchdog& watchdog,
         co_return fail("batch_too_long", fmt::format("batch of {} deltas, the limit is {}",
                                                      batch.deltas_size(), config.max_batch_deltas));
       }
-      auto outcome = ctx.sinks.batches.apply_batch(id, batch, ctx.clock.now_ms());
+      const std::int64_t now_ms = ctx.clock.now_ms();
+      auto outcome = ctx.sinks.batches.apply_batch(id, batch, now_ms);
       if (!outcome) co_return std::unexpected(outcome.error());
       ++ctx.stats.batches;
       ctx.stats.deltas_applied += outcome->applied;
+      ctx.metrics.batch_applied({id.store_id, id.terminal_id}, outcome->highest_applied,
+                                outcome->applied, now_ms);
       if (outcome->gap_from) {
         pma::v1::ResendRequest resend;
         resend.set_from_seq(*outcome->gap_from);
@@ -268,6 +275,7 @@ asio::awaitable<Status> converse(TlsStream& stream, net::Watchdog& watchdog,
       auto page = ctx.sinks.pages.member_page(id, pull.member_cursor(), limit,
                                               pull.rule_set_version(), ctx.clock.now_ms());
       if (!page) co_return std::unexpected(page.error());
+      ctx.metrics.page_served(static_cast<std::uint32_t>(page->members_size()));
       out = wire::encode_message(wire::FrameType::member_page, *page);
       if (out.size() - wire::kHeaderSize > config.max_frame_bytes) {
         co_return fail("page_too_large",
@@ -409,6 +417,15 @@ asio::awaitable<void> session(std::shared_ptr<TlsStream> stream, SessionContext 
 }
 
 asio::awaitable<void> accept_loop(std::shared_ptr<Server::State> state, SessionContext ctx) {
+  // Every terminal the database knows, with its watermark, in the metrics (so /metrics lists
+  // terminals that have not sent a batch since memberhq started): read on the loop's first turn,
+  // not in start(), so a sink handed over before it is ready is not read early.
+  if (auto known = ctx.sinks.terminal_access.terminals(); known) {
+    for (const auto& t : *known)
+      ctx.metrics.seed_terminal({t.store_id, t.terminal_id}, t.highest_seq);
+  } else {
+    spdlog::warn("hq: terminals not read for /metrics: {}", known.error().message);
+  }
   for (;;) {
     auto [ec, socket] = co_await state->acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
     if (state->stopped) co_return;
@@ -463,6 +480,7 @@ Server::Server(asio::io_context& io, ServerSinks sinks, ServerConfig config,
       config_(std::move(config)),
       clock_(clock),
       stats_(std::make_shared<ServerStats>()),
+      metrics_(std::make_shared<HqMetrics>()),
       state_(std::make_shared<State>()) {}
 
 Server::~Server() { stop(); }
@@ -492,7 +510,7 @@ Result<std::uint16_t> Server::start() {
   asio::co_spawn(
       io_,
       accept_loop(state_, SessionContext(sinks_, std::make_shared<const ServerConfig>(config_),
-                                         stats_, clock_, state_)),
+                                         stats_, metrics_, clock_, state_)),
       asio::detached);
   return port;
 }

@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "pma/clock.h"
+#include "sync/hq/metrics.h"
 #include "sync/hq/sink.h"
 #include "sync/net/tls.h"
 #include "sync/wire/frame.h"
@@ -95,6 +96,9 @@ class Server {
   // Stops accepting, closes every session and writes the last-seen times noted so far.
   void stop();
   const ServerStats& stats() const { return *stats_; }
+  // Per-terminal lag, ingest rate and pages served (the admin listener's /metrics); terminals
+  // the database knows are seeded when the server first runs on the io_context.
+  const HqMetrics& metrics() const { return *metrics_; }
 
   struct State;  // internal: the acceptor and the live sessions
 
@@ -104,6 +108,7 @@ class Server {
   ServerConfig config_;
   const pma::Clock& clock_;
   std::shared_ptr<ServerStats> stats_;
+  std::shared_ptr<HqMetrics> metrics_;
   std::shared_ptr<State> state_;
 };
 

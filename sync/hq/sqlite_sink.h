@@ -37,6 +37,8 @@ class SqliteSink final : public Sink {
   SqliteCore& core() { return *core_; }
   // The member programme (memberhq coupon, tag, segments); not part of Sink.
   SqliteProgramme& programme() { return programme_; }
+  // The connection the parts share, for reads of operations (SqliteOperationsReads).
+  sqlite::Database& database() { return core_->db(); }
 
   // BatchIngest
   Result<std::uint64_t> highest_applied(const TerminalIdentity& terminal) override {

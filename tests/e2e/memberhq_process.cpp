@@ -35,7 +35,7 @@ MemberhqProcess::MemberhqProcess() : port(free_port()) {
     close_range(3, ~0U, 0);  // the test's sockets must not live on in memberhq
     std::string p = std::to_string(port);
     execl(PMA_MEMBERHQ, "memberhq", "serve", "--db", "hq.db", "--ca-dir", "ca", "--listen",
-          "127.0.0.1", "--port", p.c_str(), nullptr);
+          "127.0.0.1", "--port", p.c_str(), "--admin-port", "0", nullptr);
     _exit(127);
   }
   // Serving only once it says so (a till started earlier would see "connection refused").

@@ -174,6 +174,11 @@ if [ "$has_hq" -eq 1 ]; then
   expect_mode_owner /var/lib/memberhq "0700 memberhq:memberhq"
   expect_mode_owner /usr/sbin/memberhq "0755 root:root"
   man -w memberhq >/dev/null || fail "memberhq man page not found"
+  expect_mode_owner /etc/memberhq/memberhq.toml "0640 root:memberhq"
+  dpkg-deb --ctrl-tarfile "$work"/packages/memberhq_*.deb | tar -xO ./conffiles |
+    grep -qx /etc/memberhq/memberhq.toml || fail "/etc/memberhq/memberhq.toml is not a conffile"
+  runuser -u memberhq -- /usr/sbin/memberhq --config /etc/memberhq/memberhq.toml --check-config \
+    >/dev/null || fail "memberhq --check-config on the installed config, as user memberhq"
 fi
 
 step "systemd-analyze verify"
