@@ -423,16 +423,16 @@ int main(int argc, char** argv) {
   }
   auto opened = open_sink(config);
   if (!opened) return report(opened.error());
-  auto& sink = opened->sink;
+  pma::hq::Sink& sink = *opened->sink;
   pma::hq::OperationsReads& reads = *opened->reads;
-  if (erase->parsed()) return erase_command(**sink, erase_id);
+  if (erase->parsed()) return erase_command(sink, erase_id);
   if (revoke->parsed() || reinstate->parsed()) {
-    return revoke_command(**sink, {store_id, terminal_id}, revoke->parsed(), wall_clock);
+    return revoke_command(sink, {store_id, terminal_id}, revoke->parsed(), wall_clock);
   }
-  if (list->parsed()) return list_terminals_command(**sink);
-  if (stores->parsed()) return stores_command(**sink, reads, config, stores_json, wall_clock);
+  if (list->parsed()) return list_terminals_command(sink);
+  if (stores->parsed()) return stores_command(sink, reads, config, stores_json, wall_clock);
   if (conflicts->parsed()) {
-    auto list = (*sink)->conflicts();
+    auto list = sink.conflicts();
     if (!list) return report(list.error());
     for (const auto& c : *list) {
       fmt::print("{}\t{}\t{}/{} seq {}\tmember {}\tcoupon {}\t{}\n", c.id, c.kind, c.store_id,
@@ -447,7 +447,7 @@ int main(int argc, char** argv) {
     auto parsed = pma::hq::parse_member_base(read_file(import_file), format, key);
     if (parsed.file_error) return report(*parsed.file_error);
     for (const auto& e : parsed.errors) spdlog::warn("line {}: {}", e.line, e.message);
-    auto written = (*sink)->import_members(parsed.members);
+    auto written = sink.import_members(parsed.members);
     if (!written) return report(written.error());
     fmt::print("imported {} member(s), {} bad row(s)\n", *written, parsed.errors.size());
     return parsed.errors.empty() ? 0 : 2;
@@ -459,20 +459,20 @@ int main(int argc, char** argv) {
       return report(
           {"rule_set_garbled", fmt::format("{} is not a serialised pma.v1.RuleSet", rule_file)});
     }
-    if (auto ok = (*sink)->put_rule_set(rule_version, bytes); !ok) {
+    if (auto ok = sink.put_rule_set(rule_version, bytes); !ok) {
       return report(ok.error());
     }
     return 0;
   }
   boost::asio::io_context io;
-  pma::hq::Server server(io, **sink, config.server, wall_clock);
+  pma::hq::Server server(io, sink, config.server, wall_clock);
   auto port = server.start();
   if (!port) return report(port.error());
   spdlog::info("memberhq listening on {}:{}", config.server.listen_address, *port);
   std::optional<pma::hq::AdminServer> admin;
   if (config.admin.enabled) {
     admin.emplace(io, config.admin.listen, config.admin.port,
-                  pma::hq::admin_endpoints(server, **sink, reads, wall_clock));
+                  pma::hq::admin_endpoints(server, sink, reads, wall_clock));
     auto admin_port = admin->start();
     if (!admin_port) return report(admin_port.error());
     spdlog::info("memberhq admin (/metrics, /health) on {}:{}", config.admin.listen, *admin_port);

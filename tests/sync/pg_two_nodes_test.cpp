@@ -48,7 +48,9 @@ struct Node {
       FILE* out = freopen(log.c_str(), "w", stderr);
       (void)out;
       execl(binary.c_str(), binary.c_str(), "serve", "--db", uri.c_str(), "--ca-dir",
-            ca_dir.c_str(), "--listen", "127.0.0.1", "--port", port_text.c_str(), nullptr);
+            ca_dir.c_str(), "--listen", "127.0.0.1", "--port", port_text.c_str(),
+            // Each node's admin listener on a free port (both would take 9444).
+            "--admin-port", "0", nullptr);
       _exit(127);
     }
   }
