@@ -55,6 +55,8 @@ pma::v1::Member to_proto(const store::MemberRecord& m) {
   out.set_points(m.points);
   out.set_hq_version(m.hq_version);
   out.set_marketing_consent(m.marketing_consent);
+  out.set_segment(m.segment);
+  for (const auto& tag : m.tags) out.add_tags(tag);
   for (const auto& c : m.coupons) {
     auto* coupon = out.add_coupons();
     coupon->set_code(c.code);

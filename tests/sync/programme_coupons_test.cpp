@@ -11,6 +11,7 @@
 #include "agent/checkout/checkout_service.h"
 #include "agent/checkout/clock.h"
 #include "agent/checkout/online_first_checkout.h"
+#include "agent/lookup/member_lookup.h"
 #include "agent/loyalty/rules.h"
 #include "agent/store/member_store.h"
 #include "drivers/codes/classify.h"
@@ -262,6 +263,12 @@ TEST_CASE_METHOD(Chain, "A member's segment and tags reach its till's cache and 
   CHECK((*m1)->segment == "none");  // no visit yet
   CHECK((*m1)->tags == std::vector<std::string>{"holiday buyer", "low-sugar buyer"});
   CHECK(world.count(a, "SELECT COUNT(*) FROM members WHERE tags <> ''") == 1);
+  // What a lookup answer and a scan event carry (the Member message).
+  const pma::v1::Member shown = pma::lookup::to_proto(**m1);
+  CHECK(shown.segment() == "none");
+  REQUIRE(shown.tags_size() == 2);
+  CHECK(shown.tags(0) == "holiday buyer");
+  CHECK(shown.tags(1) == "low-sugar buyer");
 
   REQUIRE(*programme().remove_tag("M1", "holiday buyer"));
   REQUIRE(world.sync(a));
