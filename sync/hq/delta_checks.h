@@ -3,7 +3,7 @@
 // earned no more than the rule set allows for what was paid, no points adjustments (no till
 // sends them; HQ makes adjustments). A refused delta is recorded as a conflict and changes
 // nothing; the batch is still acknowledged. The checks that need HQ's database (a refund's
-// original sale, a coupon's owner) live in sqlite_batch_ingest_checks.cpp.
+// original sale, a coupon's owner) are authorise_delta's (delta_authorisation.h).
 // Pure functions; thread-safe.
 #pragma once
 

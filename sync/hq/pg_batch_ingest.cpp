@@ -102,7 +102,7 @@ Result<ApplyOutcome> PgBatchIngest::apply_once(const TerminalIdentity& terminal,
     }
     // A delta the terminal may not send is recorded and skipped: applied (the watermark moves
     // on, so the honest rest of the outbox is not stuck) with nothing of it changed.
-    auto refusal = authorise(terminal, delta);
+    auto refusal = authorise_delta(terminal, delta, *this);
     auto ok = refusal ? Status{} : Status(std::unexpected(refusal.error()));
     const bool refused = ok && refusal->has_value();
     if (refused) {

@@ -8,12 +8,13 @@
 #include <string>
 
 #include "sync/hq/batch_ingest.h"
+#include "sync/hq/delta_authorisation.h"
 #include "sync/hq/delta_checks.h"
 #include "sync/hq/pg_core.h"
 
 namespace pma::hq {
 
-class PgBatchIngest final : public BatchIngest {
+class PgBatchIngest final : public BatchIngest, private DeltaFacts {
  public:
   explicit PgBatchIngest(PgCore& core) : core_(core), db_(core.db()) {}
 
@@ -35,7 +36,7 @@ class PgBatchIngest final : public BatchIngest {
   };
   Status apply_delta(Context& context, const pma::v1::Delta& delta);
   // PgCore::resolve at the applying delta's position (a disputed provisional id stays).
-  Result<std::string> resolve(const std::string& member_id);
+  Result<std::string> resolve(const std::string& member_id) override;
   // spend_fen (checkouts +, refunds -) goes to the member's bucket of the delta's month (a
   // refund's: the refunded purchase's month when the till says so). Nothing changes for
   // an erased member: an "erased_member_activity" conflict is recorded instead.
@@ -82,24 +83,14 @@ class PgBatchIngest final : public BatchIngest {
   // then on never resolve to the id's first holder, and HQ no longer maps it for the terminal.
   Status dispute(Context& context, const std::string& provisional_id, std::uint64_t from_seq);
 
-  // Authorisation (pg_batch_ingest_checks.cpp): why the terminal may not send this delta,
-  // if it may not; checked before anything of it is applied.
-  Result<std::optional<Refusal>> authorise(const TerminalIdentity& terminal,
-                                           const pma::v1::Delta& delta);
-  Result<std::optional<Refusal>> check_coupon(const TerminalIdentity& terminal,
-                                              const std::string& member_id,
-                                              const std::string& code);
-  Result<std::optional<Refusal>> check_refund(const TerminalIdentity& terminal,
-                                              const pma::v1::RefundRecorded& refund);
-  // The terminal's sale txn_id (its checkout's row, else a kind 0 one), if any.
-  struct Sale {
-    bool figures_known;  // false: applied before HQ kept sales
-    std::string member_id;
-    std::int64_t fen_left, earned_left, burned_left;
-    std::int64_t kind;  // the row's kind (note_applied adds a refund to it)
-  };
+  // The facts authorise_delta (delta_authorisation.h) asks for (pg_batch_ingest_checks.cpp).
+  Result<std::optional<std::string>> coupon_owner(const std::string& code) override;
   Result<std::optional<Sale>> find_sale(const TerminalIdentity& terminal,
-                                        const std::string& txn_id);
+                                        const std::string& txn_id) override;
+  Result<const pma::v1::RuleSet*> rules_at(std::int64_t version) override {
+    return core_.rules_at(version);
+  }
+  const Limits& limits() const override { return core_.limits(); }
 
   // The delta apply_batch is applying (set by claim_identity), for resolve() and note_applied.
   struct Applying {

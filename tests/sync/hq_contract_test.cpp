@@ -181,6 +181,22 @@ TEST_CASE("Conflicts: a coupon redeemed twice, points overdrawn, refunds beyond 
   CHECK(balance(*sink, "M1") == 1065);
 }
 
+TEST_CASE("Coupons: an HQ code HQ never issued and another terminal's welcome code are refused",
+          "[hq][contract]") {
+  const std::string kind = GENERATE(as<std::string>{}, "sqlite", "postgresql");
+  INFO("sink: " << kind);
+  pma::test::TempDir dir;
+  auto sink = open_sink(kind, dir);
+  if (!sink) return;
+  import(*sink, {{ "M1", 100 }});
+  const auto outcome = apply(*sink, {checkout(1, "A", "M1", 1'000, 10, 0, {"H-0000099999"}),
+                                     checkout(2, "B", "M1", 1'000, 10, 0, {"W-S2-T1-1-1"}),
+                                     checkout(3, "C", "M1", 1'000, 10, 0, {"W-S1-T1-1-1"})});
+  CHECK(outcome.highest_applied == 3);
+  CHECK(conflict_kinds(*sink) == std::vector<std::string>{"coupon_not_owner", "coupon_not_owner"});
+  CHECK(balance(*sink, "M1") == 110);  // only the checkout with the till's own welcome code
+}
+
 TEST_CASE("Holds: points held against the chain-wide balance, released, consumed",
           "[hq][contract]") {
   const std::string kind = GENERATE(as<std::string>{}, "sqlite", "postgresql");
