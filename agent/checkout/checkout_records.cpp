@@ -11,7 +11,7 @@ Result<std::optional<CommittedCheckout>> CheckoutRecords::find_checkout(std::str
   PMA_TRY_ASSIGN(auto found, store::IdempotencyStore(db_).find_checkout(txn_id));
   if (!found) return std::optional<CommittedCheckout>();
   return std::optional<CommittedCheckout>(
-      CommittedCheckout{std::move((found)->quote), (found)->committed_at_ms});
+      CommittedCheckout{std::move(found->quote), found->committed_at_ms});
 }
 
 Result<std::vector<std::int64_t>> CheckoutRecords::refunded_qty(std::string_view txn_id,

@@ -110,11 +110,11 @@ Result<CheckoutService::Priced> CheckoutService::price(
     if (c) {
       v = loyalty::CouponView{.code = code,
                               .found = true,
-                              .member_id = (c)->member_id,
-                              .template_id = (c)->template_id,
-                              .valid_from_s = (c)->valid_from,
-                              .valid_until_s = (c)->valid_until,
-                              .state = (c)->state};
+                              .member_id = c->member_id,
+                              .template_id = c->template_id,
+                              .valid_from_s = c->valid_from,
+                              .valid_until_s = c->valid_until,
+                              .state = c->state};
     }
     coupons.push_back(std::move(v));
   }

@@ -35,7 +35,7 @@ Result<Reply<v1::RefundResponse>> CheckoutService::refund(const v1::RefundReques
                 fmt::format("transaction {} was not committed at this till; refund it through HQ",
                             request.original_txn_id()));
   }
-  const v1::Quote& q = (original)->quote;
+  const v1::Quote& q = original->quote;
   PMA_TRY_ASSIGN(auto done, records.refunded_qty(request.original_txn_id(), q.lines_size()));
   std::vector<v1::RefundLine> wanted(request.lines().begin(), request.lines().end());
   PMA_TRY_ASSIGN(auto plan, loyalty::plan_refund(q, done, wanted));
@@ -72,12 +72,11 @@ Result<Reply<v1::RefundResponse>> CheckoutService::refund(const v1::RefundReques
       continue;
     }
     PMA_TRY_ASSIGN(auto found, coupons.find(c.code()));
-    if (!found || (found)->state != "redeemed" ||
-        (found)->redeemed_txn != request.original_txn_id()) {
+    if (!found || found->state != "redeemed" || found->redeemed_txn != request.original_txn_id()) {
       refuse("coupon_not_redeemed", "the coupon is no longer held by this transaction");
       continue;
     }
-    if (now_s >= (found)->valid_until) {
+    if (now_s >= found->valid_until) {
       refuse("coupon_expired", "the coupon has expired since it was used");
       continue;
     }
@@ -131,7 +130,7 @@ Result<Reply<v1::RefundResponse>> CheckoutService::refund(const v1::RefundReques
   *body->mutable_coupons_restored() = response.coupons_restored();
   body->set_points_debt(response.points_debt());
   // HQ takes the spend back from the purchase's month, not the refund's.
-  body->set_original_occurred_at_ms((original)->committed_at_ms);
+  body->set_original_occurred_at_ms(original->committed_at_ms);
   PMA_TRY_ASSIGN(auto appended, store::Outbox(db_).append(delta, "refund"));
   response.set_outbox_seq(appended);
   if (auto ok =

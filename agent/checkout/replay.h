@@ -26,17 +26,17 @@ Result<std::optional<Reply<Response>>> find_replay(store::IdempotencyStore& idem
                                                    std::string_view what) {
   PMA_TRY_ASSIGN(auto previous, idempotency.find(key));
   if (!previous) return std::optional<Reply<Response>>();
-  if ((previous)->request.empty() && (previous)->response.empty()) {
+  if (previous->request.empty() && previous->response.empty()) {
     // store/member_rows.h: the record of a member HQ has erased keeps only its key.
     return fail(
         "member_erased",
         fmt::format("{} was recorded for a member since erased; its reply is not kept", what));
   }
-  if ((previous)->request != request_bytes) {
+  if (previous->request != request_bytes) {
     return fail("idempotency_conflict",
                 fmt::format("{} was already recorded with a different body", what));
   }
-  Reply<Response> reply{.bytes = std::move((previous)->response), .replayed = true};
+  Reply<Response> reply{.bytes = std::move(previous->response), .replayed = true};
   if (!reply.message.ParseFromString(reply.bytes)) {
     return fail("idempotency_corrupt", fmt::format("stored reply for {} cannot be decoded", what));
   }

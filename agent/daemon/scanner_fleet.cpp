@@ -16,11 +16,11 @@ Status ScannerFleet::start(const std::vector<scanner::ScannerConfig>& configs,
   for (const auto& config : configs) {
     if (config.kind == scanner::ScannerKind::tcp) {
       PMA_TRY_ASSIGN(auto tcp, scanner::TcpScanner::create(io_, config, on_scan, on_state));
-      if (auto ok = (tcp)->start(); !ok) return ok;
+      if (auto ok = tcp->start(); !ok) return ok;
       tcp_.push_back(std::move(tcp));
     } else {
       PMA_TRY_ASSIGN(auto device, scanner::ScannerDevice::create(io_, config, on_scan, on_state));
-      (device)->start();
+      device->start();
       devices_.push_back(std::move(device));
     }
   }

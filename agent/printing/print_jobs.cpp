@@ -72,7 +72,7 @@ Result<Accepted> PrintJobs::add(std::string_view idem_key, std::string_view prin
   bool inserted = db_.changes() > 0;
   PMA_TRY_ASSIGN(auto existing, find(idem_key));
   if (!existing) return fail("sqlite_error", "print job vanished after insert");
-  return Accepted{(existing)->id, !inserted, (existing)->state};
+  return Accepted{existing->id, !inserted, existing->state};
 }
 
 Result<std::optional<PrintJob>> PrintJobs::one(std::string_view sql, std::string_view key,

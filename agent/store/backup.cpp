@@ -191,7 +191,7 @@ Result<BackupReport> backup_database(Database& source, const std::string& file,
   };
   if (!copied) return give_up(copied.error());
   // The copied header says WAL (like the source); a backup must be one self-contained file.
-  if (auto ok = (dest)->exec("PRAGMA journal_mode=DELETE"); !ok) return give_up(ok.error());
+  if (auto ok = dest->exec("PRAGMA journal_mode=DELETE"); !ok) return give_up(ok.error());
   if (auto ok = write_identity(*dest, identity); !ok) return give_up(ok.error());
   auto quick = check(*dest, "PRAGMA quick_check");
   if (!quick) return give_up(quick.error());
@@ -202,7 +202,7 @@ Result<BackupReport> backup_database(Database& source, const std::string& file,
   }
   BackupReport report;
   report.schema_version = schema_version;
-  if (auto pages = (dest)->prepare("PRAGMA page_count"); pages && pages->step().value_or(false)) {
+  if (auto pages = dest->prepare("PRAGMA page_count"); pages && pages->step().value_or(false)) {
     report.pages = pages->column_int64(0);
   }
   dest.reset();

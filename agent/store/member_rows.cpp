@@ -64,8 +64,8 @@ Status rewrite_checkouts(Database& db, const std::vector<std::string>& txns, Edi
   for (const std::string& txn_id : txns) {
     PMA_TRY_ASSIGN(auto found, records.find_checkout(txn_id));
     if (!found) continue;
-    edit((found)->quote);
-    PMA_TRY(records.set_checkout_quote(txn_id, (found)->quote));
+    edit(found->quote);
+    PMA_TRY(records.set_checkout_quote(txn_id, found->quote));
   }
   return {};
 }

@@ -121,7 +121,7 @@ Result<std::vector<MigrationFigure>> migrate_sqlite_to_pg(const std::string& sql
     PMA_TRY(SqliteSink::open(sqlite_path));
   }
   PMA_TRY_ASSIGN(auto target, PgSink::open(uri));
-  pg::Connection& pg = (target)->core().db();
+  pg::Connection& pg = target->core().db();
   PMA_TRY_ASSIGN(auto src, sqlite::Database::open(sqlite_path, {.read_only = true}));
   sqlite::Database& lite = *src;
   PMA_TRY(sqlite::Transaction::begin_read(lite));

@@ -194,7 +194,7 @@ Status SqliteBatchIngest::note_applied(Context& context, const pma::v1::Delta& d
   if (!delta.has_refund() || delta.refund().member_id().empty()) return {};
   const auto& r = delta.refund();
   PMA_TRY_ASSIGN(auto sale, find_sale(context.terminal, r.original_txn_id()));
-  if (!sale || !(sale)->figures_known) return {};  // a sale from before HQ kept sales
+  if (!sale || !sale->figures_known) return {};  // a sale from before HQ kept sales
   // Bounded by check_refund (each sum stays within the sale's own, capped, numbers).
   PMA_TRY_ASSIGN(
       auto u,
@@ -203,7 +203,7 @@ Status SqliteBatchIngest::note_applied(Context& context, const pma::v1::Delta& d
           "?6, points_restored = points_restored + ?7 WHERE store_id = ?1 AND terminal_id = ?2 AND "
           "txn_id = ?3 AND kind = ?4 AND unkeyed_seq = 0"));
   u.bind(1, context.terminal.store_id).bind(2, context.terminal.terminal_id);
-  u.bind(3, r.original_txn_id()).bind(4, (sale)->kind);
+  u.bind(3, r.original_txn_id()).bind(4, sale->kind);
   u.bind(5, r.refunded_fen()).bind(6, r.points_reversed()).bind(7, r.points_restored());
   return u.run();
 }
